@@ -1,0 +1,48 @@
+"""Shared fixtures: paths to the seed and shared corpus, and one real index built per session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus" / "cases"
+JSQUAD = SHARED / "bench" / "jsquad" / "valid-v1.3.json"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+HAVE_SHARED = CORPUS.is_dir() and any(CORPUS.glob("*.md"))
+SHARED_REASON = f"needs the shared corpus at {CORPUS} (absent in a fresh clone without ../shared)"
+
+needs_shared = pytest.mark.skipif(not HAVE_SHARED, reason=SHARED_REASON)
+
+
+def artifacts_dir() -> Path:
+    d = Path(os.environ.get("CASEBOOK_TEST_ARTIFACTS", REPO / "artifacts"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def library_paths() -> list[Path]:
+    """The seed plus the 12 shared cases (only the seed when ../shared is absent)."""
+    return [SEEDS, CORPUS] if HAVE_SHARED else [SEEDS]
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory: pytest.TempPathFactory, library_paths: list[Path]):
+    """Settings of a data dir holding a real index (Chroma + BM25) of the library, built once."""
+    from rag.config import Settings
+    from rag.indexer import index_library
+
+    data_dir = tmp_path_factory.mktemp("casebook-data")
+    settings = Settings.from_env(data_dir=data_dir, library=tuple(library_paths))
+    report = index_library(settings, library_paths)
+    assert report.published and not report.errors, report.lines()
+    return settings
