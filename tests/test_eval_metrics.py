@@ -1,0 +1,279 @@
+"""Evaluation harness: matching rules, per-question metrics, aggregation, runner and report (no model)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from eval import metrics as M
+from eval.questionset import Gold, Question, load_questions
+from eval.report import write_outputs
+from eval.runner import run_questions
+from rag.schema import Answer, Citation, Hit
+
+REQUIRED_AGG = {
+    "section_hit@1", "section_hit@5", "mrr@10", "doc_hit@5", "fact_recall", "all_facts_pass",
+    "citation_precision", "language_match", "refusal_accuracy", "latency_p50_ms", "latency_p95_ms",
+}
+
+
+def hit(doc: str, *path: str, text: str = "") -> Hit:
+    return Hit(doc_id=doc, title=doc, heading_path=tuple(path), text=text, start_line=1, end_line=2,
+               score=1.0, source=f"{doc}.md")
+
+
+def cite(n: int, doc: str, *path: str, quote: list[str] | None = None) -> Citation:
+    return Citation(n=n, doc_id=doc, title=doc, company="", heading_path=tuple(path), source=f"{doc}.md",
+                    start_line=1, end_line=2, quote=quote or [])
+
+
+def q_ja(**kw) -> Question:
+    base = dict(id="mixtral-ja-1", question="Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？", lang="ja",
+                answerable=True, gold=[Gold("GENAI_042", "フラッグシップモデル")], facts=[["47B"], ["13B"]],
+                kind="numeric")
+    base.update(kw)
+    return Question(**base)
+
+
+GOLD_HIT = hit("GENAI_042", "5. AI製品・ソリューション", "フラッグシップモデル")
+
+
+# ------------------------------------------------------------------------------ ranks
+def test_gold_at_rank_3_gives_mrr_one_third():
+    hits = [hit("GENAI_042", "1. 企業概要・ミッション"), hit("OTHER_001", "フラッグシップモデル"), GOLD_HIT, hit("X", "y")]
+    ans = Answer(question="q", text="総パラメータ数は47B、アクティブは13Bです。", lang="ja", hits=hits)
+    s = M.score_answer(q_ja(), ans)
+    m = s["metrics"]
+    assert s["gold_rank"] == 3
+    assert m["section_hit@1"] == 0.0
+    assert m["section_hit@3"] == 1.0
+    assert m["section_hit@5"] == 1.0 and m["section_hit@10"] == 1.0
+    assert m["mrr@10"] == pytest.approx(1 / 3)
+    assert m["doc_hit@1"] == 1.0  # same document, other section, at rank 1
+    assert s["pass"] is True
+
+
+def test_rank_cutoff_k_and_miss():
+    hits = [hit("X", str(i)) for i in range(10)] + [GOLD_HIT]
+    ans = Answer(question="q", text="47B 13B", lang="ja", hits=hits)
+    m = M.score_answer(q_ja(), ans, k=10)["metrics"]
+    assert m["section_hit@10"] == 0.0 and m["mrr@10"] == 0.0 and m["doc_hit@10"] == 0.0
+    s = M.score_answer(q_ja(), Answer(question="q", text="47B 13B", lang="ja", hits=hits[8:]), k=2)
+    assert s["metrics"]["section_hit@3"] == 0.0  # rank 3 is beyond k=2
+    assert s["pass"] is False and any("top 5" in r for r in s["reasons"])
+
+
+def test_heading_match_folds_nfkc_and_whitespace_but_needs_same_doc():
+    g = Gold("GENAI_042", "Snowflake（クラウドデータウェアハウス）")
+    assert M.section_matches("GENAI_042", ("6. 主要客例・導入事例", "Snowflake(クラウドデータウェアハウス)"), g)
+    assert M.section_matches("GENAI_042", ("3.  256K\u3000トークンコンテキスト",), Gold("GENAI_042", "3. 256K トークンコンテキスト"))
+    assert not M.section_matches("OTHER", ("Snowflake(クラウドデータウェアハウス)",), g)
+    assert not M.section_matches("GENAI_042", ("Snowflake",), g)
+    # emoji and ** are kept as written
+    assert M.section_matches("D", ("🚀 **成長**",), Gold("D", "🚀 **成長**"))
+    assert not M.section_matches("D", ("成長",), Gold("D", "🚀 **成長**"))
+
+
+# ------------------------------------------------------------------------------ facts
+def test_full_width_percent_satisfies_40_percent():
+    assert M.fact_in_text("40%", "売上は前年比４０％増加した")
+    assert M.fact_in_text("４０％", "revenue grew 40 % year over year")
+    assert not M.fact_in_text("40%", "growth of 140% was reported")  # no partial numbers
+
+
+def test_thousands_separators_and_spaces_folded():
+    assert M.fact_in_text("1700", "シリーズCで1,700百万ユーロ")
+    assert M.fact_in_text("1,700", "raised 1700 million")
+    assert M.fact_in_text("140億 ドル", "評価額は140億ドル")
+    assert M.fact_in_text("140億ドル", "評価額は 140億 ドル")
+    assert M.fact_in_text("€1.7B", "€1.7 b in Series C")  # case-insensitive, spaces folded
+    assert M.fact_in_text("11,700,000,000", "valued at 11700000000 EUR")
+    assert not M.fact_in_text("13", "about 13.5 percent")
+    assert not M.fact_in_text("700", "1,700")
+
+
+def test_fact_groups_recall_and_missing():
+    q = q_ja(facts=[["47B", "470億"], ["13B"], ["Apache 2.0"]])
+    ans = Answer(question="q", text="総パラメータは470億（47B）、アクティブは１３Ｂ。", lang="ja", hits=[GOLD_HIT])
+    s = M.score_answer(q, ans)
+    assert s["metrics"]["fact_recall"] == pytest.approx(2 / 3)
+    assert s["metrics"]["all_facts_pass"] == 0.0
+    assert s["missing_facts"] == [["Apache 2.0"]]
+    assert s["pass"] is False
+
+
+# ------------------------------------------------------------------------------ refusals
+def test_refusal_passes_unanswerable_and_fails_answerable():
+    unans = Question(id="u1", question="ミストラルAIの2040年の売上は？", lang="ja", answerable=False, kind="unanswerable")
+    refusal = Answer(question="q", text="資料には該当する情報が見つかりませんでした。", lang="ja", refused=True)
+    s = M.score_answer(unans, refusal)
+    assert s["pass"] is True
+    assert s["metrics"]["refusal_accuracy"] == 1.0
+    assert s["metrics"]["section_hit@5"] is None and s["metrics"]["fact_recall"] is None
+    assert s["metrics"]["citation_precision"] is None
+    assert s["metrics"]["language_match"] == 1.0
+
+    s2 = M.score_answer(q_ja(), Answer(question="q", text=refusal.text, lang="ja", refused=True, hits=[GOLD_HIT]))
+    assert s2["pass"] is False
+    assert s2["metrics"]["refusal_accuracy"] == 0.0
+    assert s2["metrics"]["citation_precision"] is None  # refused: not applicable
+
+    answered = Answer(question="q", text="2040年の売上は100億ドルです。", lang="ja")
+    s3 = M.score_answer(unans, answered)
+    assert s3["pass"] is False and s3["metrics"]["refusal_accuracy"] == 0.0
+
+
+# ------------------------------------------------------------------------------ citations
+def test_citation_precision_gold_section_or_fact_in_quote():
+    cites = [
+        cite(1, "GENAI_042", "5. AI製品・ソリューション", "フラッグシップモデル"),  # gold section
+        cite(2, "GENAI_042", "7. 技術的差別化要因", quote=["Mixtral 8x7Bは総パラメータ47B"]),  # fact in quote
+        cite(3, "GENAI_042", "2. 創業チーム・経営陣", quote=["三人の創業者"]),  # neither
+        cite(4, "GENAI_042", "4. 推論効率"),  # fact in the text of the matching hit
+    ]
+    hits = [GOLD_HIT, hit("GENAI_042", "4. 推論効率", text="アクティブパラメータは13B")]
+    ans = Answer(question="q", text="47Bと13Bです[1][2]。", lang="ja", citations=cites, hits=hits)
+    s = M.score_answer(q_ja(), ans)
+    assert s["metrics"]["citation_precision"] == pytest.approx(3 / 4)
+    assert s["citations_ok"] == [True, True, False, True]
+    no_cites = Answer(question="q", text="47Bと13B", lang="ja", hits=hits)
+    assert M.score_answer(q_ja(), no_cites)["metrics"]["citation_precision"] is None
+
+
+# ------------------------------------------------------------------------------ language
+def test_language_match():
+    assert M.language_match(Answer(question="q", text="総パラメータは47Bです[1]。", lang="ja"), "ja")
+    assert not M.language_match(Answer(question="q", text="It has 47B parameters.", lang="ja"), "ja")
+    en = Answer(question="q", text="According to the case study, the section says 「総パラメータ数は470億」 [1].\n\n> 長い引用文", lang="en")
+    assert M.language_match(en, "en")
+    assert not M.language_match(Answer(question="q", text="総パラメータ数は470億です。", lang="en"), "en")
+    assert not M.language_match(Answer(question="q", text="It has 47B parameters.", lang="en"), "ja")  # lang field
+    assert M.language_match(Answer(question="q", text="", lang="en", refused=True), "en")
+
+
+# ------------------------------------------------------------------------------ question file
+def test_malformed_lines_reported_with_line_number(tmp_path: Path):
+    good = q_ja().to_dict()
+    lines = [
+        json.dumps(good, ensure_ascii=False),
+        "{not json",
+        "",
+        json.dumps({**good, "id": "x2", "lang": "fr"}),
+        json.dumps({**good, "id": "x3", "answerable": False}),
+        json.dumps({**good, "id": "x4", "facts": [[]]}),
+        json.dumps(good, ensure_ascii=False),  # duplicate id
+        json.dumps({"id": "u", "question": "Who?", "lang": "en", "answerable": False, "gold": [], "facts": [],
+                    "kind": "unanswerable", "note": "extra"}),
+    ]
+    p = tmp_path / "qs.jsonl"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    qs, errors = load_questions(p)
+    assert [q.id for q in qs] == ["mixtral-ja-1", "u"]
+    assert qs[0].gold == [Gold("GENAI_042", "フラッグシップモデル")] and qs[0].facts == [["47B"], ["13B"]]
+    text = "\n".join(errors)
+    for n in (2, 4, 5, 6, 7):
+        assert f"qs.jsonl:{n}:" in text, text
+    assert "qs.jsonl:8: warning:" in text
+    assert not any(e.startswith("qs.jsonl:1:") or e.startswith("qs.jsonl:3:") for e in errors)
+    assert load_questions(tmp_path / "missing.jsonl") == ([], [f"{tmp_path / 'missing.jsonl'}: no such file"])
+
+
+# ------------------------------------------------------------------------------ runner + aggregate + report
+def _questions() -> list[Question]:
+    return [
+        q_ja(),
+        Question(id="mixtral-en-1", question="How many parameters does Mixtral 8x7B have?", lang="en",
+                 answerable=True, gold=[Gold("GENAI_042", "フラッグシップモデル")], facts=[["47B", "47 billion"]],
+                 filters={"country": "フランス"}, kind="cross_lingual"),
+        Question(id="unans-en-1", question="What is Mistral's 2040 revenue?", lang="en", answerable=False,
+                 kind="unanswerable"),
+    ]
+
+
+def fake_ask_factory(calls: list):
+    def ask(question, filters=None, history=None, settings=None):
+        calls.append((question, filters))
+        if "2040" in question:
+            return Answer(question=question, text="The documents do not say.", lang="en", refused=True,
+                          timings={"retrieve": 5.0, "total": 10.0})
+        if "Mixtral 8x7B have" in question:
+            raise RuntimeError("backend down")
+        return Answer(question=question, text="総パラメータは47B、アクティブは13Bです[1]。", lang="ja",
+                      citations=[cite(1, "GENAI_042", "フラッグシップモデル")], hits=[GOLD_HIT],
+                      timings={"retrieve": 20.0, "generate": 60.0, "total": 100.0})
+
+    return ask
+
+
+def test_runner_aggregate_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "rag.filters", None)  # no Filters type: the dict is passed as is
+    calls: list = []
+    res = run_questions(_questions(), fake_ask_factory(calls), k=10, question_file="qs.jsonl")
+    assert calls[1] == ("How many parameters does Mixtral 8x7B have?", {"country": "フランス"})
+
+    agg = res["aggregate"]
+    assert REQUIRED_AGG <= set(agg) and all(isinstance(v, (int, float)) for v in agg.values())
+    assert agg["n"] == 3 and agg["n_errors"] == 1
+    assert agg["section_hit@1"] == pytest.approx(0.5)  # 2 answerable, the failing one has no hits
+    assert agg["refusal_accuracy"] == pytest.approx(1.0)
+    assert agg["citation_precision"] == pytest.approx(1.0)  # only the question with citations counts
+    assert agg["latency_p50_ms"] > 0
+    assert set(res["by_kind"]) == {"numeric", "cross_lingual", "unanswerable"}
+    assert set(res["by_lang"]) == {"ja", "en"}
+    for group in list(res["by_kind"].values()) + list(res["by_lang"].values()):
+        assert set(group) == set(agg)
+    # nothing applies to the unanswerable group: vacuous 1.0, listed in meta
+    assert res["by_kind"]["unanswerable"]["section_hit@5"] == 1.0
+    assert "section_hit@5" in res["meta"]["vacuous"]["by_kind"]["unanswerable"]
+    assert res["latency"]["generate"]["n"] == 1 and res["latency"]["total"]["n"] == 3
+
+    recs = {r["id"]: r for r in res["questions"]}
+    assert recs["mixtral-ja-1"]["pass"] is True
+    assert recs["mixtral-en-1"]["pass"] is False and "backend down" in recs["mixtral-en-1"]["error"]
+    assert recs["mixtral-en-1"]["metrics"]["section_hit@5"] == 0.0
+    assert recs["unans-en-1"]["pass"] is True and recs["unans-en-1"]["metrics"]["mrr@10"] is None
+    for key in ("id", "question", "lang", "kind", "answerable", "pass", "metrics", "answer", "refused",
+                "citations", "top_hits", "missing_facts", "timings"):
+        assert key in recs["mixtral-ja-1"]
+    assert recs["mixtral-ja-1"]["citations"][0] == {"n": 1, "doc": "GENAI_042", "path": ["フラッグシップモデル"],
+                                                    "quote": [], "ok": True}
+
+    paths = write_outputs(res, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert data["aggregate"] == pytest.approx(agg)
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "## Summary" in report and "## By kind" in report and "## By language" in report
+    assert "### mixtral-en-1" in report and "backend down" in report
+    assert "### mixtral-ja-1" not in report  # passed
+    for name in ("metrics_by_kind.png", "metrics_by_lang.png", "latency_hist.png"):
+        png = tmp_path / "out" / name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({name})" in report
+    assert set(paths["plots"]) == {"by_kind", "by_lang", "latency"}
+    assert not list((tmp_path / "out").glob(".*.tmp"))  # atomic writes leave no temp files
+
+
+def test_filters_from_dict_used_when_available(monkeypatch: pytest.MonkeyPatch):
+    import types
+
+    class Filters:
+        def __init__(self, d):
+            self.d = d
+
+        @classmethod
+        def from_dict(cls, d):
+            return cls(d)
+
+    monkeypatch.setitem(sys.modules, "rag.filters", types.SimpleNamespace(Filters=Filters))
+    calls: list = []
+    run_questions(_questions()[1:2], fake_ask_factory(calls))
+    assert isinstance(calls[0][1], Filters) and calls[0][1].d == {"country": "フランス"}
+
+
+def test_percentile_linear():
+    assert M.percentile([], 50) == 0.0
+    assert M.percentile([10.0], 95) == 10.0
+    assert M.percentile([1, 2, 3, 4], 50) == pytest.approx(2.5)
+    assert M.percentile(list(range(1, 101)), 95) == pytest.approx(95.05)
