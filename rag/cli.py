@@ -115,9 +115,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="casebook", description=__doc__)
     p.add_argument("--data-dir", help="index and settings folder (default: $CASEBOOK_DATA_DIR or ~/.local/share/casebook)")
@@ -141,12 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 
-    for name, register in _EXTRA:
-        register(sub)
+    import importlib
+
+    for module in _EXTRA:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:  # a feature package left out of a partial install
+            if e.name != module:
+                raise
+            continue
+        mod.register(sub)
     return p
 
 
-_EXTRA: list[tuple[str, Callable[[Any], None]]] = []
+# Subcommands living beside the features they drive (each module has `register(subparsers)`).
+_EXTRA = ["rag.cli_ask", "ui.serve", "eval.cli", "rag.cli_brief"]
 
 
 def main(argv: list[str] | None = None) -> int:
