@@ -159,6 +159,7 @@ def _index_locked(settings: Settings, paths: list[Path] | None, rebuild: bool, p
         report.documents = len(old_files)
         report.chunks = sum(len(v["chunk_ids"]) for v in old_files.values())
         report.failed = len(keep_errors)
+        gens.collect_garbage(data_dir, {g for g in gens.existing_generations(data_dir) if g <= old_gen})  # killed runs' leftovers
         return report
 
     new_gen = max([old_gen, *gens.existing_generations(data_dir)]) + 1

@@ -1,0 +1,536 @@
+"""Hybrid retrieval: dense (e5 via Chroma) + BM25 (fugashi tokens), fused, grouped into sections.
+
+    hits = retrieve("ミストラルAIの評価額は？", filters=Filters.parse(["country=フランス"]), k=5)
+
+Pipeline (per query, on one index snapshot):
+  1. filters: resolved against the index's metadata (aliases, folding, see rag.filters); the same
+     resolved filter is the Chroma `where` of the dense side and the `allowed` set of the BM25 side.
+     A filter that matches nothing returns [] (never unfiltered results).
+  2. dense: e5 "query: " embedding → Chroma top-N chunks (cosine).
+  3. BM25: rag.japanese.tokenize(question) (+ the bilingual glossary for English questions, see
+     rag.glossary) → top-N chunks.
+  4. fusion per query language (weights below), document focus (a company named in the question
+     boosts that document), chunk scores → sections (doc uid, heading path).
+  5. each section: its chunk texts in order, line range, best sentences for the question.
+
+Chosen configuration: see `DEFAULT_CONFIG` and the figures in its docstring.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import OrderedDict
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from .config import Settings
+from .filters import Filters, fold
+from .fusion import fuse
+from .schema import PATH_SEP, Hit
+
+
+# ------------------------------------------------------------------------------- configuration
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Tunable knobs of the hybrid retriever (figures: see DEFAULT_CONFIG)."""
+
+    method: str = "rrf"  # rrf | convex | zscore | dbsf (rag.fusion)
+    rrf_k: float = 60.0
+    # (dense weight, BM25 weight) per query language
+    weights: tuple[tuple[str, float, float], ...] = (("ja", 1.0, 1.0), ("en", 1.0, 1.0))
+    n_dense: int = 50  # chunk candidates per side
+    n_bm25: int = 50
+    glossary: bool = True  # English → Japanese glossary terms added to the BM25 query
+    focus: float = 0.0  # weight (relative to each side's) of the per-document lists of companies named in the question
+    n_focus: int = 20
+    section_bonus: float = 0.0  # weight of the 2nd-best chunk of a section in its score
+    profile_penalty: float = 1.0  # multiplier of profile-chunk scores (1 = treated like sections)
+    ref_penalty: float = 1.0  # multiplier of reference-list chunks (mostly links)
+    sentences: int = 3  # best sentences kept per hit
+
+    def lang_weights(self, lang: str) -> tuple[float, float]:
+        for lg, wd, wb in self.weights:
+            if lg == lang:
+                return wd, wb
+        return 1.0, 1.0
+
+
+DEFAULT_CONFIG = RetrievalConfig(ref_penalty=0.5, profile_penalty=0.5, focus=0.75)
+
+
+# ------------------------------------------------------------------------------- per-snapshot cache
+
+@dataclass
+class _SnapIndex:
+    """Derived structures of one snapshot, built once."""
+
+    sections: dict[tuple[str, str], list[str]]  # (uid, heading_path) → chunk ids in order
+    section_of: dict[str, tuple[str, str]]
+    idf: dict[str, float]
+    doc_names: list[tuple[str, re.Pattern[str], str]]  # (uid, pattern, name)
+    uid_chunks: dict[str, list[str]]
+    refs: set[str] = field(default_factory=set)  # chunks that are reference / link lists
+
+
+_REF_HEADING = re.compile(
+    r"参考|引用|出典|リンク|文献|情報源|ソース|references?|sources?|bibliography|links?|citations?", re.I)
+_URL = re.compile(r"https?://|www\.")
+
+
+def _is_reference_list(text: str, heading_path: str) -> bool:
+    """A chunk that is mostly a list of links (a references section): it names topics without
+    answering questions about them. Table rows citing a source per row are not link lines."""
+    lines = [ln.strip() for ln in text.split("\n")[1:] if ln.strip()]
+    if not lines:
+        return False
+    links = sum(1 for ln in lines if _URL.search(ln) and not ln.startswith("|"))
+    last = heading_path.split(PATH_SEP)[-1] if heading_path else ""
+    return links / len(lines) >= 0.5 or (bool(_REF_HEADING.search(last)) and links / len(lines) >= 0.2)
+
+
+_cache_lock = threading.Lock()
+_cache: dict[int, tuple[Any, _SnapIndex]] = {}
+
+
+def _snap_index(snap: Any) -> _SnapIndex:
+    key = id(snap)
+    with _cache_lock:
+        got = _cache.get(key)
+        if got is not None and got[0] is snap:
+            return got[1]
+    idx = _build_snap_index(snap)
+    with _cache_lock:
+        if len(_cache) > 8:
+            _cache.clear()
+        _cache[key] = (snap, idx)
+    return idx
+
+
+def _build_snap_index(snap: Any) -> _SnapIndex:
+    sections: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    section_of: dict[str, tuple[str, str]] = {}
+    uid_chunks: dict[str, list[str]] = {}
+    for cid, m in snap.metas.items():
+        key = (m.get("uid") or m.get("doc_id") or "", m.get("heading_path") or "")
+        sections.setdefault(key, []).append((int(m.get("order", 0) or 0), cid))
+        section_of[cid] = key
+        uid_chunks.setdefault(key[0], []).append(cid)
+    ordered = {k: [c for _, c in sorted(v)] for k, v in sections.items()}
+    lex = snap.lexical
+    n = max(len(lex), 1)
+    idf: dict[str, float] = {}
+    try:
+        df = np.diff(lex._matrix.indptr)  # rows = terms
+        for term, row in lex._vocab.items():
+            idf[term] = math.log(1.0 + (n - df[row] + 0.5) / (df[row] + 0.5))
+    except AttributeError:
+        pass
+    refs = {cid for cid, m in snap.metas.items()
+            if m.get("kind") != "profile" and _is_reference_list(snap.texts.get(cid, ""), m.get("heading_path") or "")}
+    return _SnapIndex(ordered, section_of, idf, _doc_names(snap), uid_chunks, refs)
+
+
+def _doc_names(snap: Any) -> list[tuple[str, re.Pattern[str], str]]:
+    """Names by which a question can point at one document: its company and the company's aliases
+    (the head of the title for documents without a company facet). Latin names match as words
+    (separators optional: "Hugging Face" ≡ "HuggingFace"), others as letters-and-digits substrings
+    ("セブン-イレブン" ≡ "セブンイレブン")."""
+    names: dict[str, set[str]] = {}
+    for m in snap.metas.values():
+        uid = m.get("uid") or m.get("doc_id")
+        if not uid:
+            continue
+        cands = [m.get("company")] + list(m.get("company_aliases") or [])
+        if not m.get("company"):
+            title = str(m.get("title") or "")
+            head = re.split(r"\s+[-–—:：|｜]\s+|[：:｜|（(]", title)[0].strip()
+            if head and len(head) <= 40:
+                cands.append(head)
+        for c in cands:
+            if c and isinstance(c, str):
+                c = unicodedata.normalize("NFKC", c).strip()
+                names.setdefault(uid, set()).update([c, *_short_names(c)])
+    owners: dict[str, set[str]] = {}
+    for uid, ns in names.items():
+        for nm in ns:
+            owners.setdefault(_name_key(nm), set()).add(uid)
+    out = []
+    for uid, ns in names.items():
+        for nm in sorted(ns, key=len, reverse=True):
+            key = _name_key(nm)
+            if len(owners[key]) > 1 or len(key) < 2 or (key.isascii() and len(key) < 3):
+                continue  # a name shared by several documents does not point at one of them
+            if key.isascii():
+                words = re.findall(r"[a-z0-9]+", fold(nm))
+                pat = re.compile(r"(?<![a-z0-9])" + r"[\s\-_.・]*".join(map(re.escape, words)) + r"(?![a-z0-9])")
+            else:
+                pat = re.compile(re.escape(key))
+            out.append((uid, pat, nm))
+    return out
+
+
+_NAME_SUFFIX = re.compile(r"(?:\s*(?:AI|Japan|ジャパン|Inc\.?|Corp\.?|Bank|銀行|株式会社))$", re.I)
+
+
+def _short_names(name: str) -> list[str]:
+    """Shorter forms a question may use: "Mistral AI" → "Mistral", "Seven-Eleven Japan" →
+    "Seven-Eleven", "ミストラルAI" → "ミストラル" (a short form stays only if no other document has it)."""
+    out = []
+    short = _NAME_SUFFIX.sub("", name).strip(" ・-")
+    if short and short != name:
+        out.append(short)
+    words = name.split()
+    if name.isascii() and len(words) > 1 and len(words[0]) >= 5 and words[0] not in out:
+        out.append(words[0])
+    return [x for x in out if len(_name_key(x)) >= (5 if x.isascii() else 3)]
+
+
+def _name_key(name: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if ch.isalnum())
+
+
+# ------------------------------------------------------------------------------- helpers
+
+def _japanese():
+    from . import japanese
+
+    return japanese
+
+
+def detect_language(text: str) -> str:
+    return _japanese().detect_language(text)
+
+
+def query_tokens(question: str, lang: str, config: RetrievalConfig = DEFAULT_CONFIG) -> list[str]:
+    """BM25 query tokens: tokenize(question), plus glossary terms for English questions."""
+    toks = list(_japanese().tokenize(question))
+    if lang == "en" and config.glossary:
+        try:
+            from .glossary import expand_tokens
+
+            toks += [t for t in expand_tokens(question) if t not in toks]
+        except ImportError:
+            pass
+    return toks
+
+
+def focus_docs(question: str, idx: _SnapIndex) -> set[str]:
+    """uids of the documents whose company the question names."""
+    return set(focus_names(question, idx))
+
+
+def focus_names(question: str, idx: _SnapIndex) -> dict[str, list[str]]:
+    """{uid: [names of it found in the question]} for the documents whose company the question names."""
+    q = fold(question)
+    qk = _name_key(question)
+    out: dict[str, list[str]] = {}
+    for uid, pat, nm in idx.doc_names:
+        if pat.search(q if _name_key(nm).isascii() else qk):
+            out.setdefault(uid, []).append(nm)
+    return out
+
+
+_HEADING_LINE = re.compile(r"^\s*#{1,6}\s+")
+
+
+def _strip_prefix(text: str, meta: Mapping[str, Any]) -> str:
+    """A chunk's body: its text without the "<title> › <heading path>" first line (rag.chunking)."""
+    if "\n" not in text:
+        return "" if text.strip() in (str(meta.get("heading_path") or ""), str(meta.get("title") or "")) or PATH_SEP in text else text
+    return text.split("\n", 1)[1]
+
+
+def _heading_list(meta: Mapping[str, Any]) -> list[str]:
+    hj = meta.get("heading_json")
+    if hj:
+        try:
+            v = json.loads(hj)
+            if isinstance(v, list):
+                return [str(x) for x in v]
+        except ValueError:
+            pass
+    hp = meta.get("heading_path") or ""
+    return [h for h in hp.split(PATH_SEP) if h] if hp else []
+
+
+def _join_chunks(texts: list[str]) -> str:
+    """Join consecutive chunk bodies of a section; a table header a cut chunk repeats is dropped."""
+    out: list[str] = []
+    for t in texts:
+        lines = t.split("\n")
+        if out and lines and lines[0].lstrip().startswith("|"):
+            prev = set(x for x in out[-1].split("\n") if x.lstrip().startswith("|"))
+            while lines and lines[0] in prev and len(lines) > 1:
+                lines = lines[1:]
+        out.append("\n".join(lines))
+    return "\n".join(out)
+
+
+def best_sentences(
+    question_tokens: list[str], text: str, idf: Mapping[str, float], n: int = 3
+) -> list[str]:
+    """Sentences of `text` sharing the most (idf-weighted) query tokens, best first.
+
+    Table rows and list items count as sentences; a section with no overlap gives its first ones.
+    """
+    jp = _japanese()
+    sents: list[str] = []
+    for block in text.split("\n"):
+        b = block.strip()
+        if not b or _HEADING_LINE.match(b) or re.fullmatch(r"[|\-\s:]+", b):
+            continue
+        for s in jp.split_sentences(b):
+            s = s.strip()
+            if s and not re.fullmatch(r"[\W_]+", s):
+                sents.append(s)
+    if not sents:
+        return []
+    qset = {t for t in question_tokens}
+    if not qset:
+        return sents[:n]
+    scored = []
+    for i, s in enumerate(sents):
+        st = set(jp.tokenize(s))
+        sc = sum(idf.get(t, 1.0) for t in qset & st)
+        if sc > 0:
+            scored.append((sc / (1.0 + 0.002 * len(s)), -i, s))
+    if not scored:
+        return sents[:n]
+    scored.sort(reverse=True)
+    return [s for _, _, s in scored[:n]]
+
+
+# ------------------------------------------------------------------------------- the retriever
+
+class Retriever:
+    """Holds settings (and a config); `run(question, filters, k)` → ranked section hits."""
+
+    def __init__(self, settings: Settings | None = None, config: RetrievalConfig | None = None):
+        self.settings = settings or Settings.from_env()
+        self.config = config or DEFAULT_CONFIG
+        self._qcache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self._qlock = threading.Lock()
+
+    def embed_query(self, question: str) -> np.ndarray:
+        """The e5 query vector (a small LRU: a question re-run with other filters is not re-embedded)."""
+        with self._qlock:
+            v = self._qcache.get(question)
+            if v is not None:
+                self._qcache.move_to_end(question)
+                return v
+        v = self.embedder().embed_query(question)
+        with self._qlock:
+            self._qcache[question] = v
+            while len(self._qcache) > 256:
+                self._qcache.popitem(last=False)
+        return v
+
+    # -- pieces, also used by the benchmarks
+    def snapshot(self):
+        from .library import get_library
+
+        return get_library(self.settings).snapshot()
+
+    def embedder(self):
+        from .embeddings import get_embedder
+
+        return get_embedder(self.settings)
+
+    def run(
+        self,
+        question: str,
+        filters: Filters | Mapping[str, Any] | Iterable[str] | None = None,
+        k: int = 5,
+        timings: dict | None = None,
+        snapshot: Any = None,
+    ) -> list[Hit]:
+        hits, _ = self.search(question, filters, k, timings, snapshot)
+        return hits
+
+    def search(
+        self,
+        question: str,
+        filters: Filters | Mapping[str, Any] | Iterable[str] | None = None,
+        k: int = 5,
+        timings: dict | None = None,
+        snapshot: Any = None,
+        chunk_level: bool = False,
+    ) -> tuple[list[Hit], list[tuple[str, float]]]:
+        """(section hits, fused chunk ranking). chunk_level=True skips section building."""
+        t0 = time.perf_counter()
+        tm = timings if timings is not None else {}
+        for key in ("embed", "dense", "bm25", "fuse"):
+            tm.setdefault(key, 0.0)
+        cfg = self.config
+        snap = snapshot if snapshot is not None else self.snapshot()
+        idx = _snap_index(snap)
+        f = Filters.coerce(filters)
+        allowed: set[str] | None = None
+        where = None
+        if not f.is_empty:
+            f = f.resolve(snap.metas)
+            if f.matches_nothing():
+                tm["total"] = (time.perf_counter() - t0) * 1000
+                return [], []
+            allowed = {cid for cid, m in snap.metas.items() if f.matches(m)}
+            if not allowed:
+                tm["total"] = (time.perf_counter() - t0) * 1000
+                return [], []
+            where = f.to_where()
+        question = (question or "").strip()
+        if not question or not snap.metas:
+            tm["total"] = (time.perf_counter() - t0) * 1000
+            return [], []
+        lang = detect_language(question)
+        wd, wb = cfg.lang_weights(lang)
+
+        # documents the question names (a company / alias): searched on their own as well, so their
+        # best sections compete even when the whole-library lists are dominated by other documents
+        focus: list[str] = []
+        named: dict[str, list[str]] = {}
+        if cfg.focus:
+            named = focus_names(question, idx)
+            focus = sorted(named)
+            if allowed is not None:
+                focus = [u for u in focus if any(c in allowed for c in idx.uid_chunks.get(u, ()))]
+            if len(focus) > 3 or len(focus) == len(idx.uid_chunks):
+                focus = []
+        lists: list[list[tuple[str, float]]] = []
+        weights: list[float] = []
+
+        dense: list[tuple[str, float]] = []
+        if wd:
+            t = time.perf_counter()
+            qv = self.embed_query(question)
+            tm["embed"] += (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            dense = [(cid, cos) for cid, cos, _t, _m in snap.store.query(qv, cfg.n_dense, where=where)
+                     if allowed is None or cid in allowed]
+            lists.append(dense)
+            weights.append(wd)
+            for uid in focus:
+                w_uid: dict[str, Any] = {"uid": uid}
+                w = {"$and": [where, w_uid]} if where else w_uid
+                lists.append([(cid, cos) for cid, cos, _t, _m in snap.store.query(qv, cfg.n_focus, where=w)
+                              if allowed is None or cid in allowed])
+                weights.append(wd * cfg.focus)
+            tm["dense"] += (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        qtoks = query_tokens(question, lang, cfg)
+        bm25: list[tuple[str, float]] = []
+        if wb:
+            bm25 = snap.lexical.search(qtoks, cfg.n_bm25, allowed=allowed)
+            lists.append(bm25)
+            weights.append(wb)
+            for uid in focus:
+                doc_ids = set(idx.uid_chunks.get(uid, ()))
+                if allowed is not None:
+                    doc_ids &= allowed
+                # inside the document its own name says nothing: rank by the rest of the question
+                name_toks = {t for nm in named.get(uid, ()) for t in _japanese().tokenize(nm)}
+                rest = [t for t in qtoks if t not in name_toks] or qtoks
+                lists.append(snap.lexical.search(rest, cfg.n_focus, allowed=doc_ids))
+                weights.append(wb * cfg.focus)
+        tm["bm25"] += (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        fused = fuse(lists, weights, cfg.method, cfg.rrf_k)
+        if cfg.profile_penalty != 1.0:
+            for cid in fused:
+                if (snap.metas.get(cid) or {}).get("kind") == "profile":
+                    fused[cid] *= cfg.profile_penalty
+        if cfg.ref_penalty != 1.0 and idx.refs:
+            for cid in fused:
+                if cid in idx.refs:
+                    fused[cid] *= cfg.ref_penalty
+        ranking = sorted(fused.items(), key=lambda kv: -kv[1])
+        tm["fuse"] += (time.perf_counter() - t) * 1000
+        if chunk_level:
+            tm["total"] = (time.perf_counter() - t0) * 1000
+            return [], ranking
+
+        dense_d = dict(dense)
+        bm25_d = dict(bm25)
+        dense_rank = {cid: r for r, (cid, _) in enumerate(dense, 1)}
+        bm25_rank = {cid: r for r, (cid, _) in enumerate(bm25, 1)}
+        groups: dict[tuple[str, str], list[tuple[str, float]]] = {}
+        for cid, sc in ranking:
+            key = idx.section_of.get(cid)
+            if key is None:
+                continue
+            groups.setdefault(key, []).append((cid, sc))
+        scored = []
+        for key, members in groups.items():
+            s = members[0][1] + (cfg.section_bonus * members[1][1] if len(members) > 1 else 0.0)
+            scored.append((s, key, members))
+        scored.sort(key=lambda x: -x[0])
+        hits = [self._hit(snap, idx, key, members, s, qtoks, dense_d, bm25_d, dense_rank, bm25_rank, lang)
+                for s, key, members in scored[:k]]
+        tm["total"] = (time.perf_counter() - t0) * 1000
+        return hits, ranking
+
+    def _hit(self, snap, idx: _SnapIndex, key, members, score, qtoks, dense_d, bm25_d, dense_rank, bm25_rank, lang) -> Hit:
+        best = members[0][0]
+        meta = dict(snap.metas.get(best) or {})
+        cids = idx.sections.get(key, [best])
+        bodies = [_strip_prefix(snap.texts.get(c, ""), snap.metas.get(c) or {}) for c in cids]
+        text = _join_chunks([b for b in bodies if b])
+        starts = [int((snap.metas.get(c) or {}).get("start_line", 0) or 0) for c in cids]
+        ends = [int((snap.metas.get(c) or {}).get("end_line", 0) or 0) for c in cids]
+        sents = best_sentences(qtoks, text, idx.idf, self.config.sentences)
+        scores = {
+            "fused": float(score),
+            "dense": float(max((dense_d.get(c, 0.0) for c, _ in members), default=0.0)),
+            "bm25": float(max((bm25_d.get(c, 0.0) for c, _ in members), default=0.0)),
+        }
+        dr = [dense_rank[c] for c, _ in members if c in dense_rank]
+        br = [bm25_rank[c] for c, _ in members if c in bm25_rank]
+        if dr:
+            scores["dense_rank"] = float(min(dr))
+        if br:
+            scores["bm25_rank"] = float(min(br))
+        return Hit(
+            doc_id=str(meta.get("doc_id", "")),
+            title=str(meta.get("title", "")),
+            heading_path=tuple(_heading_list(meta)),
+            text=text,
+            start_line=min(starts) if starts else 0,
+            end_line=max(ends) if ends else 0,
+            score=float(score),
+            source=str(meta.get("source", "")),
+            chunk_ids=list(cids),
+            sentences=sents,
+            metadata=meta,
+            scores=scores,
+            kind=str(meta.get("kind", "section")),
+        )
+
+
+_retrievers: dict[Settings, Retriever] = {}
+
+
+def get_retriever(settings: Settings | None = None) -> Retriever:
+    s = settings or Settings.from_env()
+    r = _retrievers.get(s)
+    if r is None:
+        r = _retrievers[s] = Retriever(s)
+    return r
+
+
+def retrieve(
+    question: str,
+    filters: Filters | Mapping[str, Any] | Iterable[str] | None = None,
+    k: int = 5,
+    settings: Settings | None = None,
+    timings: dict | None = None,
+) -> list[Hit]:
+    """Top-k sections for `question` (hybrid dense + BM25, filtered on both sides)."""
+    return get_retriever(settings).run(question, filters, k, timings)

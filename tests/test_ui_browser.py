@@ -1,0 +1,318 @@
+"""The Gradio app in a real headless Chromium (playwright, /usr/bin/chromium), against `casebook serve`.
+
+One server (subprocess, free loopback port, a copy of the session index) and one page for the whole
+module; the steps run in order: Japanese question → citation click → English question → country
+filter → language toggle → uploads (a planted-HTML case and a broken one) → library → briefing.
+Every request the page makes must go to the server. Screenshots go to artifacts_dir().
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import artifacts_dir, needs_shared
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium "
+                       "(apt-get install -y chromium fonts-noto-cjk)"),
+]
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
+ANSWER_TIMEOUT = 90_000
+
+XSS_CASE = """---
+id: "XSS_001"
+title: "Zorblax Widgets <script>window.__pwned_title=1</script>"
+subject:
+  name: "Zorblax Widgets"
+  country: "日本"
+  industry: "製造"
+---
+# Zorblax Widgets <img src=x onerror="window.__pwned_heading=1">
+
+## 事業概要 <script>window.__pwned_h2=1</script>
+
+Zorblax Widgetsは2019年に大阪で創業した精密ウィジェットの製造会社である。
+同社の主力製品は<img src=x onerror="window.__pwned_text=1">Zorblax Gearで、年間120万個を出荷している。
+"""
+
+BROKEN_CASE = """---
+title: "Broken front matter"
+subject: [unclosed
+  name: "Nobody"
+---
+# Nothing here
+Body text.
+"""
+
+
+@pytest.fixture(scope="module")
+def data_dir(request, tmp_path_factory) -> Path:
+    """A private copy of an index of seed + shared cases: the session index, or (to iterate on the UI
+    without rebuilding it) the data dir named by $CASEBOOK_UI_TEST_DATA."""
+    src = os.environ.get("CASEBOOK_UI_TEST_DATA")
+    src_dir = Path(src) if src else request.getfixturevalue("indexed_settings").data_dir
+    data = tmp_path_factory.mktemp("browser") / "data"
+    shutil.copytree(src_dir, data, ignore=shutil.ignore_patterns("uploads", "feedback.jsonl", "eval-runs"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def server(data_dir):
+    from ui.devserver import served
+
+    with served(data_dir) as srv:
+        print(f"casebook serve ready in {srv.ready_s:.1f} s: {srv.log().strip().splitlines()[-1]}")
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+        pg = ctx.new_page()
+        pg.requests = []  # type: ignore[attr-defined]
+        pg.on("request", lambda r: pg.requests.append(r.url))  # type: ignore[attr-defined]
+        pg.goto(server.url + "/")
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        pg.wait_for_selector("#chat-status[data-state=idle]", timeout=30_000)
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+def shot(pg, name: str, full: bool = False) -> None:
+    pg.screenshot(path=str(artifacts_dir() / f"ui-{name}.png"), full_page=full)
+
+
+def ask(pg, question: str, turn: int) -> str:
+    pg.fill("#question textarea", question)
+    pg.click("#send")
+    pg.wait_for_selector(f'#chat-status[data-state=done][data-turn="{turn}"], '
+                         f'#chat-status[data-state=error][data-turn="{turn}"]', timeout=ANSWER_TIMEOUT)
+    assert pg.get_attribute("#chat-status", "data-state") == "done", pg.inner_text("#chat-status")
+    bubble = pg.locator(f'#chatbot .answer-turn-{turn}')
+    return bubble.inner_text()
+
+
+def source_docs(pg, turn: int) -> list[str]:
+    return pg.eval_on_selector_all(
+        f'#sources-panel section.turn-sources[data-turn="{turn}"] details.src',
+        "els => els.map(e => e.getAttribute('data-doc'))",
+    )
+
+
+def pick(pg, dropdown_id: str, value: str) -> None:
+    pg.click(f"#{dropdown_id} input")
+    pg.fill(f"#{dropdown_id} input", "")
+    pg.keyboard.type(value)
+    pg.wait_for_timeout(300)
+    pg.get_by_role("option", name=value, exact=True).first.click()
+    pg.keyboard.press("Escape")
+
+
+@needs_shared
+def test_01_empty_screen_has_examples_in_both_languages(page):
+    text = page.inner_text("#chatbot")
+    assert "ミストラルAIのCEOは誰？" in text and "When was Mistral AI founded?" in text
+    shot(page, "01-empty")
+
+
+@needs_shared
+def test_02_japanese_question_cites_and_highlights(page):
+    # the empty screen's example starts the conversation with one click
+    page.locator("#chatbot").get_by_text("ミストラルAIのCEOは誰？", exact=True).click()
+    page.wait_for_selector('#chat-status[data-state=done][data-turn="1"]', timeout=ANSWER_TIMEOUT)
+    text = page.locator("#chatbot .answer-turn-1").inner_text()
+    assert "Arthur Mensch" in text or "アーサー" in text, text
+    assert re.search(r"[\u3040-\u30ff]", text), "a Japanese question gets a Japanese answer"
+    links = page.locator('#chatbot .answer-turn-1 a.cite')
+    assert links.count() >= 1
+    href = links.first.get_attribute("href")
+    assert re.fullmatch(r"#src-1-\d+", href)
+    page.locator("#sources-panel details.src").first.evaluate("e => e.open = false")  # start closed
+    links.first.click()
+    target = page.locator(href)
+    page.wait_for_function("id => document.getElementById(id).open && "
+                           "document.getElementById(id).classList.contains('active')", arg=href[1:])
+    assert target.is_visible()
+    assert target.get_attribute("data-doc") == "GENAI_042"
+    marks = target.locator("mark")
+    assert marks.count() >= 1 and marks.first.inner_text().strip()
+    assert target.locator(".src-file").inner_text().strip()  # file and line range shown
+    target.scroll_into_view_if_needed()
+    shot(page, "02-ja-answer-citation")
+
+
+@needs_shared
+def test_03_english_follow_up_in_english(page):
+    text = ask(page, "When was it founded?", 2)  # a follow-up: "it" is the company of turn 1
+    assert "2023" in text, text
+    first_line = text.strip().splitlines()[0]
+    assert not re.search(r"[\u3040-\u30ff]", first_line), "an English question gets an English framing"
+    assert page.locator('#chatbot .answer-turn-2 a.cite').count() >= 1
+    assert page.locator('#sources-panel section.turn-sources[data-turn="2"]').count() == 1
+    shot(page, "03-en-answer")
+
+
+@needs_shared
+def test_04_country_filter_is_obeyed(page, data_dir):
+    from rag.config import Settings
+    from rag.library import get_library
+
+    docs = get_library(Settings.from_env(data_dir=data_dir)).snapshot().documents
+    us_docs = {d["doc_id"] for d in docs if d["facets"].get("country") == "米国"}
+    assert us_docs
+    page.click("#filters-box button.label-wrap")  # open the accordion
+    pick(page, "f-country", "米国")
+    page.wait_for_function("() => document.querySelector('#active-filters').classList.contains('filters-active')")
+    assert "米国" in page.inner_text("#active-filters")
+    ask(page, "生成AIの導入でどんな成果が出た？", 3)
+    got = source_docs(page, 3)
+    rel = page.eval_on_selector_all('#sources-panel section.turn-sources[data-turn="3"] details.related',
+                                    "els => els.map(e => e.getAttribute('data-doc'))")
+    assert got, "the filtered answer shows sources"
+    assert set(got) | set(rel) <= us_docs, f"sources outside the filter: {set(got) - us_docs}"
+    shot(page, "04-filter-us")
+    page.click("#filters-box button.label-wrap")  # asking collapsed the filters to show the sources
+    page.click("#f-clear")
+    page.wait_for_function("() => document.querySelector('#active-filters').classList.contains('filters-none')")
+
+
+@needs_shared
+def test_04b_suggested_filter_apply_and_dismiss(page):
+    ask(page, "日本の銀行の生成AI事例は？", 4)
+    page.wait_for_selector("#sug-apply", state="visible", timeout=10_000)
+    assert "日本" in page.inner_text("#filter-suggestion")
+    shot(page, "04b-suggestion")
+    page.click("#sug-apply")
+    page.wait_for_function("() => /日本/.test(document.querySelector('#active-filters').innerText)")
+    page.wait_for_selector("#sug-apply", state="hidden")
+    page.click("#filters-box button.label-wrap")
+    page.click("#f-clear")
+    page.wait_for_function("() => document.querySelector('#active-filters').classList.contains('filters-none')")
+    ask(page, "日本の銀行の生成AI事例は？", 5)
+    page.wait_for_selector("#sug-dismiss", state="visible", timeout=10_000)
+    page.click("#sug-dismiss")
+    page.wait_for_selector("#sug-dismiss", state="hidden")
+    assert "filters-none" in page.get_attribute("#active-filters", "class")
+
+
+@needs_shared
+def test_05_language_toggle(page):
+    page.locator("#ui-lang").get_by_label("English").check()
+    page.wait_for_function("() => document.querySelector('#chat-status') && "
+                           "/Answered|Ready/.test(document.querySelector('#chat-status').innerText)")
+    page.get_by_role("tab", name="Library").wait_for(timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#send').innerText.trim() === 'Send'")
+    shot(page, "05-english-ui")
+    page.locator("#ui-lang").get_by_label("日本語").check()
+    page.wait_for_function("() => /回答完了|準備完了/.test(document.querySelector('#chat-status').innerText)")
+    page.get_by_role("tab", name="ライブラリ").wait_for(timeout=10_000)
+
+
+def _upload(page, tmp_path: Path, name: str, text: str) -> str:
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    page.get_by_role("tab", name="ライブラリ").click()
+    page.set_input_files("#upload-files input[type=file]", str(f))
+    page.wait_for_timeout(500)
+    page.evaluate("() => { const m = document.querySelector('#upload-messages'); if (m) m.remove(); }")
+    page.click("#upload-btn")
+    page.wait_for_selector("#upload-messages", timeout=120_000)
+    return page.inner_text("#upload-messages")
+
+
+@needs_shared
+def test_06_broken_upload_is_reported_with_its_line(page, tmp_path):
+    page.get_by_role("tab", name="ライブラリ").click()
+    page.wait_for_selector("#library-table tbody tr")
+    before = page.locator("#library-table tbody tr").count()
+    msg = _upload(page, tmp_path, "broken_case.md", BROKEN_CASE)
+    assert "broken_case.md" in msg and "3行目" in msg, msg
+    assert "YAML" in msg
+    shot(page, "06-upload-broken")
+    bin_msg = _upload(page, tmp_path, "binary.md", "ok\x00\x00\x00 binary")
+    assert "binary.md" in bin_msg and "binary" in bin_msg and "読み込めません" in bin_msg, bin_msg
+    rows = page.locator("#library-table tbody tr").count()
+    assert rows == before + 1  # the YAML one is indexed (with its warning), the binary one is not; others untouched
+
+
+@needs_shared
+def test_07_planted_html_in_a_case_is_shown_as_text(page, tmp_path):
+    msg = _upload(page, tmp_path, "xss_case.md", XSS_CASE)
+    assert "xss_case.md" in msg and "✖" not in msg, msg
+    page.get_by_role("tab", name="チャット").click()
+    text = ask(page, "Zorblax Widgetsの主力製品は？", 6)
+    assert "Zorblax" in text
+    panel = page.inner_text('#sources-panel section.turn-sources[data-turn="6"]')
+    assert "<img src=x onerror=" in panel or "<script>" in panel, panel[:500]
+    pwned = page.evaluate("() => Object.keys(window).filter(k => k.startsWith('__pwned'))")
+    assert pwned == []
+    assert page.locator("#sources-panel img, #chatbot .answer img, #sources-panel script").count() == 0
+    shot(page, "07-planted-html")
+
+
+@needs_shared
+def test_08_feedback_and_briefing(page, data_dir):
+    import json
+
+    # the thumbs under the last answer (labels follow the browser locale: いいね / Like)
+    page.locator("#chatbot button[aria-label='いいね'], #chatbot button[aria-label='Like']").last.click()
+    page.wait_for_function("() => /Q6/.test(document.querySelector('#fb-msg')?.innerText || '')", timeout=20_000)
+    page.click("#feedback-box button.label-wrap")
+    page.fill("#fb-comment textarea", "役に立った <b>コメント</b>")
+    page.click("#fb-send")
+    page.wait_for_function("() => document.querySelector('#fb-comment textarea').value === ''", timeout=20_000)
+    page.click("#fb-export")
+    page.wait_for_selector("#fb-file a, #fb-file .file-preview", timeout=20_000)
+    rows = [json.loads(x) for x in (data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["rating"] == "up" and rows[0]["question"] == "Zorblax Widgetsの主力製品は？"
+    assert rows[0]["citations"] and rows[-1]["comment"] == "役に立った <b>コメント</b>"
+    shot(page, "08-feedback")
+    page.get_by_role("tab", name="企業ブリーフィング").click()
+    pick(page, "br-company", "Mistral AI")
+    page.click("#br-make")
+    page.wait_for_selector("#brief-frame", timeout=60_000)
+    frame = page.frame_locator("#brief-frame")
+    assert "Mistral" in frame.locator("h1").inner_text()
+    assert page.locator("#br-md").is_visible() and page.locator("#br-html").is_visible()
+    shot(page, "08-briefing")
+
+
+@needs_shared
+def test_99_library_tab_and_no_outside_requests(page, server):
+    page.get_by_role("tab", name="ライブラリ").click()
+    assert "GENAI_042" in page.inner_text("#library-table")
+    shot(page, "09-library", full=True)
+    hosts = {urlparse(u).netloc for u in page.requests if not u.startswith(("data:", "blob:", "about:"))}
+    assert hosts == {f"127.0.0.1:{server.port}"}, hosts
+
+
+@needs_shared
+def test_10_evaluation_tab_runs_a_question_set(page):
+    page.get_by_role("tab", name="評価").click()
+    page.fill("#ev-limit input", "3")
+    page.click("#ev-run")
+    page.wait_for_selector("#ev-summary table", timeout=120_000)
+    summary = page.inner_text("#ev-summary")
+    assert "hit" in summary.lower() or "mrr" in summary.lower(), summary[:500]
+    page.wait_for_selector("#ev-plots img", timeout=30_000)
+    page.locator("#ev-plots").scroll_into_view_if_needed()
+    page.wait_for_function("() => [...document.querySelectorAll('#ev-plots img')].some(i => i.complete && i.naturalWidth > 0)",
+                           timeout=30_000)
+    assert page.locator("#ev-files a, #ev-files .file-preview").count() >= 1
+    shot(page, "10-evaluation", full=True)
