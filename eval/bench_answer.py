@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import re
-import statistics
 import sys
 import tempfile
 import time

@@ -223,9 +223,10 @@ _Q_STOP = frozenset(
     make made put take took use used using have has had can could will would should there their
     they its it this that these those please tell about also each both respectively compare
     いくら いくつ 何 どれ どの どこ 誰 だれ いつ どれだけ どれくらい どのくらい 教える 知る 言う それぞれ
-    場合 比べる 比較 現在 最新 的 について 名前 名称
+    場合 比べる 比較 的 について 名前 名称
     every each all only first new next run runs running called call report reports reported led lead leads
     hit hits go goes going went become became want wants wanted aim aims plan plans planned able since
+    最新 現在 latest current currently
     after before over under between among versus give gives given offer offers offering start started
     starting make makes total kind type way ways thing things currently now today latest""".split()
 )
@@ -272,7 +273,7 @@ _DATE_IN = re.compile(
 )
 _AMOUNT_IN = re.compile(
     r"[$€¥£]\s*\d|\d\s*(?:億|万|兆|円|ドル|ユーロ|%|％|倍|[kKmMbB](?![a-zA-Z])|billion|million|times|x(?![a-zA-Z0-9]))|"
-    r"\d[\d,.]*\s*(?:人|名|時間|分|日|週間|ヶ月|か月|カ月|件|回|個|店舗|種類|言語|ページ|病院|台|チップ|点|品目|社)"
+    r"\d[\d,.]*\s*(?:の\s*)?(?:人|名|時間|分|日|週間|ヶ月|か月|カ月|件|回|個|店舗|種類|言語|ページ|病院|台|チップ|点|ポイント|品目|社|項目)"
 )
 _NAME_IN = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&.\-]+(?:\s+[A-Z][A-Za-z0-9&.\-]+)*|[\u30a1-\u30fa\u30fc・]{3,}")
 
@@ -304,6 +305,7 @@ class QuestionInfo:
     counters: tuple[str, ...]
     entity_tokens: frozenset[str]
     multi: bool = False  # asks for several things (two companies, "from … to …", "and who…")
+    latest: bool = False  # asks for the latest/current value (最新, 現在の, latest, current…)
 
     @property
     def total_weight(self) -> float:
@@ -561,8 +563,9 @@ def analyze(question: str, snapshot: Any = None) -> QuestionInfo:
             wants.add("num")
     multi = len(companies) >= 2 or len(wants) >= 2 or bool(_MULTI.search(qf)) or \
         len(re.findall(r"何|いくら|いつ|誰|どれ", nfkc(q))) >= 2
+    latest = bool(re.search(r"最新|直近|現在の|今の|(?<![a-z])(latest|most recent|current|currently|now)(?![a-z])", qf))
     return QuestionInfo(q, lang, concepts, companies, numbers, wants, tuple(dict.fromkeys(counters)),
-                        frozenset(ent_toks), multi)
+                        frozenset(ent_toks), multi, latest)
 
 
 # ----------------------------------------------------------------------------- source files and units
@@ -872,7 +875,7 @@ def _covered(info: QuestionInfo, tokens: frozenset[str], text_fold: str) -> set[
             out.add(c.label)
         elif c.number and c.label in text_fold:
             out.add(c.label)
-        elif any(len(a) >= 3 and a in text_fold for a in c.alts if not a.isascii()):
+        elif any(len(a) >= 2 and a in text_fold for a in c.alts if not a.isascii()):
             out.add(c.label)
         elif c.label.isascii() and len(c.label) >= 4 and re.search(rf"(?<![a-z0-9]){re.escape(c.label)}", text_fold):
             out.add(c.label)
@@ -933,7 +936,7 @@ def _type_match(info: QuestionInfo, u: Unit) -> tuple[frozenset[str], bool]:
         if c == "%":
             if re.search(r"\d\s*[%％]", t):
                 counter_ok = True
-        elif re.search(r"\d[\d,.]*\s*(?:万|億)?\s*(?:[-~〜～]\s*\d[\d,.]*\s*(?:万|億)?\s*)?" + re.escape(c), t, re.I):
+        elif re.search(r"\d[\d,.]*\s*(?:万|億)?\s*(?:[-~〜～]\s*\d[\d,.]*\s*(?:万|億)?\s*)?(?:の\s*)?" + re.escape(c), t, re.I):
             counter_ok = True
         if counter_ok:
             break
@@ -942,6 +945,9 @@ def _type_match(info: QuestionInfo, u: Unit) -> tuple[frozenset[str], bool]:
 
 W_COVER, W_TYPE, W_COUNTER, W_HEADING = 1.0, 0.45, 0.3, 0.5
 HEADING_FACTOR = 0.8
+TYPED_HEADING_FACTOR = 1.0
+LATEST_BONUS = 0.3
+_FORECAST = re.compile(r"予想|予定|見込|計画|目標|予測|expected|forecast|planned|projected|target|estimate", re.I)
 SAME_SECTION_CLOSE, NEW_SECTION_CLOSE, NEW_SECTION_GAIN, NEAR_TIE = 0.7, 0.6, 0.15, 0.95
 _COUNTED = re.compile(r"\d[\d,.]*\s*(?:万|億)?\s*(?:%|％|[^\s\d/|:：,、。()（）\-~〜～]{1,3})")
 
@@ -973,7 +979,7 @@ def score_units(info: QuestionInfo, hits: Sequence[Hit], n_sections: int = UNIT_
             if not cov and not type_ok:
                 s *= 0.3
             if u.kind == "heading":
-                s *= HEADING_FACTOR if type_ok else HEADING_FACTOR * 0.7
+                s *= TYPED_HEADING_FACTOR if type_ok else HEADING_FACTOR * 0.7
             if info.multi and counter_ok and len(_COUNTED.findall(nfkc(u.text))) >= 2:
                 s += 0.15
             L = len(u.text)
@@ -991,6 +997,18 @@ def score_units(info: QuestionInfo, hits: Sequence[Hit], n_sections: int = UNIT_
                 s *= 0.9
             s *= prior
             out.append(Scored(u, hi, s, coverage, frozenset(cov | head_cov | ctx_cov), type_ok, counter_ok, hk, types))
+    if info.latest and out:
+        # "the latest valuation": among the candidates carrying the asked-for value, prefer the most recent year
+        def year(sc: Scored) -> int:
+            ys = [int(y) for y in re.findall(r"(?<!\d)(20\d\d|19\d\d)(?!\d)", nfkc(sc.unit.text))]
+            return max(ys) if ys else 0
+
+        cands = [sc for sc in out if sc.type_ok and sc.coverage > 0 and not _FORECAST.search(sc.unit.text)]
+        top_year = max((year(sc) for sc in cands), default=0)
+        if top_year:
+            for sc in cands:
+                if year(sc) == top_year:
+                    sc.score += LATEST_BONUS
     out.sort(key=lambda x: -x.score)
     return out
 

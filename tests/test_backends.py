@@ -7,7 +7,6 @@ a small rule-following fake model; tests/test_llm_server.py runs it with a real 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from rag.answer import ask, ask_stream
 from rag.extractive import LEAD
 from rag.prompting import (
     SOURCE_CLOSE,
-    SOURCE_OPEN,
     answer_messages,
     defang,
     parse_citations,
