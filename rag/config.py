@@ -28,7 +28,9 @@ class Settings:
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 → chromadb.HttpClient
     facets_file: Path | None = None  # user mapping; None → the packaged rag/facets.yaml
     llm: str | None = None  # LLM backend spec, see rag.backends; None → extractive answers
-    max_file_bytes: int = 25 * 1024 * 1024
+    # Larger case files are refused with a clear error: the largest real case is ~66 KB, and a
+    # 20 MB text would mean ~20,000 chunks and most of an hour of embedding on 2 cores.
+    max_file_bytes: int = 5 * 1024 * 1024
 
     @property
     def uploads_dir(self) -> Path:
@@ -51,6 +53,8 @@ class Settings:
             kw["chroma_url"] = env["CASEBOOK_CHROMA_URL"]
         if env.get("CASEBOOK_FACETS"):
             kw["facets_file"] = Path(env["CASEBOOK_FACETS"]).expanduser()
+        if env.get("CASEBOOK_MAX_FILE_BYTES"):
+            kw["max_file_bytes"] = int(env["CASEBOOK_MAX_FILE_BYTES"])
         if env.get("CASEBOOK_LLM"):
             kw["llm"] = env["CASEBOOK_LLM"]
         kw.update({k: v for k, v in overrides.items() if v is not None})

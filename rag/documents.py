@@ -33,7 +33,7 @@ from rag.facets import FacetMapping, default_mapping
 from rag.schema import Document, LoadError, LoadIssue
 
 SUPPORTED_SUFFIXES = (".md", ".txt")
-DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # same default as Settings.max_file_bytes
 MAX_YAML_DEPTH = 50
 """Deepest nesting of mappings/sequences accepted in front matter (aliases included)."""
 MAX_ALIAS_EXTRA_NODES = 10_000
@@ -187,6 +187,8 @@ def decode_bytes(raw: bytes, source: str = "<bytes>") -> tuple[str, str, list[Lo
                 encoding, text = "utf-8", raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 encoding, text = _decode_non_utf8(raw, source, exc, issues)
+    if encoding.startswith(("utf-16", "utf-32")):
+        issues.append(LoadIssue(source, None, f"file is {encoding.upper()}, not UTF-8: converted to UTF-8"))
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
@@ -265,6 +267,12 @@ class SafeYAMLLoader(yaml.SafeLoader):
         self._nodes = 0
         self._saw_alias = False
         self.unknown_tags: list[str] = []
+
+    def fetch_flow_collection_start(self, TokenClass):  # type: ignore[override]
+        # PyYAML's scanner is quadratic in deeply nested flow collections: stop before that.
+        if self.flow_level >= MAX_YAML_DEPTH:
+            raise YAMLLimitError(f"nested deeper than {MAX_YAML_DEPTH} levels", self.get_mark().line)
+        super().fetch_flow_collection_start(TokenClass)
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):

@@ -7,6 +7,7 @@ published until the new generation is complete (see rag.generations).
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -47,9 +48,13 @@ class IndexReport:
             f"{self.removed} removed, {self.failed} failed; {self.embedded} chunks embedded) "
             f"in {self.seconds:.2f} s"
         ]
-        out += [f"error: {e}" for e in self.errors]
-        out += [f"warning: {w}" for w in self.warnings]
+        out += [f"error: {_one_line(e)}" for e in self.errors]
+        out += [f"warning: {_one_line(w)}" for w in self.warnings]
         return out
+
+
+def _one_line(issue: LoadIssue) -> str:
+    return str(issue).replace("\n", "\\n").replace("\r", "\\r")
 
 
 def file_hash(path: Path) -> str:
@@ -123,7 +128,15 @@ def _index_locked(settings: Settings, paths: list[Path] | None, rebuild: bool, p
     files = library_files(settings, roots)
     report.files = len(files)
     hashes: dict[str, str] = {}
+    bad_names = 0
     for p in files:
+        try:
+            str(p).encode("utf-8")
+        except UnicodeEncodeError:
+            name = os.fsencode(p).decode("utf-8", "backslashreplace")
+            report.errors.append(LoadIssue(name, None, "file name is not valid UTF-8: rename the file", "error"))
+            bad_names += 1
+            continue
         try:
             hashes[str(p.resolve())] = file_hash(p)
         except OSError as e:
@@ -262,7 +275,7 @@ def _index_locked(settings: Settings, paths: list[Path] | None, rebuild: bool, p
     report.generation = new_gen
     report.documents = len(files_out)
     report.chunks = len(ids)
-    report.failed = len(errors_out)
+    report.failed = len(errors_out) + bad_names
     return report
 
 

@@ -41,7 +41,8 @@ from .schema import PATH_SEP, Hit
 class RetrievalConfig:
     """Tunable knobs of the hybrid retriever (figures: see DEFAULT_CONFIG)."""
 
-    method: str = "rrf"  # rrf | convex | zscore | dbsf (rag.fusion)
+    method: str = "rrf"  # rrf | convex | zscore | dbsf (rag.fusion), unless `methods` names the language
+    methods: tuple[tuple[str, str], ...] = ()  # (lang, method) overrides
     rrf_k: float = 60.0
     # (dense weight, BM25 weight) per query language
     weights: tuple[tuple[str, float, float], ...] = (("ja", 1.0, 1.0), ("en", 1.0, 1.0))
@@ -54,6 +55,11 @@ class RetrievalConfig:
     profile_penalty: float = 1.0  # multiplier of profile-chunk scores (1 = treated like sections)
     ref_penalty: float = 1.0  # multiplier of reference-list chunks (mostly links)
     sentences: int = 3  # best sentences kept per hit
+    sentence_weight: float = 0.0  # weight of the best-sentence overlap in re-scoring the top chunks
+    rerank_depth: int = 20  # chunks re-scored with sentence evidence
+
+    def lang_method(self, lang: str) -> str:
+        return dict(self.methods).get(lang, self.method)
 
     def lang_weights(self, lang: str) -> tuple[float, float]:
         for lg, wd, wb in self.weights:
@@ -62,7 +68,43 @@ class RetrievalConfig:
         return 1.0, 1.0
 
 
-DEFAULT_CONFIG = RetrievalConfig(ref_penalty=0.5, profile_penalty=0.5, focus=0.75)
+DEFAULT_CONFIG = RetrievalConfig(
+    method="rrf",
+    methods=(("ja", "convex"),),
+    weights=(("ja", 1.0, 1.0), ("en", 1.0, 1.0)),
+    glossary=True,
+    focus=0.75,
+    ref_penalty=0.5,
+    profile_penalty=0.5,
+)
+"""The configuration `retrieve()` uses; chosen by measurement (eval/bench_retrieval.py --ablation).
+
+Dev set (eval/questions/dev.jsonl, answerable: 35 ja / 59 en; section hit = gold doc + gold heading
+on the hit's heading path), hit@1 / hit@5:
+
+    configuration                                   ja@1   ja@5   en@1   en@5
+    dense only (e5)                                 0.543  0.971  0.525  0.898
+    BM25 only                                       0.714  0.943  0.119  0.576
+    BM25 only + glossary                            0.714  0.943  0.356  0.780
+    RRF equal, no glossary                          0.714  1.000  0.288  0.797
+    RRF equal + glossary                            0.714  1.000  0.576  0.966
+    + reference-list and profile penalties (0.5)    0.800  1.000  0.797  0.983
+    + document focus 0.75                           0.886  1.000  0.848  0.983
+    + Japanese questions fused by min-max convex    0.943  1.000  0.848  0.983   ← chosen
+    (convex for English as well)                    0.943  1.000  0.763  0.983
+    (+ sentence re-scoring 0.25, good on JSQuAD)    0.914  1.000  0.848  0.983
+
+Why: English questions over Japanese text live on the BM25 side only through the glossary
+(rag/glossary.yaml: en@5 0.797 → 0.966) and on the dense side through e5's cross-lingual space;
+rank fusion (RRF) is the robust way to combine two such uneven lists. Japanese questions have two
+strong lists whose score gaps carry information: min-max convex fusion keeps it (ja@1 +0.06, and on
+JSQuAD R@1 0.908 vs 0.878 for RRF). Link-list sections ("参考資料", "References") and the front-matter
+profile chunk otherwise win rank 1 by sheer term overlap; a company named in the question (company
+facet / aliases) adds that document's own dense and BM25 lists (name tokens removed) to the fusion.
+Per-language weights other than 1:1 changed nothing measurable (±1 question) and were left equal.
+Held-out table (tests/test_retrieval.py, 28 questions written from the documents, 14 ja / 14 en):
+hit@5 13/14 ja, 13/14 en; hit@1 12/14 ja, 9/14 en (RRF for Japanese too: 14/14 @5 but 11/14 @1).
+"""
 
 
 # ------------------------------------------------------------------------------- per-snapshot cache
@@ -77,6 +119,7 @@ class _SnapIndex:
     doc_names: list[tuple[str, re.Pattern[str], str]]  # (uid, pattern, name)
     uid_chunks: dict[str, list[str]]
     refs: set[str] = field(default_factory=set)  # chunks that are reference / link lists
+    units: dict[str, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)  # sentence cache
 
 
 _REF_HEADING = re.compile(
@@ -273,15 +316,26 @@ def _join_chunks(texts: list[str]) -> str:
     return "\n".join(out)
 
 
-def best_sentences(
-    question_tokens: list[str], text: str, idf: Mapping[str, float], n: int = 3
-) -> list[str]:
-    """Sentences of `text` sharing the most (idf-weighted) query tokens, best first.
+def dense_query(snap: Any, qv: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+    """(chunk_id, cosine) best first from the snapshot's Chroma collection. Only distances are
+    fetched: texts and metadata are already in the snapshot (fetching them costs ~30x more)."""
+    n = len(snap.metas)
+    if n == 0:
+        return []
+    try:
+        r = snap.store.collection.query(
+            query_embeddings=[np.asarray(qv, dtype=np.float32)], n_results=min(k, n), where=where or None,
+            include=["distances"],
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(r["ids"][0], r["distances"][0])]
+    except AttributeError:  # a store without a Chroma collection: its own query()
+        return [(cid, cos) for cid, cos, _t, _m in snap.store.query(qv, k, where=where)]
 
-    Table rows and list items count as sentences; a section with no overlap gives its first ones.
-    """
+
+def split_units(text: str) -> list[str]:
+    """Sentences of a chunk body; table rows and list items count as sentences (rules dropped)."""
     jp = _japanese()
-    sents: list[str] = []
+    out: list[str] = []
     for block in text.split("\n"):
         b = block.strip()
         if not b or _HEADING_LINE.match(b) or re.fullmatch(r"[|\-\s:]+", b):
@@ -289,22 +343,52 @@ def best_sentences(
         for s in jp.split_sentences(b):
             s = s.strip()
             if s and not re.fullmatch(r"[\W_]+", s):
-                sents.append(s)
-    if not sents:
+                out.append(s)
+    return out
+
+
+def _chunk_units(snap: Any, idx: _SnapIndex, cid: str) -> list[tuple[str, frozenset[str]]]:
+    """(sentence, its BM25 tokens) of a chunk body, cached per snapshot."""
+    got = idx.units.get(cid)
+    if got is None:
+        tok = _japanese().tokenize
+        body = _strip_prefix(snap.texts.get(cid, ""), snap.metas.get(cid) or {})
+        got = [(u, frozenset(tok(u))) for u in split_units(body)]
+        idx.units[cid] = got
+    return got
+
+
+def sentence_score(qset: set[str], units: list[tuple[str, frozenset[str]]], idf: Mapping[str, float]) -> float:
+    """Share of the question's idf mass found in the chunk's single best sentence (0 … 1)."""
+    total = sum(idf.get(t, 0.0) for t in qset)
+    if not total or not units:
+        return 0.0
+    return max(sum(idf.get(t, 0.0) for t in qset & toks) for _, toks in units) / total
+
+
+def best_sentences(
+    question_tokens: list[str], units: list[tuple[str, frozenset[str]]], idf: Mapping[str, float], n: int = 3
+) -> list[str]:
+    """The sentences sharing the most (idf-weighted) query tokens, best first; the first ones when
+    none shares any."""
+    if not units:
         return []
-    qset = {t for t in question_tokens}
-    if not qset:
-        return sents[:n]
+    qset = set(question_tokens)
     scored = []
-    for i, s in enumerate(sents):
-        st = set(jp.tokenize(s))
-        sc = sum(idf.get(t, 1.0) for t in qset & st)
+    for i, (s, toks) in enumerate(units):
+        sc = sum(idf.get(t, 1.0) for t in qset & toks)
         if sc > 0:
             scored.append((sc / (1.0 + 0.002 * len(s)), -i, s))
     if not scored:
-        return sents[:n]
+        return [u for u, _ in units[:n]]
     scored.sort(reverse=True)
-    return [s for _, _, s in scored[:n]]
+    out: list[str] = []
+    for _, _, s in scored:
+        if s not in out:
+            out.append(s)
+        if len(out) == n:
+            break
+    return out
 
 
 # ------------------------------------------------------------------------------- the retriever
@@ -411,14 +495,14 @@ class Retriever:
             qv = self.embed_query(question)
             tm["embed"] += (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            dense = [(cid, cos) for cid, cos, _t, _m in snap.store.query(qv, cfg.n_dense, where=where)
+            dense = [(cid, cos) for cid, cos in dense_query(snap, qv, cfg.n_dense, where)
                      if allowed is None or cid in allowed]
             lists.append(dense)
             weights.append(wd)
             for uid in focus:
                 w_uid: dict[str, Any] = {"uid": uid}
                 w = {"$and": [where, w_uid]} if where else w_uid
-                lists.append([(cid, cos) for cid, cos, _t, _m in snap.store.query(qv, cfg.n_focus, where=w)
+                lists.append([(cid, cos) for cid, cos in dense_query(snap, qv, cfg.n_focus, w)
                               if allowed is None or cid in allowed])
                 weights.append(wd * cfg.focus)
             tm["dense"] += (time.perf_counter() - t) * 1000
@@ -442,7 +526,16 @@ class Retriever:
         tm["bm25"] += (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
-        fused = fuse(lists, weights, cfg.method, cfg.rrf_k)
+        fused = fuse(lists, weights, cfg.lang_method(lang), cfg.rrf_k)
+        if cfg.sentence_weight and fused:
+            # sentence-level evidence: the top chunks re-scored by their best single sentence
+            top = sorted(fused.items(), key=lambda kv: -kv[1])[: cfg.rerank_depth]
+            hi, lo = top[0][1], (top[-1][1] if len(top) > 1 else 0.0)
+            span = (hi - lo) or 1.0
+            qset = set(qtoks)
+            for cid, sc in top:
+                fused[cid] = lo + (sc - lo) / span + cfg.sentence_weight * sentence_score(
+                    qset, _chunk_units(snap, idx, cid), idx.idf)
         if cfg.profile_penalty != 1.0:
             for cid in fused:
                 if (snap.metas.get(cid) or {}).get("kind") == "profile":
@@ -485,7 +578,8 @@ class Retriever:
         text = _join_chunks([b for b in bodies if b])
         starts = [int((snap.metas.get(c) or {}).get("start_line", 0) or 0) for c in cids]
         ends = [int((snap.metas.get(c) or {}).get("end_line", 0) or 0) for c in cids]
-        sents = best_sentences(qtoks, text, idx.idf, self.config.sentences)
+        units = [u for c in cids for u in _chunk_units(snap, idx, c)]
+        sents = best_sentences(qtoks, units, idx.idf, self.config.sentences)
         scores = {
             "fused": float(score),
             "dense": float(max((dense_d.get(c, 0.0) for c, _ in members), default=0.0)),

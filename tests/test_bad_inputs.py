@@ -19,7 +19,6 @@ import os
 import subprocess
 import sys
 import time
-import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +32,6 @@ from eval.bench_bad_inputs import (
     XSS_LINK_HEADING,
     Case,
     big_text_file,
-    cheap_count,
     cli_env,
     doc_text,
     run_measured,
@@ -162,9 +160,6 @@ def test_converted_encodings_are_indexed_with_their_text(indexed: Indexed) -> No
     assert enc["SJIS_DOC"] == "cp932" and enc["UTF16_DOC"].startswith("utf-16") and enc["UTF16_NOBOM"] == "utf-16-le"
 
 
-@pytest.mark.xfail(strict=True, reason="rag/documents.py decode_bytes converts UTF-16/32 without a LoadIssue "
-                   "(tests/test_documents.py expects issues == [] for them); the brief asks for a warning "
-                   "noting the conversion, as for Shift_JIS")
 def test_utf16_conversion_is_warned(indexed: Indexed) -> None:
     for case in ("utf16.md", "utf16_nobom.txt"):
         path = str((indexed.lib / case).resolve())
@@ -185,7 +180,8 @@ def test_hostile_yaml_recovered_what_it_could(indexed: Indexed) -> None:
     bad = by_id["BAD_YAML"]
     assert bad["title"] == "壊れたYAML" and bad["facets"].get("country") == "日本"
     assert any(i["line"] == 4 and "company" in i["message"] for i in bad["issues"]), bad["issues"]
-    assert "lol" not in json.dumps(by_id["ALIAS_BOMB"]["facets"])[:100_000]
+    bomb = json.dumps(by_id["ALIAS_BOMB"]["facets"], ensure_ascii=False)
+    assert len(bomb) < 5_000, len(bomb)  # the plain block 'a' is kept; nothing is expanded
     assert by_id["FM_ONLY"]["chunks"] >= 1  # the profile chunk
 
 
@@ -200,8 +196,10 @@ def test_markup_and_injection_are_stored_as_plain_data(indexed: Indexed) -> None
 
     snap = Library(Settings.from_env(data_dir=indexed.data)).snapshot()
     xss = [m for m in snap.metas.values() if m.get("doc_id") == "XSS_CASE" and m.get("kind") == "section"]
-    paths = {json.dumps(json.loads(m["heading_json"]), ensure_ascii=False) for m in xss}
-    assert any(XSS_HEADING in p for p in paths) and any(XSS_LINK_HEADING in p for p in paths), paths
+    paths = {tuple(json.loads(m["heading_json"])) for m in xss}
+    assert (XSS_LINK_HEADING,) in paths, paths  # heading text kept as written, markup and all
+    texts = [snap.texts[cid] for cid, m in snap.metas.items() if m.get("doc_id") == "XSS_CASE"]
+    assert any(XSS_HEADING in t for t in texts), texts
     inj = [cid for cid, m in snap.metas.items() if m.get("doc_id") == "INJECTION"]
     assert any(INJECTION in snap.texts[cid] for cid in inj)
     # the UI escapes what documents say (titles, facets, file names): nothing becomes markup
@@ -215,50 +213,56 @@ def test_markup_and_injection_are_stored_as_plain_data(indexed: Indexed) -> None
 # ----------------------------------------------------------------------------- loader level
 
 
-def test_20mb_text_file_loads_and_chunks_in_bounded_time_and_memory(tmp_path: Path, record_property) -> None:
-    """A 20 MB text file is under the 25 MB cap: it must load and chunk without blowing up."""
-    from rag.chunking import chunk_document
-    from rag.documents import load_document
+_BIG_PROBE = r"""
+import json, resource, sys, time, tracemalloc
+from eval.bench_bad_inputs import cheap_count
+from rag.chunking import chunk_document
+from rag.documents import load_document
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+calls = [0]
+def count(text):
+    calls[0] += 1
+    return cheap_count(text)
+tracemalloc.start()
+t0 = time.perf_counter(); doc = load_document(sys.argv[1], max_bytes=64 << 20); t_load = time.perf_counter() - t0
+_, peak_load = tracemalloc.get_traced_memory()
+tracemalloc.stop()
+t0 = time.perf_counter(); chunks = chunk_document(doc, count); t_chunk = time.perf_counter() - t0
+print(json.dumps({"doc_id": doc.doc_id, "t_load": t_load, "peak_load": peak_load, "t_chunk": t_chunk,
+                  "chunks": len(chunks), "max_tokens": max(c.n_tokens for c in chunks), "calls": calls[0],
+                  "rss_base": base * 1024, "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
 
+
+def test_20mb_text_file_loads_and_chunks_in_bounded_time_and_memory(tmp_path: Path, record_property) -> None:
+    """A 20 MB text file is under the 25 MB cap: it must load and chunk (no embedding) without blowing up.
+
+    Run in a child process: load_document under tracemalloc (peak traced memory), chunk_document timed
+    on a plain run (tracemalloc slows the chunker ~20x), and the child's peak RSS for the whole."""
     path = tmp_path / "big.md"
     size = big_text_file(path, 20 * MB)
-    calls = [0]
-
-    def counting(text: str) -> int:
-        calls[0] += 1
-        return cheap_count(text)
-
-    tracemalloc.start()
-    try:
-        t0 = time.perf_counter()
-        doc = load_document(path)
-        t_load = time.perf_counter() - t0
-        _, peak_load = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        t0 = time.perf_counter()
-        chunks = chunk_document(doc, counting)
-        t_chunk = time.perf_counter() - t0
-        _, peak_chunk = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    for k, v in {"load_s": t_load, "chunk_s": t_chunk, "peak_load_mib": peak_load / MB,
-                 "peak_chunk_mib": peak_chunk / MB, "chunks": len(chunks), "count_calls": calls[0]}.items():
-        record_property(k, round(v, 1))
-    print(f"\n20 MB: load {t_load:.1f} s (peak {peak_load / MB:.0f} MiB), chunk {t_chunk:.1f} s "
-          f"(peak {peak_chunk / MB:.0f} MiB), {len(chunks)} chunks, {calls[0]} count_tokens calls")
-    assert doc.doc_id == "BIG" and len(chunks) > 10_000
-    assert max(c.n_tokens for c in chunks) <= 512
-    assert calls[0] < 3 * len(chunks)
-    # generous bounds (2 shared cores): a quadratic step would take hours, a copy-per-chunk GiBs
-    assert t_load < 60 and t_chunk < 300, (t_load, t_chunk)
-    assert peak_load < 12 * size and peak_chunk < 30 * size, (peak_load / MB, peak_chunk / MB)
+    p = subprocess.run([sys.executable, "-c", _BIG_PROBE, str(path)], cwd=str(REPO), env=cli_env(tmp_path / "data"),
+                       capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr[-3000:]
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    for k in ("t_load", "t_chunk", "chunks", "calls"):
+        record_property(k, round(r[k], 2))
+    record_property("peak_load_mib", round(r["peak_load"] / MB))
+    record_property("rss_peak_mib", round(r["rss_peak"] / MB))
+    print(f"\n20 MB: load {r['t_load']:.1f} s (traced peak {r['peak_load'] / MB:.0f} MiB), chunk {r['t_chunk']:.1f} s, "
+          f"{r['chunks']} chunks, {r['calls']} count_tokens calls, peak RSS {r['rss_peak'] / MB:.0f} MiB "
+          f"(after imports {r['rss_base'] / MB:.0f} MiB)")
+    assert r["doc_id"] == "BIG" and r["chunks"] > 10_000 and r["max_tokens"] <= 512
+    assert r["calls"] < 3 * r["chunks"]
+    # generous bounds (2 shared cores; idle: ~1 s each): a quadratic step would take hours, a copy per chunk GiBs
+    assert r["t_load"] < 60 and r["t_chunk"] < 120, r
+    assert r["peak_load"] < 12 * size, r["peak_load"] / MB
+    assert r["rss_peak"] - r["rss_base"] < 40 * size, (r["rss_peak"] - r["rss_base"]) / MB
 
 
 # ----------------------------------------------------------------------------- known gaps
 
 
-@pytest.mark.xfail(strict=True, reason="IndexReport.lines() prints LoadIssue paths as is: a file name holding a "
-                   "newline splits its report line in two (rag/indexer.py IndexReport.lines)")
 def test_report_line_stays_one_line_for_a_newline_in_a_file_name() -> None:
     from rag.indexer import IndexReport
 
@@ -268,9 +272,6 @@ def test_report_line_stays_one_line_for_a_newline_in_a_file_name() -> None:
     assert len(out) == 3, out
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError,
-                   reason="a file name that is not valid UTF-8 (e.g. a Shift_JIS name from a zip) crashes the whole "
-                          "index run: json.dump of the manifest raises UnicodeEncodeError on the surrogate escapes")
 def test_non_utf8_file_name_does_not_stop_the_run(tmp_path: Path) -> None:
     from rag.config import Settings
     from rag.indexer import index_library
@@ -286,9 +287,6 @@ def test_non_utf8_file_name_does_not_stop_the_run(tmp_path: Path) -> None:
     assert "\n".join(rep.lines()).encode("utf-8")  # printable
 
 
-@pytest.mark.xfail(strict=True, reason="PyYAML's scanner spends ~0.2-0.5 s on each flow collection nested ~1100 deep "
-                   "(stale_possible_simple_keys over ~1024 pending keys) before the depth limit can stop it, and "
-                   "rag/documents.py parses each block again: ~10 ms per byte, a 25 MB file ≈ days")
 def test_flow_nesting_bomb_in_front_matter_loads_fast(tmp_path: Path) -> None:
     from rag.documents import load_document
 

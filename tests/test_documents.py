@@ -105,11 +105,11 @@ JA = "# 見出し\n本文：日本語のテキスト（全角１２３）\n- 箇
     [
         (JA.encode("utf-8"), "utf-8", None),
         (b"\xef\xbb\xbf" + JA.encode("utf-8"), "utf-8-sig", None),
-        (JA.encode("utf-16"), "utf-16-le", None),  # BOM (little-endian on this platform)
-        (b"\xfe\xff" + JA.encode("utf-16-be"), "utf-16-be", None),
-        (JA.encode("utf-16-le"), "utf-16-le", None),  # no BOM: NUL pattern
-        (JA.encode("utf-16-be"), "utf-16-be", None),
-        (JA.encode("utf-32"), "utf-32-le", None),
+        (JA.encode("utf-16"), "utf-16-le", "UTF-16"),  # BOM (little-endian on this platform)
+        (b"\xfe\xff" + JA.encode("utf-16-be"), "utf-16-be", "UTF-16"),
+        (JA.encode("utf-16-le"), "utf-16-le", "UTF-16"),  # no BOM: NUL pattern
+        (JA.encode("utf-16-be"), "utf-16-be", "UTF-16"),
+        (JA.encode("utf-32"), "utf-32-le", "UTF-32"),
         (JA.encode("cp932"), "cp932", "Shift_JIS"),
         (JA.encode("shift_jis"), "cp932", "Shift_JIS"),
         (JA.encode("euc_jp") + "漢字かな交じりの文章です。".encode("euc_jp"), None, "converted"),
@@ -371,7 +371,8 @@ def test_shift_jis_and_utf16_documents_load(tmp_path: Path) -> None:
     assert sj.encoding == "cp932" and sj.doc_id == "SJIS_1" and sj.facets["country"] == "日本"
     assert any("Shift_JIS" in i.message for i in sj.issues)
     u16 = load_document(_write(tmp_path / "u16.md", text.encode("utf-16")))
-    assert u16.encoding.startswith("utf-16") and u16.title == "シフトJISの事例" and u16.issues == []
+    assert u16.encoding.startswith("utf-16") and u16.title == "シフトJISの事例"
+    assert [i.message for i in u16.issues] == ["file is UTF-16-LE, not UTF-8: converted to UTF-8"]
     assert u16.content_hash == hashlib.sha256(text.encode("utf-16")).hexdigest()
 
 

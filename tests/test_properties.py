@@ -24,8 +24,10 @@ CASEBOOK_PROPERTY_SCALE=20 multiplies the example counts for a longer bug hunt.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -40,6 +42,7 @@ from rag.japanese import has_word_chars
 from rag.schema import Document, LoadError
 
 _TMP = Path(tempfile.mkdtemp(prefix="casebook-props-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 _HEADING_RE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 
 
