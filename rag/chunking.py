@@ -65,7 +65,7 @@ from typing import Any, Callable
 from .japanese import has_word_chars, sentence_spans
 from .schema import PATH_SEP, Chunk, Document, Section
 
-VERSION = 1
+VERSION = 2
 
 DEFAULT_TARGET_TOKENS = 256
 """Default chunk size in model tokens (≈ 600 Japanese characters with multilingual-e5)."""
@@ -522,6 +522,10 @@ def _chunks_from_atoms(
     return out
 
 
+def _is_proper_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return 0 < len(a) < len(b) and b[: len(a)] == a
+
+
 def chunk_document(
     doc: Document,
     count_tokens: CountTokens,
@@ -547,6 +551,7 @@ def chunk_document(
         # no model spends less than a token per 4 characters: longer texts are never tiny
         return len(text) <= 4 * FOLD_TOKENS and counter(text) - counter.overhead <= FOLD_TOKENS
 
+    has_content = {id(sec): bool(content(sec)) for sec in sections}
     groups: list[list[Section]] = []
     pending: list[Section] = []
     for k, sec in enumerate(sections):
@@ -554,18 +559,22 @@ def chunk_document(
         nxt = sections[k + 1] if k + 1 < len(sections) else None
         if nxt is not None:
             body = content(sec)
-            if not body:
+            # Text may only be carried into the next section's chunk when that chunk's path
+            # still contains the text's own heading (an intro joins its first child, never a sibling).
+            carried_ok = all(_is_proper_prefix(p.heading_path, nxt.heading_path)
+                             for p in pending if p is not sec and has_content[id(p)])
+            if not body and carried_ok:
                 continue  # nothing but a heading: joins the next chunk
-            is_parent = (sec.level > 0 and len(sec.heading_path) < len(nxt.heading_path)
-                         and nxt.heading_path[: len(sec.heading_path)] == sec.heading_path)
-            if is_parent and tiny(body):
+            if body and carried_ok and sec.level > 0 and _is_proper_prefix(sec.heading_path, nxt.heading_path) \
+                    and tiny(body):
                 continue  # a short intro joins its first child, whose path has its heading
         groups.append(pending)
         pending = []
 
     chunks: list[Chunk] = []
     for group in groups:
-        path = group[-1].heading_path
+        with_text = [g for g in group if has_content[id(g)]]
+        path = (with_text or group)[-1].heading_path
         first = group[0].start_line
         last = group[-1].end_line
         glines = lines[first - base: last - base + 1]

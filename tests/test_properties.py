@@ -376,8 +376,6 @@ def test_oracle_catches_a_dropped_line() -> None:
     assert _is_subsequence(src, _squash("一行目の本文です。")) >= 0
 
 
-@pytest.mark.xfail(strict=True, reason="rag/chunking.py chunk_document folds a short parent intro into its first child "
-                   "and an empty child into the next section, so the intro is cited under the next SIBLING's path")
 def test_short_intro_is_not_cited_under_the_next_sibling() -> None:
     text = ("---\ndoc_id: X\ntitle: テスト社\n---\n# 会社概要\n\n当社は東京の会社です。\n\n## 沿革\n\n"
             "# 事業内容\n\n主な事業はクラウド会計ソフトの開発と販売である。\n")
