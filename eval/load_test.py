@@ -104,6 +104,35 @@ def run_load(url: str, users: int, duration: float, questions: list[str], auth: 
     }
 
 
+class IndexUpdater(threading.Thread):
+    """Edits one library file and re-indexes it in a loop while the load runs."""
+
+    def __init__(self, data_dir: str, path: Path, every: float):
+        super().__init__(daemon=True)
+        self.data_dir, self.path, self.every = data_dir, path, every
+        self.stop = threading.Event()
+        self.runs: list[float] = []
+        self.failures: list[str] = []
+
+    def run(self) -> None:
+        import subprocess
+
+        original = self.path.read_text(encoding="utf-8")
+        try:
+            n = 0
+            while not self.stop.wait(self.every):
+                n += 1
+                self.path.write_text(original + f"\n\n## 更新 {n}\n\n負荷試験中の更新{n}です。\n", encoding="utf-8")
+                t0 = time.perf_counter()
+                r = subprocess.run([sys.executable, "-m", "rag.cli", "--data-dir", self.data_dir, "index", "--quiet"],
+                                   capture_output=True, text=True)
+                self.runs.append(time.perf_counter() - t0)
+                if r.returncode != 0:
+                    self.failures.append(r.stderr[-300:])
+        finally:
+            self.path.write_text(original, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.load_test", description=__doc__.split("\n\n")[0])
     p.add_argument("--users", type=int, default=20)
@@ -115,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", default=str(DEFAULT_QUESTIONS))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--update-file", help="a case file of the server's library: during the run it is edited and "
+                   "`casebook index` re-run every --update-every seconds (index updates under load)")
+    p.add_argument("--update-every", type=float, default=5.0)
     args = p.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ["NO_PROXY"] = "127.0.0.1,localhost"
@@ -127,7 +159,15 @@ def main(argv: list[str] | None = None) -> int:
         auth = parse_auth(raw_auth)
     questions = _questions(Path(args.questions))
 
+    updater: IndexUpdater | None = None
+
     def report(res: dict[str, Any], ready_s: float | None = None) -> int:
+        if updater is not None:
+            updater.stop.set()
+            updater.join(120)
+            res["index_updates"] = len(updater.runs)
+            res["index_update_failures"] = len(updater.failures)
+            res["index_update_mean_s"] = round(statistics.fmean(updater.runs), 2) if updater.runs else None
         if ready_s is not None:
             res["server_ready_s"] = round(ready_s, 2)
         if args.json:
@@ -139,9 +179,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"answers: {res['answers']}   errors: {res['errors']}   answers/s: {res['answers_per_s']:.2f}")
             print(f"latency p50 {res['p50_s']:.2f} s   p95 {res['p95_s']:.2f} s   max {res['max_s']:.2f} s   "
                   f"mean {res['mean_s']:.2f} s")
+            if updater is not None:
+                print(f"index updates during the run: {res['index_updates']} "
+                      f"(failures {res['index_update_failures']}, mean {res['index_update_mean_s']} s each)")
             for e in res["error_examples"]:
                 print(f"  error: {e}")
-        return 1 if res["errors"] else 0
+        return 1 if res["errors"] or res.get("index_update_failures") else 0
 
     if args.url:
         return report(run_load(args.url.rstrip("/"), args.users, args.duration, questions, auth, args.seed))
@@ -155,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = str(Settings.from_env().data_dir)
     extra = ("--concurrency", str(args.concurrency)) if args.concurrency else ()
     with served(data_dir, args=extra, auth=raw_auth) as srv:
+        if args.update_file:
+            updater = IndexUpdater(data_dir, Path(args.update_file), args.update_every)
+            updater.start()
         return report(run_load(srv.url, args.users, args.duration, questions, auth, args.seed), srv.ready_s)
 
 
