@@ -13,7 +13,7 @@ Methods compared (a hit = the question's own paragraph; R@k and MRR@10 over all 
   bm25         project BM25 only (fugashi content-word tokens)
   dense        project dense only (e5 query/passages via Chroma)
   hybrid       the project's retriever (DEFAULT_CONFIG of rag.retrieval: fusion, weights)
-  lc_dense     naive LangChain: RecursiveCharacterTextSplitter + langchain_chroma.Chroma + the same
+  lc_dense     naive LangChain: RecursiveCharacterTextSplitter(500/50) + langchain_chroma.Chroma + the same
                embeddings wrapped as a LangChain Embeddings (no "query:"/"passage:" distinction)
   lc_bm25      naive LangChain: langchain_community BM25Retriever, default (whitespace) tokenization
 Extra fusion variants (computed from the same candidate lists) are reported under `variants`.
@@ -199,7 +199,8 @@ def _naive_langchain(paras: list[dict], qs: list[dict], embedder: Any, work: Pat
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    # the usual recipe's defaults, sized so that every piece fits e5's 512-token window
+    splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
     docs = splitter.split_documents(
         [Document(page_content=f"{p['title']}\n{p['text']}", metadata={"pid": p["id"]}) for p in paras])
     out: dict[str, dict] = {}
