@@ -16,10 +16,8 @@ import argparse
 import json
 import re
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 import unicodedata
 from dataclasses import replace
 from pathlib import Path

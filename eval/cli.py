@@ -233,17 +233,3 @@ def _evaluate(args: argparse.Namespace, questions: list, problems: list[str], se
         print(f"baseline written: {dest}")
         return 0
     return diff.exit_code if diff is not None else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry: python -m eval.cli eval QUESTIONS.jsonl …"""
-    parser = argparse.ArgumentParser(prog="casebook")
-    parser.add_argument("--data-dir", help="index folder (default: $CASEBOOK_DATA_DIR or ~/.local/share/casebook)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -27,13 +27,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import statistics
 import tempfile
 import time
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 

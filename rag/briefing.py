@@ -1837,7 +1837,7 @@ def _citations_html(cits: Sequence[Citation], lang: str) -> str:
         lis.append(
             f'<li id="c{int(c.n)}">{_e(where)} ({_e(lines)}) — <code>{_e(Path(c.source).name)}</code>{quote}</li>'
         )
-    return f'<ol class="citations">\n' + "\n".join(lis) + "\n</ol>"
+    return '<ol class="citations">\n' + "\n".join(lis) + "\n</ol>"
 
 
 def render_html(x: Briefing | Comparison) -> str:

@@ -354,7 +354,7 @@ def test_unknown_company(indexed_settings: Settings) -> None:
 
 
 def test_cli_brief(indexed_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli_brief import main
+    from rag.cli import main
 
     dd = str(indexed_settings.data_dir)
     assert main(["--data-dir", dd, "brief", "Mistrl"]) == 2
@@ -376,7 +376,7 @@ def test_cli_brief(indexed_settings: Settings, tmp_path: Path, capsys: pytest.Ca
 
 @needs_shared
 def test_cli_compare(indexed_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli_brief import main
+    from rag.cli import main
 
     assert main(["--data-dir", str(indexed_settings.data_dir), "brief", "Mistral AI", "--vs", "Hugging Face"]) == 0
     out = capsys.readouterr().out

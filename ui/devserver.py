@@ -4,8 +4,7 @@
         srv.url      # http://127.0.0.1:PORT
         srv.ready_s  # seconds from spawn to the "ready" line
 
-The command is `python -m rag.cli serve` when rag.cli knows the subcommand, else the standalone
-`python -m ui.serve serve` (same code, same flags).
+The command is `python -m rag.cli serve` (the `casebook serve` entry point).
 """
 from __future__ import annotations
 
@@ -34,16 +33,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def serve_command(*args: str) -> list[str]:
     """argv of `casebook serve ARGS…` run with this interpreter."""
-    try:
-        from rag.cli import build_parser
-
-        parser = build_parser()
-        sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-        has_serve = "serve" in sub.choices  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001
-        has_serve = False
-    mod = "rag.cli" if has_serve else "ui.serve"
-    return [sys.executable, "-m", mod, "serve", *args]
+    return [sys.executable, "-m", "rag.cli", "serve", *args]
 
 
 @dataclass

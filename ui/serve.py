@@ -12,8 +12,7 @@
   the first question is answered at full speed. Analytics are off; the page loads nothing remote
   (system fonts only, no CDN).
 
-`register(subparsers)` adds the subcommand; `run(args)` executes it; `main(argv)` is a standalone
-entry (`python -m ui.serve …`).
+`register(subparsers)` adds the subcommand to `casebook`; `run(args)` executes it.
 """
 from __future__ import annotations
 
@@ -258,16 +257,3 @@ def run(args: argparse.Namespace) -> int:
         except Exception:  # noqa: BLE001
             pass
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="casebook")
-    parser.add_argument("--data-dir", help="index folder (default: $CASEBOOK_DATA_DIR or ~/.local/share/casebook)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
