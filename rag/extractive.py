@@ -316,9 +316,9 @@ def _idf(snapshot: Any) -> Mapping[str, float]:
     if snapshot is None:
         return {}
     try:
-        from .retrieval import _snap_index
+        from .retrieval import snapshot_index
 
-        return _snap_index(snapshot).idf
+        return snapshot_index(snapshot).idf
     except Exception:  # noqa: BLE001 — retrieval internals may change; uniform weights then
         return {}
 
@@ -730,13 +730,11 @@ _PROFILE_SKIP = frozenset({"id", "title", "category", "tier", "type", "version",
 
 def _profile_units(hit: Hit, flines: list[str] | None) -> list[Unit]:
     """Front-matter profile lines → units (list values split into one unit per item)."""
-    from .retrieval import _strip_prefix
+    from .chunking import chunk_body
 
     text = hit.text
-    try:
-        text = _strip_prefix(text, hit.metadata)
-    except Exception:  # noqa: BLE001
-        pass
+    if "\n" in text:  # a one-line profile text is the profile line itself
+        text = chunk_body(text)
     out: list[Unit] = []
     rng = (max(1, hit.start_line or 1), hit.end_line or 0)
     for line in text.split("\n"):

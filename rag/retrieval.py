@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from .chunking import chunk_body
 from .config import Settings
 from .filters import Filters, fold
 from .fusion import fuse
@@ -152,7 +153,7 @@ _cache_lock = threading.Lock()
 _cache: dict[int, tuple[Any, _SnapIndex]] = {}
 
 
-def _snap_index(snap: Any) -> _SnapIndex:
+def snapshot_index(snap: Any) -> _SnapIndex:
     key = id(snap)
     with _cache_lock:
         got = _cache.get(key)
@@ -293,13 +294,6 @@ def focus_names(question: str, idx: _SnapIndex) -> dict[str, list[str]]:
 _HEADING_LINE = re.compile(r"^\s*#{1,6}\s+")
 
 
-def _strip_prefix(text: str, meta: Mapping[str, Any]) -> str:
-    """A chunk's body: its text without the "<title> › <heading path>" first line (rag.chunking)."""
-    if "\n" not in text:
-        return "" if text.strip() in (str(meta.get("heading_path") or ""), str(meta.get("title") or "")) or PATH_SEP in text else text
-    return text.split("\n", 1)[1]
-
-
 def _heading_list(meta: Mapping[str, Any]) -> list[str]:
     hj = meta.get("heading_json")
     if hj:
@@ -362,7 +356,7 @@ def _chunk_units(snap: Any, idx: _SnapIndex, cid: str) -> list[tuple[str, frozen
     got = idx.units.get(cid)
     if got is None:
         tok = _japanese().tokenize
-        body = _strip_prefix(snap.texts.get(cid, ""), snap.metas.get(cid) or {})
+        body = chunk_body(snap.texts.get(cid, ""))
         got = [(u, frozenset(tok(u))) for u in split_units(body)]
         idx.units[cid] = got
     return got
@@ -464,7 +458,7 @@ class Retriever:
             tm.setdefault(key, 0.0)
         cfg = self.config
         snap = snapshot if snapshot is not None else self.snapshot()
-        idx = _snap_index(snap)
+        idx = snapshot_index(snap)
         f = Filters.coerce(filters)
         allowed: set[str] | None = None
         where = None
@@ -584,7 +578,7 @@ class Retriever:
         best = members[0][0]
         meta = dict(snap.metas.get(best) or {})
         cids = idx.sections.get(key, [best])
-        bodies = [_strip_prefix(snap.texts.get(c, ""), snap.metas.get(c) or {}) for c in cids]
+        bodies = [chunk_body(snap.texts.get(c, "")) for c in cids]
         text = _join_chunks([b for b in bodies if b])
         starts = [int((snap.metas.get(c) or {}).get("start_line", 0) or 0) for c in cids]
         ends = [int((snap.metas.get(c) or {}).get("end_line", 0) or 0) for c in cids]
