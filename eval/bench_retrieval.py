@@ -135,6 +135,10 @@ def ablation_configs() -> dict[str, Any]:
         "chosen + sentence re-scoring": replace(D, sentence_weight=0.25),
         "chosen, no focus": replace(D, focus=0.0),
         "chosen, no glossary": replace(D, glossary=False),
+        "chosen, no char bigrams (ja)": replace(D, char_weights=()),
+        "chosen, no token pairs (ja)": replace(D, pair_weights=()),
+        "chosen, BM25 min-max from list min": replace(D, bm25_floor=False),
+        "chosen, words only, dense 1:1 (ja)": replace(D, char_weights=(), pair_weights=(), weights=eq),
     }
 
 

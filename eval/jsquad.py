@@ -322,7 +322,8 @@ def evaluate(
     answer_fn: optional question → answer text; when given, `answer_containment` checks the gold
     answer in its output instead of in the top-1 hit's best sentences.
     extra: more retriever configurations to score ({name: RetrievalConfig}); by default the
-    product configuration plus sentence-level re-scoring ("hybrid+sent").
+    product configuration without its character-bigram list ("hybrid-chars"), without its
+    token-pair list ("hybrid-pairs"), without both, and with sentence-level re-scoring ("hybrid+sent").
     """
     from rag.config import Settings
     from rag.fusion import fuse
@@ -389,7 +390,12 @@ def evaluate(
 
         methods = {name: _metrics(r) for name, r in results.items()}
         if extra is None:
-            extra = {"hybrid+sent": replace(cfg, sentence_weight=1.0, rerank_depth=20)}
+            extra = {
+                "hybrid-chars": replace(cfg, char_weights=()),
+                "hybrid-pairs": replace(cfg, pair_weights=()),
+                "hybrid-both": replace(cfg, char_weights=(), pair_weights=()),
+                "hybrid+sent": replace(cfg, sentence_weight=0.3, rerank_depth=20),
+            }
         for name, xcfg in extra.items():
             xr = Retriever(s, xcfg)
             xr.embedder = lambda: memo  # type: ignore[method-assign]

@@ -6,6 +6,11 @@ Methods (all take one weight per list):
   zscore   Σ w · (score − mean) / std over the list, missing = the list's minimum
   dbsf     Σ w · (score − (μ − 3σ)) / 6σ clipped to [0, 1] (distribution-based score fusion)
 `fuse` returns {chunk_id: fused score}; ties keep the order of first appearance.
+
+`floors` (convex/minmax only): per list, the score every unlisted item is known to have, or None.
+A BM25 list shorter than the number asked for holds every item with a positive score, so the
+rest score 0: min-max then scales from 0, not from the list's own minimum (otherwise a single
+match of a rare phrase normalises to 0 and counts for nothing).
 """
 from __future__ import annotations
 
@@ -31,18 +36,24 @@ def _stats(vals: list[float]) -> tuple[float, float]:
     return m, sd
 
 
-def convex(lists: Sequence[Ranked], weights: Sequence[float], norm: str = "minmax") -> dict[str, float]:
+def convex(
+    lists: Sequence[Ranked], weights: Sequence[float], norm: str = "minmax",
+    known_floors: Sequence[float | None] | None = None,
+) -> dict[str, float]:
     out: dict[str, float] = {}
     normed: list[dict[str, float]] = []
     floors: list[float] = []
-    for lst in lists:
+    for li, lst in enumerate(lists):
         vals = [s for _, s in lst]
         if not vals:
             normed.append({})
             floors.append(0.0)
             continue
+        known = known_floors[li] if known_floors is not None and li < len(known_floors) else None
         if norm == "minmax":
             lo, hi = min(vals), max(vals)
+            if known is not None:
+                lo = min(lo, known)
             span = (hi - lo) or 1.0
             d = {cid: (s - lo) / span for cid, s in lst}
             floor = 0.0
@@ -77,11 +88,14 @@ def convex(lists: Sequence[Ranked], weights: Sequence[float], norm: str = "minma
     return out
 
 
-def fuse(lists: Sequence[Ranked], weights: Sequence[float], method: str = "rrf", rrf_k: float = 60.0) -> dict[str, float]:
+def fuse(
+    lists: Sequence[Ranked], weights: Sequence[float], method: str = "rrf", rrf_k: float = 60.0,
+    floors: Sequence[float | None] | None = None,
+) -> dict[str, float]:
     if method == "rrf":
         return rrf(lists, weights, rrf_k)
     if method in ("convex", "minmax"):
-        return convex(lists, weights, "minmax")
+        return convex(lists, weights, "minmax", floors)
     if method in ("zscore", "dbsf", "max"):
         return convex(lists, weights, method)
     raise ValueError(f"unknown fusion method {method!r}")

@@ -17,6 +17,9 @@
     - ASCII stretches without spaces are kept whole and also split at - _ . / + & ' when they
       contain letters (GPT-4 → gpt-4, gpt, 4; 8x7B → 8x7b; Series-C → series-c, series, c);
       a few English stop words are dropped.
+* `char_bigrams(text)`: overlapping character bigrams of the normalised text inside runs of
+  letters/digits (a one-character run stays a unigram) — tokenizer-free lexical evidence that
+  still matches where MeCab segments a compound differently in the question and the passage.
 * `split_sentences(text)`: sentences at 。！？!? and English ". " (not in numbers or after
   abbreviations), and at every line break; table rows and bullet items stay whole; the
   original characters are kept (each sentence is a substring of the input).
@@ -244,6 +247,20 @@ _ABBREV = frozenset(
     al dept est govt univ jan feb mar apr jun jul aug sep sept oct nov dec""".split()
 )
 _WORD_CHAR = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff5a\uff66-\uff9f]")
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Character bigrams of normalize(text), within runs of word characters (see module doc)."""
+    out: list[str] = []
+    for run in _NON_WORD.split(normalize(text)):
+        if len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return out
 
 
 def has_word_chars(s: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.japanese import detect_language, normalize, split_sentences, tokenize
+from rag.japanese import char_bigrams, detect_language, normalize, split_sentences, tokenize
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_2a18f7e169fe24df.txt"
@@ -239,3 +239,22 @@ def test_split_sentences_are_substrings(text: str) -> None:
 )
 def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+# ----------------------------------------------------------------------------- char_bigrams
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("評価額", ["評価", "価額"]),
+        ("ＡＩ", ["ai"]),  # NFKC + lowercase first
+        ("東、京", ["東", "京"]),  # a one-character run stays a unigram; punctuation splits
+        ("140億ドル", ["14", "40", "0億", "億ド", "ドル"]),
+        ("GPT-4 model", ["gp", "pt", "4", "mo", "od", "de", "el"]),
+        ("", []),
+        ("。、！", []),
+    ],
+)
+def test_char_bigrams(text: str, expected: list[str]) -> None:
+    assert char_bigrams(text) == expected

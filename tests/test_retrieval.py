@@ -186,6 +186,55 @@ def test_country_filter_restricts_each_side(indexed_settings: Settings, weights,
     assert {h.doc_id for h in hits} - JAPANESE_DOCS
 
 
+def _hnsw_snapshot(settings: Settings):
+    """The current snapshot without its vectors: dense search goes through Chroma's HNSW index."""
+    from dataclasses import replace
+
+    from rag.library import get_library
+
+    return replace(get_library(settings).snapshot(), vectors=None, vector_ids=[])
+
+
+@pytest.mark.parametrize("question", ["企業評価額はいくら？", "Who is Klarna's CEO?", "AI発注の導入店舗数"])
+def test_exact_dense_search_agrees_with_chroma(indexed_settings: Settings, question: str) -> None:
+    from rag.library import get_library
+    from rag.retrieval import dense_query, get_retriever
+
+    snap = get_library(indexed_settings).snapshot()
+    assert snap.vectors is not None and snap.vectors.shape == (len(snap.metas), 384)
+    qv = get_retriever(indexed_settings).embed_query(question)
+    exact = dense_query(snap, qv, 10)
+    hnsw = dense_query(_hnsw_snapshot(indexed_settings), qv, 10)
+    assert len({c for c, _ in exact} & {c for c, _ in hnsw}) >= 9
+    assert exact[0][0] == hnsw[0][0] and exact[0][1] == pytest.approx(hnsw[0][1], abs=1e-4)
+    assert [s for _, s in exact] == sorted((s for _, s in exact), reverse=True)
+    # a restriction (the resolved filter's chunk set) on the exact path
+    allowed = {c for c, m in snap.metas.items() if m.get("country") == "日本"}
+    got = dense_query(snap, qv, 10, {"country": "日本"}, allowed)
+    assert got and {c for c, _ in got} <= allowed
+    assert dense_query(snap, qv, 10, {"country": "none"}, set()) == []
+
+
+def test_country_filter_on_the_hnsw_path(indexed_settings: Settings) -> None:
+    """The Chroma `where` clause (used above rag.library.EXACT_DENSE_MAX chunks) filters the same way."""
+    snap = _hnsw_snapshot(indexed_settings)
+    hits, ranking = Retriever(indexed_settings).search("企業評価額はいくら？", Filters.parse(["country=Japan"]), 10,
+                                                       snapshot=snap)
+    assert hits and {snap.metas[c]["doc_id"] for c, _ in ranking} <= JAPANESE_DOCS
+
+
+def test_ranking_is_reproducible(indexed_settings: Settings) -> None:
+    """The same question gives the same fused scores whatever ran before it (exact dense search;
+    HNSW's approximate top-50 tail used to move the min-max scaling)."""
+    r = Retriever(indexed_settings)
+    q = "パナソニック コネクトはConnectAIで初年度に何時間削減した？"
+    _, first = r.search(q, k=5)
+    for other in ("Who is Cohere's CEO?", "セブン-イレブンのAI発注", "Mistral AI valuation", "評価額"):
+        r.run(other, k=5)
+    _, again = r.search(q, k=5)
+    assert again == first
+
+
 def test_filters_combined_and_alias(indexed_settings: Settings) -> None:
     hits = retrieve("評価額", filters=Filters.parse(["company=ミストラルAI"]), k=5, settings=indexed_settings)
     assert hits and {h.doc_id for h in hits} == {"GENAI_042"}
