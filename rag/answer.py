@@ -6,6 +6,9 @@
     for piece in ask_stream("How many parameters does Mixtral 8x7B have?"):
         ...  # str deltas of the answer text, then (last) the Answer object
 
+Filters: `filters=None` lets a follow-up inherit the previous turn's filters (flagged); an
+explicitly empty filter (`{}`, `[]`, `Filters()`) means none — a cleared filter stays cleared.
+
 Pipeline: follow-up resolution (rag.followup) → hybrid retrieval (rag.retrieval.retrieve, filters
 applied as given; inferred filters are only *suggested*) → question analysis and answer units
 (rag.extractive) → refusal gate (rag.refusal, calibrated thresholds) → answer: extractive by
@@ -132,7 +135,9 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     t = time.perf_counter()
     res = followup.resolve(q, history, snap, lang=lang, chat_model=model) if history else followup.Resolution(q)
     standalone = res.standalone or q
-    if _filters_empty(filters) and res.filters is not None and not _filters_empty(res.filters):
+    # filters=None: a follow-up inherits the previous turn's filters; an explicitly empty filter
+    # ({} / [] / Filters()) means "no filters" and clears them
+    if filters is None and res.filters is not None and not _filters_empty(res.filters):
         filters = res.filters
         flagged.append("filters carried over from the previous turn")
     flagged.extend(res.notes)

@@ -193,6 +193,17 @@ def test_followup_en_messages(indexed_settings):
     assert all(c.doc_id == "GENAI_042" for c in a2.citations)
 
 
+def test_followup_carries_filters_unless_cleared(indexed_settings):
+    q1 = "ミストラルAIの評価額は？"
+    a1 = ask(q1, filters={"country": "フランス"}, settings=indexed_settings)
+    hist = [(q1, a1, {"country": "フランス"})]
+    a2 = ask("その創業者は？", history=hist, settings=indexed_settings)  # filters=None: inherited
+    assert "filters carried over from the previous turn" in a2.flagged
+    assert a2.hits and all(h.metadata.get("country") == "フランス" for h in a2.hits)
+    a3 = ask("その創業者は？", filters={}, history=hist, settings=indexed_settings)  # explicitly none
+    assert "filters carried over from the previous turn" not in a3.flagged
+
+
 def test_followup_keeps_explicit_subject(indexed_settings):
     hist = [("ミストラルAIのCEOは誰？", None)]
     a = ask("Mixtral 8x7Bのパラメータ数は？", history=hist, settings=indexed_settings)
