@@ -294,6 +294,25 @@ def test_08_feedback_and_briefing(page, data_dir):
 
 
 @needs_shared
+def test_09_delete_an_uploaded_file(page, data_dir):
+    page.get_by_role("tab", name="ライブラリ").click()
+    page.wait_for_selector("#library-table tbody tr")
+    before = page.locator("#library-table tbody tr").count()
+    assert "xss_case.md" in page.inner_text("#library-table")
+    pick(page, "delete-choice", "xss_case.md")
+    page.evaluate("() => { const m = document.querySelector('#upload-messages'); if (m) m.remove(); }")
+    page.click("#delete-btn")
+    page.wait_for_selector("#upload-messages", timeout=120_000)
+    msg = page.inner_text("#upload-messages")
+    assert "xss_case.md" in msg and "削除しました" in msg, msg
+    page.wait_for_function(f"() => document.querySelectorAll('#library-table tbody tr').length === {before - 1}",
+                           timeout=30_000)
+    assert "xss_case.md" not in page.inner_text("#library-table")
+    assert not (data_dir / "uploads" / "xss_case.md").exists()
+    shot(page, "09-deleted-upload")
+
+
+@needs_shared
 def test_99_library_tab_and_no_outside_requests(page, server):
     page.get_by_role("tab", name="ライブラリ").click()
     assert "GENAI_042" in page.inner_text("#library-table")

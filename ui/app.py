@@ -340,6 +340,9 @@ def build_app(settings: Any) -> gr.Blocks:
                         with gr.Row():
                             reindex_btn = gr.Button(t("lib_reindex", L0), elem_id="reindex-btn")
                             rebuild_chk = gr.Checkbox(False, label=t("lib_rebuild", L0), elem_id="rebuild-chk")
+                        with gr.Row():
+                            del_choice = gr.Dropdown([], value=None, label=t("lib_delete", L0), elem_id="delete-choice")
+                            del_btn = gr.Button(t("lib_delete_btn", L0), size="sm", variant="stop", elem_id="delete-btn")
                         refresh_btn = gr.Button(t("lib_refresh", L0), size="sm", elem_id="refresh-btn")
                     with gr.Column(scale=3):
                         lib_title = gr.Markdown(f"### {t('lib_docs', L0)}")
@@ -403,7 +406,7 @@ def build_app(settings: Any) -> gr.Blocks:
                 gr.update(label=t("lib_upload", L)), gr.update(value=t("lib_upload_btn", L)),
                 gr.update(value=t("lib_reindex", L)), gr.update(label=t("lib_rebuild", L)),
                 gr.update(value=t("lib_refresh", L)), gr.update(value=f"### {t('lib_docs', L)}"),
-                library_view(L),
+                library_view(L), gr.update(label=t("lib_delete", L)), gr.update(value=t("lib_delete_btn", L)),
                 gr.update(label=t("br_company", L)), gr.update(label=t("br_vs", L)), gr.update(label=t("br_lang", L)),
                 gr.update(value=t("br_make", L)), gr.update(label=t("br_md", L)), gr.update(label=t("br_html", L)),
                 gr.update(label=t("ev_path", L)), gr.update(label=t("ev_limit", L)), gr.update(label=t("ev_upload", L)),
@@ -415,7 +418,7 @@ def build_app(settings: Any) -> gr.Blocks:
             status, suggest_html, lang, title_md, ui_lang, tab_chat, tab_lib, tab_brief, tab_eval, chatbot, question, send, clear,
             fb_acc, fb_up, fb_down, fb_comment, fb_send, fb_export, filt_acc, active_html, sug_apply, sug_dismiss,
             *filter_inputs, f_clear, sources_title, sources, up_files, up_btn, reindex_btn, rebuild_chk,
-            refresh_btn, lib_title, lib_html, br_company, br_vs, br_lang, br_make, br_md_dl, br_html_dl,
+            refresh_btn, lib_title, lib_html, del_choice, del_btn, br_company, br_vs, br_lang, br_make, br_md_dl, br_html_dl,
             ev_path, ev_limit, ev_upload, ev_run, ev_plots, ev_files,
         ]
         ui_lang.change(on_lang, [ui_lang, turns, suggestion, *filter_inputs], lang_outputs, api_visibility="private",
@@ -606,14 +609,17 @@ def build_app(settings: Any) -> gr.Blocks:
             return R.library_html(snap.documents, snap.errors, L, snap.generation, str(settings.uploads_dir))
 
         def refreshed_controls(L):
+            from .uploads import list_uploads
+
             ch = be.facet_choices()
             comp = be.companies(ch["company"])
             years = year_choices(ch)
             return [gr.update(choices=ch[k]) for k in FACET_CONTROLS] + [
                 gr.update(choices=years), gr.update(choices=years),
-                gr.update(choices=comp), gr.update(choices=[""] + comp), library_view(L)]
+                gr.update(choices=comp), gr.update(choices=[""] + comp), library_view(L),
+                gr.update(choices=list_uploads(settings), value=None)]
 
-        control_outputs = [*facet_dds, f_from, f_to, br_company, br_vs, lib_html]
+        control_outputs = [*facet_dds, f_from, f_to, br_company, br_vs, lib_html, del_choice]
 
         def _index(progress, rebuild=False, L="ja"):
             from rag.indexer import index_library
@@ -661,6 +667,22 @@ def build_app(settings: Any) -> gr.Blocks:
             return [R.messages_html(kinds)] + refreshed_controls(L)
 
         reindex_btn.click(on_reindex, [rebuild_chk, lang], [up_msgs, *control_outputs], api_visibility="private")
+
+        def on_delete(name, L, progress=gr.Progress()):
+            from .uploads import delete_upload
+
+            L = _lang(L)
+            if not name:
+                return [R.messages_html([("info", t("up_delete_none", L))])] + [gr.skip()] * len(control_outputs)
+            try:
+                delete_upload(name, settings)
+                report = _index(progress, False, L)
+                kinds = [("ok", f"{name}: {t('up_deleted', L)}"), ("info", f"{t('index_done', L)}: {report.lines()[0]}")]
+            except Exception as e:  # noqa: BLE001
+                kinds = [("error", f"{name}: {type(e).__name__}: {e}")]
+            return [R.messages_html(kinds)] + refreshed_controls(L)
+
+        del_btn.click(on_delete, [del_choice, lang], [up_msgs, *control_outputs], api_visibility="private")
         refresh_btn.click(lambda L: refreshed_controls(_lang(L)), [lang], control_outputs, api_visibility="private")
         demo.load(lambda L: refreshed_controls(_lang(L)), [lang], control_outputs, api_visibility="private",
                   show_progress="hidden")

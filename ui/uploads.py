@@ -4,6 +4,8 @@
 rag.documents.load_document from a private staging folder (so a broken file is reported with its
 problem and line and never enters the library), and moves the good ones into settings.uploads_dir.
 Indexing is the caller's job (rag.indexer.index_library, incremental).
+`list_uploads(settings)` / `delete_upload(name, settings)`: the uploaded files, and removing one
+(only a name listed there is accepted: no paths, nothing outside the uploads folder).
 """
 from __future__ import annotations
 
@@ -128,3 +130,22 @@ def accept_uploads(paths: Iterable[str | Path | Any], settings: Any, lang: str =
     if not res.saved and not res.messages:
         res.messages.append(("info", t("up_no_files", lang)))
     return res
+
+
+def list_uploads(settings: Any) -> list[str]:
+    """Names of the uploaded case files (allowed suffixes, no hidden/partial files), sorted."""
+    d = Path(settings.uploads_dir)
+    if not d.is_dir():
+        return []
+    return sorted(p.name for p in d.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in ALLOWED_SUFFIXES)
+
+
+def delete_upload(name: str, settings: Any) -> Path:
+    """Remove one uploaded file by its listed name; re-indexing (incremental) drops its chunks.
+    Raises FileNotFoundError for anything that is not exactly a listed upload."""
+    if not name or name not in list_uploads(settings):
+        raise FileNotFoundError(f"{name!r} is not an uploaded file")
+    path = Path(settings.uploads_dir) / name
+    path.unlink()
+    return path
