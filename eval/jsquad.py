@@ -13,6 +13,9 @@ Methods compared (a hit = the question's own paragraph; R@k and MRR@10 over all 
   bm25         project BM25 only (fugashi content-word tokens)
   dense        project dense only (e5 query/passages via Chroma)
   hybrid       the project's retriever (DEFAULT_CONFIG of rag.retrieval: fusion, weights)
+  hybrid-chars / hybrid-pairs / hybrid-both
+               the same without its character-bigram list / token-pair list / both (ablation)
+  hybrid+sent  the same with sentence-level re-scoring of the top 20 (off in the product)
   lc_dense     naive LangChain: RecursiveCharacterTextSplitter(500/50) + langchain_chroma.Chroma + the same
                embeddings wrapped as a LangChain Embeddings (no "query:"/"passage:" distinction)
   lc_bm25      naive LangChain: langchain_community BM25Retriever, default (whitespace) tokenization
