@@ -1,4 +1,4 @@
-"""The dev question set is valid against the documents as the project itself parses them."""
+"""The dev and held-out question sets are valid against the documents as the project itself parses them."""
 from __future__ import annotations
 
 import subprocess
@@ -14,6 +14,7 @@ from rag.documents import iter_library, load_document
 from .conftest import CORPUS, REPO, SEEDS, needs_shared
 
 DEV = REPO / "eval" / "questions" / "dev.jsonl"
+HELDOUT = REPO / "eval" / "questions" / "heldout.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +34,19 @@ def test_dev_set_loads_and_has_the_required_mix() -> None:
     assert sum(q.lang == "en" and q.answerable for q in qs) >= 20
 
 
+def test_heldout_set_is_separate_from_the_dev_set() -> None:
+    dev, _ = load_questions(DEV)
+    held, errors = load_questions(HELDOUT)
+    assert not errors and len(held) >= 30
+    assert not {q.id for q in dev} & {q.id for q in held}
+    assert not {q.question for q in dev} & {q.question for q in held}
+    assert sum(not q.answerable for q in held) >= 3 and {q.lang for q in held} == {"ja", "en"}
+
+
 @needs_shared
-def test_every_gold_heading_exists_and_holds_a_fact(documents: dict) -> None:
-    qs, _ = load_questions(DEV)
+@pytest.mark.parametrize("path", [DEV, HELDOUT], ids=["dev", "heldout"])
+def test_every_gold_heading_exists_and_holds_a_fact(documents: dict, path) -> None:
+    qs, _ = load_questions(path)
     problems = []
     for q in qs:
         if not q.answerable:
@@ -58,6 +69,8 @@ def test_every_gold_heading_exists_and_holds_a_fact(documents: dict) -> None:
 
 
 @needs_shared
-def test_standalone_checker_passes() -> None:
-    r = subprocess.run([sys.executable, str(REPO / "eval" / "questions" / "check_dev.py")], capture_output=True, text=True)
+@pytest.mark.parametrize("args", [[], [str(HELDOUT), "--no-quota"]], ids=["dev", "heldout"])
+def test_standalone_checker_passes(args: list[str]) -> None:
+    r = subprocess.run([sys.executable, str(REPO / "eval" / "questions" / "check_dev.py"), *args],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
