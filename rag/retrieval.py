@@ -367,15 +367,15 @@ def dense_query(
         ids = snap.vector_ids
         q = np.asarray(qv, dtype=np.float32)
         q = q / (float(np.linalg.norm(q)) or 1.0)
-        scores = vectors @ q
-        if allowed is not None:
+        if allowed is not None:  # only the allowed rows are scored (a focus document: a few dozen)
             pos = snapshot_index(snap).vector_pos
             rows = np.sort(np.fromiter((pos[c] for c in allowed if c in pos), dtype=np.int64))
             if not len(rows):
                 return []
-            sub = scores[rows]
+            sub = vectors[rows] @ q
             top = np.argsort(-sub, kind="stable")[:k]
             return [(ids[rows[i]], float(sub[i])) for i in top]
+        scores = vectors @ q
         if k < len(scores):
             part = np.argpartition(-scores, k - 1)[:k]
             top = part[np.argsort(-scores[part], kind="stable")]
@@ -546,6 +546,9 @@ class Retriever:
                 focus = [u for u in focus if any(c in allowed for c in idx.uid_chunks.get(u, ()))]
             if len(focus) > 3 or len(focus) == len(idx.uid_chunks):
                 focus = []
+        # each named document's chunks (within the filter): searched on their own on both sides
+        focus_chunks = {u: set(idx.uid_chunks.get(u, ())) & allowed if allowed is not None
+                        else set(idx.uid_chunks.get(u, ())) for u in focus}
         lists: list[list[tuple[str, float]]] = []
         weights: list[float] = []
         floors: list[float | None] = []  # score of an unlisted chunk where known (rag.fusion)
@@ -568,10 +571,7 @@ class Retriever:
             for uid in focus:
                 w_uid: dict[str, Any] = {"uid": uid}
                 w = {"$and": [where, w_uid]} if where else w_uid
-                in_doc = set(idx.uid_chunks.get(uid, ()))
-                if allowed is not None:
-                    in_doc &= allowed
-                add([(cid, cos) for cid, cos in dense_query(snap, qv, cfg.n_focus, w, in_doc)
+                add([(cid, cos) for cid, cos in dense_query(snap, qv, cfg.n_focus, w, focus_chunks[uid])
                      if allowed is None or cid in allowed], wd * cfg.focus)
             tm["dense"] += (time.perf_counter() - t) * 1000
 
@@ -590,13 +590,10 @@ class Retriever:
                 add(snap.lexical.search(_japanese().char_bigrams(question), cfg.n_bm25, allowed=allowed,
                                         field="chars"), wc, cfg.n_bm25)
             for uid in focus:
-                doc_ids = set(idx.uid_chunks.get(uid, ()))
-                if allowed is not None:
-                    doc_ids &= allowed
                 # inside the document its own name says nothing: rank by the rest of the question
                 name_toks = {t for nm in named.get(uid, ()) for t in _japanese().tokenize(nm)}
                 rest = [t for t in qtoks if t not in name_toks] or qtoks
-                add(snap.lexical.search(rest, cfg.n_focus, allowed=doc_ids), wb * cfg.focus, cfg.n_focus)
+                add(snap.lexical.search(rest, cfg.n_focus, allowed=focus_chunks[uid]), wb * cfg.focus, cfg.n_focus)
         tm["bm25"] += (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
