@@ -13,6 +13,7 @@ Gating (exit code 1):
 Everything else (per-question metric changes, new/removed questions, per-kind/lang changes) is
 reported but does not gate.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,15 +62,21 @@ class BaselineDiff:
 
     @property
     def regressions(self) -> list[str]:
-        out = [f"aggregate {c.key}: {_f(c.old)} → {_f(c.new)} ({c.delta:+.3f})"
-               for c in self.aggregate if c.status == "regression"]
+        out = [
+            f"aggregate {c.key}: {_f(c.old)} → {_f(c.new)} ({c.delta:+.3f})"
+            for c in self.aggregate
+            if c.status == "regression"
+        ]
         out += [f"question {q.id}: pass → fail" for q in self.questions if q.status == "regression"]
         return out
 
     @property
     def improvements(self) -> list[str]:
-        out = [f"aggregate {c.key}: {_f(c.old)} → {_f(c.new)} ({c.delta:+.3f})"
-               for c in self.aggregate if c.status == "improvement"]
+        out = [
+            f"aggregate {c.key}: {_f(c.old)} → {_f(c.new)} ({c.delta:+.3f})"
+            for c in self.aggregate
+            if c.status == "improvement"
+        ]
         out += [f"question {q.id}: fail → pass" for q in self.questions if q.status == "improvement"]
         return out
 
@@ -88,14 +95,26 @@ class BaselineDiff:
 
     def lines(self) -> list[str]:
         out: list[str] = list(self.notes)
-        out.append(f"aggregate (tolerance {self.tolerance:g}"
-                   + (f", latency tolerance {self.latency_tolerance:g}" if self.latency_tolerance is not None else
-                      ", latency not gated") + "):")
+        out.append(
+            f"aggregate (tolerance {self.tolerance:g}"
+            + (
+                f", latency tolerance {self.latency_tolerance:g}"
+                if self.latency_tolerance is not None
+                else ", latency not gated"
+            )
+            + "):"
+        )
         for c in self.aggregate:
             if c.status == "same":
                 continue
-            tag = {"regression": "REGRESSION", "improvement": "improved", "worse": "worse", "better": "better",
-                   "added": "added", "removed": "removed"}.get(c.status, c.status)
+            tag = {
+                "regression": "REGRESSION",
+                "improvement": "improved",
+                "worse": "worse",
+                "better": "better",
+                "added": "added",
+                "removed": "removed",
+            }.get(c.status, c.status)
             delta = f"{c.delta:+.3f}" if c.delta is not None else ""
             out.append(f"  {tag:<11} {c.key:<20} {_f(c.old):>8} → {_f(c.new):<8} {delta}")
         if all(c.status == "same" for c in self.aggregate):
@@ -118,8 +137,10 @@ class BaselineDiff:
             ch = ", ".join(f"{k} {_f(o)}→{_f(n)}" for k, (o, n) in q.metrics.items())
             out.append(head + (f"  [{ch}]" if ch else ""))
         n_reg = len(self.regressions)
-        out.append(f"baseline check: {'FAIL' if n_reg else 'OK'} ({n_reg} regression{'s' if n_reg != 1 else ''}, "
-                   f"{len(self.improvements)} improvement{'s' if len(self.improvements) != 1 else ''})")
+        out.append(
+            f"baseline check: {'FAIL' if n_reg else 'OK'} ({n_reg} regression{'s' if n_reg != 1 else ''}, "
+            f"{len(self.improvements)} improvement{'s' if len(self.improvements) != 1 else ''})"
+        )
         return out
 
 
@@ -182,10 +203,15 @@ def compare(
 ) -> BaselineDiff:
     diff = BaselineDiff(tolerance=tolerance, latency_tolerance=latency_tolerance)
     om, nm = old.get("meta") or {}, new.get("meta") or {}
-    diff.notes.append(f"baseline: {om.get('finished') or om.get('started') or '?'}, "
-                      f"{len(old.get('questions') or [])} questions ({om.get('question_file')})")
-    if om.get("question_file") and nm.get("question_file") and \
-            Path(str(om["question_file"])).name != Path(str(nm["question_file"])).name:
+    diff.notes.append(
+        f"baseline: {om.get('finished') or om.get('started') or '?'}, "
+        f"{len(old.get('questions') or [])} questions ({om.get('question_file')})"
+    )
+    if (
+        om.get("question_file")
+        and nm.get("question_file")
+        and Path(str(om["question_file"])).name != Path(str(nm["question_file"])).name
+    ):
         diff.notes.append(f"note: different question files ({om['question_file']} vs {nm['question_file']})")
 
     oa, na = old.get("aggregate") or {}, new.get("aggregate") or {}
@@ -247,5 +273,13 @@ def accept(results: dict[str, Any] | str | Path, baseline_path: str | Path) -> P
     return dest
 
 
-__all__ = ["BaselineDiff", "BaselineError", "DEFAULT_TOLERANCE", "MetricChange", "QuestionChange",
-           "accept", "compare", "load_results"]
+__all__ = [
+    "BaselineDiff",
+    "BaselineError",
+    "DEFAULT_TOLERANCE",
+    "MetricChange",
+    "QuestionChange",
+    "accept",
+    "compare",
+    "load_results",
+]

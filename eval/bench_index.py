@@ -6,6 +6,7 @@ Prints cold index seconds, chunks, chunks/s, peak RSS of the indexing process, a
 no-change re-index, both in-process (the index run itself) and as a whole `casebook index` command
 (Python start-up and imports included). Goals on this 2-core machine: cold ≤ 30 s, re-index ≤ 1 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,8 @@ _CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from rag.config import Settings
-from rag.embeddings import get_embedder
-from rag.indexer import index_library
+from rag.index.embeddings import get_embedder
+from rag.index.indexer import index_library
 settings = Settings.from_env(data_dir=Path(sys.argv[1]))
 t0 = time.perf_counter(); get_embedder(settings).count_tokens("warm"); t_model = time.perf_counter() - t0
 paths = [Path(p) for p in sys.argv[2:]]
@@ -47,21 +48,46 @@ def main(argv: list[str] | None = None) -> int:
         env["CASEBOOK_EMBED_ENGINE"] = args.engine
     with tempfile.TemporaryDirectory(prefix="casebook-bench-") as tmp:
         # build the model/tokenizer caches first so the cold figure is the index run itself
-        subprocess.run([sys.executable, "-c", "from rag.config import Settings; from rag.embeddings import get_embedder;"
-                        f"get_embedder(Settings.from_env(data_dir=__import__('pathlib').Path({tmp!r}))).count_tokens('x')"],
-                       env=env, check=True, cwd=REPO)
-        out = subprocess.run([sys.executable, "-c", _CHILD, tmp, *map(str, paths)], env=env, check=True, cwd=REPO,
-                             capture_output=True, text=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from rag.config import Settings; from rag.index.embeddings import get_embedder;"
+                f"get_embedder(Settings.from_env(data_dir=__import__('pathlib').Path({tmp!r}))).count_tokens('x')",
+            ],
+            env=env,
+            check=True,
+            cwd=REPO,
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, tmp, *map(str, paths)],
+            env=env,
+            check=True,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "rag.cli", "--data-dir", tmp, "index", "--quiet"], env=env, check=True,
-                       cwd=REPO, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "rag.cli.main", "--data-dir", tmp, "index", "--quiet"],
+            env=env,
+            check=True,
+            cwd=REPO,
+            capture_output=True,
+        )
         r["reindex_cli_s"] = time.perf_counter() - t0
-    print(f"library: {r['documents']} documents ({', '.join(str(p) for p in paths)}), engine: "
-          f"{args.engine or os.environ.get('CASEBOOK_EMBED_ENGINE', 'default')}, {os.cpu_count()} cores")
-    print(f"cold index:           {r['cold_s']:.1f} s  ({r['chunks']} chunks, {r['chunks'] / r['cold_s']:.1f} chunks/s)  goal ≤ 30 s")
+    print(
+        f"library: {r['documents']} documents ({', '.join(str(p) for p in paths)}), engine: "
+        f"{args.engine or os.environ.get('CASEBOOK_EMBED_ENGINE', 'default')}, {os.cpu_count()} cores"
+    )
+    print(
+        f"cold index:           {r['cold_s']:.1f} s  ({r['chunks']} chunks, {r['chunks'] / r['cold_s']:.1f} chunks/s)  goal ≤ 30 s"
+    )
     print(f"peak RSS:             {r['peak_rss_mb']:.0f} MB")
-    print(f"no-change re-index:   {r['reindex_s'] * 1000:.0f} ms in-process, {r['reindex_embedded']} embedded  goal ≤ 1 s")
+    print(
+        f"no-change re-index:   {r['reindex_s'] * 1000:.0f} ms in-process, {r['reindex_embedded']} embedded  goal ≤ 1 s"
+    )
     print(f"  as a CLI command:   {r['reindex_cli_s']:.2f} s (Python start-up and imports included)")
     return 0
 

@@ -10,6 +10,7 @@ path contains the gold heading (NFKC + whitespace folding); answerable questions
 question's `filters` (if any) are applied. Reported: hit@1 / hit@5 per language.
 Latency: retrieve() on the 13-document library (seed + shared cases), after warm-up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,11 +20,19 @@ import shutil
 import sys
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
+
+from eval.jsquad import evaluate, format_table, format_variants
+from rag.config import Settings
+from rag.index.indexer import index_library
+from rag.search.filters import Filters
+from rag.search.retrieval import DEFAULT_CONFIG as D
+from rag.search.retrieval import Retriever, get_retriever, retrieve
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -50,11 +59,15 @@ def is_hit(hit: Any, gold: Iterable[dict]) -> bool:
     return any(hit.doc_id == g["doc"] and fold_heading(g["section"]) in path for g in gold)
 
 
-def dev_eval(settings: Any, config: Any = None, questions: list[dict] | None = None,
-             k: int = 5, apply_filters: bool = True, misses: list | None = None) -> dict[str, Any]:
+def dev_eval(
+    settings: Any,
+    config: Any = None,
+    questions: list[dict] | None = None,
+    k: int = 5,
+    apply_filters: bool = True,
+    misses: list | None = None,
+) -> dict[str, Any]:
     """hit@1 / hit@5 (and MRR@5) per language over the answerable dev questions."""
-    from rag.filters import Filters
-    from rag.retrieval import Retriever
 
     r = Retriever(settings, config)
     qs = [q for q in (questions or load_dev()) if q.get("answerable") and q.get("gold")]
@@ -65,7 +78,14 @@ def dev_eval(settings: Any, config: Any = None, questions: list[dict] | None = N
         rank = next((i for i, h in enumerate(hits, 1) if is_hit(h, q["gold"])), None)
         rows.setdefault(q["lang"], []).append(rank)
         if misses is not None and (rank is None or rank > 1):
-            misses.append((q["id"], q["question"], rank, [(h.doc_id, h.heading_path[-1] if h.heading_path else "") for h in hits[:3]]))
+            misses.append(
+                (
+                    q["id"],
+                    q["question"],
+                    rank,
+                    [(h.doc_id, h.heading_path[-1] if h.heading_path else "") for h in hits[:3]],
+                )
+            )
     out: dict[str, Any] = {}
     for lang, ranks in rows.items():
         n = len(ranks) or 1
@@ -77,15 +97,16 @@ def dev_eval(settings: Any, config: Any = None, questions: list[dict] | None = N
         }
     allr = rows["ja"] + rows["en"]
     n = len(allr) or 1
-    out["all"] = {"n": len(allr), "hit@1": round(sum(1 for x in allr if x == 1) / n, 4),
-                  "hit@5": round(sum(1 for x in allr if x is not None and x <= 5) / n, 4)}
+    out["all"] = {
+        "n": len(allr),
+        "hit@1": round(sum(1 for x in allr if x == 1) / n, 4),
+        "hit@5": round(sum(1 for x in allr if x is not None and x <= 5) / n, 4),
+    }
     return out
 
 
 def build_library_index(data_dir: Path) -> Any:
     """Settings of a fresh index of the seed + shared cases in data_dir."""
-    from rag.config import Settings
-    from rag.indexer import index_library
 
     paths = [SEEDS] + ([CORPUS] if CORPUS.is_dir() else [])
     s = Settings.from_env(data_dir=data_dir, library=tuple(paths))
@@ -98,7 +119,6 @@ def build_library_index(data_dir: Path) -> Any:
 def library_latency(settings: Any, questions: list[str], rounds: int = 3) -> dict[str, dict[str, float]]:
     """retrieve() timings after warm-up; the query-vector cache is cleared before every call, so
     each measurement includes embedding the question."""
-    from rag.retrieval import get_retriever, retrieve
 
     for q in questions[:5]:
         retrieve(q, k=5, settings=settings)  # warm-up
@@ -111,17 +131,19 @@ def library_latency(settings: Any, questions: list[str], rounds: int = 3) -> dic
             retrieve(q, k=5, settings=settings, timings=tm)
             for key in lat:
                 lat[key].append(tm.get(key, 0.0))
-    return {k: {"p50": round(float(np.percentile(v, 50)), 2), "p95": round(float(np.percentile(v, 95)), 2)}
-            for k, v in lat.items()}
+    return {
+        k: {"p50": round(float(np.percentile(v, 50)), 2), "p95": round(float(np.percentile(v, 95)), 2)}
+        for k, v in lat.items()
+    }
 
 
 def ablation_configs() -> dict[str, Any]:
     """Named retrieval configurations measured on the dev set (the table in rag.retrieval)."""
-    from rag.retrieval import DEFAULT_CONFIG as D
 
     eq = (("ja", 1.0, 1.0), ("en", 1.0, 1.0))
-    base = replace(D, method="rrf", methods=(), weights=eq, focus=0.0, ref_penalty=1.0, profile_penalty=1.0,
-                   sentence_weight=0.0)
+    base = replace(
+        D, method="rrf", methods=(), weights=eq, focus=0.0, ref_penalty=1.0, profile_penalty=1.0, sentence_weight=0.0
+    )
     return {
         "dense only": replace(base, weights=(("ja", 1.0, 0.0), ("en", 1.0, 0.0)), glossary=False),
         "bm25 only": replace(base, weights=(("ja", 0.0, 1.0), ("en", 0.0, 1.0)), glossary=False),
@@ -158,7 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from rag.config import Settings
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -186,8 +207,10 @@ def main(argv: list[str] | None = None) -> int:
                 for name, cfg in ablation_configs().items():
                     d = dev_eval(lib, cfg)
                     report["ablation"][name] = d
-                    print(f"{name:<34} {d['ja']['hit@1']:.3f}  {d['ja']['hit@5']:.3f}  "
-                          f"{d['en']['hit@1']:.3f}  {d['en']['hit@5']:.3f}")
+                    print(
+                        f"{name:<34} {d['ja']['hit@1']:.3f}  {d['ja']['hit@5']:.3f}  "
+                        f"{d['en']['hit@1']:.3f}  {d['en']['hit@5']:.3f}"
+                    )
         lat_qs = [q["question"] for q in qs] or ["ミストラルAIの評価額は？", "Who is Klarna's CEO?"]
         report["library_latency_ms"] = library_latency(lib, lat_qs)
         print("\nLatency on the 13-document library (ms, after warm-up):")
@@ -197,8 +220,6 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     if not args.skip_jsquad:
-        from eval.jsquad import evaluate, format_table, format_variants
-
         res = evaluate(args.jsquad, out / "jsquad", Settings.from_env(), args.jsquad_limit, naive=not args.no_naive)
         report["jsquad"] = res
         print("\nJSQuAD retrieval (a hit = the question's own paragraph):")

@@ -12,8 +12,9 @@ With --accept the new results.json is copied to the --baseline path and the exit
 when the comparison found regressions (they are still printed).
 
 `register(subparsers)` adds the subcommand to an argparse parser; `run(args)` executes it. For
-tests and scripting, `args.ask` may hold a callable used instead of rag.answer.ask.
+tests and scripting, `args.ask` may hold a callable used instead of rag.answer.pipeline.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,14 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from rag.config import Settings
+from rag.index.indexer import index_library
+
+from .baseline import BaselineError, accept, compare, load_results
+from .questionset import load_questions
+from .report import summary_table, write_outputs
+from .runner import default_ask, run_questions
 
 DEFAULT_OUT_ROOT = Path("eval-results")
 
@@ -38,19 +47,34 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("questions", nargs="?", help="question set, JSON Lines (see eval/questionset.py)")
     p.add_argument("--baseline", metavar="RESULTS.json", help="previous results.json to compare with")
     p.add_argument("--accept", action="store_true", help="write the new results as the --baseline file")
-    p.add_argument("--tolerance", type=float, default=0.02,
-                   help="allowed absolute drop of an aggregate metric before failing (default 0.02)")
-    p.add_argument("--latency-tolerance", type=float, default=None, metavar="FRACTION",
-                   help="also fail when p50/p95 latency grows by more than this fraction (default: not gated)")
-    p.add_argument("--out", metavar="DIR",
-                   help=f"output folder (default: {DEFAULT_OUT_ROOT}/<questions>-<timestamp>)")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.02,
+        help="allowed absolute drop of an aggregate metric before failing (default 0.02)",
+    )
+    p.add_argument(
+        "--latency-tolerance",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="also fail when p50/p95 latency grows by more than this fraction (default: not gated)",
+    )
+    p.add_argument("--out", metavar="DIR", help=f"output folder (default: {DEFAULT_OUT_ROOT}/<questions>-<timestamp>)")
     p.add_argument("--k", type=int, default=10, help="rank cutoff: hits scored per answer (default 10)")
-    p.add_argument("--library", nargs="+", metavar="PATH",
-                   help="index these files/folders into a temporary data dir and evaluate there")
+    p.add_argument(
+        "--library",
+        nargs="+",
+        metavar="PATH",
+        help="index these files/folders into a temporary data dir and evaluate there",
+    )
     p.add_argument("--jsquad", metavar="PATH", help="run the JSQuAD benchmark on this file (eval.jsquad)")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    p.add_argument("--no-warmup", action="store_true",
-                   help="do not send one untimed question first (model loading then counts in latency)")
+    p.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="do not send one untimed question first (model loading then counts in latency)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-question progress on stderr")
     p.set_defaults(func=run)
     return p
@@ -61,8 +85,6 @@ def _err(msg: str) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from rag.config import Settings
-
     data_dir = getattr(args, "data_dir", None)
     return Settings.from_env(data_dir=Path(data_dir).expanduser() if data_dir else None)
 
@@ -102,8 +124,6 @@ def _progress(quiet: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from .questionset import load_questions  # noqa: PLC0415
-
     questions_path = getattr(args, "questions", None)
     lib = getattr(args, "library", None)
     if not questions_path and lib and len(lib) > 1 and str(lib[-1]).endswith(".jsonl"):
@@ -152,8 +172,6 @@ def run(args: argparse.Namespace) -> int:
 
         baseline = None
         if getattr(args, "baseline", None) and Path(args.baseline).exists():
-            from .baseline import BaselineError, load_results  # noqa: PLC0415
-
             try:
                 baseline = load_results(args.baseline)
             except BaselineError as e:
@@ -170,8 +188,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _index(settings: Any, paths: list[Path]) -> int:
-    from rag.indexer import index_library  # noqa: PLC0415
-
     print(f"indexing {', '.join(map(str, paths))} into {settings.data_dir} …", file=sys.stderr, flush=True)
     try:
         report = index_library(settings, paths)
@@ -186,18 +202,20 @@ def _index(settings: Any, paths: list[Path]) -> int:
     return 0
 
 
-def _evaluate(args: argparse.Namespace, questions: list, problems: list[str], settings: Any, out: Path,
-              baseline: dict[str, Any] | None) -> int:
-    from .baseline import accept, compare  # noqa: PLC0415
-    from .report import summary_table, write_outputs  # noqa: PLC0415
-    from .runner import default_ask, run_questions  # noqa: PLC0415
-
+def _evaluate(
+    args: argparse.Namespace,
+    questions: list,
+    problems: list[str],
+    settings: Any,
+    out: Path,
+    baseline: dict[str, Any] | None,
+) -> int:
     ask = getattr(args, "ask", None)
     if ask is None:
         try:
             ask = default_ask()
         except ImportError as e:
-            _err(f"the answer API is unavailable (rag.answer.ask): {e}")
+            _err(f"the answer API is unavailable (rag.answer.pipeline): {e}")
             return 2
     results = run_questions(
         questions,
@@ -211,8 +229,12 @@ def _evaluate(args: argparse.Namespace, questions: list, problems: list[str], se
     )
     diff = None
     if baseline is not None:
-        diff = compare(baseline, results, tolerance=getattr(args, "tolerance", 0.02),
-                       latency_tolerance=getattr(args, "latency_tolerance", None))
+        diff = compare(
+            baseline,
+            results,
+            tolerance=getattr(args, "tolerance", 0.02),
+            latency_tolerance=getattr(args, "latency_tolerance", None),
+        )
     paths = write_outputs(results, out, diff)
 
     print(summary_table(results))

@@ -18,6 +18,7 @@ must equal a clean build of the same library in a fresh data directory; at most 
 folders may remain. Prints a table (round, change, mode, kill time, phase reached, generation
 seen, chunks, ok) and exits 1 on any failure (2 when the setup itself fails).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.config import Settings
+from rag.index import generations as gens
+from rag.index.library import Library
+from rag.search.retrieval import retrieve
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -44,18 +50,20 @@ QUERIES = ["ミストラルAIのCEOは誰？", "What does the company sell?", "�
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "CASEBOOK_DATA_DIR": str(data_dir),
-        "ANONYMIZED_TELEMETRY": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "PYTHONPATH": str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
-    })
+    env.update(
+        {
+            "CASEBOOK_DATA_DIR": str(data_dir),
+            "ANONYMIZED_TELEMETRY": "False",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "PYTHONPATH": str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
+        }
+    )
     return env
 
 
 def _index_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "rag.cli", "index", "--quiet", *args]
+    return [sys.executable, "-m", "rag.cli.main", "index", "--quiet", *args]
 
 
 def build_library(dest: Path) -> Path:
@@ -109,7 +117,6 @@ def change_library(lib: Path, rng: random.Random, round_no: int, force: bool = F
 
 def _phase(data_dir: Path, before: int) -> str:
     """How far the killed run got, from what it left on disk."""
-    from rag import generations as gens
 
     ptr = gens.read_pointer(data_dir)
     seen = ptr.generation if ptr else 0
@@ -146,8 +153,6 @@ class Row:
 
 def check_index(settings, prev_gen: int) -> tuple[int, int, int, int, list[str]]:
     """(generation, documents, chunks, hits, problems) of the published index."""
-    from rag.library import Library
-    from rag.retrieval import retrieve
 
     problems: list[str] = []
     try:
@@ -187,8 +192,14 @@ def run_cli(args: list[str], data_dir: Path, timeout: float = 1800) -> tuple[int
 def kill_run(args: list[str], data_dir: Path, after: float) -> tuple[str, float]:
     """Start the index run, SIGKILL it `after` seconds later; ("killed"|"finished", seconds)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=str(REPO), env=_env(data_dir), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        args,
+        cwd=str(REPO),
+        env=_env(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         proc.wait(timeout=after)
         return "finished", time.perf_counter() - t0
@@ -203,8 +214,6 @@ def kill_run(args: list[str], data_dir: Path, after: float) -> tuple[str, float]
 
 
 def snapshot_summary(settings) -> dict:
-    from rag.library import Library
-
     snap = Library(settings).snapshot()
     files = snap.manifest.get("files", {})
     return {
@@ -225,15 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in (("ANONYMIZED_TELEMETRY", "False"), ("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1")):
         os.environ.setdefault(k, v)
 
-    from rag.config import Settings
-
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="casebook-crash-"))
     work.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     lib = build_library(work)
     data = work / "data"
     settings = Settings.from_env(data_dir=data, library=(lib,))
-    print(f"library: {lib} ({sum(1 for p in lib.rglob('*') if p.is_file())} files); data: {data}; seed {args.seed}", flush=True)
+    print(
+        f"library: {lib} ({sum(1 for p in lib.rglob('*') if p.is_file())} files); data: {data}; seed {args.seed}",
+        flush=True,
+    )
 
     code, t_full, out = run_cli(_index_cmd(str(lib)), data)
     if code:
@@ -265,12 +275,27 @@ def main(argv: list[str] | None = None) -> int:
             inc_times.append(took)
         phase = _phase(data, prev_gen) if outcome == "killed" else "finished"
         gen, ndocs, nchunks, hits, problems = check_index(settings, prev_gen)
-        row = Row(r, change, "rebuild" if rebuild else "incremental", round(took, 2), outcome, phase,
-                  gen, ndocs, nchunks, hits, not problems, problems)
+        row = Row(
+            r,
+            change,
+            "rebuild" if rebuild else "incremental",
+            round(took, 2),
+            outcome,
+            phase,
+            gen,
+            ndocs,
+            nchunks,
+            hits,
+            not problems,
+            problems,
+        )
         rows.append(row)
         prev_gen = max(prev_gen, gen)
-        print(f"{r:>3}  {change[:26]:<26} {row.mode:<11} {took:7.2f}s  {outcome:<8} {phase:<9} g{gen:<4} "
-              f"{ndocs:>3} docs {nchunks:>5} chunks  {'ok' if row.ok else 'FAIL ' + '; '.join(problems)}", flush=True)
+        print(
+            f"{r:>3}  {change[:26]:<26} {row.mode:<11} {took:7.2f}s  {outcome:<8} {phase:<9} g{gen:<4} "
+            f"{ndocs:>3} docs {nchunks:>5} chunks  {'ok' if row.ok else 'FAIL ' + '; '.join(problems)}",
+            flush=True,
+        )
 
     # the final run completes; its result must equal a clean build of the same library
     final_problems: list[str] = []
@@ -289,8 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("documents", "chunk_ids", "errors"):
             if mine[key] != ref[key]:
                 a, b = set(map(str, mine[key])), set(map(str, ref[key]))
-                final_problems.append(f"{key} differ from a clean build: only here {sorted(a - b)[:5]}, only clean {sorted(b - a)[:5]}")
-        from rag import generations as gens
+                final_problems.append(
+                    f"{key} differ from a clean build: only here {sorted(a - b)[:5]}, only clean {sorted(b - a)[:5]}"
+                )
 
         left = gens.existing_generations(data)
         if len(left) > 2:
@@ -304,23 +330,38 @@ def main(argv: list[str] | None = None) -> int:
     for x in killed:
         phases[x.phase] = phases.get(x.phase, 0) + 1
     print()
-    print("| round | change | mode | kill at (s) | outcome | phase reached | generation seen | docs | chunks | hits | ok |")
+    print(
+        "| round | change | mode | kill at (s) | outcome | phase reached | generation seen | docs | chunks | hits | ok |"
+    )
     print("|---:|---|---|---:|---|---|---:|---:|---:|---:|---|")
     for x in rows:
-        print(f"| {x.round} | {x.change} | {x.mode} | {x.kill_at:.2f} | {x.outcome} | {x.phase} | {x.generation} | "
-              f"{x.documents} | {x.chunks} | {x.hits} | {'ok' if x.ok else 'FAIL: ' + '; '.join(x.problems)} |")
+        print(
+            f"| {x.round} | {x.change} | {x.mode} | {x.kill_at:.2f} | {x.outcome} | {x.phase} | {x.generation} | "
+            f"{x.documents} | {x.chunks} | {x.hits} | {'ok' if x.ok else 'FAIL: ' + '; '.join(x.problems)} |"
+        )
     print()
     print(f"kills: {len(killed)} of {len(rows)} runs (the others finished first); phases reached: {phases}")
-    print(f"final: generation {gen}, {ndocs} documents, {nchunks} chunks; clean build: {ref_docs} documents, "
-          f"{ref_chunks} chunks ({t_clean:.1f} s)")
+    print(
+        f"final: generation {gen}, {ndocs} documents, {nchunks} chunks; clean build: {ref_docs} documents, "
+        f"{ref_chunks} chunks ({t_clean:.1f} s)"
+    )
     failed = [x for x in rows if not x.ok]
     for p in final_problems:
         print(f"FAIL (final): {p}")
     if args.out:
-        Path(args.out).write_text(json.dumps({"rows": [x.__dict__ for x in rows], "final_problems": final_problems,
-                                              "final": {"generation": gen, "documents": ndocs, "chunks": nchunks},
-                                              "clean": {"documents": ref_docs, "chunks": ref_chunks}},
-                                             ensure_ascii=False, indent=1), encoding="utf-8")
+        Path(args.out).write_text(
+            json.dumps(
+                {
+                    "rows": [x.__dict__ for x in rows],
+                    "final_problems": final_problems,
+                    "final": {"generation": gen, "documents": ndocs, "chunks": nchunks},
+                    "clean": {"documents": ref_docs, "chunks": ref_chunks},
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
     if not args.keep and not args.work:
         shutil.rmtree(work, ignore_errors=True)
     ok = not failed and not final_problems

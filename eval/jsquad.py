@@ -25,6 +25,7 @@ results.json: {"aggregate": {recall@1, recall@5, recall@10, mrr@10, answer_conta
 latency_p95_ms — of the hybrid}, "methods": {name: {recall@1/3/5/10, mrr@10, …}},
 "latency": {stage: {p50, p95}}, "variants": {…}, "n_questions", "n_paragraphs", …}.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,16 +34,28 @@ import shutil
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
+
+from rag.config import Settings
+from rag.index import generations as gens
+from rag.index.embeddings import ChromaEmbeddingFunction, get_embedder
+from rag.index.lexical import LexicalIndex
+from rag.index.library import _libraries
+from rag.index.store import VectorStore, _clean_meta
+from rag.ingest.japanese import split_sentences, tokenize
+from rag.search.fusion import fuse
+from rag.search.retrieval import DEFAULT_CONFIG, Retriever, query_tokens
 
 KS = (1, 3, 5, 10)
 
 
 # ----------------------------------------------------------------------------- data
+
 
 def load_jsquad(path: Path, limit: int | None = None) -> tuple[list[dict], list[dict]]:
     """(paragraphs, questions). limit = number of paragraphs kept (their questions follow)."""
@@ -61,17 +74,23 @@ def load_jsquad(path: Path, limit: int | None = None) -> tuple[list[dict], list[
             for qa in p["qas"]:
                 if qa.get("is_impossible"):
                     continue
-                qs.append({"id": qa["id"], "question": qa["question"], "pid": pid,
-                           "answers": [a["text"] for a in qa.get("answers", [])]})
+                qs.append(
+                    {
+                        "id": qa["id"],
+                        "question": qa["question"],
+                        "pid": pid,
+                        "answers": [a["text"] for a in qa.get("answers", [])],
+                    }
+                )
     return paras, qs
 
 
 # ----------------------------------------------------------------------------- index
 
+
 def _split_to_window(text: str, count: Callable[[str], int], max_tokens: int) -> list[str]:
     if count(text) <= max_tokens:
         return [text]
-    from rag.japanese import split_sentences
 
     parts: list[str] = []
     cur = ""
@@ -89,11 +108,6 @@ def _split_to_window(text: str, count: Callable[[str], int], max_tokens: int) ->
 
 def build_index(paras: list[dict], settings: Any, progress: bool = True) -> dict[str, Any]:
     """Publish one index generation of the paragraphs into settings.data_dir (returns stats)."""
-    from rag import generations as gens
-    from rag.embeddings import ChromaEmbeddingFunction, get_embedder
-    from rag.japanese import tokenize
-    from rag.lexical import LexicalIndex
-    from rag.store import VectorStore, _clean_meta
 
     t0 = time.perf_counter()
     data_dir = Path(settings.data_dir)
@@ -119,18 +133,37 @@ def build_index(paras: list[dict], settings: Any, progress: bool = True) -> dict
             cids.append(cid)
             ids.append(cid)
             texts.append(part)
-            metas.append(_clean_meta({
-                "doc_id": p["id"], "uid": f"{p['id']}@jsquad", "title": p["title"], "source": p["id"],
-                "heading_path": p["title"], "heading_json": json.dumps([p["title"]], ensure_ascii=False),
-                "start_line": 1, "end_line": 1, "order": i, "kind": "section", "n_tokens": count(part),
-            }))
-        files[p["id"]] = {"hash": "", "doc_id": p["id"], "uid": f"{p['id']}@jsquad", "title": p["title"],
-                          "chunk_ids": cids, "facets": {}, "issues": []}
+            metas.append(
+                _clean_meta(
+                    {
+                        "doc_id": p["id"],
+                        "uid": f"{p['id']}@jsquad",
+                        "title": p["title"],
+                        "source": p["id"],
+                        "heading_path": p["title"],
+                        "heading_json": json.dumps([p["title"]], ensure_ascii=False),
+                        "start_line": 1,
+                        "end_line": 1,
+                        "order": i,
+                        "kind": "section",
+                        "n_tokens": count(part),
+                    }
+                )
+            )
+        files[p["id"]] = {
+            "hash": "",
+            "doc_id": p["id"],
+            "uid": f"{p['id']}@jsquad",
+            "title": p["title"],
+            "chunk_ids": cids,
+            "facets": {},
+            "issues": [],
+        }
     t1 = time.perf_counter()
     vecs = []
     B = 64
     for s in range(0, len(texts), B):
-        vecs.append(np.asarray(embedder.embed_passages(texts[s:s + B]), dtype=np.float32))
+        vecs.append(np.asarray(embedder.embed_passages(texts[s : s + B]), dtype=np.float32))
         if progress:
             print(f"\r  embedding paragraphs {min(s + B, len(texts))}/{len(texts)}", end="", flush=True)
     if progress:
@@ -139,20 +172,35 @@ def build_index(paras: list[dict], settings: Any, progress: bool = True) -> dict
     t2 = time.perf_counter()
     store.add(ids, emb, texts, metas)
     LexicalIndex(ids, [tokenize(t) for t in texts]).save(gdir / "lexical.json")
-    gens.write_json_atomic(gdir / "manifest.json", {
-        "generation": gen, "signature": "jsquad", "embedder": embedder.name, "roots": [],
-        "files": files, "errors": {},
-    })
+    gens.write_json_atomic(
+        gdir / "manifest.json",
+        {
+            "generation": gen,
+            "signature": "jsquad",
+            "embedder": embedder.name,
+            "roots": [],
+            "files": files,
+            "errors": {},
+        },
+    )
     try:
         store.client.close()
     except Exception:
         pass
     gens.publish(data_dir, gens.Pointer(gen, embedder.name, settings.chroma_url))
-    return {"chunks": len(ids), "paragraphs": len(paras), "embed_seconds": round(t2 - t1, 1),
-            "index_seconds": round(time.perf_counter() - t0, 1), "embeddings": emb, "ids": ids, "texts": texts}
+    return {
+        "chunks": len(ids),
+        "paragraphs": len(paras),
+        "embed_seconds": round(t2 - t1, 1),
+        "index_seconds": round(time.perf_counter() - t0, 1),
+        "embeddings": emb,
+        "ids": ids,
+        "texts": texts,
+    }
 
 
 # ----------------------------------------------------------------------------- metrics
+
 
 def _metrics(ranks: list[int | None]) -> dict[str, float]:
     n = len(ranks) or 1
@@ -183,6 +231,7 @@ def _fold(s: str) -> str:
 
 # ----------------------------------------------------------------------------- naive LangChain
 
+
 def _langchain_embeddings(embedder: Any):
     from langchain_core.embeddings import Embeddings
 
@@ -196,15 +245,17 @@ def _langchain_embeddings(embedder: Any):
     return _Wrapped()
 
 
-def _naive_langchain(paras: list[dict], qs: list[dict], embedder: Any, work: Path, k: int = 10,
-                     progress: bool = True) -> dict[str, dict]:
+def _naive_langchain(
+    paras: list[dict], qs: list[dict], embedder: Any, work: Path, k: int = 10, progress: bool = True
+) -> dict[str, dict]:
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     # the usual recipe's defaults, sized so that every piece fits e5's 512-token window
     splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
     docs = splitter.split_documents(
-        [Document(page_content=f"{p['title']}\n{p['text']}", metadata={"pid": p["id"]}) for p in paras])
+        [Document(page_content=f"{p['title']}\n{p['text']}", metadata={"pid": p["id"]}) for p in paras]
+    )
     out: dict[str, dict] = {}
     # dense: langchain_chroma with the same model (the naive recipe: no query/passage prefixes
     # distinction is made by the wrapper beyond what the embedder does itself)
@@ -214,11 +265,15 @@ def _naive_langchain(paras: list[dict], qs: list[dict], embedder: Any, work: Pat
         from langchain_chroma import Chroma
 
         client = chromadb.PersistentClient(path=str(work / "lc_chroma"), settings=CS(anonymized_telemetry=False))
-        vs = Chroma(collection_name="naive", embedding_function=_langchain_embeddings(embedder),
-                    client=client, collection_metadata={"hnsw:space": "cosine"})
+        vs = Chroma(
+            collection_name="naive",
+            embedding_function=_langchain_embeddings(embedder),
+            client=client,
+            collection_metadata={"hnsw:space": "cosine"},
+        )
         B = 128
         for s in range(0, len(docs), B):
-            vs.add_documents(docs[s:s + B])
+            vs.add_documents(docs[s : s + B])
             if progress:
                 print(f"\r  naive LangChain Chroma {min(s + B, len(docs))}/{len(docs)}", end="", flush=True)
         if progress:
@@ -250,6 +305,7 @@ def _naive_langchain(paras: list[dict], qs: list[dict], embedder: Any, work: Pat
 
 # ----------------------------------------------------------------------------- evaluate
 
+
 def _fusion_variants() -> dict[str, dict[str, Any]]:
     """Fusion settings scored from the cached candidate lists (name → fuse() kwargs)."""
     v: dict[str, dict[str, Any]] = {}
@@ -276,7 +332,7 @@ class _Memo:
     def embed_passages(self, texts):
         todo = [t for t in dict.fromkeys(texts) if t not in self.passages]
         for s in range(0, len(todo), 64):
-            part = todo[s:s + 64]
+            part = todo[s : s + 64]
             for t, v in zip(part, np.asarray(self.e.embed_passages(part), dtype=np.float32)):
                 self.passages[t] = v
         return np.vstack([self.passages[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
@@ -291,7 +347,7 @@ class _Memo:
         todo = [t for t in dict.fromkeys(texts) if t not in self.queries]
         f = getattr(self.e, "embed_queries", None)
         for s in range(0, len(todo), 64):
-            part = todo[s:s + 64]
+            part = todo[s : s + 64]
             vecs = f(part) if f else [self.e.embed_query(t) for t in part]
             for t, v in zip(part, vecs):
                 self.queries[t] = np.asarray(v, dtype=np.float32)
@@ -328,9 +384,6 @@ def evaluate(
     product configuration without its character-bigram list ("hybrid-chars"), without its
     token-pair list ("hybrid-pairs"), without both, and with sentence-level re-scoring ("hybrid+sent").
     """
-    from rag.config import Settings
-    from rag.fusion import fuse
-    from rag.retrieval import DEFAULT_CONFIG, Retriever, query_tokens
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -421,8 +474,11 @@ def evaluate(
         h = methods["hybrid"]
         res = {
             "aggregate": {
-                "recall@1": h["recall@1"], "recall@5": h["recall@5"], "recall@10": h["recall@10"],
-                "mrr@10": h["mrr@10"], "answer_containment": round(contained / max(len(qs), 1), 4),
+                "recall@1": h["recall@1"],
+                "recall@5": h["recall@5"],
+                "recall@10": h["recall@10"],
+                "mrr@10": h["mrr@10"],
+                "answer_containment": round(contained / max(len(qs), 1), 4),
                 "latency_p95_ms": latency["total"]["p95"],
             },
             "methods": methods,
@@ -438,8 +494,6 @@ def evaluate(
         (out_dir / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
         return res
     finally:
-        from rag.library import _libraries
-
         for key in [k for k in _libraries if k[0].startswith(str(work.resolve()))]:
             _libraries.pop(key, None)
         shutil.rmtree(work, ignore_errors=True)
@@ -466,5 +520,7 @@ def format_table(res: dict[str, Any]) -> str:
 
 def format_variants(res: dict[str, Any], top: int = 12) -> str:
     items = sorted(res.get("variants", {}).items(), key=lambda kv: (-kv[1]["recall@1"], -kv[1]["mrr@10"]))
-    return "\n".join(f"{name:<24} R@1 {m['recall@1']:.4f}  R@5 {m['recall@5']:.4f}  MRR@10 {m['mrr@10']:.4f}"
-                     for name, m in items[:top])
+    return "\n".join(
+        f"{name:<24} R@1 {m['recall@1']:.4f}  R@5 {m['recall@5']:.4f}  MRR@10 {m['mrr@10']:.4f}"
+        for name, m in items[:top]
+    )

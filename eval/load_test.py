@@ -10,6 +10,7 @@ question set; the Gradio queue (`casebook serve --concurrency`) decides how many
 Prints errors, answers/s, and p50/p95/max latency (seconds, client side, queue wait included).
 Exit status 1 when any request failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,12 +24,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eval.questionset import load_questions
+from rag.config import Settings
+from ui.devserver import served
+from ui.serve import parse_auth
+
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
 
 
 def _questions(path: Path) -> list[str]:
-    from eval.questionset import load_questions
-
     qs, _ = load_questions(path)
     out = [q.question for q in qs]
     return out or ["ミストラルAIのCEOは誰？", "When was Mistral AI founded?"]
@@ -44,8 +48,9 @@ def percentile(values: list[float], p: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-def run_load(url: str, users: int, duration: float, questions: list[str], auth: tuple[str, str] | None = None,
-             seed: int = 0) -> dict[str, Any]:
+def run_load(
+    url: str, users: int, duration: float, questions: list[str], auth: tuple[str, str] | None = None, seed: int = 0
+) -> dict[str, Any]:
     from gradio_client import Client
 
     lat: list[float] = []
@@ -124,8 +129,11 @@ class IndexUpdater(threading.Thread):
                 n += 1
                 self.path.write_text(original + f"\n\n## 更新 {n}\n\n負荷試験中の更新{n}です。\n", encoding="utf-8")
                 t0 = time.perf_counter()
-                r = subprocess.run([sys.executable, "-m", "rag.cli", "--data-dir", self.data_dir, "index", "--quiet"],
-                                   capture_output=True, text=True)
+                r = subprocess.run(
+                    [sys.executable, "-m", "rag.cli.main", "--data-dir", self.data_dir, "index", "--quiet"],
+                    capture_output=True,
+                    text=True,
+                )
                 self.runs.append(time.perf_counter() - t0)
                 if r.returncode != 0:
                     self.failures.append(r.stderr[-300:])
@@ -144,8 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", default=str(DEFAULT_QUESTIONS))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.add_argument("--update-file", help="a case file of the server's library: during the run it is edited and "
-                   "`casebook index` re-run every --update-every seconds (index updates under load)")
+    p.add_argument(
+        "--update-file",
+        help="a case file of the server's library: during the run it is edited and "
+        "`casebook index` re-run every --update-every seconds (index updates under load)",
+    )
     p.add_argument("--update-every", type=float, default=5.0)
     args = p.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -154,8 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     raw_auth = args.auth or os.environ.get("CASEBOOK_AUTH")
     auth = None
     if raw_auth:
-        from ui.serve import parse_auth
-
         auth = parse_auth(raw_auth)
     questions = _questions(Path(args.questions))
 
@@ -177,11 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             if ready_s is not None:
                 print(f"server ready in {ready_s:.1f} s (spawn → ready line)")
             print(f"answers: {res['answers']}   errors: {res['errors']}   answers/s: {res['answers_per_s']:.2f}")
-            print(f"latency p50 {res['p50_s']:.2f} s   p95 {res['p95_s']:.2f} s   max {res['max_s']:.2f} s   "
-                  f"mean {res['mean_s']:.2f} s")
+            print(
+                f"latency p50 {res['p50_s']:.2f} s   p95 {res['p95_s']:.2f} s   max {res['max_s']:.2f} s   "
+                f"mean {res['mean_s']:.2f} s"
+            )
             if updater is not None:
-                print(f"index updates during the run: {res['index_updates']} "
-                      f"(failures {res['index_update_failures']}, mean {res['index_update_mean_s']} s each)")
+                print(
+                    f"index updates during the run: {res['index_updates']} "
+                    f"(failures {res['index_update_failures']}, mean {res['index_update_mean_s']} s each)"
+                )
             for e in res["error_examples"]:
                 print(f"  error: {e}")
         return 1 if res["errors"] or res.get("index_update_failures") else 0
@@ -189,12 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         return report(run_load(args.url.rstrip("/"), args.users, args.duration, questions, auth, args.seed))
 
-    from ui.devserver import served
-
     data_dir = args.data_dir or os.environ.get("CASEBOOK_DATA_DIR")
     if not data_dir:
-        from rag.config import Settings
-
         data_dir = str(Settings.from_env().data_dir)
     extra = ("--concurrency", str(args.concurrency)) if args.concurrency else ()
     with served(data_dir, args=extra, auth=raw_auth) as srv:

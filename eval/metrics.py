@@ -20,13 +20,15 @@ answers or answers without citations). Aggregates are means over the questions w
 applies. When no question of a group applies the value is reported as 1.0 (vacuously satisfied)
 and the key is listed in results["meta"]["vacuous"] so that reports can show it as n/a.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import unicodedata
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .questionset import Gold, Question
 
@@ -199,8 +201,14 @@ def score_answer(q: Question, answer: Any, k: int = 10) -> dict[str, Any]:
     refused = bool(getattr(answer, "refused", False))
     citations = list(getattr(answer, "citations", None) or [])
     m: dict[str, float | None] = dict.fromkeys(METRIC_KEYS)
-    out: dict[str, Any] = {"gold_rank": None, "doc_rank": None, "missing_facts": [], "satisfied_facts": [],
-                           "citations_ok": [], "reasons": []}
+    out: dict[str, Any] = {
+        "gold_rank": None,
+        "doc_rank": None,
+        "missing_facts": [],
+        "satisfied_facts": [],
+        "citations_ok": [],
+        "reasons": [],
+    }
     reasons: list[str] = out["reasons"]
 
     # refusal (both directions)
@@ -215,8 +223,10 @@ def score_answer(q: Question, answer: Any, k: int = 10) -> dict[str, Any]:
     m["language_match"] = 1.0 if lang_ok else 0.0
     out["language_ok"] = lang_ok
     if not lang_ok:
-        reasons.append(f"language mismatch: expected {q.lang}, answer lang={getattr(answer, 'lang', None)!r}"
-                       + ("" if getattr(answer, "lang", None) != q.lang else " but the lead text is not in that script"))
+        reasons.append(
+            f"language mismatch: expected {q.lang}, answer lang={getattr(answer, 'lang', None)!r}"
+            + ("" if getattr(answer, "lang", None) != q.lang else " but the lead text is not in that script")
+        )
 
     section_ok = True
     facts_ok = True

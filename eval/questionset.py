@@ -8,6 +8,7 @@
 "<file>:<line>:"; a malformed line is skipped and the others are still loaded. Unknown fields are
 reported (prefixed "warning:") but do not reject the line.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,11 +80,11 @@ def parse_question(obj: Any, line: int = 0) -> tuple[Question, list[str]]:
 
     gold_raw = obj.get("gold") or []
     if not isinstance(gold_raw, list):
-        raise ValueError("'gold' must be a list of {\"doc\", \"section\"} objects")
+        raise ValueError('\'gold\' must be a list of {"doc", "section"} objects')
     gold: list[Gold] = []
     for i, g in enumerate(gold_raw):
         if not (isinstance(g, dict) and _nonempty_str(g.get("doc")) and _nonempty_str(g.get("section"))):
-            raise ValueError(f"gold[{i}] must be {{\"doc\": str, \"section\": str}}, got {g!r}")
+            raise ValueError(f'gold[{i}] must be {{"doc": str, "section": str}}, got {g!r}')
         gold.append(Gold(g["doc"].strip(), g["section"]))
 
     facts_raw = obj.get("facts") or []

@@ -1,8 +1,9 @@
 """Write an evaluation run: results.json, report.md and PNG plots (each file written atomically).
 
-    paths = write_outputs(results, out_dir, diff=None)   # {"results": …, "report": …, "plots": {…}}
-    print(summary_table(results))
+paths = write_outputs(results, out_dir, diff=None)   # {"results": …, "report": …, "plots": {…}}
+print(summary_table(results))
 """
+
 from __future__ import annotations
 
 import json
@@ -37,13 +38,33 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("latency_p95_ms", "p95 ms"),
 )
 PLOT_METRICS: tuple[str, ...] = (
-    "section_hit@1", "section_hit@5", "mrr@10", "doc_hit@5", "fact_recall", "all_facts_pass",
-    "citation_precision", "language_match", "refusal_accuracy", "pass_rate",
+    "section_hit@1",
+    "section_hit@5",
+    "mrr@10",
+    "doc_hit@5",
+    "fact_recall",
+    "all_facts_pass",
+    "citation_precision",
+    "language_match",
+    "refusal_accuracy",
+    "pass_rate",
 )
 SUMMARY_KEYS: tuple[str, ...] = (
-    "section_hit@1", "section_hit@3", "section_hit@5", "section_hit@10", "mrr@10",
-    "doc_hit@1", "doc_hit@5", "fact_recall", "all_facts_pass", "citation_precision",
-    "language_match", "refusal_accuracy", "pass_rate", "latency_p50_ms", "latency_p95_ms",
+    "section_hit@1",
+    "section_hit@3",
+    "section_hit@5",
+    "section_hit@10",
+    "mrr@10",
+    "doc_hit@1",
+    "doc_hit@5",
+    "fact_recall",
+    "all_facts_pass",
+    "citation_precision",
+    "language_match",
+    "refusal_accuracy",
+    "pass_rate",
+    "latency_p50_ms",
+    "latency_p95_ms",
 )
 
 
@@ -117,7 +138,9 @@ def summary_table(results: dict[str, Any]) -> str:
         lines.append(f"{key:<20} {fmt_value(key, agg[key], vac):>8}  {n}")
     n = int(agg.get("n", 0))
     passed = sum(1 for r in results.get("questions") or [] if r.get("pass"))
-    lines.append(f"{'questions':<20} {n:>8}  passed {passed}, failed {n - passed}, errors {int(agg.get('n_errors', 0))}")
+    lines.append(
+        f"{'questions':<20} {n:>8}  passed {passed}, failed {n - passed}, errors {int(agg.get('n_errors', 0))}"
+    )
     return "\n".join(lines)
 
 
@@ -155,13 +178,16 @@ def render_markdown(results: dict[str, Any], plots: dict[str, str] | None = None
         keys = ("embed_model", "embed_engine", "llm", "chroma_url", "data_dir")
         out.append("- settings: " + ", ".join(f"{k}=`{s.get(k)}`" for k in keys if k in s))
     passed = sum(1 for r in records if r.get("pass"))
-    out.append(f"- questions: {len(records)} (passed {passed}, failed {len(records) - passed}, "
-               f"errors {int(agg.get('n_errors', 0))})")
+    out.append(
+        f"- questions: {len(records)} (passed {passed}, failed {len(records) - passed}, "
+        f"errors {int(agg.get('n_errors', 0))})"
+    )
     if meta.get("load_errors"):
         out.append(f"- question file problems: {len(meta['load_errors'])}")
     out.append(f"- pass rule: {meta.get('pass_rule', '')}")
-    out.append("- `n/a`: the metric applies to no question of that group (stored as 1.0, latency 0.0, "
-               "see meta.vacuous)")
+    out.append(
+        "- `n/a`: the metric applies to no question of that group (stored as 1.0, latency 0.0, see meta.vacuous)"
+    )
     out += ["", "## Summary", "", "| metric | value | n |", "|---|---|---|"]
     for key in SUMMARY_KEYS:
         if key in agg:
@@ -181,10 +207,17 @@ def render_markdown(results: dict[str, Any], plots: dict[str, str] | None = None
 
     lat = results.get("latency") or {}
     if lat:
-        out += ["", "## Latency per stage (ms)", "", "| stage | p50 | p95 | mean | max | n |", "|---|---|---|---|---|---|"]
+        out += [
+            "",
+            "## Latency per stage (ms)",
+            "",
+            "| stage | p50 | p95 | mean | max | n |",
+            "|---|---|---|---|---|---|",
+        ]
         for stage, v in lat.items():
-            out.append(f"| {_md_cell(stage)} | {v['p50']:.0f} | {v['p95']:.0f} | {v['mean']:.0f} | "
-                       f"{v['max']:.0f} | {v['n']} |")
+            out.append(
+                f"| {_md_cell(stage)} | {v['p50']:.0f} | {v['p95']:.0f} | {v['mean']:.0f} | {v['max']:.0f} | {v['n']} |"
+            )
         if (plots or {}).get("latency"):
             out += ["", f"![Latency]({plots['latency']})"]
 
@@ -202,8 +235,10 @@ def render_markdown(results: dict[str, Any], plots: dict[str, str] | None = None
 
 
 def _failure_block(r: dict[str, Any]) -> list[str]:
-    out = [f"### {r['id']} ({r.get('kind')}, {r.get('lang')}, "
-           f"{'answerable' if r.get('answerable') else 'unanswerable'})", ""]
+    out = [
+        f"### {r['id']} ({r.get('kind')}, {r.get('lang')}, {'answerable' if r.get('answerable') else 'unanswerable'})",
+        "",
+    ]
     out.append(f"**Q:** {_short(r.get('question', ''), 300)}")
     if r.get("filters"):
         out.append(f"**filters:** `{json.dumps(r['filters'], ensure_ascii=False)}`")
@@ -223,8 +258,10 @@ def _failure_block(r: dict[str, Any]) -> list[str]:
         for c in cites:
             mark = {True: "✓", False: "✗"}.get(c.get("ok"), "·")
             quote = _short(" / ".join(c.get("quote") or []), 160)
-            out.append(f"  - {mark} [{c.get('n')}] {c.get('doc')} › {_path_str(c.get('path'))}"
-                       + (f" — “{quote}”" if quote else ""))
+            out.append(
+                f"  - {mark} [{c.get('n')}] {c.get('doc')} › {_path_str(c.get('path'))}"
+                + (f" — “{quote}”" if quote else "")
+            )
     else:
         out.append("- cited: nothing")
     hits = r.get("top_hits") or []
@@ -313,8 +350,9 @@ def write_outputs(results: dict[str, Any], out_dir: str | Path, diff: Any = None
     paths: dict[str, Any] = {"results": out / RESULTS_NAME, "report": out / REPORT_NAME, "plots": {}}
     atomic_write_text(paths["results"], dumps_results(results))
     if diff is not None:
-        atomic_write_text(out / "baseline_diff.json",
-                          json.dumps(diff.to_dict(), ensure_ascii=False, indent=1, default=str) + "\n")
+        atomic_write_text(
+            out / "baseline_diff.json", json.dumps(diff.to_dict(), ensure_ascii=False, indent=1, default=str) + "\n"
+        )
         paths["diff"] = out / "baseline_diff.json"
     plots: dict[str, str] = {}
     try:

@@ -2,19 +2,24 @@
 
     results = run_questions(questions, ask=None, k=10, settings=settings)
 
-`ask(question, filters=None, history=None, settings=None) -> Answer` defaults to rag.answer.ask
+`ask(question, filters=None, history=None, settings=None) -> Answer` defaults to rag.answer.pipeline
 (imported lazily). `k` is the rank cutoff of the evaluation: only the first k hits of each answer
 are scored (hits beyond k count as not retrieved). An exception raised by `ask` is recorded on the
 question ("error") and the question is scored as an empty, non-refused answer, i.e. it fails.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from rag.answer.pipeline import ask
+from rag.schema import Answer
 
 from . import metrics as M
 from .questionset import Question
@@ -27,17 +32,15 @@ TOP_HITS = 10
 
 
 def default_ask() -> AskFn:
-    from rag.answer import ask  # noqa: PLC0415 — heavy import, only when really evaluating
-
     return ask
 
 
 def make_filters(d: dict[str, Any] | None) -> Any:
-    """rag.filters.Filters.from_dict(d) when that API exists, else the dict itself."""
+    """rag.search.filters.Filters.from_dict(d) when that API exists, else the dict itself."""
     if not d:
         return None
     try:
-        from rag.filters import Filters  # noqa: PLC0415
+        from rag.search.filters import Filters  # noqa: PLC0415
     except ImportError:
         return dict(d)
     from_dict = getattr(Filters, "from_dict", None)
@@ -65,8 +68,6 @@ def settings_summary(settings: Any) -> dict[str, Any]:
 
 
 def _empty_answer(q: Question) -> Any:
-    from rag.schema import Answer
-
     return Answer(question=q.question, text="", lang="")
 
 
@@ -99,8 +100,12 @@ def _record(q: Question, answer: Any, scored: dict[str, Any], wall_ms: float, er
             for i, c in enumerate(cites, 1)
         ],
         "top_hits": [
-            {"rank": i, "doc": getattr(h, "doc_id", ""), "path": list(getattr(h, "heading_path", ()) or ()),
-             "score": float(getattr(h, "score", 0.0) or 0.0)}
+            {
+                "rank": i,
+                "doc": getattr(h, "doc_id", ""),
+                "path": list(getattr(h, "heading_path", ()) or ()),
+                "score": float(getattr(h, "score", 0.0) or 0.0),
+            }
             for i, h in enumerate(hits[:TOP_HITS], 1)
         ],
         "gold_rank": scored.get("gold_rank"),
@@ -108,8 +113,9 @@ def _record(q: Question, answer: Any, scored: dict[str, Any], wall_ms: float, er
         "missing_facts": scored.get("missing_facts", []),
         "reasons": scored.get("reasons", []),
         "flagged": list(getattr(answer, "flagged", None) or []),
-        "timings": {k: float(v) for k, v in (getattr(answer, "timings", None) or {}).items()
-                    if isinstance(v, (int, float))},
+        "timings": {
+            k: float(v) for k, v in (getattr(answer, "timings", None) or {}).items() if isinstance(v, (int, float))
+        },
         "wall_ms": round(wall_ms, 3),
         "error": error,
     }
@@ -149,7 +155,7 @@ def run_questions(
 ) -> dict[str, Any]:
     """Ask every question and return the results document (see build_results)."""
     ask = ask or default_ask()
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
     warmup_ms = None
     if warmup and questions:
         t0 = time.perf_counter()
@@ -186,14 +192,16 @@ def build_results(
     extra_meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Aggregate per-question records into the results document written as results.json."""
-    finished = _dt.datetime.now(_dt.timezone.utc)
+    finished = _dt.datetime.now(_dt.UTC)
     started = started or finished
     agg, vac = M.aggregate(records)
     by_kind: dict[str, dict[str, float]] = {}
     by_lang: dict[str, dict[str, float]] = {}
     vacuous: dict[str, Any] = {"aggregate": vac, "by_kind": {}, "by_lang": {}}
-    for name, groups, target in (("by_kind", M.group_by(records, "kind"), by_kind),
-                                 ("by_lang", M.group_by(records, "lang"), by_lang)):
+    for name, groups, target in (
+        ("by_kind", M.group_by(records, "kind"), by_kind),
+        ("by_lang", M.group_by(records, "lang"), by_lang),
+    ):
         for key, recs in groups.items():
             target[key], v = M.aggregate(recs)
             if v:

@@ -1,4 +1,5 @@
 """Settings, read from the environment (CASEBOOK_*) and overridable by CLI flags."""
+
 from __future__ import annotations
 
 import os
@@ -37,7 +38,7 @@ class Settings:
         return self.data_dir / "uploads"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
         s = cls()
         kw: dict[str, object] = {}

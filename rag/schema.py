@@ -1,4 +1,5 @@
 """Typed records that cross module lines (documents, sections, chunks, hits, answers)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -4,6 +4,7 @@ Each fact test checks the whole chain: the answer text carries the fact, in the 
 language framing; a citation points at the right document and heading; the cited line range of the
 source file really contains the fact.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import needs_shared
-
-from rag.answer import ask, ask_stream
-from rag.extractive import LEAD
-from rag.refusal import CALIBRATION, REFUSAL_TEXT
+from rag.answer.extractive import LEAD
+from rag.answer.pipeline import ask, ask_stream
+from rag.answer.refusal import CALIBRATION, REFUSAL_TEXT
 from rag.schema import Answer
+from tests.conftest import needs_shared
 
 
 def _fold(s: str) -> str:
@@ -26,7 +26,7 @@ def _fold(s: str) -> str:
 
 
 def _file_lines(path: str) -> list[str]:
-    from rag.documents import read_text
+    from rag.ingest.documents import read_text
 
     return read_text(path)[0].split("\n")
 
@@ -38,7 +38,7 @@ def assert_fact_cited(ans: Answer, fact: str, doc: str, heading: str | None = No
     ok = []
     for c in ans.citations:
         assert 1 <= c.start_line <= c.end_line, c
-        lines = _file_lines(c.source)[c.start_line - 1: c.end_line]
+        lines = _file_lines(c.source)[c.start_line - 1 : c.end_line]
         in_lines = _fold(fact) in _fold("\n".join(lines))
         in_quote = _fold(fact) in _fold("\n".join(c.quote))
         if c.doc_id == doc and in_lines and in_quote and (heading is None or heading in c.heading_path):
@@ -50,6 +50,7 @@ def assert_fact_cited(ans: Answer, fact: str, doc: str, heading: str | None = No
 
 
 # ----------------------------------------------------------------------------- facts, both languages
+
 
 def test_numeric_ja_mixtral(indexed_settings):
     ans = ask("Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？", settings=indexed_settings)
@@ -104,7 +105,7 @@ def test_mixed_question_is_japanese(indexed_settings):
 )
 def test_shared_facts(indexed_settings, question, fact, doc, heading):
     ans = ask(question, settings=indexed_settings)
-    from rag.japanese import detect_language
+    from rag.ingest.japanese import detect_language
 
     assert ans.lang == detect_language(question)
     assert ans.text.startswith(LEAD[ans.lang])
@@ -127,7 +128,7 @@ UNANSWERABLE_SHARED = [
 
 
 def _assert_refused(ans: Answer, question: str) -> None:
-    from rag.japanese import detect_language
+    from rag.ingest.japanese import detect_language
 
     lang = detect_language(question)
     assert ans.refused, (question, ans.text, ans.flagged)
@@ -171,6 +172,7 @@ def test_calibration_is_recorded():
 
 # ----------------------------------------------------------------------------- follow-ups
 
+
 def test_followup_ja_pairs(indexed_settings):
     q1 = "ミストラルAIのシリーズCの主導投資家は？"
     a1 = ask(q1, settings=indexed_settings)
@@ -212,6 +214,7 @@ def test_followup_keeps_explicit_subject(indexed_settings):
 
 # ----------------------------------------------------------------------------- API details
 
+
 def test_stream_matches_answer(indexed_settings):
     pieces = list(ask_stream("When was Mistral AI founded?", settings=indexed_settings))
     assert isinstance(pieces[-1], Answer)
@@ -235,7 +238,7 @@ def test_suggested_filters_are_not_applied(indexed_settings):
     ans = ask(q, settings=indexed_settings)
     assert ans.suggested_filters.get("country") == "フランス"
     assert len({h.doc_id for h in ans.hits}) > 1  # not silently restricted to France
-    from rag.filters import Filters
+    from rag.search.filters import Filters
 
     filtered = ask(q, filters=Filters.from_dict(ans.suggested_filters), settings=indexed_settings)
     assert filtered.hits and {h.doc_id for h in filtered.hits} == {"GENAI_042"}
@@ -244,9 +247,16 @@ def test_suggested_filters_are_not_applied(indexed_settings):
 
 
 def test_cli_ask(indexed_settings, capsys):
-    from rag.cli import main
+    from rag.cli.main import main
 
-    rc = main(["--data-dir", str(indexed_settings.data_dir), "ask", "Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？"])
+    rc = main(
+        [
+            "--data-dir",
+            str(indexed_settings.data_dir),
+            "ask",
+            "Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert out.startswith(LEAD["ja"])
@@ -254,7 +264,9 @@ def test_cli_ask(indexed_settings, capsys):
     assert re.search(r"000_2a18f7e169fe24df\.txt:\d+-\d+", out)
     assert "> " in out
 
-    rc = main(["--data-dir", str(indexed_settings.data_dir), "ask", "Mistral AIの2019年の売上高は？", "--json", "-k", "2"])
+    rc = main(
+        ["--data-dir", str(indexed_settings.data_dir), "ask", "Mistral AIの2019年の売上高は？", "--json", "-k", "2"]
+    )
     data = json.loads(capsys.readouterr().out)
     assert rc == 3 and data["refused"] and data["text"] == REFUSAL_TEXT["ja"]
     assert len(data["hits"]) == 2 and data["related"]

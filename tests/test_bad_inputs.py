@@ -12,6 +12,7 @@ The 20 MB case of *real text* (which the default 25 MB cap admits) is tested at 
 (load_document + chunk_document, no embedding) for time and traced memory: embedding its ~30k
 chunks would take far too long for a test (see eval/bench_bad_inputs.py for the figures).
 """
+
 from __future__ import annotations
 
 import json
@@ -72,13 +73,23 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Indexed:
     root = tmp_path_factory.mktemp("bad-inputs")
     lib, data = root / "lib", root / "data"
     write_corpus(lib)
-    argv = [sys.executable, "-m", "rag.cli", "index", "--quiet", str(lib)]
+    argv = [sys.executable, "-m", "rag.cli.main", "index", "--quiet", str(lib)]
     code, rss, secs = run_measured(argv, _env(data), root / "index")
     stdout = (root / "index.stdout").read_text(encoding="utf-8", errors="replace")
     stderr = (root / "index.stderr").read_text(encoding="utf-8", errors="replace")
-    docs_p = subprocess.run([sys.executable, "-m", "rag.cli", "docs", "--json"], cwd=str(REPO), env=_env(data),
-                            capture_output=True, text=True, timeout=600)
-    docs = json.loads(docs_p.stdout) if docs_p.returncode == 0 else {"documents": [], "errors": [], "stderr": docs_p.stderr}
+    docs_p = subprocess.run(
+        [sys.executable, "-m", "rag.cli.main", "docs", "--json"],
+        cwd=str(REPO),
+        env=_env(data),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    docs = (
+        json.loads(docs_p.stdout)
+        if docs_p.returncode == 0
+        else {"documents": [], "errors": [], "stderr": docs_p.stderr}
+    )
     print(f"\nindex run: exit {code}, peak RSS {rss / MB:.0f} MiB, {secs:.1f} s")
     return Indexed(lib, data, code, rss, secs, stdout, stderr, docs)
 
@@ -103,7 +114,9 @@ def test_summary_counts(indexed: Indexed) -> None:
     n_err = sum(c.kind == "error" for c in CASES)
     summary = indexed.stdout.splitlines()[0]
     assert summary.startswith("generation 1: "), summary
-    assert f"{n_files - n_err} documents" in summary and f"({n_files} files: {n_files - n_err} indexed" in summary, summary
+    assert f"{n_files - n_err} documents" in summary and f"({n_files} files: {n_files - n_err} indexed" in summary, (
+        summary
+    )
     assert f"{n_err} failed" in summary, summary
 
 
@@ -117,7 +130,11 @@ def test_each_problem_file_reported_on_one_line(indexed: Indexed) -> None:
         assert str(indexed.lib.resolve()) in ln, f"a problem line that names no library file: {ln}"
     for case in CASES:
         path = _path(indexed, case)
-        mine = [ln for ln in problems if ln.split(": ", 1)[1].startswith(path + ":") or ln.split(": ", 1)[1].startswith(path + " ")]
+        mine = [
+            ln
+            for ln in problems
+            if ln.split(": ", 1)[1].startswith(path + ":") or ln.split(": ", 1)[1].startswith(path + " ")
+        ]
         if case.kind == "ok":
             assert not mine, f"{case.name} should load without a word: {mine}"
             continue
@@ -187,12 +204,14 @@ def test_hostile_yaml_recovered_what_it_could(indexed: Indexed) -> None:
 
 def _manifest(ix: Indexed) -> dict:
     cur = json.loads((ix.data / "CURRENT.json").read_text(encoding="utf-8"))
-    return json.loads((ix.data / "generations" / f"g{cur['generation']:06d}" / "manifest.json").read_text(encoding="utf-8"))
+    return json.loads(
+        (ix.data / "generations" / f"g{cur['generation']:06d}" / "manifest.json").read_text(encoding="utf-8")
+    )
 
 
 def test_markup_and_injection_are_stored_as_plain_data(indexed: Indexed) -> None:
     from rag.config import Settings
-    from rag.library import Library
+    from rag.index.library import Library
 
     snap = Library(Settings.from_env(data_dir=indexed.data)).snapshot()
     xss = [m for m in snap.metas.values() if m.get("doc_id") == "XSS_CASE" and m.get("kind") == "section"]
@@ -216,8 +235,8 @@ def test_markup_and_injection_are_stored_as_plain_data(indexed: Indexed) -> None
 _BIG_PROBE = r"""
 import json, resource, sys, time, tracemalloc
 from eval.bench_bad_inputs import cheap_count
-from rag.chunking import chunk_document
-from rag.documents import load_document
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import load_document
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 calls = [0]
 def count(text):
@@ -241,17 +260,25 @@ def test_20mb_text_file_loads_and_chunks_in_bounded_time_and_memory(tmp_path: Pa
     on a plain run (tracemalloc slows the chunker ~20x), and the child's peak RSS for the whole."""
     path = tmp_path / "big.md"
     size = big_text_file(path, 20 * MB)
-    p = subprocess.run([sys.executable, "-c", _BIG_PROBE, str(path)], cwd=str(REPO), env=cli_env(tmp_path / "data"),
-                       capture_output=True, text=True, timeout=900)
+    p = subprocess.run(
+        [sys.executable, "-c", _BIG_PROBE, str(path)],
+        cwd=str(REPO),
+        env=cli_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     r = json.loads(p.stdout.strip().splitlines()[-1])
     for k in ("t_load", "t_chunk", "chunks", "calls"):
         record_property(k, round(r[k], 2))
     record_property("peak_load_mib", round(r["peak_load"] / MB))
     record_property("rss_peak_mib", round(r["rss_peak"] / MB))
-    print(f"\n20 MB: load {r['t_load']:.1f} s (traced peak {r['peak_load'] / MB:.0f} MiB), chunk {r['t_chunk']:.1f} s, "
-          f"{r['chunks']} chunks, {r['calls']} count_tokens calls, peak RSS {r['rss_peak'] / MB:.0f} MiB "
-          f"(after imports {r['rss_base'] / MB:.0f} MiB)")
+    print(
+        f"\n20 MB: load {r['t_load']:.1f} s (traced peak {r['peak_load'] / MB:.0f} MiB), chunk {r['t_chunk']:.1f} s, "
+        f"{r['chunks']} chunks, {r['calls']} count_tokens calls, peak RSS {r['rss_peak'] / MB:.0f} MiB "
+        f"(after imports {r['rss_base'] / MB:.0f} MiB)"
+    )
     assert r["doc_id"] == "BIG" and r["chunks"] > 10_000 and r["max_tokens"] <= 512
     assert r["calls"] < 3 * r["chunks"]
     # generous bounds (2 shared cores; idle: ~1 s each): a quadratic step would take hours, a copy per chunk GiBs
@@ -264,17 +291,19 @@ def test_20mb_text_file_loads_and_chunks_in_bounded_time_and_memory(tmp_path: Pa
 
 
 def test_report_line_stays_one_line_for_a_newline_in_a_file_name() -> None:
-    from rag.indexer import IndexReport
+    from rag.index.indexer import IndexReport
 
-    rep = IndexReport(errors=[LoadIssue("/lib/empty\nname.md", None, "file is empty", "error")],
-                      warnings=[LoadIssue("/lib/odd\rname.md", 3, "front matter block 'x' is not valid YAML")])
+    rep = IndexReport(
+        errors=[LoadIssue("/lib/empty\nname.md", None, "file is empty", "error")],
+        warnings=[LoadIssue("/lib/odd\rname.md", 3, "front matter block 'x' is not valid YAML")],
+    )
     out = "\n".join(rep.lines()).splitlines()
     assert len(out) == 3, out
 
 
 def test_non_utf8_file_name_does_not_stop_the_run(tmp_path: Path) -> None:
     from rag.config import Settings
-    from rag.indexer import index_library
+    from rag.index.indexer import index_library
 
     lib = tmp_path / "lib"
     lib.mkdir()
@@ -288,7 +317,7 @@ def test_non_utf8_file_name_does_not_stop_the_run(tmp_path: Path) -> None:
 
 
 def test_flow_nesting_bomb_in_front_matter_loads_fast(tmp_path: Path) -> None:
-    from rag.documents import load_document
+    from rag.ingest.documents import load_document
 
     path = tmp_path / "slow.md"
     path.write_text(slow_flow_yaml(20), encoding="utf-8")  # 22 KiB of '['
@@ -301,7 +330,7 @@ def test_flow_nesting_bomb_in_front_matter_loads_fast(tmp_path: Path) -> None:
 
 def test_load_errors_are_one_line_for_every_bad_case(tmp_path: Path) -> None:
     """Loader level, no index: each bad file gives a Document or one LoadError line, nothing else."""
-    from rag.documents import load_document
+    from rag.ingest.documents import load_document
 
     lib = tmp_path / "lib"
     write_corpus(lib)

@@ -4,6 +4,7 @@ Every bullet of every briefing must carry a citation whose line range, read from
 contains what the bullet states (the quote, or the figure's digits) after NFKC and with commas and
 Markdown emphasis removed.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import briefing as B
+from rag.brief import briefing as B
 from rag.config import Settings
 
 from .conftest import CORPUS, SEEDS, needs_shared
@@ -47,7 +48,9 @@ def file_lines(source: str) -> list[str]:
 
 def cited_text(c) -> str:
     lines = file_lines(c.source)
-    assert 1 <= c.start_line <= c.end_line <= len(lines), f"[{c.n}] line range {c.start_line}-{c.end_line} outside the file"
+    assert 1 <= c.start_line <= c.end_line <= len(lines), (
+        f"[{c.n}] line range {c.start_line}-{c.end_line} outside the file"
+    )
     return "\n".join(lines[c.start_line - 1 : c.end_line])
 
 
@@ -63,8 +66,8 @@ def body_start(source: str) -> int:
 
 def check_citation(c, lang: str) -> None:
     """A citation points at real lines: the front matter, or the section its heading path names."""
-    from rag.chunking import split_sections
-    from rag.documents import load_document
+    from rag.ingest.chunking import split_sections
+    from rag.ingest.documents import load_document
 
     text = cited_text(c)
     assert text.strip(), f"[{c.n}] cites blank lines"
@@ -272,7 +275,7 @@ def test_moderna_briefing_without_front_matter(indexed_settings: Settings, lang:
 @needs_shared
 def test_every_document_of_the_library(indexed_settings: Settings) -> None:
     """All 13 documents, both languages: every bullet cited and checked against its lines."""
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     docs = get_library(indexed_settings).snapshot().documents
     assert len(docs) == 13
@@ -321,17 +324,25 @@ def test_compare_mistral_huggingface(indexed_settings: Settings, lang: str) -> N
 
 
 def test_resolve_aliases(indexed_settings: Settings) -> None:
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     snap = get_library(indexed_settings).snapshot()
-    for name in ("Mistral AI", "ミストラルAI", "ミストラル AI", "ｍｉｓｔｒａｌ ａｉ", "mistral-ai", "MISTRAL AI", "GENAI_042",
-                 "000_2a18f7e169fe24df"):
+    for name in (
+        "Mistral AI",
+        "ミストラルAI",
+        "ミストラル AI",
+        "ｍｉｓｔｒａｌ ａｉ",
+        "mistral-ai",
+        "MISTRAL AI",
+        "GENAI_042",
+        "000_2a18f7e169fe24df",
+    ):
         assert B.resolve_company(name, snap)["doc_id"] == "GENAI_042", name
 
 
 @needs_shared
 def test_resolve_aliases_shared(indexed_settings: Settings) -> None:
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     snap = get_library(indexed_settings).snapshot()
     assert B.resolve_company("クラーナ", snap)["doc_id"] == "021_klarna"
@@ -342,7 +353,7 @@ def test_resolve_aliases_shared(indexed_settings: Settings) -> None:
 
 
 def test_unknown_company(indexed_settings: Settings) -> None:
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     snap = get_library(indexed_settings).snapshot()
     with pytest.raises(B.UnknownCompany) as ei:
@@ -354,7 +365,7 @@ def test_unknown_company(indexed_settings: Settings) -> None:
 
 
 def test_cli_brief(indexed_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import main
+    from rag.cli.main import main
 
     dd = str(indexed_settings.data_dir)
     assert main(["--data-dir", dd, "brief", "Mistrl"]) == 2
@@ -376,7 +387,7 @@ def test_cli_brief(indexed_settings: Settings, tmp_path: Path, capsys: pytest.Ca
 
 @needs_shared
 def test_cli_compare(indexed_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import main
+    from rag.cli.main import main
 
     assert main(["--data-dir", str(indexed_settings.data_dir), "brief", "Mistral AI", "--vs", "Hugging Face"]) == 0
     out = capsys.readouterr().out
@@ -411,7 +422,7 @@ Evil Corpは東京の企業で、生成AIを導入した。
 
 
 def test_html_escapes_document_text(tmp_path: Path) -> None:
-    from rag.indexer import index_library
+    from rag.index.indexer import index_library
 
     lib = tmp_path / "lib"
     lib.mkdir()
@@ -455,9 +466,11 @@ def test_llm_summaries_are_cited(indexed_settings: Settings) -> None:
 
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from rag.backends import register_model, unregister_model
+    from rag.answer.backends import register_model, unregister_model
 
-    spec = register_model("briefing-test", FakeListChatModel(responses=["資料によると要点がある。[1] さらに別の点。[2][9]"]))
+    spec = register_model(
+        "briefing-test", FakeListChatModel(responses=["資料によると要点がある。[1] さらに別の点。[2][9]"])
+    )
     try:
         s = replace(indexed_settings, llm=spec)
         b = B.build_briefing("Mistral AI", "ja", s)
@@ -474,7 +487,7 @@ def test_llm_summaries_are_cited(indexed_settings: Settings) -> None:
 def test_llm_failure_falls_back_to_extractive(indexed_settings: Settings) -> None:
     from dataclasses import replace
 
-    from rag.backends import register_model, unregister_model
+    from rag.answer.backends import register_model, unregister_model
 
     class Broken:
         def invoke(self, *_a, **_k):
@@ -494,7 +507,7 @@ def test_llm_failure_falls_back_to_extractive(indexed_settings: Settings) -> Non
 
 
 def test_briefing_is_fast_once_the_index_is_loaded(indexed_settings: Settings) -> None:
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     get_library(indexed_settings).snapshot()
     t0 = time.perf_counter()

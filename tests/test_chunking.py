@@ -1,4 +1,4 @@
-"""rag.chunking: sections, heading paths, chunk invariants, table/sentence safety, profile chunks.
+"""rag.ingest.chunking: sections, heading paths, chunk invariants, table/sentence safety, profile chunks.
 
 Token counting: the `count_tokens` fixture is the real embedding tokenizer
 (rag.embeddings.get_embedder(settings).count_tokens) when that module imports and works, else
@@ -6,19 +6,20 @@ a conservative character-based stand-in (len(text) + 4, i.e. one token per chara
 over-counts Japanese ~2.5×). Its `kind` attribute says which ("real: <model>" or "stand-in").
 Tests that need exact, small windows use the stand-in explicitly.
 """
+
 from __future__ import annotations
 
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import (
+from rag.ingest.chunking import (
     PROFILE_HEADING,
     PROFILE_ORDER_BASE,
     chunk_body,
@@ -27,7 +28,7 @@ from rag.chunking import (
     profile_lines,
     split_sections,
 )
-from rag.japanese import has_word_chars, sentence_spans
+from rag.ingest.japanese import has_word_chars, sentence_spans
 from rag.schema import PATH_SEP, Chunk, Document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ stand_in.kind = "stand-in"  # type: ignore[attr-defined]
 def count_tokens(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], int]:
     try:
         from rag.config import Settings
-        from rag.embeddings import get_embedder
+        from rag.index.embeddings import get_embedder
 
         emb = get_embedder(Settings.from_env(data_dir=tmp_path_factory.mktemp("emb")))
         n = emb.count_tokens("ミストラルAIの評価額")
@@ -87,13 +88,13 @@ def _strip_front_matter(text: str) -> tuple[dict, str, int]:
                     fm = yaml.safe_load("\n".join(lines[1:i])) or {}
                 except yaml.YAMLError:
                     fm = {}
-                return (fm if isinstance(fm, dict) else {}), "\n".join(lines[i + 1:]), i + 2
+                return (fm if isinstance(fm, dict) else {}), "\n".join(lines[i + 1 :]), i + 2
     return {}, text, 1
 
 
 def load(path: Path) -> Document:
     try:
-        from rag.documents import load_document
+        from rag.ingest.documents import load_document
     except ImportError:
         load_document = None
     if load_document is not None:
@@ -129,10 +130,10 @@ def _whole_sentences(piece: str, line: str, head: str, count, max_tokens: int) -
         end = pos + len(piece)
         ok = True
         for at in (pos, end):
-            if any(a == at or b == at for a, b in spans) or not line[at - 1: at].strip():
+            if any(a == at or b == at for a, b in spans) or not line[at - 1 : at].strip():
                 continue
             inside = [(a, b) for a, b in spans if a < at < b]
-            if not inside or count(head + "\n" + line[inside[0][0]: inside[0][1]]) <= max_tokens:
+            if not inside or count(head + "\n" + line[inside[0][0] : inside[0][1]]) <= max_tokens:
                 ok = False
         if ok:
             return True
@@ -172,7 +173,8 @@ def check_invariants(doc: Document, chunks: list[Chunk], count: Callable[[str], 
             host = [w for w in window if ln.strip() in w]
             assert host, f"{c.chunk_id}: line not from its range: {ln!r}"
             assert _whole_sentences(ln.strip(), host[0], head, count, max_tokens), (
-                f"{c.chunk_id}: cut inside a sentence that fits the window: {ln!r}")
+                f"{c.chunk_id}: cut inside a sentence that fits the window: {ln!r}"
+            )
     body_lines = set(src)
     assert body_lines <= covered, f"uncovered lines: {sorted(body_lines - covered)[:10]}"
 
@@ -373,7 +375,7 @@ def test_table_split_repeats_header() -> None:
         data = [ln for ln in table if ln.startswith("| 2025")]
         if data:
             i = lines.index(table[0])
-            assert lines[i: i + 2] == ["| 時期 | 売上 | 備考 |", "|---|---|---|"], c.text
+            assert lines[i : i + 2] == ["| 時期 | 売上 | 備考 |", "|---|---|---|"], c.text
         seen_rows += data
     assert seen_rows == rows.split("\n")  # every row exactly once, in order
     # the lead-in line stays with the table start
@@ -429,7 +431,10 @@ def test_empty_and_tiny_parent_sections_fold_into_first_child() -> None:
     doc = doc_of(body)
     chunks = chunk_document(doc, stand_in)
     assert [c.heading_path for c in chunks] == [
-        ("5. 製品", "5.1 モデル"), ("5. 製品", "5.2 価格"), ("6. 顧客", "6.1 事例")]
+        ("5. 製品", "5.1 モデル"),
+        ("5. 製品", "5.2 価格"),
+        ("6. 顧客", "6.1 事例"),
+    ]
     assert chunks[0].start_line == 1 and chunks[2].start_line == 9
     assert "短い前置き。" in chunks[2].text
     check_invariants(doc, chunks, stand_in, 512)
@@ -469,8 +474,18 @@ def test_profile_chunk_seed(count_tokens) -> None:
     prof = profile_chunk(doc, count_tokens, 512)
     assert isinstance(prof, list) and prof
     text = "\n".join(chunk_body(p.text) for p in prof)
-    for needle in ("Mistral AI", "フランス", "2023", "140億ドル", "$14B", "Paris, France", "Arthur Mensch",
-                   "評価額", "valuation_usd", "設立年"):
+    for needle in (
+        "Mistral AI",
+        "フランス",
+        "2023",
+        "140億ドル",
+        "$14B",
+        "Paris, France",
+        "Arthur Mensch",
+        "評価額",
+        "valuation_usd",
+        "設立年",
+    ):
         assert needle in text, needle
     section_ids = {c.chunk_id for c in chunk_document(doc, count_tokens)}
     for i, p in enumerate(prof):
@@ -483,8 +498,11 @@ def test_profile_chunk_seed(count_tokens) -> None:
 
 
 def test_profile_split_at_field_lines() -> None:
-    fm = {"company": "テスト社", "items": [f"項目{i}の説明" for i in range(5)],
-          **{f"field_{i}": f"値{i}" * 5 for i in range(60)}}
+    fm = {
+        "company": "テスト社",
+        "items": [f"項目{i}の説明" for i in range(5)],
+        **{f"field_{i}": f"値{i}" * 5 for i in range(60)},
+    }
     doc = doc_of("## A\n文。\n", front_matter=fm, body_start_line=70)
     prof = profile_chunk(doc, stand_in, 120)
     assert len(prof) > 3
@@ -527,12 +545,33 @@ def test_no_profile_for_case_without_front_matter() -> None:
 # ----------------------------------------------------------------------------- property test
 
 _LINE = st.one_of(
-    st.builds(lambda n, t: "#" * n + " " + t, st.integers(1, 4), st.sampled_from(["概要", "📊 効果", "**太字**", "２．全角", "A"])),
-    st.sampled_from(["", "", "---", "```", "| 項目 | 値 |", "|---|---|", "- 箇条書きの項目。", "  続きの行。",
-                     "1. 番号付きの項目", "**ラベル**", "以下の通り：", "│ box │"]),
+    st.builds(
+        lambda n, t: "#" * n + " " + t,
+        st.integers(1, 4),
+        st.sampled_from(["概要", "📊 効果", "**太字**", "２．全角", "A"]),
+    ),
+    st.sampled_from(
+        [
+            "",
+            "",
+            "---",
+            "```",
+            "| 項目 | 値 |",
+            "|---|---|",
+            "- 箇条書きの項目。",
+            "  続きの行。",
+            "1. 番号付きの項目",
+            "**ラベル**",
+            "以下の通り：",
+            "│ box │",
+        ]
+    ),
     st.builds(lambda k, w: "| " + w * k + " | " + str(k) + " |", st.integers(1, 30), st.sampled_from(["売上", "AI"])),
-    st.builds(lambda k, s: s * k, st.integers(1, 12),
-              st.sampled_from(["生成AIの導入で業務時間を削減した。", "Revenue grew 3.5x. ", "長い文、読点で区切られ、"])),
+    st.builds(
+        lambda k, s: s * k,
+        st.integers(1, 12),
+        st.sampled_from(["生成AIの導入で業務時間を削減した。", "Revenue grew 3.5x. ", "長い文、読点で区切られ、"]),
+    ),
 )
 
 

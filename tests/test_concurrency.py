@@ -1,14 +1,15 @@
 """Readers during an index update see one whole generation: the old or the new version of a document."""
+
 from __future__ import annotations
 
 import threading
 import time
 from pathlib import Path
 
-from rag.answer import ask
+from rag.answer.pipeline import ask
 from rag.config import Settings
-from rag.indexer import index_library
-from rag.retrieval import retrieve
+from rag.index.indexer import index_library
+from rag.search.retrieval import retrieve
 
 
 def _doc(version: str) -> str:

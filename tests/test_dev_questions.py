@@ -1,4 +1,5 @@
 """The dev and held-out question sets are valid against the documents as the project itself parses them."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,8 +9,8 @@ import pytest
 
 from eval.metrics import fact_in_text, fold_heading
 from eval.questionset import load_questions
-from rag.chunking import split_sections
-from rag.documents import iter_library, load_document
+from rag.ingest.chunking import split_sections
+from rag.ingest.documents import iter_library, load_document
 
 from .conftest import CORPUS, REPO, SEEDS, needs_shared
 
@@ -58,7 +59,11 @@ def test_every_gold_heading_exists_and_holds_a_fact(documents: dict, path) -> No
             if doc is None:
                 problems.append(f"{q.id}: unknown doc {g.doc}")
                 continue
-            secs = [s for s in split_sections(doc) if s.heading_path and fold_heading(s.heading_path[-1]) == fold_heading(g.section)]
+            secs = [
+                s
+                for s in split_sections(doc)
+                if s.heading_path and fold_heading(s.heading_path[-1]) == fold_heading(g.section)
+            ]
             if not secs:
                 problems.append(f"{q.id}: no heading {g.section!r} in {g.doc}")
             texts += [s.text for s in secs]
@@ -71,6 +76,7 @@ def test_every_gold_heading_exists_and_holds_a_fact(documents: dict, path) -> No
 @needs_shared
 @pytest.mark.parametrize("args", [[], [str(HELDOUT), "--no-quota"]], ids=["dev", "heldout"])
 def test_standalone_checker_passes(args: list[str]) -> None:
-    r = subprocess.run([sys.executable, str(REPO / "eval" / "questions" / "check_dev.py"), *args],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(REPO / "eval" / "questions" / "check_dev.py"), *args], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stdout + r.stderr

@@ -1,4 +1,5 @@
-"""rag.documents: library walking, decoding, lenient front matter, Document fields."""
+"""rag.ingest.documents: library walking, decoding, lenient front matter, Document fields."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,17 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.documents import (
-    MAX_YAML_DEPTH,
+from rag.ingest.documents import (
     SUPPORTED_SUFFIXES,
     decode_bytes,
     iter_library,
     load_document,
     read_text,
-    safe_yaml_load,
     split_front_matter,
 )
-from rag.facets import FacetMapping
+from rag.ingest.safe_yaml import MAX_YAML_DEPTH, safe_yaml_load
+from rag.ingest.facets import FacetMapping
 from rag.schema import Document, LoadError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,7 +114,18 @@ JA = "# 見出し\n本文：日本語のテキスト（全角１２３）\n- 箇
         (JA.encode("shift_jis"), "cp932", "Shift_JIS"),
         (JA.encode("euc_jp") + "漢字かな交じりの文章です。".encode("euc_jp"), None, "converted"),
     ],
-    ids=["utf8", "utf8-bom", "utf16-bom", "utf16be-bom", "utf16le-nobom", "utf16be-nobom", "utf32", "cp932", "sjis", "eucjp"],
+    ids=[
+        "utf8",
+        "utf8-bom",
+        "utf16-bom",
+        "utf16be-bom",
+        "utf16le-nobom",
+        "utf16be-nobom",
+        "utf32",
+        "cp932",
+        "sjis",
+        "eucjp",
+    ],
 )
 def test_encodings_detected(tmp_path: Path, data: bytes, encoding: str | None, warns: str | None) -> None:
     path = _write(tmp_path / "doc.md", data)
@@ -130,7 +141,7 @@ def test_encodings_detected(tmp_path: Path, data: bytes, encoding: str | None, w
 
 
 def test_mostly_utf8_with_a_broken_byte_keeps_utf8(tmp_path: Path) -> None:
-    data = ("日本語の本文です。" * 10).encode("utf-8") + b"\xff" + "続き".encode("utf-8")
+    data = ("日本語の本文です。" * 10).encode("utf-8") + b"\xff" + "続き".encode()
     text, enc, issues = read_text(_write(tmp_path / "x.md", data))
     assert enc == "utf-8" and "\ufffd" in text and "replaced" in issues[0].message
 
@@ -161,7 +172,17 @@ def test_newlines_normalised_and_line_numbers_kept(raw: bytes) -> None:
         (bytes([0x80, 0xFF, 0xFE, 0xFD, 0xA0]) * 40, "cannot decode"),
         (b"\xff\xfe\x00\xd8", "not valid UTF-16"),
     ],
-    ids=["empty", "whitespace", "ideographic-space", "bom-only", "png", "control-chars", "zip", "undecodable", "bad-utf16"],
+    ids=[
+        "empty",
+        "whitespace",
+        "ideographic-space",
+        "bom-only",
+        "png",
+        "control-chars",
+        "zip",
+        "undecodable",
+        "bad-utf16",
+    ],
 )
 def test_bad_files_raise_load_error_with_reason(tmp_path: Path, data: bytes, reason: str) -> None:
     path = _write(tmp_path / "bad.md", data)
@@ -289,9 +310,22 @@ def test_safe_yaml_scalars_and_tags(tmp_path: Path) -> None:
         f"n: !!python/object/apply:os.system ['touch {marker}']\no: !custom 5\n"
     )
     assert data == {
-        "a": "001", "b": "2020-01-01", "c": "2020-01-01 10:00:00", "d": "1:30", "e": "yes", "f": "NO",
-        "g": True, "h": 1.5, "i": "2-3", "j": "2021-02-03", "k": ["x", "y"], "l": None, "2023": "year-key",
-        "m": 12, "n": [f"touch {marker}"], "o": "5",
+        "a": "001",
+        "b": "2020-01-01",
+        "c": "2020-01-01 10:00:00",
+        "d": "1:30",
+        "e": "yes",
+        "f": "NO",
+        "g": True,
+        "h": 1.5,
+        "i": "2-3",
+        "j": "2021-02-03",
+        "k": ["x", "y"],
+        "l": None,
+        "2023": "year-key",
+        "m": 12,
+        "n": [f"touch {marker}"],
+        "o": "5",
     }
     assert not marker.exists()
 
@@ -322,7 +356,7 @@ def _bomb(levels: int = 9, width: int = 9, indent: str = "") -> str:
 @pytest.mark.parametrize("nested", [False, True], ids=["top-level", "inside-one-block"])
 def test_alias_bomb_is_rejected_fast_with_bounded_memory(tmp_path: Path, nested: bool) -> None:
     fm = ("bomb:\n" + _bomb(indent="  ")) if nested else _bomb()
-    path = _write(tmp_path / "bomb.md", f"---\ntitle: \"爆弾\"\n{fm}\nid: BOMB_1\n---\n# 本文\n")
+    path = _write(tmp_path / "bomb.md", f'---\ntitle: "爆弾"\n{fm}\nid: BOMB_1\n---\n# 本文\n')
     load_document(FIXTURES / "fm_subject.md")  # warm up (mapping, regexes) outside the measurement
     tracemalloc.start()
     start = time.perf_counter()
@@ -366,7 +400,7 @@ def test_front_matter_closed_with_dots_and_crlf(tmp_path: Path) -> None:
 
 
 def test_shift_jis_and_utf16_documents_load(tmp_path: Path) -> None:
-    text = "---\nid: SJIS_1\ntitle: \"シフトJISの事例\"\nsubject:\n  country: 日本\n---\n# 見出し\n本文\n"
+    text = '---\nid: SJIS_1\ntitle: "シフトJISの事例"\nsubject:\n  country: 日本\n---\n# 見出し\n本文\n'
     sj = load_document(_write(tmp_path / "sj.md", text.encode("cp932")))
     assert sj.encoding == "cp932" and sj.doc_id == "SJIS_1" and sj.facets["country"] == "日本"
     assert any("Shift_JIS" in i.message for i in sj.issues)
@@ -388,7 +422,9 @@ def test_title_and_doc_id_fallbacks(tmp_path: Path) -> None:
     assert a.doc_id == "only_body" and a.title == "大見出し"
     b = load_document(_write(tmp_path / "plain.txt", "見出しのないテキスト\n"))
     assert b.title == "plain"
-    c = load_document(_write(tmp_path / "n.md", "---\nid: 42\ncase_id: X\n---\n```\n# not a heading\n```\n## 本当の見出し\n"))
+    c = load_document(
+        _write(tmp_path / "n.md", "---\nid: 42\ncase_id: X\n---\n```\n# not a heading\n```\n## 本当の見出し\n")
+    )
     assert c.doc_id == "42" and c.title == "本当の見出し"
     d = load_document(_write(tmp_path / "e.md", "---\nid: E\n---\n"))
     assert d.body == "" and any("no body text" in i.message for i in d.issues)
@@ -455,7 +491,9 @@ def test_arbitrary_bytes_give_a_document_or_load_error(tmp_path: Path, data: byt
 
 _fm_line = st.one_of(
     st.text(alphabet=st.sampled_from(list("ab: -[]{}&*!|>#'\"\t\n?,%@`日本語0123.~")), max_size=30),
-    st.sampled_from(["key: value", "- item", "  nested: 1", "list:", "a: &x [1]", "b: *x", "c: !!python/name:os.system", "  - x"]),
+    st.sampled_from(
+        ["key: value", "- item", "  nested: 1", "list:", "a: &x [1]", "b: *x", "c: !!python/name:os.system", "  - x"]
+    ),
 )
 
 

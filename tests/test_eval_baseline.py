@@ -1,4 +1,5 @@
 """Baseline comparison and the `casebook eval` entry point, with a fake answer API (no model)."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,14 +14,33 @@ from eval.baseline import compare
 from rag.schema import Answer, Citation, Hit
 
 QUESTIONS = [
-    {"id": "mixtral-ja-1", "question": "Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？", "lang": "ja",
-     "answerable": True, "gold": [{"doc": "GENAI_042", "section": "フラッグシップモデル"}],
-     "facts": [["47B"], ["13B"]], "kind": "numeric"},
-    {"id": "valuation-en-1", "question": "What was Mistral AI's valuation after the Series C?", "lang": "en",
-     "answerable": True, "gold": [{"doc": "GENAI_042", "section": "企業価値の推移"}],
-     "facts": [["117億ユーロ", "11.7B", "€11.7 billion"]], "kind": "cross_lingual"},
-    {"id": "unans-ja-1", "question": "ミストラルAIの2040年の売上高は？", "lang": "ja", "answerable": False,
-     "gold": [], "facts": [], "kind": "unanswerable"},
+    {
+        "id": "mixtral-ja-1",
+        "question": "Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？",
+        "lang": "ja",
+        "answerable": True,
+        "gold": [{"doc": "GENAI_042", "section": "フラッグシップモデル"}],
+        "facts": [["47B"], ["13B"]],
+        "kind": "numeric",
+    },
+    {
+        "id": "valuation-en-1",
+        "question": "What was Mistral AI's valuation after the Series C?",
+        "lang": "en",
+        "answerable": True,
+        "gold": [{"doc": "GENAI_042", "section": "企業価値の推移"}],
+        "facts": [["117億ユーロ", "11.7B", "€11.7 billion"]],
+        "kind": "cross_lingual",
+    },
+    {
+        "id": "unans-ja-1",
+        "question": "ミストラルAIの2040年の売上高は？",
+        "lang": "ja",
+        "answerable": False,
+        "gold": [],
+        "facts": [],
+        "kind": "unanswerable",
+    },
 ]
 
 SECTIONS = {
@@ -30,30 +50,60 @@ SECTIONS = {
 
 
 def _hit(path: tuple[str, ...]) -> Hit:
-    return Hit(doc_id="GENAI_042", title="Mistral AI", heading_path=path, text="", start_line=1, end_line=2,
-               score=1.0, source="seed.txt")
+    return Hit(
+        doc_id="GENAI_042",
+        title="Mistral AI",
+        heading_path=path,
+        text="",
+        start_line=1,
+        end_line=2,
+        score=1.0,
+        source="seed.txt",
+    )
 
 
 def make_ask(broken: set[str] = frozenset()):
-    """A fake rag.answer.ask: correct answers, except for question ids in `broken` (wrong section, no facts)."""
+    """A fake rag.answer.pipeline: correct answers, except for question ids in `broken` (wrong section, no facts)."""
     by_text = {q["question"]: q for q in QUESTIONS}
 
     def ask(question, filters=None, history=None, settings=None):
         q = by_text[question]
         if not q["answerable"]:
-            return Answer(question=question, text="資料には記載がありません。", lang="ja", refused=True,
-                          timings={"total": 5.0})
+            return Answer(
+                question=question, text="資料には記載がありません。", lang="ja", refused=True, timings={"total": 5.0}
+            )
         if q["id"] in broken:
-            return Answer(question=question, text="I could not find the exact figure." if q["lang"] == "en"
-                          else "詳しい数値は不明です。", lang=q["lang"], hits=[_hit(("2. 創業チーム・経営陣",))],
-                          timings={"total": 5.0})
-        text = {"mixtral-ja-1": "総パラメータ数は47B、アクティブパラメータ数は13Bです[1]。",
-                "valuation-en-1": "After the Series C, Mistral AI was valued at €11.7 billion [1]."}[q["id"]]
+            return Answer(
+                question=question,
+                text="I could not find the exact figure." if q["lang"] == "en" else "詳しい数値は不明です。",
+                lang=q["lang"],
+                hits=[_hit(("2. 創業チーム・経営陣",))],
+                timings={"total": 5.0},
+            )
+        text = {
+            "mixtral-ja-1": "総パラメータ数は47B、アクティブパラメータ数は13Bです[1]。",
+            "valuation-en-1": "After the Series C, Mistral AI was valued at €11.7 billion [1].",
+        }[q["id"]]
         path = SECTIONS[q["id"]]
-        c = Citation(n=1, doc_id="GENAI_042", title="Mistral AI", company="Mistral AI", heading_path=path,
-                     source="seed.txt", start_line=1, end_line=2, quote=["…"])
-        return Answer(question=question, text=text, lang=q["lang"], citations=[c],
-                      hits=[_hit(("1. 企業概要・ミッション",)), _hit(path)], timings={"retrieve": 2.0, "total": 5.0})
+        c = Citation(
+            n=1,
+            doc_id="GENAI_042",
+            title="Mistral AI",
+            company="Mistral AI",
+            heading_path=path,
+            source="seed.txt",
+            start_line=1,
+            end_line=2,
+            quote=["…"],
+        )
+        return Answer(
+            question=question,
+            text=text,
+            lang=q["lang"],
+            citations=[c],
+            hits=[_hit(("1. 企業概要・ミッション",)), _hit(path)],
+            timings={"retrieve": 2.0, "total": 5.0},
+        )
 
     return ask
 
@@ -159,8 +209,10 @@ def test_aggregate_regression_through_cli(tmp_path: Path, qfile: Path, capsys):
     capsys.readouterr()
     assert run_cli([str(qfile), "--out", str(tmp_path / "r2"), "--baseline", str(base)], make_ask()) == 1
     assert "REGRESSION  fact_recall" in capsys.readouterr().out
-    assert run_cli([str(qfile), "--out", str(tmp_path / "r3"), "--baseline", str(base), "--tolerance", "0.6"],
-                   make_ask()) == 0
+    assert (
+        run_cli([str(qfile), "--out", str(tmp_path / "r3"), "--baseline", str(base), "--tolerance", "0.6"], make_ask())
+        == 0
+    )
 
 
 def test_unusable_input_exits_2(tmp_path: Path, qfile: Path):
@@ -168,8 +220,9 @@ def test_unusable_input_exits_2(tmp_path: Path, qfile: Path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{oops\n[1, 2]\n", encoding="utf-8")
     assert run_cli([str(bad), "--out", str(tmp_path / "o")], make_ask()) == 2
-    assert run_cli([str(qfile), "--out", str(tmp_path / "o"), "--baseline", str(tmp_path / "none.json")],
-                   make_ask()) == 2
+    assert (
+        run_cli([str(qfile), "--out", str(tmp_path / "o"), "--baseline", str(tmp_path / "none.json")], make_ask()) == 2
+    )
     notjson = tmp_path / "b.json"
     notjson.write_text("[]", encoding="utf-8")
     assert run_cli([str(qfile), "--out", str(tmp_path / "o"), "--baseline", str(notjson)], make_ask()) == 2
@@ -184,8 +237,9 @@ def test_unusable_input_exits_2(tmp_path: Path, qfile: Path):
 
 def test_malformed_line_does_not_stop_the_run(tmp_path: Path, capsys):
     p = tmp_path / "mixed.jsonl"
-    p.write_text(json.dumps(QUESTIONS[0], ensure_ascii=False) + "\n{broken\n" + json.dumps(QUESTIONS[2]) + "\n",
-                 encoding="utf-8")
+    p.write_text(
+        json.dumps(QUESTIONS[0], ensure_ascii=False) + "\n{broken\n" + json.dumps(QUESTIONS[2]) + "\n", encoding="utf-8"
+    )
     assert run_cli([str(p), "--out", str(tmp_path / "o")], make_ask()) == 0
     assert "mixed.jsonl:2:" in capsys.readouterr().err
     res = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))

@@ -1,4 +1,5 @@
 """Evaluation harness: matching rules, per-question metrics, aggregation, runner and report (no model)."""
+
 from __future__ import annotations
 
 import json
@@ -14,25 +15,57 @@ from eval.runner import run_questions
 from rag.schema import Answer, Citation, Hit
 
 REQUIRED_AGG = {
-    "section_hit@1", "section_hit@5", "mrr@10", "doc_hit@5", "fact_recall", "all_facts_pass",
-    "citation_precision", "language_match", "refusal_accuracy", "latency_p50_ms", "latency_p95_ms",
+    "section_hit@1",
+    "section_hit@5",
+    "mrr@10",
+    "doc_hit@5",
+    "fact_recall",
+    "all_facts_pass",
+    "citation_precision",
+    "language_match",
+    "refusal_accuracy",
+    "latency_p50_ms",
+    "latency_p95_ms",
 }
 
 
 def hit(doc: str, *path: str, text: str = "") -> Hit:
-    return Hit(doc_id=doc, title=doc, heading_path=tuple(path), text=text, start_line=1, end_line=2,
-               score=1.0, source=f"{doc}.md")
+    return Hit(
+        doc_id=doc,
+        title=doc,
+        heading_path=tuple(path),
+        text=text,
+        start_line=1,
+        end_line=2,
+        score=1.0,
+        source=f"{doc}.md",
+    )
 
 
 def cite(n: int, doc: str, *path: str, quote: list[str] | None = None) -> Citation:
-    return Citation(n=n, doc_id=doc, title=doc, company="", heading_path=tuple(path), source=f"{doc}.md",
-                    start_line=1, end_line=2, quote=quote or [])
+    return Citation(
+        n=n,
+        doc_id=doc,
+        title=doc,
+        company="",
+        heading_path=tuple(path),
+        source=f"{doc}.md",
+        start_line=1,
+        end_line=2,
+        quote=quote or [],
+    )
 
 
 def q_ja(**kw) -> Question:
-    base = dict(id="mixtral-ja-1", question="Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？", lang="ja",
-                answerable=True, gold=[Gold("GENAI_042", "フラッグシップモデル")], facts=[["47B"], ["13B"]],
-                kind="numeric")
+    base = dict(
+        id="mixtral-ja-1",
+        question="Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？",
+        lang="ja",
+        answerable=True,
+        gold=[Gold("GENAI_042", "フラッグシップモデル")],
+        facts=[["47B"], ["13B"]],
+        kind="numeric",
+    )
     base.update(kw)
     return Question(**base)
 
@@ -42,7 +75,12 @@ GOLD_HIT = hit("GENAI_042", "5. AI製品・ソリューション", "フラッグ
 
 # ------------------------------------------------------------------------------ ranks
 def test_gold_at_rank_3_gives_mrr_one_third():
-    hits = [hit("GENAI_042", "1. 企業概要・ミッション"), hit("OTHER_001", "フラッグシップモデル"), GOLD_HIT, hit("X", "y")]
+    hits = [
+        hit("GENAI_042", "1. 企業概要・ミッション"),
+        hit("OTHER_001", "フラッグシップモデル"),
+        GOLD_HIT,
+        hit("X", "y"),
+    ]
     ans = Answer(question="q", text="総パラメータ数は47B、アクティブは13Bです。", lang="ja", hits=hits)
     s = M.score_answer(q_ja(), ans)
     m = s["metrics"]
@@ -68,7 +106,9 @@ def test_rank_cutoff_k_and_miss():
 def test_heading_match_folds_nfkc_and_whitespace_but_needs_same_doc():
     g = Gold("GENAI_042", "Snowflake（クラウドデータウェアハウス）")
     assert M.section_matches("GENAI_042", ("6. 主要客例・導入事例", "Snowflake(クラウドデータウェアハウス)"), g)
-    assert M.section_matches("GENAI_042", ("3.  256K\u3000トークンコンテキスト",), Gold("GENAI_042", "3. 256K トークンコンテキスト"))
+    assert M.section_matches(
+        "GENAI_042", ("3.  256K\u3000トークンコンテキスト",), Gold("GENAI_042", "3. 256K トークンコンテキスト")
+    )
     assert not M.section_matches("OTHER", ("Snowflake(クラウドデータウェアハウス)",), g)
     assert not M.section_matches("GENAI_042", ("Snowflake",), g)
     # emoji and ** are kept as written
@@ -106,7 +146,9 @@ def test_fact_groups_recall_and_missing():
 
 # ------------------------------------------------------------------------------ refusals
 def test_refusal_passes_unanswerable_and_fails_answerable():
-    unans = Question(id="u1", question="ミストラルAIの2040年の売上は？", lang="ja", answerable=False, kind="unanswerable")
+    unans = Question(
+        id="u1", question="ミストラルAIの2040年の売上は？", lang="ja", answerable=False, kind="unanswerable"
+    )
     refusal = Answer(question="q", text="資料には該当する情報が見つかりませんでした。", lang="ja", refused=True)
     s = M.score_answer(unans, refusal)
     assert s["pass"] is True
@@ -146,7 +188,11 @@ def test_citation_precision_gold_section_or_fact_in_quote():
 def test_language_match():
     assert M.language_match(Answer(question="q", text="総パラメータは47Bです[1]。", lang="ja"), "ja")
     assert not M.language_match(Answer(question="q", text="It has 47B parameters.", lang="ja"), "ja")
-    en = Answer(question="q", text="According to the case study, the section says 「総パラメータ数は470億」 [1].\n\n> 長い引用文", lang="en")
+    en = Answer(
+        question="q",
+        text="According to the case study, the section says 「総パラメータ数は470億」 [1].\n\n> 長い引用文",
+        lang="en",
+    )
     assert M.language_match(en, "en")
     assert not M.language_match(Answer(question="q", text="総パラメータ数は470億です。", lang="en"), "en")
     assert not M.language_match(Answer(question="q", text="It has 47B parameters.", lang="en"), "ja")  # lang field
@@ -164,8 +210,18 @@ def test_malformed_lines_reported_with_line_number(tmp_path: Path):
         json.dumps({**good, "id": "x3", "answerable": False}),
         json.dumps({**good, "id": "x4", "facts": [[]]}),
         json.dumps(good, ensure_ascii=False),  # duplicate id
-        json.dumps({"id": "u", "question": "Who?", "lang": "en", "answerable": False, "gold": [], "facts": [],
-                    "kind": "unanswerable", "note": "extra"}),
+        json.dumps(
+            {
+                "id": "u",
+                "question": "Who?",
+                "lang": "en",
+                "answerable": False,
+                "gold": [],
+                "facts": [],
+                "kind": "unanswerable",
+                "note": "extra",
+            }
+        ),
     ]
     p = tmp_path / "qs.jsonl"
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -184,11 +240,23 @@ def test_malformed_lines_reported_with_line_number(tmp_path: Path):
 def _questions() -> list[Question]:
     return [
         q_ja(),
-        Question(id="mixtral-en-1", question="How many parameters does Mixtral 8x7B have?", lang="en",
-                 answerable=True, gold=[Gold("GENAI_042", "フラッグシップモデル")], facts=[["47B", "47 billion"]],
-                 filters={"country": "フランス"}, kind="cross_lingual"),
-        Question(id="unans-en-1", question="What is Mistral's 2040 revenue?", lang="en", answerable=False,
-                 kind="unanswerable"),
+        Question(
+            id="mixtral-en-1",
+            question="How many parameters does Mixtral 8x7B have?",
+            lang="en",
+            answerable=True,
+            gold=[Gold("GENAI_042", "フラッグシップモデル")],
+            facts=[["47B", "47 billion"]],
+            filters={"country": "フランス"},
+            kind="cross_lingual",
+        ),
+        Question(
+            id="unans-en-1",
+            question="What is Mistral's 2040 revenue?",
+            lang="en",
+            answerable=False,
+            kind="unanswerable",
+        ),
     ]
 
 
@@ -196,19 +264,29 @@ def fake_ask_factory(calls: list):
     def ask(question, filters=None, history=None, settings=None):
         calls.append((question, filters))
         if "2040" in question:
-            return Answer(question=question, text="The documents do not say.", lang="en", refused=True,
-                          timings={"retrieve": 5.0, "total": 10.0})
+            return Answer(
+                question=question,
+                text="The documents do not say.",
+                lang="en",
+                refused=True,
+                timings={"retrieve": 5.0, "total": 10.0},
+            )
         if "Mixtral 8x7B have" in question:
             raise RuntimeError("backend down")
-        return Answer(question=question, text="総パラメータは47B、アクティブは13Bです[1]。", lang="ja",
-                      citations=[cite(1, "GENAI_042", "フラッグシップモデル")], hits=[GOLD_HIT],
-                      timings={"retrieve": 20.0, "generate": 60.0, "total": 100.0})
+        return Answer(
+            question=question,
+            text="総パラメータは47B、アクティブは13Bです[1]。",
+            lang="ja",
+            citations=[cite(1, "GENAI_042", "フラッグシップモデル")],
+            hits=[GOLD_HIT],
+            timings={"retrieve": 20.0, "generate": 60.0, "total": 100.0},
+        )
 
     return ask
 
 
 def test_runner_aggregate_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(sys.modules, "rag.filters", None)  # no Filters type: the dict is passed as is
+    monkeypatch.setitem(sys.modules, "rag.search.filters", None)  # no Filters type: the dict is passed as is
     calls: list = []
     res = run_questions(_questions(), fake_ask_factory(calls), k=10, question_file="qs.jsonl")
     assert calls[1] == ("How many parameters does Mixtral 8x7B have?", {"country": "フランス"})
@@ -234,11 +312,29 @@ def test_runner_aggregate_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert recs["mixtral-en-1"]["pass"] is False and "backend down" in recs["mixtral-en-1"]["error"]
     assert recs["mixtral-en-1"]["metrics"]["section_hit@5"] == 0.0
     assert recs["unans-en-1"]["pass"] is True and recs["unans-en-1"]["metrics"]["mrr@10"] is None
-    for key in ("id", "question", "lang", "kind", "answerable", "pass", "metrics", "answer", "refused",
-                "citations", "top_hits", "missing_facts", "timings"):
+    for key in (
+        "id",
+        "question",
+        "lang",
+        "kind",
+        "answerable",
+        "pass",
+        "metrics",
+        "answer",
+        "refused",
+        "citations",
+        "top_hits",
+        "missing_facts",
+        "timings",
+    ):
         assert key in recs["mixtral-ja-1"]
-    assert recs["mixtral-ja-1"]["citations"][0] == {"n": 1, "doc": "GENAI_042", "path": ["フラッグシップモデル"],
-                                                    "quote": [], "ok": True}
+    assert recs["mixtral-ja-1"]["citations"][0] == {
+        "n": 1,
+        "doc": "GENAI_042",
+        "path": ["フラッグシップモデル"],
+        "quote": [],
+        "ok": True,
+    }
 
     paths = write_outputs(res, tmp_path / "out")
     data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
@@ -266,7 +362,7 @@ def test_filters_from_dict_used_when_available(monkeypatch: pytest.MonkeyPatch):
         def from_dict(cls, d):
             return cls(d)
 
-    monkeypatch.setitem(sys.modules, "rag.filters", types.SimpleNamespace(Filters=Filters))
+    monkeypatch.setitem(sys.modules, "rag.search.filters", types.SimpleNamespace(Filters=Filters))
     calls: list = []
     run_questions(_questions()[1:2], fake_ask_factory(calls))
     assert isinstance(calls[0][1], Filters) and calls[0][1].d == {"country": "フランス"}

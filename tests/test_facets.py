@@ -1,4 +1,5 @@
-"""rag.facets: the declared mapping, canonical facets, country/company normalisation."""
+"""rag.ingest.facets: the declared mapping, canonical facets, country/company normalisation."""
+
 from __future__ import annotations
 
 import math
@@ -9,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag import facets as facets_mod
 from rag.config import Settings
-from rag.documents import load_document
-from rag.facets import (
+from rag.ingest import facets as facets_mod
+from rag.ingest.documents import load_document
+from rag.ingest.facets import (
     PACKAGED_MAPPING,
     FacetMapping,
     FacetMappingError,
@@ -50,41 +51,133 @@ def _facets(path: Path, mapping: FacetMapping) -> dict[str, Any]:
 
 # file → (doc_id, title, company, country, industry, founded_year)
 CORPUS = {
-    "001_mitsubishi_ufj.md": ("001_mufg", "三菱UFJ銀行 - ChatGPT Enterprise導入による月22万時間削減とAI Native組織への転換",
-                              "三菱UFJフィナンシャル・グループ/三菱UFJ銀行", "日本", "金融・銀行業", 1919),
-    "003_panasonic_connect.md": ("GENAI_003", "Panasonic Connect - ConnectAI 生成AI導入事例", "Panasonic Connect", "日本",
-                                 "Information and Communication Technology", 2018),
-    "006_softbank.md": ("006_softbank", "ソフトバンク：生成AI全社導入による営業・業務効率化の実践事例", "ソフトバンク株式会社", "日本",
-                        "通信・IT", 1981),
-    "007_seven_eleven.md": ("007_seven_eleven", "セブン-イレブン・ジャパン：AI発注数提案システムによる発注業務40%削減",
-                            "株式会社セブン-イレブン・ジャパン", "日本", "流通・小売（コンビニエンスストア）", 1974),
-    "021_klarna.md": ("021_klarna", "Klarna - OpenAI GPT-4による700FTE削減とマルチチャネル業務自動化", "Klarna Bank AB",
-                      "スウェーデン", "金融・フィンテック（BNPL：後払い決済）", 2005),
-    "022_harvey.md": ("GENAI_GL002", "Harvey - リーガルAI", "Counsel AI Corporation (Harvey)", "米国",
-                      "法務サービス・リーガルテック", 2022),
-    "028_hca_healthcare.md": ("GENAI_GL008", "HCA Healthcare - Google Cloud AI による臨床文書作成自動化と医療業務効率化",
-                              "HCA Healthcare", "米国", "Healthcare", None),
-    "035_moderna.md": ("035_moderna", "Tier 1 Case Study: Moderna × OpenAI ChatGPT Enterprise", "Moderna Inc.", "米国",
-                       "製薬・バイオテクノロジー（mRNA医薬品開発）", None),
+    "001_mitsubishi_ufj.md": (
+        "001_mufg",
+        "三菱UFJ銀行 - ChatGPT Enterprise導入による月22万時間削減とAI Native組織への転換",
+        "三菱UFJフィナンシャル・グループ/三菱UFJ銀行",
+        "日本",
+        "金融・銀行業",
+        1919,
+    ),
+    "003_panasonic_connect.md": (
+        "GENAI_003",
+        "Panasonic Connect - ConnectAI 生成AI導入事例",
+        "Panasonic Connect",
+        "日本",
+        "Information and Communication Technology",
+        2018,
+    ),
+    "006_softbank.md": (
+        "006_softbank",
+        "ソフトバンク：生成AI全社導入による営業・業務効率化の実践事例",
+        "ソフトバンク株式会社",
+        "日本",
+        "通信・IT",
+        1981,
+    ),
+    "007_seven_eleven.md": (
+        "007_seven_eleven",
+        "セブン-イレブン・ジャパン：AI発注数提案システムによる発注業務40%削減",
+        "株式会社セブン-イレブン・ジャパン",
+        "日本",
+        "流通・小売（コンビニエンスストア）",
+        1974,
+    ),
+    "021_klarna.md": (
+        "021_klarna",
+        "Klarna - OpenAI GPT-4による700FTE削減とマルチチャネル業務自動化",
+        "Klarna Bank AB",
+        "スウェーデン",
+        "金融・フィンテック（BNPL：後払い決済）",
+        2005,
+    ),
+    "022_harvey.md": (
+        "GENAI_GL002",
+        "Harvey - リーガルAI",
+        "Counsel AI Corporation (Harvey)",
+        "米国",
+        "法務サービス・リーガルテック",
+        2022,
+    ),
+    "028_hca_healthcare.md": (
+        "GENAI_GL008",
+        "HCA Healthcare - Google Cloud AI による臨床文書作成自動化と医療業務効率化",
+        "HCA Healthcare",
+        "米国",
+        "Healthcare",
+        None,
+    ),
+    "035_moderna.md": (
+        "035_moderna",
+        "Tier 1 Case Study: Moderna × OpenAI ChatGPT Enterprise",
+        "Moderna Inc.",
+        "米国",
+        "製薬・バイオテクノロジー（mRNA医薬品開発）",
+        None,
+    ),
     "036_anthropic.md": ("GENAI_036", "Anthropic - Claude Enterprise", "Anthropic", "米国", "AI/テクノロジー", 2021),
     "037_cohere.md": ("GENAI_037", "Cohere - Enterprise AI Platform", "Cohere", "カナダ", "AI/テクノロジー", 2019),
     "038_huggingface.md": ("GENAI_038", "Hugging Face - AI Model Hub", "Hugging Face", "米国", "AI/テクノロジー", 2016),
-    "040_databricks.md": ("GENAI_040", "Databricks - Data & AI Platform", "Databricks", "米国", "AI/テクノロジー", 2013),
+    "040_databricks.md": (
+        "GENAI_040",
+        "Databricks - Data & AI Platform",
+        "Databricks",
+        "米国",
+        "AI/テクノロジー",
+        2013,
+    ),
 }
 
-SEED_ROW = ("GENAI_042", "Mistral AI - European AI Leader & Data Sovereignty Pioneer", "Mistral AI", "フランス",
-            "AI/テクノロジー", 2023)
+SEED_ROW = (
+    "GENAI_042",
+    "Mistral AI - European AI Leader & Data Sovereignty Pioneer",
+    "Mistral AI",
+    "フランス",
+    "AI/テクノロジー",
+    2023,
+)
 
 FIXTURE_ROWS = {
-    "fm_subject.md": ("FIX_101", "Nordwind Robotics - 倉庫自動化AIの全社展開", "Nordwind Robotics", "ドイツ",
-                      "物流・ロボティクス", 2014),
-    "fm_case_id.md": ("FIX_102_thames", "Thames Assurance - 保険金請求審査の生成AI化", "Thames Assurance plc", "英国",
-                      "金融・保険", 1887),
-    "fm_case_study_id.md": ("FIX_103_mirai", "みらい物流：配車計画への生成AI導入", "株式会社みらい物流", "日本", "運輸・物流", 1962),
-    "fm_organization.md": ("FIX_104_hokusei", "北星ヘルスケア：看護記録の音声AI化", "医療法人 北星会", "日本",
-                           "医療・ヘルスケア", 1978),
-    "no_front_matter.md": ("no_front_matter", "Tier 1 Case Study: Helvetia MedTech × 生成AI", "Helvetia MedTech AG",
-                           "スイス", "医療機器（診断装置）", 2009),
+    "fm_subject.md": (
+        "FIX_101",
+        "Nordwind Robotics - 倉庫自動化AIの全社展開",
+        "Nordwind Robotics",
+        "ドイツ",
+        "物流・ロボティクス",
+        2014,
+    ),
+    "fm_case_id.md": (
+        "FIX_102_thames",
+        "Thames Assurance - 保険金請求審査の生成AI化",
+        "Thames Assurance plc",
+        "英国",
+        "金融・保険",
+        1887,
+    ),
+    "fm_case_study_id.md": (
+        "FIX_103_mirai",
+        "みらい物流：配車計画への生成AI導入",
+        "株式会社みらい物流",
+        "日本",
+        "運輸・物流",
+        1962,
+    ),
+    "fm_organization.md": (
+        "FIX_104_hokusei",
+        "北星ヘルスケア：看護記録の音声AI化",
+        "医療法人 北星会",
+        "日本",
+        "医療・ヘルスケア",
+        1978,
+    ),
+    "no_front_matter.md": (
+        "no_front_matter",
+        "Tier 1 Case Study: Helvetia MedTech × 生成AI",
+        "Helvetia MedTech AG",
+        "スイス",
+        "医療機器（診断装置）",
+        2009,
+    ),
     "broken_block.md": ("FIX_106", "Aurora Foods - 需要予測AIと食品ロス削減", "Aurora Foods", "日本", "食品製造", 1955),
     "unterminated.md": ("unterminated", "本文のはずの見出し", None, None, None, None),
     "non_mapping.md": ("non_mapping", "非マッピングのフロントマター", None, None, None, None),
@@ -250,15 +343,23 @@ def test_declared_company_groups_and_legal_forms(mapping: FacetMapping) -> None:
 
 
 def test_company_aliases_function() -> None:
-    fm = {"subject": {"name": "Panasonic Connect", "name_ja": "パナソニック コネクト株式会社",
-                      "aliases": ["パナソニックコネクト", "Panasonic Connect Co., Ltd."]}}
+    fm = {
+        "subject": {
+            "name": "Panasonic Connect",
+            "name_ja": "パナソニック コネクト株式会社",
+            "aliases": ["パナソニックコネクト", "Panasonic Connect Co., Ltd."],
+        }
+    }
     names = company_aliases(fm)
     assert names[0] == "Panasonic Connect"
     assert {"パナソニック コネクト", "パナソニック コネクト株式会社", "Panasonic Connect Co., Ltd."} <= set(names)
     assert len({alias_key(n) for n in names}) == len(names)  # one spelling per key
     assert "パナソニックコネクト" not in names  # same key as "パナソニック コネクト"
     assert company_aliases({"company_name": "Counsel AI Corporation (Harvey)"})[:3] == [
-        "Counsel AI Corporation (Harvey)", "Harvey", "ハーヴィー"]
+        "Counsel AI Corporation (Harvey)",
+        "Harvey",
+        "ハーヴィー",
+    ]
     assert "三菱UFJ銀行" in company_aliases({"company_name": "三菱UFJフィナンシャル・グループ/三菱UFJ銀行"})
     assert company_aliases({"organization": "株式会社セブン-イレブン・ジャパン"})[1] == "セブン-イレブン・ジャパン"
     assert company_aliases({}) == []
@@ -282,8 +383,19 @@ def test_register_company_from_stored_metadata(mapping: FacetMapping) -> None:
 
 @pytest.mark.parametrize(
     ("value", "year"),
-    [(2005, 2005), ("2005年", 2005), ("１９１９年（三菱銀行）、2006年合併", 1919), ("1919年（…）、2006年合併", 1919),
-     ("2018-04-01", 2018), (2023.0, 2023), ("設立不明", None), (12, None), (True, None), (None, None), ("30-40", None)],
+    [
+        (2005, 2005),
+        ("2005年", 2005),
+        ("１９１９年（三菱銀行）、2006年合併", 1919),
+        ("1919年（…）、2006年合併", 1919),
+        ("2018-04-01", 2018),
+        (2023.0, 2023),
+        ("設立不明", None),
+        (12, None),
+        (True, None),
+        (None, None),
+        ("30-40", None),
+    ],
 )
 def test_parse_year(value: Any, year: int | None) -> None:
     assert parse_year(value) == year
@@ -297,15 +409,31 @@ def test_tags_flatten_dicts_lists_and_strings(mapping: FacetMapping) -> None:
 
 def test_flatten_front_matter_values() -> None:
     fm = {
-        "a": {"b": {"c": 1}}, "none": None, "empty": [], "ints": [1, 2], "mixed_num": [1, 2.5],
-        "mixed": [1, "x", True], "bools": [True, False], "dicts": [{"k": 1}], "nan": float("nan"),
-        "big": 2**70, "nones": [None, "x"], "s": "text",
+        "a": {"b": {"c": 1}},
+        "none": None,
+        "empty": [],
+        "ints": [1, 2],
+        "mixed_num": [1, 2.5],
+        "mixed": [1, "x", True],
+        "bools": [True, False],
+        "dicts": [{"k": 1}],
+        "nan": float("nan"),
+        "big": 2**70,
+        "nones": [None, "x"],
+        "s": "text",
     }
     flat = flatten_front_matter(fm)
     assert flat == {
-        "fm.a.b.c": 1, "fm.ints": [1, 2], "fm.mixed_num": [1.0, 2.5], "fm.mixed": ["1", "x", "true"],
-        "fm.bools": [True, False], "fm.dicts": '[{"k": 1}]', "fm.nan": "nan", "fm.big": str(2**70),
-        "fm.nones": ["x"], "fm.s": "text",
+        "fm.a.b.c": 1,
+        "fm.ints": [1, 2],
+        "fm.mixed_num": [1.0, 2.5],
+        "fm.mixed": ["1", "x", "true"],
+        "fm.bools": [True, False],
+        "fm.dicts": '[{"k": 1}]',
+        "fm.nan": "nan",
+        "fm.big": str(2**70),
+        "fm.nones": ["x"],
+        "fm.s": "text",
     }
     assert "fm.dicts" not in flatten_front_matter(fm, lists_of_mappings="skip")
     assert "fm.dicts" not in flatten_front_matter({"dicts": [{"k": "x" * 50}]}, max_json_chars=20)
@@ -349,8 +477,23 @@ def test_body_table_and_first_heading() -> None:
 
 def test_packaged_mapping_declares_the_canonical_facets(mapping: FacetMapping) -> None:
     assert PACKAGED_MAPPING.is_file()
-    assert {"doc_id", "title", "company", "company_ja", "company_aliases", "country", "country_en", "region",
-            "industry", "category", "founded_year", "employees", "headquarters", "tags", "source"} <= set(mapping.facet_names)
+    assert {
+        "doc_id",
+        "title",
+        "company",
+        "company_ja",
+        "company_aliases",
+        "country",
+        "country_en",
+        "region",
+        "industry",
+        "category",
+        "founded_year",
+        "employees",
+        "headquarters",
+        "tags",
+        "source",
+    } <= set(mapping.facet_names)
     assert Settings().facets_file is None  # None → the packaged file
 
 
@@ -370,7 +513,9 @@ def test_user_mapping_file_overrides_the_packaged_one(tmp_path: Path) -> None:
     )
     m = FacetMapping.load(Settings(facets_file=user).facets_file)
     doc = tmp_path / "d.md"
-    doc.write_text("---\nref: R-1\norg: {name: 社名, where: 東京都港区}\nid: ignored\n---\n# 見出し\n", encoding="utf-8")
+    doc.write_text(
+        "---\nref: R-1\norg: {name: 社名, where: 東京都港区}\nid: ignored\n---\n# 見出し\n", encoding="utf-8"
+    )
     f = load_document(doc, mapping=m).facets
     assert f["doc_id"] == "R-1" and f["company"] == "社名" and f["country"] == "日本" and f["title"] == "見出し"
     assert f["meta.org.name"] == "社名" and not any(k.startswith("fm.") for k in f)

@@ -1,10 +1,11 @@
 """Filters: parsing, dict form, Chroma `where`, Python matching (same semantics), aliases, no-match."""
+
 from __future__ import annotations
 
 import pytest
 
 from rag.config import Settings
-from rag.filters import Filters, infer_filters
+from rag.search.filters import Filters, infer_filters
 
 from .conftest import needs_shared
 
@@ -24,8 +25,10 @@ from .conftest import needs_shared
         (["founded_year<=2023"], {"founded_year": {"$lte": 2023}}),
         (["founded_year>2020"], {"founded_year": {"$gt": 2020}}),
         (["founded_year < 2023"], {"founded_year": {"$lt": 2023}}),
-        (["founded_year>=2020", "founded_year<=2023"],
-         {"$and": [{"founded_year": {"$gte": 2020}}, {"founded_year": {"$lte": 2023}}]}),
+        (
+            ["founded_year>=2020", "founded_year<=2023"],
+            {"$and": [{"founded_year": {"$gte": 2020}}, {"founded_year": {"$lte": 2023}}]},
+        ),
         (["fm.subject.employees=350"], {"fm.subject.employees": {"$eq": 350}}),
         (["fm.tier=flagship"], {"fm.tier": {"$eq": "flagship"}}),
         (["doc_id=GENAI_042"], {"doc_id": {"$eq": "GENAI_042"}}),
@@ -75,8 +78,10 @@ def test_parse_errors(bad: str, needle: str) -> None:
         ({"country": ["日本", "米国"]}, {"country": {"$in": ["日本", "米国"]}}),
         ({"tags": ["LLM"]}, {"tags": {"$contains": "LLM"}}),
         ({"founded_year": {"gte": 2020}}, {"founded_year": {"$gte": 2020}}),
-        ({"founded_year": {"$gte": 2020, "$lte": 2023}},
-         {"$and": [{"founded_year": {"$gte": 2020}}, {"founded_year": {"$lte": 2023}}]}),
+        (
+            {"founded_year": {"$gte": 2020, "$lte": 2023}},
+            {"$and": [{"founded_year": {"$gte": 2020}}, {"founded_year": {"$lte": 2023}}]},
+        ),
         ({"country": {"ne": "日本"}}, {"country": {"$ne": "日本"}}),
         ({"industry": {"contains": "小売"}}, None),  # substring on a string field: only after resolve()
         ({}, None),
@@ -92,8 +97,9 @@ def test_from_dict(d: dict, where: dict | None) -> None:
 
 def test_from_dict_example_and_round_trip() -> None:
     f = Filters.from_dict({"country": "フランス", "tags": ["LLM"], "founded_year": {"gte": 2020}})
-    assert f.to_where() == {"$and": [
-        {"country": {"$eq": "フランス"}}, {"tags": {"$contains": "LLM"}}, {"founded_year": {"$gte": 2020}}]}
+    assert f.to_where() == {
+        "$and": [{"country": {"$eq": "フランス"}}, {"tags": {"$contains": "LLM"}}, {"founded_year": {"$gte": 2020}}]
+    }
     assert Filters.from_dict(f.to_dict()) == f
     p = Filters.parse(["country=日本,米国", "tags~=LLM", "founded_year>=2020", "founded_year<=2023"])
     assert Filters.from_dict(p.to_dict()) == p
@@ -111,8 +117,13 @@ def test_empty_and_describe() -> None:
 
 # ---------------------------------------------------------------------------- matches (Chroma semantics)
 
-META_FR = {"country": "フランス", "tags": ["LLM", "オープンソース"], "founded_year": 2023, "company": "Mistral AI",
-           "fm.subject.employees": 350}
+META_FR = {
+    "country": "フランス",
+    "tags": ["LLM", "オープンソース"],
+    "founded_year": 2023,
+    "company": "Mistral AI",
+    "fm.subject.employees": 350,
+}
 META_JP = {"country": "日本", "tags": ["業務効率化"], "founded_year": 1919, "company": "三菱UFJ銀行"}
 META_NONE = {"company": "X"}  # no country, no tags, no founded_year
 
@@ -193,7 +204,7 @@ FILTER_CASES = [
 @pytest.mark.parametrize("items", FILTER_CASES, ids=lambda x: "&".join(x))
 def test_where_and_matches_agree_on_the_index(indexed_settings: Settings, items: list[str]) -> None:
     """The Chroma `where` and Python `matches` select exactly the same chunks of the real index."""
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     snap = get_library(indexed_settings).snapshot()
     f = Filters.parse(items).resolve(snap.metas)
@@ -205,7 +216,7 @@ def test_where_and_matches_agree_on_the_index(indexed_settings: Settings, items:
 
 @needs_shared
 def test_country_filter_selects_japanese_companies(indexed_settings: Settings) -> None:
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     snap = get_library(indexed_settings).snapshot()
     f = Filters.parse(["country=Japan"]).resolve(snap.metas)
@@ -215,12 +226,19 @@ def test_country_filter_selects_japanese_companies(indexed_settings: Settings) -
 
 @needs_shared
 def test_company_alias_resolves_to_the_document(indexed_settings: Settings) -> None:
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     snap = get_library(indexed_settings).snapshot()
-    for alias, doc in [("ミストラルAI", "GENAI_042"), ("mistral ai", "GENAI_042"), ("MUFG", "001_mufg"),
-                       ("三菱UFJ", "001_mufg"), ("クラーナ", "021_klarna"), ("HuggingFace", "GENAI_038"),
-                       ("パナソニックコネクト", "GENAI_003"), ("SoftBank", "006_softbank")]:
+    for alias, doc in [
+        ("ミストラルAI", "GENAI_042"),
+        ("mistral ai", "GENAI_042"),
+        ("MUFG", "001_mufg"),
+        ("三菱UFJ", "001_mufg"),
+        ("クラーナ", "021_klarna"),
+        ("HuggingFace", "GENAI_038"),
+        ("パナソニックコネクト", "GENAI_003"),
+        ("SoftBank", "006_softbank"),
+    ]:
         f = Filters.parse([f"company={alias}"]).resolve(snap.metas)
         docs = {m["doc_id"] for m in snap.metas.values() if f.matches(m)}
         assert docs == {doc}, (alias, docs)
@@ -229,13 +247,19 @@ def test_company_alias_resolves_to_the_document(indexed_settings: Settings) -> N
 @needs_shared
 @pytest.mark.parametrize(
     "items",
-    [["country=ブラジル"], ["company=Nobody Inc"], ["tags~=存在しないタグ"], ["founded_year>=2100"],
-     ["country=日本", "company=Mistral AI"], ["fm.no_such_field=1"]],
+    [
+        ["country=ブラジル"],
+        ["company=Nobody Inc"],
+        ["tags~=存在しないタグ"],
+        ["founded_year>=2100"],
+        ["country=日本", "company=Mistral AI"],
+        ["fm.no_such_field=1"],
+    ],
 )
 def test_no_match_filter_returns_nothing(indexed_settings: Settings, items: list[str]) -> None:
     """Never unfiltered results: both sides and retrieve() return nothing."""
-    from rag.library import get_library
-    from rag.retrieval import Retriever, retrieve
+    from rag.index.library import get_library
+    from rag.search.retrieval import Retriever, retrieve
 
     snap = get_library(indexed_settings).snapshot()
     f = Filters.parse(items).resolve(snap.metas)
@@ -269,8 +293,8 @@ def test_infer_filters(question: str, expected: dict) -> None:
 
 @needs_shared
 def test_infer_filters_are_only_suggestions(indexed_settings: Settings) -> None:
-    from rag.library import get_library
-    from rag.retrieval import retrieve
+    from rag.index.library import get_library
+    from rag.search.retrieval import retrieve
 
     snap = get_library(indexed_settings).snapshot()
     q = "米国企業の評価額は？"

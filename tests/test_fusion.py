@@ -1,9 +1,10 @@
-"""rag.fusion: rank and score fusion of (chunk_id, score) lists."""
+"""rag.search.fusion: rank and score fusion of (chunk_id, score) lists."""
+
 from __future__ import annotations
 
 import pytest
 
-from rag.fusion import fuse, ranked
+from rag.search.fusion import fuse, ranked
 
 DENSE = [("a", 0.90), ("b", 0.85), ("c", 0.80)]
 BM25 = [("b", 12.0), ("d", 6.0), ("a", 3.0)]

@@ -1,4 +1,5 @@
 """Index runs: every document indexed, incremental updates, crash safety, Chroma server mode."""
+
 from __future__ import annotations
 
 import os
@@ -15,14 +16,25 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.indexer import index_library
-from rag.library import Library
+from rag.index.indexer import index_library
+from rag.index.library import Library
 
 from .conftest import CORPUS, FIXTURES, HAVE_SHARED, REPO, SEEDS, needs_shared
 
 EXPECTED_IDS = {
-    "GENAI_042", "001_mufg", "GENAI_003", "006_softbank", "007_seven_eleven", "021_klarna", "GENAI_GL002",
-    "GENAI_GL008", "035_moderna", "GENAI_036", "GENAI_037", "GENAI_038", "GENAI_040",
+    "GENAI_042",
+    "001_mufg",
+    "GENAI_003",
+    "006_softbank",
+    "007_seven_eleven",
+    "021_klarna",
+    "GENAI_GL002",
+    "GENAI_GL008",
+    "035_moderna",
+    "GENAI_036",
+    "GENAI_037",
+    "GENAI_038",
+    "GENAI_040",
 }
 
 
@@ -111,7 +123,7 @@ def test_broken_file_does_not_stop_others(tmp_path: Path) -> None:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "rag.cli", *args]
+    return [sys.executable, "-m", "rag.cli.main", *args]
 
 
 def test_kill_9_mid_index_leaves_usable_index(tmp_path: Path) -> None:
@@ -127,9 +139,16 @@ def test_kill_9_mid_index_leaves_usable_index(tmp_path: Path) -> None:
     rng = random.Random(7)
     for i in range(4):
         # change the library so the run has real work to do, then kill it at a random moment
-        (lib / f"extra{i}.md").write_text(f"# 追加{i}\n\n## 概要\n\n追加の文書{i}です。売上は{i}億円。\n", encoding="utf-8")
-        proc = subprocess.Popen(_cli("index", "--quiet", "--rebuild"), env=env, cwd=REPO,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        (lib / f"extra{i}.md").write_text(
+            f"# 追加{i}\n\n## 概要\n\n追加の文書{i}です。売上は{i}億円。\n", encoding="utf-8"
+        )
+        proc = subprocess.Popen(
+            _cli("index", "--quiet", "--rebuild"),
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.5, 6.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -157,9 +176,12 @@ def test_chroma_server_mode(tmp_path: Path) -> None:
     if not chroma.exists():
         pytest.skip("the `chroma` executable of the chromadb package is not installed")
     port = _free_port()
-    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
     try:
         import urllib.request
 
@@ -175,13 +197,15 @@ def test_chroma_server_mode(tmp_path: Path) -> None:
         assert rep.published and rep.chunks > 0
         snap = Library(settings).snapshot()
         assert snap.store.count() == rep.chunks
-        (lib / "seed.txt").write_text((lib / "seed.txt").read_text(encoding="utf-8") + "\n## 追記\n\n追記。\n", encoding="utf-8")
+        (lib / "seed.txt").write_text(
+            (lib / "seed.txt").read_text(encoding="utf-8") + "\n## 追記\n\n追記。\n", encoding="utf-8"
+        )
         rep2 = index_library(settings)
         snap2 = Library(settings).snapshot()
         ids = snap2.store.collection.get(include=[])["ids"]
         assert len(ids) == len(set(ids)) == rep2.chunks
         # only the current and the previous generation's collections remain on the server
-        from rag.store import make_client
+        from rag.index.store import make_client
 
         names = [c.name if hasattr(c, "name") else c for c in make_client(settings).list_collections()]
         assert len([n for n in names if str(n).startswith("casebook-")]) <= 2

@@ -1,4 +1,5 @@
-"""rag.japanese: normalize, BM25 tokenize, split_sentences, detect_language."""
+"""rag.ingest.japanese: normalize, BM25 tokenize, split_sentences, detect_language."""
+
 from __future__ import annotations
 
 import threading
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.japanese import char_bigrams, detect_language, normalize, split_sentences, tokenize
+from rag.ingest.japanese import char_bigrams, detect_language, normalize, split_sentences, tokenize
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_2a18f7e169fe24df.txt"
@@ -66,8 +67,11 @@ TOKEN_CASES = [
     # English: lowercased, stop words dropped
     ("What is the valuation of Mistral AI?", {"valuation", "mistral", "ai"}, {"what", "is", "the", "of"}),
     # particles, auxiliaries, non-independent verbs, empty nouns dropped; lemmas for verbs
-    ("欧州の技術主権を確立しながら推進することである", {"欧州", "技術", "主権", "確立", "推進"},
-     {"の", "を", "こと", "する", "ある", "で"}),
+    (
+        "欧州の技術主権を確立しながら推進することである",
+        {"欧州", "技術", "主権", "確立", "推進"},
+        {"の", "を", "こと", "する", "ある", "で"},
+    ),
     ("高い推論効率を実現している", {"高い", "推論", "効率", "実現"}, {"いる", "し"}),
 ]
 
@@ -121,7 +125,7 @@ def test_tokenize_speed() -> None:
     import fugashi
 
     text = SEED.read_text(encoding="utf-8") * 4  # ~100K characters
-    blocks = [text[i: i + 4000] for i in range(0, len(text), 4000)]
+    blocks = [text[i : i + 4000] for i in range(0, len(text), 4000)]
     tagger = fugashi.Tagger()
     tokenize("warm up")
     best = float("inf")
@@ -173,8 +177,10 @@ SENTENCE_CASES = [
     ("本当？はい！そうです", ["本当？", "はい！", "そうです"]),
     ("彼は「AIだ。」と言った。次。", ["彼は「AIだ。」と言った。", "次。"]),
     ("評価額は€11.7B（約140億ドル）。成長率は3.5倍。", ["評価額は€11.7B（約140億ドル）。", "成長率は3.5倍。"]),
-    ("Apple Inc. is big. It grew 3.5x in the U.S. market. Next one.",
-     ["Apple Inc. is big.", "It grew 3.5x in the U.S. market.", "Next one."]),
+    (
+        "Apple Inc. is big. It grew 3.5x in the U.S. market. Next one.",
+        ["Apple Inc. is big.", "It grew 3.5x in the U.S. market.", "Next one."],
+    ),
     ("Is it? Yes! Fine.", ["Is it?", "Yes!", "Fine."]),
     ("J. Smith wrote e.g. this. Then more.", ["J. Smith wrote e.g. this.", "Then more."]),
     ("一行目\n二行目。三文目。", ["一行目", "二行目。", "三文目。"]),

@@ -3,6 +3,7 @@
 Figures are printed by `python -m eval.bench_retrieval`; this only checks the machinery (every
 method reported, metrics consistent) so the benchmark cannot rot unnoticed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""rag.lexical: BM25 fields (words, pairs, chars), k1/b as scoring parameters, persistence."""
+"""rag.index.lexical: BM25 fields (words, pairs, chars), k1/b as scoring parameters, persistence."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.japanese import char_bigrams, tokenize
-from rag.lexical import K1, LexicalIndex, token_pairs
+from rag.index.lexical import K1, LexicalIndex, token_pairs
+from rag.ingest.japanese import char_bigrams, tokenize
 
 TEXTS = {
     "a": "企業評価額は140億ドルに達した。",

@@ -5,6 +5,7 @@ SmolLM2 never writes valid [n] citations and invents details, so these tests che
 is valid, refusals still work), never the model's wisdom. The server is started once for the module
 and stopped in a finally.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -59,9 +60,27 @@ def llm_url():
     port = _free_port()
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"llama-server-{port}.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", _gguf(), "--model_alias", "smollm2",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            _gguf(),
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+            "--verbose",
+            "False",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         url = f"http://127.0.0.1:{port}/v1"
@@ -108,8 +127,8 @@ def _check_citations(ans):
 
 
 def test_real_generation_streams_and_is_checked(llm_settings):
-    from rag.answer import ask_stream
-    from rag.extractive import LEAD
+    from rag.answer.extractive import LEAD
+    from rag.answer.pipeline import ask_stream
     from rag.schema import Answer
 
     pieces = list(ask_stream("When was Mistral AI founded?", settings=llm_settings))
@@ -130,7 +149,7 @@ def test_real_generation_streams_and_is_checked(llm_settings):
 
 
 def test_real_generation_japanese_question(llm_settings):
-    from rag.answer import ask
+    from rag.answer.pipeline import ask
 
     ans = ask("ミストラルAIのCEOは誰？", settings=llm_settings)
     assert "llm_first_token" in ans.timings, ans.flagged
@@ -142,8 +161,8 @@ def test_real_generation_japanese_question(llm_settings):
 
 
 def test_real_backend_refusal_gate(llm_settings):
-    from rag.answer import ask
-    from rag.refusal import REFUSAL_TEXT
+    from rag.answer.pipeline import ask
+    from rag.answer.refusal import REFUSAL_TEXT
 
     ans = ask("Mistral AIの2019年の売上高は？", settings=llm_settings)
     assert ans.refused and ans.text == REFUSAL_TEXT["ja"] and ans.related
@@ -151,7 +170,7 @@ def test_real_backend_refusal_gate(llm_settings):
 
 
 def test_real_followup_condensation(llm_settings):
-    from rag.answer import ask
+    from rag.answer.pipeline import ask
 
     hist = [("When was Mistral AI founded?", "According to the library: 2023年4月 [1]")]
     ans = ask("And who is its CEO?", history=hist, settings=llm_settings)

@@ -13,6 +13,7 @@ TRANSFORMERS_OFFLINE removed (rag.cli / ui.serve must set them themselves).
 Also checked in process: the Chroma client the code creates has anonymized_telemetry False, and
 the served Gradio app reports analytics_enabled False in its /config.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,16 @@ from .conftest import REPO, SEEDS
 pytestmark = pytest.mark.slow
 
 AUDIT_ENV = "CASEBOOK_NET_AUDIT_LOG"
-PRODUCT_DEFAULTS = ("ANONYMIZED_TELEMETRY", "GRADIO_ANALYTICS_ENABLED", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
-                    "CHROMA_ANONYMIZED_TELEMETRY", "CASEBOOK_LLM", "CASEBOOK_CHROMA_URL", "CASEBOOK_AUTH")
+PRODUCT_DEFAULTS = (
+    "ANONYMIZED_TELEMETRY",
+    "GRADIO_ANALYTICS_ENABLED",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "CHROMA_ANONYMIZED_TELEMETRY",
+    "CASEBOOK_LLM",
+    "CASEBOOK_CHROMA_URL",
+    "CASEBOOK_AUTH",
+)
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy")
 
 SITECUSTOMIZE = r'''
@@ -134,9 +143,18 @@ class Audit:
 
     def env(self, data_dir: Path, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in PRODUCT_DEFAULTS and k not in PROXY_VARS}
-        env.update({"CASEBOOK_DATA_DIR": str(data_dir), AUDIT_ENV: str(self.log), "PYTHONUNBUFFERED": "1",
-                    "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
-        env["PYTHONPATH"] = os.pathsep.join([str(self.dir), str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
+        env.update(
+            {
+                "CASEBOOK_DATA_DIR": str(data_dir),
+                AUDIT_ENV: str(self.log),
+                "PYTHONUNBUFFERED": "1",
+                "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
+            }
+        )
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(self.dir), str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
+        )
         env.update(extra)
         return env
 
@@ -157,8 +175,15 @@ class Audit:
 
 
 def _run(audit: Audit, data: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=str(REPO), env=audit.env(data),
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli.main", *args],
+        cwd=str(REPO),
+        env=audit.env(data),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +202,7 @@ def indexed_data(root: Path) -> Path:
 
 
 def _has_subcommand(name: str) -> bool:
-    from rag.cli import build_parser
+    from rag.cli.main import build_parser
 
     sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
     return name in sub.choices  # type: ignore[attr-defined]
@@ -202,7 +227,9 @@ def test_audit_hook_catches_and_blocks_outbound_attempts(root: Path) -> None:
         "c = socket.create_connection(s.getsockname(), timeout=5); c.close()\n"  # loopback: allowed, not logged
         "socket.getaddrinfo('localhost', 80)\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], env=audit.env(root / "unused"), capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-c", code], env=audit.env(root / "unused"), capture_output=True, text=True, timeout=60
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.count("blocked:") == 3, p.stdout
     events = [(e["event"], e["dest"]) for e in audit.entries()]
@@ -234,10 +261,22 @@ def test_eval_makes_no_outbound_call(root: Path, indexed_data: Path) -> None:
     audit = Audit(root, "eval")
     questions = root / "three.jsonl"
     rows = [
-        {"id": "q-ja", "question": "ミストラルAIのCEOは誰？", "lang": "ja", "answerable": True,
-         "gold": [{"doc": "GENAI_042", "section": "三人の創業者"}], "facts": [["Arthur Mensch"]]},
-        {"id": "q-en", "question": "When was Mistral AI founded?", "lang": "en", "answerable": True,
-         "gold": [{"doc": "GENAI_042", "section": "背景と設立経緯"}], "facts": [["2023"]]},
+        {
+            "id": "q-ja",
+            "question": "ミストラルAIのCEOは誰？",
+            "lang": "ja",
+            "answerable": True,
+            "gold": [{"doc": "GENAI_042", "section": "三人の創業者"}],
+            "facts": [["Arthur Mensch"]],
+        },
+        {
+            "id": "q-en",
+            "question": "When was Mistral AI founded?",
+            "lang": "en",
+            "answerable": True,
+            "gold": [{"doc": "GENAI_042", "section": "背景と設立経緯"}],
+            "facts": [["2023"]],
+        },
         {"id": "q-none", "question": "Who won the 1998 World Cup?", "lang": "en", "answerable": False},
     ]
     questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -275,9 +314,15 @@ def test_serve_makes_no_outbound_call_and_analytics_are_off(root: Path, indexed_
     port = _free_port()
     log_path = root / "serve.out"
     with open(log_path, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], cwd=str(REPO),
-                                env=audit.env(indexed_data), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rag.cli.main", "serve", "--port", str(port)],
+            cwd=str(REPO),
+            env=audit.env(indexed_data),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 600
@@ -322,8 +367,7 @@ def test_serve_makes_no_outbound_call_and_analytics_are_off(root: Path, indexed_
 
 def test_chroma_client_has_telemetry_off(tmp_path: Path) -> None:
     from rag.config import Settings
-    from rag.store import make_client
+    from rag.index.store import make_client
 
     client = make_client(Settings.from_env(data_dir=tmp_path), tmp_path / "chroma")
     assert client.get_settings().anonymized_telemetry is False
-

@@ -22,6 +22,7 @@ The cheap deterministic token counter (`2 + UTF-8 bytes // 3`) keeps the run fas
 examples run with the real e5 tokenizer (rag.embeddings.get_embedder(...).count_tokens).
 CASEBOOK_PROPERTY_SCALE=20 multiplies the example counts for a longer bug hunt.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -29,16 +30,16 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import chunk_body, chunk_document, profile_chunk, split_sections
-from rag.documents import load_document, read_text
-from rag.japanese import has_word_chars
+from rag.ingest.chunking import chunk_body, chunk_document, profile_chunk, split_sections
+from rag.ingest.documents import load_document, read_text
+from rag.ingest.japanese import has_word_chars
 from rag.schema import Document, LoadError
 
 _TMP = Path(tempfile.mkdtemp(prefix="casebook-props-"))
@@ -58,42 +59,85 @@ def _n(k: int) -> int:
     return max(1, int(k * SCALE))
 
 
-PROPS = settings(max_examples=_n(120), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPS = settings(
+    max_examples=_n(120), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 # ----------------------------------------------------------------------------- strategies
 
-_WORDS = ["株式会社", "生成AI", "売上", "30%", "改善した", "導入", "Mistral", "LLM", "revenue", "grew",
-          "「品質」", "（注）", "１２３", "😀", "é", "x", "2024年", "→", "**太字**", "[link](http://a.b/c)",
-          "<script>", "&amp;", "`code`", "—"]
+_WORDS = [
+    "株式会社",
+    "生成AI",
+    "売上",
+    "30%",
+    "改善した",
+    "導入",
+    "Mistral",
+    "LLM",
+    "revenue",
+    "grew",
+    "「品質」",
+    "（注）",
+    "１２３",
+    "😀",
+    "é",
+    "x",
+    "2024年",
+    "→",
+    "**太字**",
+    "[link](http://a.b/c)",
+    "<script>",
+    "&amp;",
+    "`code`",
+    "—",
+]
 _SEPS = [" ", "", "、", "。", ". ", ", ", "！", "? ", "\t", " | "]
 
 _phrase = st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(_SEPS)), min_size=1, max_size=12).map(
     lambda ws: "".join(w + s for w, s in ws).rstrip()
 )
 _odd_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+    alphabet=st.characters(
+        blacklist_categories=("Cs",), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    ),
     max_size=30,
 )
 _text = st.one_of(_phrase, _phrase, _odd_text)
 
 _heading = st.builds(
     lambda ind, n, t, close, gap: " " * ind + "#" * n + gap + t + (" ##" if close else ""),
-    st.integers(0, 4), st.integers(1, 7), _text, st.booleans(), st.sampled_from([" ", "\t", "  ", ""]),
+    st.integers(0, 4),
+    st.integers(1, 7),
+    _text,
+    st.booleans(),
+    st.sampled_from([" ", "\t", "  ", ""]),
 )
-_table = st.lists(st.lists(_phrase.map(lambda s: s.replace("|", "/")), min_size=1, max_size=3), min_size=1, max_size=8).map(
-    lambda rows: ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])] + ["| " + " | ".join(r) + " |" for r in rows[1:]]
+_table = st.lists(
+    st.lists(_phrase.map(lambda s: s.replace("|", "/")), min_size=1, max_size=3), min_size=1, max_size=8
+).map(
+    lambda rows: ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    + ["| " + " | ".join(r) + " |" for r in rows[1:]]
 )
 _bullets = st.lists(
-    st.tuples(st.sampled_from(["- ", "* ", "+ ", "1. ", "12) ", "・", "  - ", "• "]), _text, st.sampled_from(["", "  続きの行", "\t続き"])),
-    min_size=1, max_size=6,
+    st.tuples(
+        st.sampled_from(["- ", "* ", "+ ", "1. ", "12) ", "・", "  - ", "• "]),
+        _text,
+        st.sampled_from(["", "  続きの行", "\t続き"]),
+    ),
+    min_size=1,
+    max_size=6,
 ).map(lambda items: [ln for p, t, cont in items for ln in ([p + t] + ([cont] if cont else []))])
-_long_line = st.builds(lambda p, k, sep: sep.join([p] * k), _phrase, st.integers(5, 60), st.sampled_from(["", "。", " ", "、"]))
+_long_line = st.builds(
+    lambda p, k, sep: sep.join([p] * k), _phrase, st.integers(5, 60), st.sampled_from(["", "。", " ", "、"])
+)
 _block = st.one_of(
     _heading.map(lambda h: [h]),
     _heading.map(lambda h: [h]),
     _text.map(lambda t: [t]),
     _phrase.map(lambda t: [t]),
-    st.sampled_from(["", "   ", "---", "***", "___", "...", "```", "~~~", "```python", "````", "|", "| --- |", "> 引用"]).map(lambda t: [t]),
+    st.sampled_from(
+        ["", "   ", "---", "***", "___", "...", "```", "~~~", "```python", "````", "|", "| --- |", "> 引用"]
+    ).map(lambda t: [t]),
     _table,
     _bullets,
     _long_line.map(lambda t: [t]),
@@ -101,14 +145,51 @@ _block = st.one_of(
 _body = st.lists(_block, max_size=25).map(lambda blocks: [ln for b in blocks for ln in b])
 
 _yaml_line = st.one_of(
-    st.sampled_from([
-        "doc_id: GEN_1", "id: 00123", "title: 生成された事例", "title: |", "  二行目の\n  タイトル", "company: 'unterminated",
-        'name: "esc\\q"', "country: 日本", "tags: [LLM, RAG", "tags: [LLM, RAG]", "a: &x [1, 2]", "b: *x", "<<: *x", "c: *nope",
-        "founded_year: 2023", "date: 2020-01-01", "? complex key", ": no key", "key:\tvalue", "\tindented: tab", "- - -",
-        "!!python/object/apply:os.system [ls]", "x: !!binary aGVsbG8=", "y: !custom 5", "nested:", "  deeper:", "    deepest: 1",
-        "  - item", "{a: [", "[1, 2, 3]", "# a comment", "employees: 1,200", "valuation_usd: 14000000000", "...", "%YAML 1.2",
-        "list:\n  - a\n  - b", "empty:", "k: ~", "k2: null", "yes: no", "on: off",
-    ]),
+    st.sampled_from(
+        [
+            "doc_id: GEN_1",
+            "id: 00123",
+            "title: 生成された事例",
+            "title: |",
+            "  二行目の\n  タイトル",
+            "company: 'unterminated",
+            'name: "esc\\q"',
+            "country: 日本",
+            "tags: [LLM, RAG",
+            "tags: [LLM, RAG]",
+            "a: &x [1, 2]",
+            "b: *x",
+            "<<: *x",
+            "c: *nope",
+            "founded_year: 2023",
+            "date: 2020-01-01",
+            "? complex key",
+            ": no key",
+            "key:\tvalue",
+            "\tindented: tab",
+            "- - -",
+            "!!python/object/apply:os.system [ls]",
+            "x: !!binary aGVsbG8=",
+            "y: !custom 5",
+            "nested:",
+            "  deeper:",
+            "    deepest: 1",
+            "  - item",
+            "{a: [",
+            "[1, 2, 3]",
+            "# a comment",
+            "employees: 1,200",
+            "valuation_usd: 14000000000",
+            "...",
+            "%YAML 1.2",
+            "list:\n  - a\n  - b",
+            "empty:",
+            "k: ~",
+            "k2: null",
+            "yes: no",
+            "on: off",
+        ]
+    ),
     st.text(alphabet=st.sampled_from(list("ab: -[]{}&*!|>#'\"\t?,%@`日本語0123.~")), max_size=25),
 )
 _prefix = st.one_of(
@@ -157,7 +238,7 @@ def _load(data: bytes) -> Document | None:
         return None
     text, _enc, _issues = read_text(path)
     file_lines = text.split("\n")
-    assert doc.body == "\n".join(file_lines[doc.body_start_line - 1:]), "body is not the file from body_start_line on"
+    assert doc.body == "\n".join(file_lines[doc.body_start_line - 1 :]), "body is not the file from body_start_line on"
     assert isinstance(doc.front_matter, dict) and doc.doc_id and isinstance(doc.title, str)
     for issue in doc.issues:
         assert "\n" not in issue.message, issue
@@ -180,8 +261,17 @@ def _fenced(lines: list[str]) -> list[bool]:
         m = fence.match(lines[i])
         if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
             ch, n = m.group(1)[0], len(m.group(1))
-            j = next((j for j in range(i + 1, len(lines))
-                      if (c := fence.match(lines[j])) and c.group(1)[0] == ch and len(c.group(1)) >= n and not c.group(2).strip()), None)
+            j = next(
+                (
+                    j
+                    for j in range(i + 1, len(lines))
+                    if (c := fence.match(lines[j]))
+                    and c.group(1)[0] == ch
+                    and len(c.group(1)) >= n
+                    and not c.group(2).strip()
+                ),
+                None,
+            )
             if j is not None:
                 for k in range(i, j + 1):
                     mask[k] = True
@@ -236,7 +326,7 @@ def check_chunks(doc: Document, count: Callable[[str], int], max_tokens: int, ta
     source = _squash("".join(lines[i] for i in content_idx))
     emitted = _squash("".join(chunk_body(c.text) for c in chunks))
     stop = _is_subsequence(source, emitted)
-    assert stop < 0, f"body text missing or out of order in the chunks near {source[max(0, stop - 20):stop + 20]!r}"
+    assert stop < 0, f"body text missing or out of order in the chunks near {source[max(0, stop - 20) : stop + 20]!r}"
 
     # heading paths
     sections = split_sections(doc)
@@ -254,8 +344,10 @@ def check_chunks(doc: Document, count: Callable[[str], int], max_tokens: int, ta
     def chunker_has_content(s) -> bool:
         """What chunk_document calls content: it takes any stripped line starting with #s for a heading
         (indented code, fenced '# comment' lines too), so such a section counts as empty and is folded."""
-        return any(ln.strip() and has_word_chars(ln.strip()) and not re.match(r"^#{1,6}(?:[ \t]|$)", ln.strip())
-                   for ln in lines[s.start_line - base: s.end_line - base + 1])
+        return any(
+            ln.strip() and has_word_chars(ln.strip()) and not re.match(r"^#{1,6}(?:[ \t]|$)", ln.strip())
+            for ln in lines[s.start_line - base : s.end_line - base + 1]
+        )
 
     for c in chunks:
         assert c.heading_path in {s.heading_path for s in sections}, c.heading_path
@@ -265,25 +357,36 @@ def check_chunks(doc: Document, count: Callable[[str], int], max_tokens: int, ta
         mine = [i for i in content_idx if c.start_line <= base + i <= c.end_line and _squash(lines[i])[:8] in cbody]
         if mine:
             # (a piece holding nothing but folded empty headings may lie outside its section)
-            owners = [s for s in sections if s.heading_path == c.heading_path
-                      and s.start_line <= c.end_line and c.start_line <= s.end_line]
-            if not owners and all(_fold_gap(sections, chunker_has_content, section_at(base + i), c.heading_path) for i in mine):
+            owners = [
+                s
+                for s in sections
+                if s.heading_path == c.heading_path and s.start_line <= c.end_line and c.start_line <= s.end_line
+            ]
+            if not owners and all(
+                _fold_gap(sections, chunker_has_content, section_at(base + i), c.heading_path) for i in mine
+            ):
                 event("known chunker bug: content folded across an empty heading")
             else:
                 assert owners, f"no section with path {c.heading_path} overlaps lines {c.start_line}-{c.end_line}"
         first = section_at(c.start_line)
-        is_prefix = len(first.heading_path) < len(c.heading_path) and c.heading_path[: len(first.heading_path)] == first.heading_path
+        is_prefix = (
+            len(first.heading_path) < len(c.heading_path)
+            and c.heading_path[: len(first.heading_path)] == first.heading_path
+        )
         if not (first.heading_path == c.heading_path or not has_content(first) or is_prefix):
             assert _fold_gap(sections, chunker_has_content, first, c.heading_path), (
-                f"chunk {c.order} ({c.heading_path}) starts in section {first.heading_path} at line {c.start_line}")
+                f"chunk {c.order} ({c.heading_path}) starts in section {first.heading_path} at line {c.start_line}"
+            )
             event("known chunker bug: content folded across an empty heading")
         for i in mine:
             s = section_at(base + i)
             ok = s.heading_path == c.heading_path or (
-                len(s.heading_path) < len(c.heading_path) and c.heading_path[: len(s.heading_path)] == s.heading_path)
+                len(s.heading_path) < len(c.heading_path) and c.heading_path[: len(s.heading_path)] == s.heading_path
+            )
             if not ok:
                 assert _fold_gap(sections, chunker_has_content, s, c.heading_path), (
-                    f"line {base + i} of section {s.heading_path} is in chunk {c.order} with path {c.heading_path}")
+                    f"line {base + i} of section {s.heading_path} is in chunk {c.order} with path {c.heading_path}"
+                )
                 event("known chunker bug: content folded across an empty heading")
 
 
@@ -294,12 +397,16 @@ def _fold_gap(sections, has_content, s, path) -> bool:
     `path`. True when every section between `s` and that section is empty for the chunker or a parent of
     the section after it (an empty heading "# " has the path (), a prefix of every path)."""
     k = next(j for j, t in enumerate(sections) if t is s)
-    rest = sections[k + 1:]
+    rest = sections[k + 1 :]
     for j, t in enumerate(rest):
         if t.heading_path == path:
             return True
         nxt = rest[j + 1] if j + 1 < len(rest) else None
-        parent = nxt is not None and len(t.heading_path) < len(nxt.heading_path) and nxt.heading_path[: len(t.heading_path)] == t.heading_path
+        parent = (
+            nxt is not None
+            and len(t.heading_path) < len(nxt.heading_path)
+            and nxt.heading_path[: len(t.heading_path)] == t.heading_path
+        )
         if has_content(t) and not parent:
             return False
     return False
@@ -349,14 +456,18 @@ def test_truncated_or_corrupted_files_only_raise_load_error(data: bytes, cut: in
 @pytest.fixture(scope="module")
 def real_count(tmp_path_factory: pytest.TempPathFactory):
     from rag.config import Settings
-    from rag.embeddings import get_embedder
+    from rag.index.embeddings import get_embedder
 
     data_dir = Path(os.environ.get("CASEBOOK_DATA_DIR") or tmp_path_factory.mktemp("props-emb"))
     emb = get_embedder(Settings.from_env(data_dir=data_dir))
     return emb.count_tokens, emb.max_tokens
 
 
-@settings(max_examples=_n(12), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=_n(12),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=md_files(), small=st.booleans())
 def test_generated_files_with_the_real_tokenizer(real_count, data: bytes, small: bool) -> None:
     count, max_tokens = real_count
@@ -369,7 +480,7 @@ def test_generated_files_with_the_real_tokenizer(real_count, data: bytes, small:
 
 def test_oracle_catches_a_dropped_line() -> None:
     """The text-coverage oracle is not vacuous: removing a line from the chunks is noticed."""
-    doc = _load("# 題\n\n## 節\n\n一行目の本文です。\n二行目の本文です。\n".encode("utf-8"))
+    doc = _load("# 題\n\n## 節\n\n一行目の本文です。\n二行目の本文です。\n".encode())
     chunks = chunk_document(doc, cheap_count, max_tokens=512)
     src = _squash("一行目の本文です。二行目の本文です。")
     assert _is_subsequence(src, _squash("".join(chunk_body(c.text) for c in chunks))) < 0
@@ -377,8 +488,10 @@ def test_oracle_catches_a_dropped_line() -> None:
 
 
 def test_short_intro_is_not_cited_under_the_next_sibling() -> None:
-    text = ("---\ndoc_id: X\ntitle: テスト社\n---\n# 会社概要\n\n当社は東京の会社です。\n\n## 沿革\n\n"
-            "# 事業内容\n\n主な事業はクラウド会計ソフトの開発と販売である。\n")
+    text = (
+        "---\ndoc_id: X\ntitle: テスト社\n---\n# 会社概要\n\n当社は東京の会社です。\n\n## 沿革\n\n"
+        "# 事業内容\n\n主な事業はクラウド会計ソフトの開発と販売である。\n"
+    )
     doc = _load(text.encode("utf-8"))
     chunks = chunk_document(doc, cheap_count, max_tokens=512)
     holder = next(c for c in chunks if "当社は東京の会社です。" in c.text)

@@ -1,4 +1,5 @@
 """Hybrid retrieval over the seed + shared corpus: real model, real Chroma, real fugashi (no mocks)."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.filters import Filters
-from rag.retrieval import Retriever, retrieve
+from rag.search.filters import Filters
+from rag.search.retrieval import Retriever, retrieve
 
 from .conftest import needs_shared
 
@@ -34,45 +35,83 @@ CASES = [
     ("ミストラルAIの日本市場への入口戦略は？", "GENAI_042", "日本における入口戦略"),
     ("Mistral AIはVeoliaでどのように使われている？", "GENAI_042", "Veolia（環境・エネルギー管理）"),
     ("三菱UFJ銀行の生成AI導入のROIは？", "001_mufg", "9.3 ROI分析"),
-    pytest.param("パナソニック コネクトのConnectAIのセキュリティ対策は？", "GENAI_003", "🔐 セキュリティ・ガバナンス",
-                 marks=pytest.mark.xfail(reason="known miss: a short list section (BM25 rank 21, e5 rank 8); rank 6-8 "
-                                                "under the chosen fusion", strict=False)),
+    pytest.param(
+        "パナソニック コネクトのConnectAIのセキュリティ対策は？",
+        "GENAI_003",
+        "🔐 セキュリティ・ガバナンス",
+        marks=pytest.mark.xfail(
+            reason="known miss: a short list section (BM25 rank 21, e5 rank 8); rank 6-8 under the chosen fusion",
+            strict=False,
+        ),
+    ),
     ("ソフトバンクが開催したChatGPTコンテストとは？", "006_softbank", "ChatGPTコンテストの開催"),
     ("セブン-イレブンはBigQueryをどう活用している？", "007_seven_eleven", "7.2 BigQueryの活用"),
     ("Klarnaの初期投資コストはいくら？", "021_klarna", "10.1 初期投資コスト"),
     ("GPT-4の司法試験スコアはどう再評価された？", "GENAI_GL002", "GPT-4 のBar Exam スコアの再評価"),
     ("HCAは患者のプライバシーと規制遵守にどう対応している？", "GENAI_GL008", "9-2. 規制遵守と患者プライバシー"),
-    ("Modernaは脂質ナノ粒子の処方最適化にAIをどう使っている？", "035_moderna", "30. LNP (脂質ナノ粒子) 処方最適化 AI フロー"),
+    (
+        "Modernaは脂質ナノ粒子の処方最適化にAIをどう使っている？",
+        "035_moderna",
+        "30. LNP (脂質ナノ粒子) 処方最適化 AI フロー",
+    ),
     ("Constitutional AIとRLHFの違いは？", "GENAI_036", "Constitutional AI vs RLHF の違い"),
     ("CohereのRerankモデルとは？", "GENAI_037", "**Rerank モデル（意味的再ランキング）**"),
     ("Hugging FaceとGitHubの違いは？", "GENAI_038", "5.3 GitHub との比較"),
     ("DatabricksとSnowflakeを比較すると？", "GENAI_040", "Snowflakeとの比較"),
     # English questions over Japanese text
     ("What are the main risk factors for Mistral AI?", "GENAI_042", "リスク要因"),
-    ("How does Mistral's Mixture of Experts architecture work?", "GENAI_042", "1. Mixture of Experts（MoE）アーキテクチャ"),
-    ("What security and regulatory challenges did MUFG face when adopting ChatGPT?", "001_mufg",
-     "7.1 セキュリティ・規制上の課題"),
-    ("What lessons can other companies learn from Panasonic Connect's ConnectAI?", "GENAI_003",
-     "💡 パナソニック コネクトの事例から得られる教訓"),
+    (
+        "How does Mistral's Mixture of Experts architecture work?",
+        "GENAI_042",
+        "1. Mixture of Experts（MoE）アーキテクチャ",
+    ),
+    (
+        "What security and regulatory challenges did MUFG face when adopting ChatGPT?",
+        "001_mufg",
+        "7.1 セキュリティ・規制上の課題",
+    ),
+    (
+        "What lessons can other companies learn from Panasonic Connect's ConnectAI?",
+        "GENAI_003",
+        "💡 パナソニック コネクトの事例から得られる教訓",
+    ),
     ("What problems did SoftBank's sales department have before generative AI?", "006_softbank", "営業部門の課題"),
-    ("Why is Seven-Eleven Japan abolishing its fixed store computers?", "007_seven_eleven",
-     "8.2 2025年春：固定型ストアコンピューター廃止"),
-    ("Why did Klarna start rehiring human customer service staff?", "021_klarna", "8.3 戦略転換（2024年10月-2025年1月）"),
+    (
+        "Why is Seven-Eleven Japan abolishing its fixed store computers?",
+        "007_seven_eleven",
+        "8.2 2025年春：固定型ストアコンピューター廃止",
+    ),
+    (
+        "Why did Klarna start rehiring human customer service staff?",
+        "021_klarna",
+        "8.3 戦略転換（2024年10月-2025年1月）",
+    ),
     ("How is the role of lawyers changing with Harvey?", "GENAI_GL002", "8.1 弁護士職の専門分化"),
     ("How does HCA automate nurse shift handoffs?", "GENAI_GL008", "4-2. AI駆動型自動生成システム"),
-    pytest.param("How does Moderna use AI to analyse clinical trial data?", "035_moderna", "27. 臨床試験データ分析ワークフロー",
-                 marks=pytest.mark.xfail(reason="known miss: BM25 ranks the section 2nd but e5 only 36th; the fusion "
-                                                "prefers sections both sides agree on", strict=False)),
+    pytest.param(
+        "How does Moderna use AI to analyse clinical trial data?",
+        "035_moderna",
+        "27. 臨床試験データ分析ワークフロー",
+        marks=pytest.mark.xfail(
+            reason="known miss: BM25 ranks the section 2nd but e5 only 36th; the fusion "
+            "prefers sections both sides agree on",
+            strict=False,
+        ),
+    ),
     ("What role does Daniela Amodei play at Anthropic?", "GENAI_036", "ダニエラ・アモデイ（President）の役割"),
-    ("Who is Cohere's Chief Financial Officer?", "GENAI_037",
-     "**François Chadwick - 最高財務責任者（Chief Financial Officer）**"),
+    (
+        "Who is Cohere's Chief Financial Officer?",
+        "GENAI_037",
+        "**François Chadwick - 最高財務責任者（Chief Financial Officer）**",
+    ),
     ("What are Hugging Face Spaces?", "GENAI_038", "6.2 Spaces"),
     ("What is Databricks' Agent Bricks?", "GENAI_040", "Agent Bricks（AI Agent Platform）"),
 ]
 
 
-@pytest.mark.parametrize("question, doc_id, heading", CASES,
-                         ids=[(c.values if hasattr(c, "values") else c)[0][:40] for c in CASES])
+@pytest.mark.parametrize(
+    "question, doc_id, heading", CASES, ids=[(c.values if hasattr(c, "values") else c)[0][:40] for c in CASES]
+)
 def test_top5_section(indexed_settings: Settings, question: str, doc_id: str, heading: str) -> None:
     hits = retrieve(question, k=5, settings=indexed_settings)
     assert _rank(hits, doc_id, heading) is not None, [(h.doc_id, h.path_str) for h in hits]
@@ -103,7 +142,7 @@ def test_hit_fields_are_a_located_section(indexed_settings: Settings) -> None:
         assert 1 <= h.start_line <= h.end_line <= len(lines)
         # the text is the section's own lines (no "title › path" header line), found in that range
         assert not h.text.startswith(h.title)
-        span = "\n".join(lines[h.start_line - 1:h.end_line])
+        span = "\n".join(lines[h.start_line - 1 : h.end_line])
         body = [ln.strip() for ln in h.text.splitlines() if ln.strip()]
         assert body and all(ln in span for ln in body[:5]), h.path_str
         # best sentences come from the section text
@@ -122,7 +161,7 @@ def test_best_sentence_answers_the_question(indexed_settings: Settings) -> None:
 
 def test_multi_chunk_section_joined_in_order(indexed_settings: Settings) -> None:
     """A section cut into several chunks comes back whole, chunks in file order, lines spanning all."""
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     snap = get_library(indexed_settings).snapshot()
     by_section: dict[tuple[str, str], list[str]] = {}
@@ -171,8 +210,8 @@ def test_country_filter_restricts_each_side(indexed_settings: Settings, weights,
     """country=日本 (or Japan): dense side, BM25 side and their fusion only see Japanese companies."""
     from dataclasses import replace
 
-    from rag.library import get_library
-    from rag.retrieval import DEFAULT_CONFIG
+    from rag.index.library import get_library
+    from rag.search.retrieval import DEFAULT_CONFIG
 
     cfg = DEFAULT_CONFIG if weights is None else replace(DEFAULT_CONFIG, weights=weights)
     snap = get_library(indexed_settings).snapshot()
@@ -190,15 +229,15 @@ def _hnsw_snapshot(settings: Settings):
     """The current snapshot without its vectors: dense search goes through Chroma's HNSW index."""
     from dataclasses import replace
 
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     return replace(get_library(settings).snapshot(), vectors=None, vector_ids=[])
 
 
 @pytest.mark.parametrize("question", ["企業評価額はいくら？", "Who is Klarna's CEO?", "AI発注の導入店舗数"])
 def test_exact_dense_search_agrees_with_chroma(indexed_settings: Settings, question: str) -> None:
-    from rag.library import get_library
-    from rag.retrieval import dense_query, get_retriever
+    from rag.index.library import get_library
+    from rag.search.retrieval import dense_query, get_retriever
 
     snap = get_library(indexed_settings).snapshot()
     assert snap.vectors is not None and snap.vectors.shape == (len(snap.metas), 384)
@@ -218,8 +257,9 @@ def test_exact_dense_search_agrees_with_chroma(indexed_settings: Settings, quest
 def test_country_filter_on_the_hnsw_path(indexed_settings: Settings) -> None:
     """The Chroma `where` clause (used above rag.library.EXACT_DENSE_MAX chunks) filters the same way."""
     snap = _hnsw_snapshot(indexed_settings)
-    hits, ranking = Retriever(indexed_settings).search("企業評価額はいくら？", Filters.parse(["country=Japan"]), 10,
-                                                       snapshot=snap)
+    hits, ranking = Retriever(indexed_settings).search(
+        "企業評価額はいくら？", Filters.parse(["country=Japan"]), 10, snapshot=snap
+    )
     assert hits and {snap.metas[c]["doc_id"] for c, _ in ranking} <= JAPANESE_DOCS
 
 
@@ -238,9 +278,15 @@ def test_ranking_is_reproducible(indexed_settings: Settings) -> None:
 def test_filters_combined_and_alias(indexed_settings: Settings) -> None:
     hits = retrieve("評価額", filters=Filters.parse(["company=ミストラルAI"]), k=5, settings=indexed_settings)
     assert hits and {h.doc_id for h in hits} == {"GENAI_042"}
-    hits = retrieve("valuation", filters={"country": ["米国", "カナダ"], "founded_year": {"gte": 2019}}, k=10,
-                    settings=indexed_settings)
-    assert hits and all(h.metadata["country"] in ("米国", "カナダ") and h.metadata["founded_year"] >= 2019 for h in hits)
+    hits = retrieve(
+        "valuation",
+        filters={"country": ["米国", "カナダ"], "founded_year": {"gte": 2019}},
+        k=10,
+        settings=indexed_settings,
+    )
+    assert hits and all(
+        h.metadata["country"] in ("米国", "カナダ") and h.metadata["founded_year"] >= 2019 for h in hits
+    )
     assert "GENAI_037" in {h.doc_id for h in hits}  # Cohere (Canada, 2019)
     hits = retrieve("AI発注", filters=["industry~=小売"], k=5, settings=indexed_settings)
     assert hits and {h.doc_id for h in hits} == {"007_seven_eleven"}
@@ -251,7 +297,7 @@ def test_filter_matching_nothing_returns_nothing(indexed_settings: Settings, ite
     for weights in ((("ja", 1.0, 0.0), ("en", 1.0, 0.0)), (("ja", 0.0, 1.0), ("en", 0.0, 1.0))):
         from dataclasses import replace
 
-        from rag.retrieval import DEFAULT_CONFIG
+        from rag.search.retrieval import DEFAULT_CONFIG
 
         r = Retriever(indexed_settings, replace(DEFAULT_CONFIG, weights=weights))
         assert r.run("企業評価額", Filters.parse(items), 5) == []
@@ -291,7 +337,7 @@ def test_langchain_retriever_in_a_chain(indexed_settings: Settings) -> None:
     from langchain_core.documents import Document
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-    from rag.langchain_retriever import CasebookRetriever, format_docs
+    from rag.search.langchain_retriever import CasebookRetriever, format_docs
 
     retriever = CasebookRetriever(settings=indexed_settings, k=3)
     docs = retriever.invoke("Who is Klarna's CEO?")
@@ -301,9 +347,12 @@ def test_langchain_retriever_in_a_chain(indexed_settings: Settings) -> None:
     assert any(d.metadata["doc_id"] == "021_klarna" for d in docs)
 
     chain = {"context": retriever | RunnableLambda(format_docs), "question": RunnablePassthrough()} | RunnableLambda(
-        lambda x: f"Q: {x['question']}\n\n{x['context']}")
+        lambda x: f"Q: {x['question']}\n\n{x['context']}"
+    )
     out = chain.invoke("ミストラルAIの評価額は？")
-    assert out.startswith("Q: ミストラルAIの評価額は？") and "[1]" in out and "[3]" in out and "GENAI_042" not in out[:5]
+    assert (
+        out.startswith("Q: ミストラルAIの評価額は？") and "[1]" in out and "[3]" in out and "GENAI_042" not in out[:5]
+    )
 
     filtered = CasebookRetriever(settings=indexed_settings, k=5, filters={"country": "日本"})
     docs = (filtered | RunnableLambda(lambda ds: [d.metadata["doc_id"] for d in ds])).invoke("generative AI adoption")

@@ -1,9 +1,10 @@
 """`casebook serve`: refuses unauthenticated non-loopback binds; with --auth nothing leaks without a login."""
+
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,10 +17,21 @@ from ui.serve import is_loopback, parse_auth
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("host,ok", [
-    ("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True), ("::1", True), ("[::1]", True),
-    ("0.0.0.0", False), ("::", False), ("192.168.1.10", False), ("example.org", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "host,ok",
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.10", False),
+        ("example.org", False),
+        ("", False),
+    ],
+)
 def test_is_loopback(host, ok):
     assert is_loopback(host) is ok
 
@@ -35,8 +47,9 @@ def test_parse_auth():
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "::"])
 def test_remote_bind_without_auth_exits_nonzero(tmp_path, host):
     argv = serve_command("--host", host, "--port", str(free_port()))
-    p = subprocess.run(argv, cwd=str(REPO), env=_env(tmp_path / "data", None), capture_output=True, text=True,
-                       timeout=120)
+    p = subprocess.run(
+        argv, cwd=str(REPO), env=_env(tmp_path / "data", None), capture_output=True, text=True, timeout=120
+    )
     assert p.returncode == 2, p.stdout + p.stderr
     assert "refusing to serve on" in p.stderr and "--auth" in p.stderr and "--allow-unauthenticated-remote" in p.stderr
     assert not (tmp_path / "data").exists()  # refused before anything was created or indexed
@@ -84,7 +97,9 @@ def test_auth_protects_ui_and_api(data_copy):
                 leaked = [b for b in secret_bits if b in text]
                 assert not leaked, f"{method} {path} → {r.status_code} leaks {leaked}: {text[:300]}"
                 if path != "/":
-                    assert r.status_code in (401, 403, 404, 405, 307, 302), f"{method} {path} → {r.status_code}: {text[:200]}"
+                    assert r.status_code in (401, 403, 404, 405, 307, 302), (
+                        f"{method} {path} → {r.status_code}: {text[:200]}"
+                    )
             # the login page itself loads, and a wrong password is refused
             assert c.get("/").status_code == 200
             bad = c.post("/login", data={"username": "alice", "password": "nope"})

@@ -5,6 +5,7 @@ module; the steps run in order: Japanese question → citation click → English
 filter → language toggle → uploads (a planted-HTML case and a broken one) → library → briefing.
 Every request the page makes must go to the server. Screenshots go to artifacts_dir().
 """
+
 from __future__ import annotations
 
 import os
@@ -21,12 +22,20 @@ CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium "
-                       "(apt-get install -y chromium fonts-noto-cjk)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)",
+    ),
 ]
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 ANSWER_TIMEOUT = 90_000
@@ -101,10 +110,12 @@ def shot(pg, name: str, full: bool = False) -> None:
 def ask(pg, question: str, turn: int) -> str:
     pg.fill("#question textarea", question)
     pg.click("#send")
-    pg.wait_for_selector(f'#chat-status[data-state=done][data-turn="{turn}"], '
-                         f'#chat-status[data-state=error][data-turn="{turn}"]', timeout=ANSWER_TIMEOUT)
+    pg.wait_for_selector(
+        f'#chat-status[data-state=done][data-turn="{turn}"], #chat-status[data-state=error][data-turn="{turn}"]',
+        timeout=ANSWER_TIMEOUT,
+    )
     assert pg.get_attribute("#chat-status", "data-state") == "done", pg.inner_text("#chat-status")
-    bubble = pg.locator(f'#chatbot .answer-turn-{turn}')
+    bubble = pg.locator(f"#chatbot .answer-turn-{turn}")
     return bubble.inner_text()
 
 
@@ -139,15 +150,17 @@ def test_02_japanese_question_cites_and_highlights(page):
     text = page.locator("#chatbot .answer-turn-1").inner_text()
     assert "Arthur Mensch" in text or "アーサー" in text, text
     assert re.search(r"[\u3040-\u30ff]", text), "a Japanese question gets a Japanese answer"
-    links = page.locator('#chatbot .answer-turn-1 a.cite')
+    links = page.locator("#chatbot .answer-turn-1 a.cite")
     assert links.count() >= 1
     href = links.first.get_attribute("href")
     assert re.fullmatch(r"#src-1-\d+", href)
     page.locator("#sources-panel details.src").first.evaluate("e => e.open = false")  # start closed
     links.first.click()
     target = page.locator(href)
-    page.wait_for_function("id => document.getElementById(id).open && "
-                           "document.getElementById(id).classList.contains('active')", arg=href[1:])
+    page.wait_for_function(
+        "id => document.getElementById(id).open && document.getElementById(id).classList.contains('active')",
+        arg=href[1:],
+    )
     assert target.is_visible()
     assert target.get_attribute("data-doc") == "GENAI_042"
     marks = target.locator("mark")
@@ -163,7 +176,7 @@ def test_03_english_follow_up_in_english(page):
     assert "2023" in text, text
     first_line = text.strip().splitlines()[0]
     assert not re.search(r"[\u3040-\u30ff]", first_line), "an English question gets an English framing"
-    assert page.locator('#chatbot .answer-turn-2 a.cite').count() >= 1
+    assert page.locator("#chatbot .answer-turn-2 a.cite").count() >= 1
     assert page.locator('#sources-panel section.turn-sources[data-turn="2"]').count() == 1
     shot(page, "03-en-answer")
 
@@ -171,7 +184,7 @@ def test_03_english_follow_up_in_english(page):
 @needs_shared
 def test_04_country_filter_is_obeyed(page, data_dir):
     from rag.config import Settings
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     docs = get_library(Settings.from_env(data_dir=data_dir)).snapshot().documents
     us_docs = {d["doc_id"] for d in docs if d["facets"].get("country") == "米国"}
@@ -182,8 +195,10 @@ def test_04_country_filter_is_obeyed(page, data_dir):
     assert "米国" in page.inner_text("#active-filters")
     ask(page, "生成AIの導入でどんな成果が出た？", 3)
     got = source_docs(page, 3)
-    rel = page.eval_on_selector_all('#sources-panel section.turn-sources[data-turn="3"] details.related',
-                                    "els => els.map(e => e.getAttribute('data-doc'))")
+    rel = page.eval_on_selector_all(
+        '#sources-panel section.turn-sources[data-turn="3"] details.related',
+        "els => els.map(e => e.getAttribute('data-doc'))",
+    )
     assert got, "the filtered answer shows sources"
     assert set(got) | set(rel) <= us_docs, f"sources outside the filter: {set(got) - us_docs}"
     shot(page, "04-filter-us")
@@ -214,8 +229,10 @@ def test_04b_suggested_filter_apply_and_dismiss(page):
 @needs_shared
 def test_05_language_toggle(page):
     page.locator("#ui-lang").get_by_label("English").check()
-    page.wait_for_function("() => document.querySelector('#chat-status') && "
-                           "/Answered|Ready/.test(document.querySelector('#chat-status').innerText)")
+    page.wait_for_function(
+        "() => document.querySelector('#chat-status') && "
+        "/Answered|Ready/.test(document.querySelector('#chat-status').innerText)"
+    )
     page.get_by_role("tab", name="Library").wait_for(timeout=10_000)
     page.wait_for_function("() => document.querySelector('#send').innerText.trim() === 'Send'")
     shot(page, "05-english-ui")
@@ -305,8 +322,9 @@ def test_09_delete_an_uploaded_file(page, data_dir):
     page.wait_for_selector("#upload-messages", timeout=120_000)
     msg = page.inner_text("#upload-messages")
     assert "xss_case.md" in msg and "削除しました" in msg, msg
-    page.wait_for_function(f"() => document.querySelectorAll('#library-table tbody tr').length === {before - 1}",
-                           timeout=30_000)
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#library-table tbody tr').length === {before - 1}", timeout=30_000
+    )
     assert "xss_case.md" not in page.inner_text("#library-table")
     assert not (data_dir / "uploads" / "xss_case.md").exists()
     shot(page, "09-deleted-upload")
@@ -331,7 +349,9 @@ def test_10_evaluation_tab_runs_a_question_set(page):
     assert "hit" in summary.lower() or "mrr" in summary.lower(), summary[:500]
     page.wait_for_selector("#ev-plots img", timeout=30_000)
     page.locator("#ev-plots").scroll_into_view_if_needed()
-    page.wait_for_function("() => [...document.querySelectorAll('#ev-plots img')].some(i => i.complete && i.naturalWidth > 0)",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#ev-plots img')].some(i => i.complete && i.naturalWidth > 0)",
+        timeout=30_000,
+    )
     assert page.locator("#ev-files a, #ev-files .file-preview").count() >= 1
     shot(page, "10-evaluation", full=True)

@@ -1,4 +1,5 @@
 """ui/render.py, ui/uploads.py, ui/feedback.py and the pure helpers of ui/app.py (no server, no index)."""
+
 from __future__ import annotations
 
 import json
@@ -11,16 +12,18 @@ from ui import render as R
 
 PLANT_HEADING = 'Evil <script>alert("h")</script> heading'
 PLANT_TEXT = (
-    "## Evil <script>alert(\"h\")</script> heading\n"
+    '## Evil <script>alert("h")</script> heading\n'
     "Intro line.\n"
-    "The fund raised <img src=x onerror=\"window.__pwned=1\"> €1.3B in 2025.\n"
+    'The fund raised <img src=x onerror="window.__pwned=1"> €1.3B in 2025.\n'
     "Another <b>bold</b> & plain sentence.\n"
 )
 QUOTE = 'The fund raised <img src=x onerror="window.__pwned=1"> €1.3B in 2025.'
 
 
 def _answer(turn_text: str = "The fund raised €1.3B [1]. Also see [2] and [9].") -> Answer:
-    c1 = Citation(1, "DOC_X", "Title <i>x</i>", "ACME <b>Corp</b>", ("Top", PLANT_HEADING), "/lib/x.md", 10, 13, [QUOTE])
+    c1 = Citation(
+        1, "DOC_X", "Title <i>x</i>", "ACME <b>Corp</b>", ("Top", PLANT_HEADING), "/lib/x.md", 10, 13, [QUOTE]
+    )
     c2 = Citation(2, "DOC_X", "Title <i>x</i>", "ACME <b>Corp</b>", ("Top",), "/lib/x.md", 1, 9, ["Intro line."])
     h1 = Hit("DOC_X", "Title <i>x</i>", ("Top", PLANT_HEADING), PLANT_TEXT, 10, 13, 1.0, "/lib/x.md")
     h2 = Hit("DOC_X", "Title <i>x</i>", ("Top",), "# Top\nIntro line.\n", 1, 9, 0.5, "/lib/x.md")
@@ -28,6 +31,7 @@ def _answer(turn_text: str = "The fund raised €1.3B [1]. Also see [2] and [9].
 
 
 # ------------------------------------------------------------------------------ escaping
+
 
 def test_answer_html_escapes_and_links_citations():
     a = _answer("Bad <script>alert(1)</script> and <img src=x onerror=alert(1)> [1] [9]")
@@ -85,9 +89,25 @@ def test_highlight_matches_quotes_with_markdown_removed():
 
 def test_sources_panel_turns_and_refusal_related():
     a1 = _answer()
-    refused = Answer("unknown?", "The library does not say.", "en", refused=True,
-                     related=[Hit("D2", "T<2>", ("H<1>",), "text <script>x</script>", 3, 4, 0.1, "/lib/y.md",
-                                  sentences=["text <script>x</script>"])])
+    refused = Answer(
+        "unknown?",
+        "The library does not say.",
+        "en",
+        refused=True,
+        related=[
+            Hit(
+                "D2",
+                "T<2>",
+                ("H<1>",),
+                "text <script>x</script>",
+                3,
+                4,
+                0.1,
+                "/lib/y.md",
+                sentences=["text <script>x</script>"],
+            )
+        ],
+    )
     html = R.sources_panel_html([(1, a1), (2, refused)], "en")
     assert 'id="rel-2-1"' in html and 'id="src-1-1"' in html  # earlier answers keep their anchors
     assert "<script" not in html.lower()
@@ -104,9 +124,16 @@ def test_section_text_falls_back_to_file_lines(tmp_path):
 
 
 def test_library_html_escapes_everything():
-    docs = [{"path": "/up/<b>.md", "doc_id": "D<1>", "title": "<img src=x onerror=alert(1)>",
-             "facets": {"company": "<script>c</script>", "tags": ["<t>"]}, "issues": [
-                 {"path": "/up/<b>.md", "line": 3, "message": "bad <yaml>"}], "chunks": 2}]
+    docs = [
+        {
+            "path": "/up/<b>.md",
+            "doc_id": "D<1>",
+            "title": "<img src=x onerror=alert(1)>",
+            "facets": {"company": "<script>c</script>", "tags": ["<t>"]},
+            "issues": [{"path": "/up/<b>.md", "line": 3, "message": "bad <yaml>"}],
+            "chunks": 2,
+        }
+    ]
     errors = [{"path": "/up/bin.md", "line": None, "message": "binary <file>"}]
     html = R.library_html(docs, errors, "en", 5, "/up")
     assert "<img" not in html and "<script" not in html and "<t>" not in html
@@ -122,18 +149,22 @@ def test_briefing_frame_is_sandboxed_and_escaped():
 
 # ------------------------------------------------------------------------------ uploads
 
-@pytest.mark.parametrize("raw,expected", [
-    ("../../etc/passwd.md", "passwd.md"),
-    ("..\\..\\win\\case.TXT", "case.txt"),
-    ("/abs/path/日本語　ケース.md", "日本語_ケース.md"),
-    (".hidden.md", "hidden.md"),
-    ("ＡＢＣ（株）.md", "ABC_株.md"),
-    ("<script>alert(1)</script>.md", "script.md"),  # "/" is a directory separator
-    ("<b>x y</b>.md", "b.md"),
-    ("<img onerror=x>.md", "img_onerror_x.md"),
-    ("a..b....md", "a.b.md"),
-    ("C:evil.md", "evil.md"),
-])
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("../../etc/passwd.md", "passwd.md"),
+        ("..\\..\\win\\case.TXT", "case.txt"),
+        ("/abs/path/日本語　ケース.md", "日本語_ケース.md"),
+        (".hidden.md", "hidden.md"),
+        ("ＡＢＣ（株）.md", "ABC_株.md"),
+        ("<script>alert(1)</script>.md", "script.md"),  # "/" is a directory separator
+        ("<b>x y</b>.md", "b.md"),
+        ("<img onerror=x>.md", "img_onerror_x.md"),
+        ("a..b....md", "a.b.md"),
+        ("C:evil.md", "evil.md"),
+    ],
+)
 def test_safe_filename(raw, expected):
     from ui.uploads import safe_filename
 
@@ -180,14 +211,22 @@ def test_accept_uploads_checks_and_saves(tmp_path):
 
 # ------------------------------------------------------------------------------ feedback
 
+
 def test_feedback_store_merges_and_exports_eval_format(tmp_path):
     from eval.questionset import parse_question
     from ui.feedback import FeedbackStore
 
     store = FeedbackStore(tmp_path)
     a = _answer()
-    store.record(answer_id="a1", rating="up", question="How much was raised?", lang="en",
-                 filters={"country": "フランス"}, answer_text=a.text, citations=a.citations)
+    store.record(
+        answer_id="a1",
+        rating="up",
+        question="How much was raised?",
+        lang="en",
+        filters={"country": "フランス"},
+        answer_text=a.text,
+        citations=a.citations,
+    )
     store.record(answer_id="a1", comment="good one")
     store.record(answer_id="a2", rating="down", question="誰が創業した？", lang="ja", answer_text="x")
     store.record(answer_id="a3", rating="up", question="Unknown thing?", lang="en", refused=True)
@@ -212,6 +251,7 @@ def test_feedback_store_merges_and_exports_eval_format(tmp_path):
 
 
 # ------------------------------------------------------------------------------ app helpers
+
 
 def test_filters_from_controls_and_suggestions():
     from ui.app import filters_from_controls, suggestion_to_controls

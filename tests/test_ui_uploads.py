@@ -1,4 +1,5 @@
 """ui.uploads with the real indexer: an uploaded file is indexed, a deleted one leaves the index."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,18 +8,20 @@ import pytest
 
 from rag.config import Settings
 
-CASE_A = "---\ncase_id: UP-A\ntitle: 架空商事のAI導入\n---\n# 架空商事\n## 1. 概要\n架空商事は2024年に生成AIを導入した。\n"
+CASE_A = (
+    "---\ncase_id: UP-A\ntitle: 架空商事のAI導入\n---\n# 架空商事\n## 1. 概要\n架空商事は2024年に生成AIを導入した。\n"
+)
 CASE_B = "---\nid: UP-B\ntitle: Example Corp\n---\n# Example\n## 1. Summary\nExample Corp cut costs by 30%.\n"
 
 
 def _doc_ids(settings: Settings) -> set[str]:
-    from rag.library import get_library
+    from rag.index.library import get_library
 
     return {d["doc_id"] for d in get_library(settings).snapshot().documents}
 
 
 def test_upload_then_delete_removes_the_document(tmp_path: Path) -> None:
-    from rag.indexer import index_library
+    from rag.index.indexer import index_library
     from ui.uploads import accept_uploads, delete_upload, list_uploads
 
     settings = Settings.from_env(data_dir=tmp_path / "data", library=())
@@ -37,7 +40,7 @@ def test_upload_then_delete_removes_the_document(tmp_path: Path) -> None:
     report = index_library(settings)
     assert report.published
     assert _doc_ids(settings) == {"UP-B"}
-    from rag.retrieval import retrieve
+    from rag.search.retrieval import retrieve
 
     assert all(h.doc_id == "UP-B" for h in retrieve("架空商事 生成AI", k=5, settings=settings))
 

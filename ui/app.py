@@ -10,6 +10,7 @@ language (decided in rag).
 
 Public API endpoint (for scripts and eval/load_test.py): `/ask` (question, filters JSON) → answer JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,19 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from eval.questionset import load_questions
+from eval.report import write_outputs
+from eval.runner import run_questions
+from rag.answer.pipeline import ask, ask_stream
+from rag.brief import briefing as B
+from rag.index.indexer import index_library
+from rag.index.library import get_library
+from rag.search.filters import Filters
+
 from . import render as R  # noqa: E402
 from .feedback import FeedbackStore, new_answer_id  # noqa: E402
 from .i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, t  # noqa: E402
+from .uploads import accept_uploads, delete_upload, list_uploads, safe_filename
 
 FACET_CONTROLS = ("country", "industry", "category", "company", "tags")
 DEFAULT_QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions" / "dev.jsonl"
@@ -83,6 +94,7 @@ def launch_kwargs() -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------ helpers
 
+
 def _lang(v: Any) -> str:
     return v if v in ("ja", "en") else DEFAULT_LANG
 
@@ -97,13 +109,9 @@ class Backend:
 
     # ---- index
     def snapshot(self):
-        from rag.library import get_library
-
         return get_library(self.settings).snapshot()
 
     def has_index(self) -> bool:
-        from rag.library import get_library
-
         try:
             return get_library(self.settings).exists()
         except Exception:  # noqa: BLE001
@@ -111,7 +119,7 @@ class Backend:
 
     def companies(self, fallback: list[str]) -> list[str]:
         try:
-            from rag.briefing import list_companies
+            from rag.brief.briefing import list_companies
 
             return list_companies(self.settings)
         except Exception:  # noqa: BLE001
@@ -142,22 +150,18 @@ class Backend:
 
     # ---- answers
     def ask_stream(self, question: str, filters: dict | None, history: list | None):
-        from rag.answer import ask_stream
-        from rag.filters import Filters
-
-        return ask_stream(question, filters=Filters.from_dict(filters or {}), history=history or None, settings=self.settings)
+        return ask_stream(
+            question, filters=Filters.from_dict(filters or {}), history=history or None, settings=self.settings
+        )
 
     def ask(self, question: str, filters: dict | None = None, history: list | None = None):
-        from rag.answer import ask
-        from rag.filters import Filters
-
         return ask(question, filters=Filters.from_dict(filters or {}), history=history or None, settings=self.settings)
 
     def suggest(self, question: str, answer: Any, active: dict) -> dict:
         sugg = dict(getattr(answer, "suggested_filters", None) or {})
         if not sugg:
             try:
-                from rag.filters import infer_filters
+                from rag.search.filters import infer_filters
 
                 sugg = infer_filters(question, self.snapshot())
             except Exception:  # noqa: BLE001
@@ -165,8 +169,6 @@ class Backend:
         return {k: v for k, v in sugg.items() if not active.get(k)}
 
     def describe(self, filters: dict, lang: str) -> str:
-        from rag.filters import Filters
-
         try:
             return Filters.from_dict(filters or {}).describe(lang)
         except ValueError as e:
@@ -175,8 +177,13 @@ class Backend:
 
 def filters_from_controls(country, industry, category, company, tags, y_from, y_to) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, val in (("country", country), ("industry", industry), ("category", category),
-                     ("company", company), ("tags", tags)):
+    for key, val in (
+        ("country", country),
+        ("industry", industry),
+        ("category", category),
+        ("company", company),
+        ("tags", tags),
+    ):
         vals = [v for v in (val or []) if v not in (None, "")]
         if vals:
             out[key] = vals[0] if len(vals) == 1 and key != "tags" else vals
@@ -239,9 +246,17 @@ def answer_payload(answer: Any) -> dict[str, Any]:
         "text": answer.text,
         "refused": answer.refused,
         "citations": [
-            {"n": c.n, "doc_id": c.doc_id, "title": c.title, "company": c.company,
-             "heading_path": list(c.heading_path), "source": Path(c.source).name,
-             "start_line": c.start_line, "end_line": c.end_line, "quote": list(c.quote)}
+            {
+                "n": c.n,
+                "doc_id": c.doc_id,
+                "title": c.title,
+                "company": c.company,
+                "heading_path": list(c.heading_path),
+                "source": Path(c.source).name,
+                "start_line": c.start_line,
+                "end_line": c.end_line,
+                "quote": list(c.quote),
+            }
             for c in answer.citations
         ],
         "timings": dict(answer.timings or {}),
@@ -250,6 +265,7 @@ def answer_payload(answer: Any) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------ the app
+
 
 def build_app(settings: Any) -> gr.Blocks:
     be = Backend(settings)
@@ -264,8 +280,9 @@ def build_app(settings: Any) -> gr.Blocks:
 
         with gr.Row(equal_height=True):
             title_md = gr.Markdown(f"## {t('title', L0)}\n{t('subtitle', L0)}", elem_id="app-title")
-            ui_lang = gr.Radio(choices=LANG_CHOICES, value=L0, label=t("ui_lang", L0), elem_id="ui-lang",
-                               scale=0, min_width=220)
+            ui_lang = gr.Radio(
+                choices=LANG_CHOICES, value=L0, label=t("ui_lang", L0), elem_id="ui-lang", scale=0, min_width=220
+            )
 
         with gr.Tabs(elem_id="tabs"):
             # ============================================================ chat
@@ -287,8 +304,15 @@ def build_app(settings: Any) -> gr.Blocks:
                         )
                         status = gr.HTML(R.status_html("idle", t("status_ready", L0)), elem_id="status-box")
                         with gr.Row():
-                            question = gr.Textbox(label=t("question", L0), placeholder=t("question_ph", L0),
-                                                  lines=1, max_lines=4, scale=8, elem_id="question", autofocus=True)
+                            question = gr.Textbox(
+                                label=t("question", L0),
+                                placeholder=t("question_ph", L0),
+                                lines=1,
+                                max_lines=4,
+                                scale=8,
+                                elem_id="question",
+                                autofocus=True,
+                            )
                             send = gr.Button(t("send", L0), variant="primary", scale=1, min_width=90, elem_id="send")
                             clear = gr.Button(t("clear", L0), scale=1, min_width=90, size="md", elem_id="clear")
                         fb_msg = gr.Markdown("", elem_id="fb-msg")
@@ -300,31 +324,57 @@ def build_app(settings: Any) -> gr.Blocks:
                             fb_send = gr.Button(t("fb_send", L0), size="sm", elem_id="fb-send")
                             with gr.Row():
                                 fb_export = gr.Button(t("fb_export", L0), size="sm", elem_id="fb-export")
-                                fb_file = gr.File(label=t("fb_export", L0), interactive=False, elem_id="fb-file",
-                                                  visible=False)
+                                fb_file = gr.File(
+                                    label=t("fb_export", L0), interactive=False, elem_id="fb-file", visible=False
+                                )
                     with gr.Column(scale=2, min_width=320):
                         active_html = gr.HTML(R.filters_summary_html(be.describe({}, L0), L0), elem_id="active-box")
                         with gr.Group(visible=False, elem_id="suggest-box") as suggest_box:
                             suggest_html = gr.HTML("", elem_id="suggest-html")
                             with gr.Row():
-                                sug_apply = gr.Button(t("f_apply", L0), size="sm", variant="primary", elem_id="sug-apply")
+                                sug_apply = gr.Button(
+                                    t("f_apply", L0), size="sm", variant="primary", elem_id="sug-apply"
+                                )
                                 sug_dismiss = gr.Button(t("f_dismiss", L0), size="sm", elem_id="sug-dismiss")
                         with gr.Accordion(t("filters", L0), open=False, elem_id="filters-box") as filt_acc:
-                            f_country = gr.Dropdown(choices0["country"], value=[], multiselect=True,
-                                                    label=t("f_country", L0), elem_id="f-country")
-                            f_industry = gr.Dropdown(choices0["industry"], value=[], multiselect=True,
-                                                     label=t("f_industry", L0), elem_id="f-industry")
-                            f_category = gr.Dropdown(choices0["category"], value=[], multiselect=True,
-                                                     label=t("f_category", L0), elem_id="f-category")
-                            f_company = gr.Dropdown(choices0["company"], value=[], multiselect=True,
-                                                    label=t("f_company", L0), elem_id="f-company")
-                            f_tags = gr.Dropdown(choices0["tags"], value=[], multiselect=True,
-                                                 label=t("f_tags", L0), elem_id="f-tags")
+                            f_country = gr.Dropdown(
+                                choices0["country"],
+                                value=[],
+                                multiselect=True,
+                                label=t("f_country", L0),
+                                elem_id="f-country",
+                            )
+                            f_industry = gr.Dropdown(
+                                choices0["industry"],
+                                value=[],
+                                multiselect=True,
+                                label=t("f_industry", L0),
+                                elem_id="f-industry",
+                            )
+                            f_category = gr.Dropdown(
+                                choices0["category"],
+                                value=[],
+                                multiselect=True,
+                                label=t("f_category", L0),
+                                elem_id="f-category",
+                            )
+                            f_company = gr.Dropdown(
+                                choices0["company"],
+                                value=[],
+                                multiselect=True,
+                                label=t("f_company", L0),
+                                elem_id="f-company",
+                            )
+                            f_tags = gr.Dropdown(
+                                choices0["tags"], value=[], multiselect=True, label=t("f_tags", L0), elem_id="f-tags"
+                            )
                             with gr.Row():
-                                f_from = gr.Dropdown(year_choices(choices0), value="", label=t("f_year_from", L0),
-                                                     elem_id="f-from")
-                                f_to = gr.Dropdown(year_choices(choices0), value="", label=t("f_year_to", L0),
-                                                   elem_id="f-to")
+                                f_from = gr.Dropdown(
+                                    year_choices(choices0), value="", label=t("f_year_from", L0), elem_id="f-from"
+                                )
+                                f_to = gr.Dropdown(
+                                    year_choices(choices0), value="", label=t("f_year_to", L0), elem_id="f-to"
+                                )
                             f_clear = gr.Button(t("f_clear", L0), size="sm", elem_id="f-clear")
                         sources_title = gr.Markdown(f"### {t('sources', L0)}", elem_id="sources-title")
                         sources = gr.HTML(R.sources_panel_html([], L0), elem_id="sources-panel")
@@ -333,8 +383,13 @@ def build_app(settings: Any) -> gr.Blocks:
             with gr.Tab(t("tab_library", L0), id="library", elem_id="tab-library") as tab_lib:
                 with gr.Row():
                     with gr.Column(scale=1, min_width=300):
-                        up_files = gr.File(label=t("lib_upload", L0), file_count="multiple",
-                                           file_types=[".md", ".txt"], type="filepath", elem_id="upload-files")
+                        up_files = gr.File(
+                            label=t("lib_upload", L0),
+                            file_count="multiple",
+                            file_types=[".md", ".txt"],
+                            type="filepath",
+                            elem_id="upload-files",
+                        )
                         up_btn = gr.Button(t("lib_upload_btn", L0), variant="primary", elem_id="upload-btn")
                         up_msgs = gr.HTML("", elem_id="upload-box")
                         with gr.Row():
@@ -342,7 +397,9 @@ def build_app(settings: Any) -> gr.Blocks:
                             rebuild_chk = gr.Checkbox(False, label=t("lib_rebuild", L0), elem_id="rebuild-chk")
                         with gr.Row():
                             del_choice = gr.Dropdown([], value=None, label=t("lib_delete", L0), elem_id="delete-choice")
-                            del_btn = gr.Button(t("lib_delete_btn", L0), size="sm", variant="stop", elem_id="delete-btn")
+                            del_btn = gr.Button(
+                                t("lib_delete_btn", L0), size="sm", variant="stop", elem_id="delete-btn"
+                            )
                         refresh_btn = gr.Button(t("lib_refresh", L0), size="sm", elem_id="refresh-btn")
                     with gr.Column(scale=3):
                         lib_title = gr.Markdown(f"### {t('lib_docs', L0)}")
@@ -351,8 +408,9 @@ def build_app(settings: Any) -> gr.Blocks:
             # ============================================================ briefing
             with gr.Tab(t("tab_briefing", L0), id="briefing", elem_id="tab-briefing") as tab_brief:
                 with gr.Row():
-                    br_company = gr.Dropdown(choices0["company"], value=None, label=t("br_company", L0),
-                                             elem_id="br-company")
+                    br_company = gr.Dropdown(
+                        choices0["company"], value=None, label=t("br_company", L0), elem_id="br-company"
+                    )
                     br_vs = gr.Dropdown([""] + choices0["company"], value="", label=t("br_vs", L0), elem_id="br-vs")
                     br_lang = gr.Radio(LANG_CHOICES, value=L0, label=t("br_lang", L0), elem_id="br-lang")
                 br_make = gr.Button(t("br_make", L0), variant="primary", elem_id="br-make")
@@ -366,12 +424,17 @@ def build_app(settings: Any) -> gr.Blocks:
                 with gr.Row():
                     ev_path = gr.Textbox(str(DEFAULT_QUESTIONS), label=t("ev_path", L0), scale=3, elem_id="ev-path")
                     ev_limit = gr.Number(0, label=t("ev_limit", L0), precision=0, scale=1, elem_id="ev-limit")
-                ev_upload = gr.File(label=t("ev_upload", L0), file_types=[".jsonl"], type="filepath", elem_id="ev-upload")
+                ev_upload = gr.File(
+                    label=t("ev_upload", L0), file_types=[".jsonl"], type="filepath", elem_id="ev-upload"
+                )
                 ev_run = gr.Button(t("ev_run", L0), variant="primary", elem_id="ev-run")
                 ev_summary = gr.Markdown("", elem_id="ev-summary", sanitize_html=True)
-                ev_plots = gr.Gallery(label=t("ev_plots", L0), columns=3, height=380, object_fit="contain",
-                                      elem_id="ev-plots")
-                ev_files = gr.File(label=t("ev_report", L0), file_count="multiple", interactive=False, elem_id="ev-files")
+                ev_plots = gr.Gallery(
+                    label=t("ev_plots", L0), columns=3, height=380, object_fit="contain", elem_id="ev-plots"
+                )
+                ev_files = gr.File(
+                    label=t("ev_report", L0), file_count="multiple", interactive=False, elem_id="ev-files"
+                )
 
         facet_dds = [f_country, f_industry, f_category, f_company, f_tags]
         filter_inputs = facet_dds + [f_from, f_to]
@@ -382,47 +445,122 @@ def build_app(settings: Any) -> gr.Blocks:
             desc_f = filters_from_controls(*fvals)
             last = turns_v[-1]["turn"] if turns_v else 0
             upd = [
-                R.status_html("done", t("status_done", L), last) if last else R.status_html("idle", t("status_ready", L)),
+                R.status_html("done", t("status_done", L), last)
+                if last
+                else R.status_html("idle", t("status_ready", L)),
                 R.suggestion_html(be.describe(sugg, L), L) if sugg else "",
                 L,
                 gr.update(value=f"## {t('title', L)}\n{t('subtitle', L)}"),
                 gr.update(label=t("ui_lang", L)),
-                gr.update(label=t("tab_chat", L)), gr.update(label=t("tab_library", L)),
-                gr.update(label=t("tab_briefing", L)), gr.update(label=t("tab_eval", L)),
+                gr.update(label=t("tab_chat", L)),
+                gr.update(label=t("tab_library", L)),
+                gr.update(label=t("tab_briefing", L)),
+                gr.update(label=t("tab_eval", L)),
                 gr.update(label=t("chat", L), placeholder=t("empty_chat", L)),
                 gr.update(label=t("question", L), placeholder=t("question_ph", L)),
-                gr.update(value=t("send", L)), gr.update(value=t("clear", L)),
-                gr.update(label=t("fb_title", L)), gr.update(value=t("fb_up", L)), gr.update(value=t("fb_down", L)),
-                gr.update(label=t("fb_comment", L)), gr.update(value=t("fb_send", L)), gr.update(value=t("fb_export", L)),
+                gr.update(value=t("send", L)),
+                gr.update(value=t("clear", L)),
+                gr.update(label=t("fb_title", L)),
+                gr.update(value=t("fb_up", L)),
+                gr.update(value=t("fb_down", L)),
+                gr.update(label=t("fb_comment", L)),
+                gr.update(value=t("fb_send", L)),
+                gr.update(value=t("fb_export", L)),
                 gr.update(label=t("filters", L)),
                 R.filters_summary_html(be.describe(desc_f, L), L, bool(desc_f)),
-                gr.update(value=t("f_apply", L)), gr.update(value=t("f_dismiss", L)),
-                gr.update(label=t("f_country", L)), gr.update(label=t("f_industry", L)),
-                gr.update(label=t("f_category", L)), gr.update(label=t("f_company", L)),
-                gr.update(label=t("f_tags", L)), gr.update(label=t("f_year_from", L)), gr.update(label=t("f_year_to", L)),
+                gr.update(value=t("f_apply", L)),
+                gr.update(value=t("f_dismiss", L)),
+                gr.update(label=t("f_country", L)),
+                gr.update(label=t("f_industry", L)),
+                gr.update(label=t("f_category", L)),
+                gr.update(label=t("f_company", L)),
+                gr.update(label=t("f_tags", L)),
+                gr.update(label=t("f_year_from", L)),
+                gr.update(label=t("f_year_to", L)),
                 gr.update(value=t("f_clear", L)),
                 gr.update(value=f"### {t('sources', L)}"),
                 R.sources_panel_html([(x["turn"], x["answer"]) for x in turns_v], L),
-                gr.update(label=t("lib_upload", L)), gr.update(value=t("lib_upload_btn", L)),
-                gr.update(value=t("lib_reindex", L)), gr.update(label=t("lib_rebuild", L)),
-                gr.update(value=t("lib_refresh", L)), gr.update(value=f"### {t('lib_docs', L)}"),
-                library_view(L), gr.update(label=t("lib_delete", L)), gr.update(value=t("lib_delete_btn", L)),
-                gr.update(label=t("br_company", L)), gr.update(label=t("br_vs", L)), gr.update(label=t("br_lang", L)),
-                gr.update(value=t("br_make", L)), gr.update(label=t("br_md", L)), gr.update(label=t("br_html", L)),
-                gr.update(label=t("ev_path", L)), gr.update(label=t("ev_limit", L)), gr.update(label=t("ev_upload", L)),
-                gr.update(value=t("ev_run", L)), gr.update(label=t("ev_plots", L)), gr.update(label=t("ev_report", L)),
+                gr.update(label=t("lib_upload", L)),
+                gr.update(value=t("lib_upload_btn", L)),
+                gr.update(value=t("lib_reindex", L)),
+                gr.update(label=t("lib_rebuild", L)),
+                gr.update(value=t("lib_refresh", L)),
+                gr.update(value=f"### {t('lib_docs', L)}"),
+                library_view(L),
+                gr.update(label=t("lib_delete", L)),
+                gr.update(value=t("lib_delete_btn", L)),
+                gr.update(label=t("br_company", L)),
+                gr.update(label=t("br_vs", L)),
+                gr.update(label=t("br_lang", L)),
+                gr.update(value=t("br_make", L)),
+                gr.update(label=t("br_md", L)),
+                gr.update(label=t("br_html", L)),
+                gr.update(label=t("ev_path", L)),
+                gr.update(label=t("ev_limit", L)),
+                gr.update(label=t("ev_upload", L)),
+                gr.update(value=t("ev_run", L)),
+                gr.update(label=t("ev_plots", L)),
+                gr.update(label=t("ev_report", L)),
             ]
             return upd
 
         lang_outputs = [
-            status, suggest_html, lang, title_md, ui_lang, tab_chat, tab_lib, tab_brief, tab_eval, chatbot, question, send, clear,
-            fb_acc, fb_up, fb_down, fb_comment, fb_send, fb_export, filt_acc, active_html, sug_apply, sug_dismiss,
-            *filter_inputs, f_clear, sources_title, sources, up_files, up_btn, reindex_btn, rebuild_chk,
-            refresh_btn, lib_title, lib_html, del_choice, del_btn, br_company, br_vs, br_lang, br_make, br_md_dl, br_html_dl,
-            ev_path, ev_limit, ev_upload, ev_run, ev_plots, ev_files,
+            status,
+            suggest_html,
+            lang,
+            title_md,
+            ui_lang,
+            tab_chat,
+            tab_lib,
+            tab_brief,
+            tab_eval,
+            chatbot,
+            question,
+            send,
+            clear,
+            fb_acc,
+            fb_up,
+            fb_down,
+            fb_comment,
+            fb_send,
+            fb_export,
+            filt_acc,
+            active_html,
+            sug_apply,
+            sug_dismiss,
+            *filter_inputs,
+            f_clear,
+            sources_title,
+            sources,
+            up_files,
+            up_btn,
+            reindex_btn,
+            rebuild_chk,
+            refresh_btn,
+            lib_title,
+            lib_html,
+            del_choice,
+            del_btn,
+            br_company,
+            br_vs,
+            br_lang,
+            br_make,
+            br_md_dl,
+            br_html_dl,
+            ev_path,
+            ev_limit,
+            ev_upload,
+            ev_run,
+            ev_plots,
+            ev_files,
         ]
-        ui_lang.change(on_lang, [ui_lang, turns, suggestion, *filter_inputs], lang_outputs, api_visibility="private",
-                       show_progress="hidden")
+        ui_lang.change(
+            on_lang,
+            [ui_lang, turns, suggestion, *filter_inputs],
+            lang_outputs,
+            api_visibility="private",
+            show_progress="hidden",
+        )
 
         # ------------------------------------------------------------ filters
         def on_filters(L, *fvals):
@@ -430,8 +568,9 @@ def build_app(settings: Any) -> gr.Blocks:
             return R.filters_summary_html(be.describe(f, L), L, bool(f))
 
         for comp in filter_inputs:
-            comp.change(on_filters, [lang, *filter_inputs], active_html, api_visibility="private",
-                        show_progress="hidden")
+            comp.change(
+                on_filters, [lang, *filter_inputs], active_html, api_visibility="private", show_progress="hidden"
+            )
 
         def on_clear_filters():
             return [gr.update(value=[]) for _ in facet_dds] + [gr.update(value=""), gr.update(value="")]
@@ -448,10 +587,12 @@ def build_app(settings: Any) -> gr.Blocks:
                 outs.append(gr.update(value=vals))
             return [*outs, {}, gr.update(visible=False)]
 
-        sug_apply.click(on_apply, [suggestion, *facet_dds], [*facet_dds, suggestion, suggest_box],
-                        api_visibility="private")
-        sug_dismiss.click(lambda: ({}, gr.update(visible=False)), None, [suggestion, suggest_box],
-                          api_visibility="private")
+        sug_apply.click(
+            on_apply, [suggestion, *facet_dds], [*facet_dds, suggestion, suggest_box], api_visibility="private"
+        )
+        sug_dismiss.click(
+            lambda: ({}, gr.update(visible=False)), None, [suggestion, suggest_box], api_visibility="private"
+        )
 
         # ------------------------------------------------------------ chat
         chat_outputs = [chatbot, status, sources, turns, suggestion, suggest_box, suggest_html, question, filt_acc]
@@ -468,8 +609,17 @@ def build_app(settings: Any) -> gr.Blocks:
                 {"role": "user", "content": R.question_html(q)},
                 {"role": "assistant", "content": R.answer_html("…", turn, streaming=True)},
             ]
-            yield [chat, R.status_html("thinking", t("status_thinking", L), turn), gr.skip(), gr.skip(),
-                   gr.skip(), gr.skip(), gr.skip(), "", gr.skip()]
+            yield [
+                chat,
+                R.status_html("thinking", t("status_thinking", L), turn),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+                "",
+                gr.skip(),
+            ]
             acc = ""
             final = None
             try:
@@ -495,8 +645,17 @@ def build_app(settings: Any) -> gr.Blocks:
                 msg = str(e) if isinstance(e, RuntimeError) else f"{type(e).__name__}: {e}"
                 traceback.print_exc()
                 chat[-1] = {"role": "assistant", "content": R.answer_html(f"⚠ {msg}", turn, streaming=True)}
-                yield [chat, R.status_html("error", f"{t('status_error', L)}: {msg}", turn), gr.skip(), gr.skip(),
-                       gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()]
+                yield [
+                    chat,
+                    R.status_html("error", f"{t('status_error', L)}: {msg}", turn),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                ]
                 return
             chat[-1] = {"role": "assistant", "content": R.answer_html(final.text, turn, final.citations)}
             turns_v = list(turns_v or []) + [
@@ -527,12 +686,26 @@ def build_app(settings: Any) -> gr.Blocks:
             q = v.get("text") if isinstance(v, dict) else str(v or "")
             yield from on_submit(q, chat, turns_v, L, *fvals)
 
-        chatbot.example_select(on_example, [chatbot, turns, lang, *filter_inputs], chat_outputs,
-                               api_visibility="private", show_progress="hidden")
+        chatbot.example_select(
+            on_example,
+            [chatbot, turns, lang, *filter_inputs],
+            chat_outputs,
+            api_visibility="private",
+            show_progress="hidden",
+        )
 
         def on_clear(L):
-            return [[], R.status_html("idle", t("status_ready", _lang(L))), R.sources_panel_html([], _lang(L)), [],
-                    {}, gr.update(visible=False), "", "", gr.skip()]
+            return [
+                [],
+                R.status_html("idle", t("status_ready", _lang(L))),
+                R.sources_panel_html([], _lang(L)),
+                [],
+                {},
+                gr.update(visible=False),
+                "",
+                "",
+                gr.skip(),
+            ]
 
         clear.click(on_clear, [lang], chat_outputs, api_visibility="private")
         chatbot.clear(on_clear, [lang], chat_outputs, api_visibility="private")
@@ -552,8 +725,15 @@ def build_app(settings: Any) -> gr.Blocks:
         def _store(entry, rating, comment):
             a = entry["answer"]
             be.feedback.record(
-                answer_id=entry["answer_id"], rating=rating, comment=comment, question=a.question, lang=a.lang,
-                filters=entry.get("filters") or {}, answer_text=a.text, refused=a.refused, citations=a.citations,
+                answer_id=entry["answer_id"],
+                rating=rating,
+                comment=comment,
+                question=a.question,
+                lang=a.lang,
+                filters=entry.get("filters") or {},
+                answer_text=a.text,
+                refused=a.refused,
+                citations=a.citations,
             )
 
         def on_like(evt: gr.LikeData, turns_v, L):
@@ -576,6 +756,7 @@ def build_app(settings: Any) -> gr.Blocks:
                 _store(entry, rating, comment)
                 icon = "✔" if rating == "up" else "✖"
                 return entry["answer_id"], f"{icon} {t('fb_saved', L)} (Q{entry['turn']})", ""
+
             return fn
 
         fb_up.click(on_rate("up"), [turns, fb_comment, lang], [rated, fb_msg, fb_comment], api_visibility="private")
@@ -596,7 +777,10 @@ def build_app(settings: Any) -> gr.Blocks:
         def on_export(L):
             path = be.feedback.export_file(Path(tempfile.mkdtemp(prefix="casebook-feedback-")))
             c = be.feedback.counts()
-            return gr.update(value=str(path), visible=True), f"{t('fb_count', L)}: {t('fb_up', L)} {c['up']} · {t('fb_down', L)} {c['down']} · {t('fb_comment', L)} {c['comments']}"
+            return (
+                gr.update(value=str(path), visible=True),
+                f"{t('fb_count', L)}: {t('fb_up', L)} {c['up']} · {t('fb_down', L)} {c['down']} · {t('fb_comment', L)} {c['comments']}",
+            )
 
         fb_export.click(on_export, [lang], [fb_file, fb_msg], api_visibility="private")
 
@@ -609,21 +793,21 @@ def build_app(settings: Any) -> gr.Blocks:
             return R.library_html(snap.documents, snap.errors, L, snap.generation, str(settings.uploads_dir))
 
         def refreshed_controls(L):
-            from .uploads import list_uploads
-
             ch = be.facet_choices()
             comp = be.companies(ch["company"])
             years = year_choices(ch)
             return [gr.update(choices=ch[k]) for k in FACET_CONTROLS] + [
-                gr.update(choices=years), gr.update(choices=years),
-                gr.update(choices=comp), gr.update(choices=[""] + comp), library_view(L),
-                gr.update(choices=list_uploads(settings), value=None)]
+                gr.update(choices=years),
+                gr.update(choices=years),
+                gr.update(choices=comp),
+                gr.update(choices=[""] + comp),
+                library_view(L),
+                gr.update(choices=list_uploads(settings), value=None),
+            ]
 
         control_outputs = [*facet_dds, f_from, f_to, br_company, br_vs, lib_html, del_choice]
 
         def _index(progress, rebuild=False, L="ja"):
-            from rag.indexer import index_library
-
             def cb(name, done, total):
                 progress((done, max(total, 1)) if total else 1.0, desc=f"{t('indexing', L)} {name}".strip())
 
@@ -631,11 +815,13 @@ def build_app(settings: Any) -> gr.Blocks:
                 return index_library(settings, rebuild=rebuild, progress=cb)
 
         def on_upload(files, L, progress=gr.Progress()):
-            from .uploads import accept_uploads
-
             L = _lang(L)
             if not files:
-                return [R.messages_html([("info", t("up_no_files", L))])] + [gr.skip()] * len(control_outputs) + [gr.skip()]
+                return (
+                    [R.messages_html([("info", t("up_no_files", L))])]
+                    + [gr.skip()] * len(control_outputs)
+                    + [gr.skip()]
+                )
             res = accept_uploads(files, settings, L)
             msgs = list(res.messages)
             if res.saved:
@@ -644,7 +830,9 @@ def build_app(settings: Any) -> gr.Blocks:
                     saved = {str(p.resolve()) for p in res.saved}
                     for e in report.errors:
                         if str(Path(e.path).resolve()) in saved:
-                            where = f"{Path(e.path).name}" + (f" {e.line}行目" if L == "ja" and e.line else f", line {e.line}" if e.line else "")
+                            where = f"{Path(e.path).name}" + (
+                                f" {e.line}行目" if L == "ja" and e.line else f", line {e.line}" if e.line else ""
+                            )
                             msgs.append(("error", f"{where}: {e.message}"))
                     msgs.append(("info", f"{t('index_done', L)}: {report.lines()[0]}"))
                 except Exception as e:  # noqa: BLE001
@@ -669,28 +857,32 @@ def build_app(settings: Any) -> gr.Blocks:
         reindex_btn.click(on_reindex, [rebuild_chk, lang], [up_msgs, *control_outputs], api_visibility="private")
 
         def on_delete(name, L, progress=gr.Progress()):
-            from .uploads import delete_upload
-
             L = _lang(L)
             if not name:
                 return [R.messages_html([("info", t("up_delete_none", L))])] + [gr.skip()] * len(control_outputs)
             try:
                 delete_upload(name, settings)
                 report = _index(progress, False, L)
-                kinds = [("ok", f"{name}: {t('up_deleted', L)}"), ("info", f"{t('index_done', L)}: {report.lines()[0]}")]
+                kinds = [
+                    ("ok", f"{name}: {t('up_deleted', L)}"),
+                    ("info", f"{t('index_done', L)}: {report.lines()[0]}"),
+                ]
             except Exception as e:  # noqa: BLE001
                 kinds = [("error", f"{name}: {type(e).__name__}: {e}")]
             return [R.messages_html(kinds)] + refreshed_controls(L)
 
         del_btn.click(on_delete, [del_choice, lang], [up_msgs, *control_outputs], api_visibility="private")
         refresh_btn.click(lambda L: refreshed_controls(_lang(L)), [lang], control_outputs, api_visibility="private")
-        demo.load(lambda L: refreshed_controls(_lang(L)), [lang], control_outputs, api_visibility="private",
-                  show_progress="hidden")
+        demo.load(
+            lambda L: refreshed_controls(_lang(L)),
+            [lang],
+            control_outputs,
+            api_visibility="private",
+            show_progress="hidden",
+        )
 
         # ------------------------------------------------------------ briefing
         def on_brief(company, vs, blang):
-            from rag import briefing as B
-
             if not company:
                 return gr.skip(), gr.skip(), R.messages_html([("info", t("br_none", _lang(blang)))], "br-msg")
             blang = _lang(blang)
@@ -703,10 +895,12 @@ def build_app(settings: Any) -> gr.Blocks:
                 page = B.render_html(br)  # escaped, self-contained, with a CSP that loads nothing
             except Exception as e:  # noqa: BLE001
                 traceback.print_exc()
-                return (gr.update(visible=False), gr.update(visible=False),
-                        R.messages_html([("error", f"{type(e).__name__}: {e}")], "br-msg"))
+                return (
+                    gr.update(visible=False),
+                    gr.update(visible=False),
+                    R.messages_html([("error", f"{type(e).__name__}: {e}")], "br-msg"),
+                )
             out = Path(tempfile.mkdtemp(prefix="casebook-brief-"))
-            from .uploads import safe_filename
 
             try:
                 stem = safe_filename(f"{company}{'-vs-' + vs if vs else ''}-{blang}.md")[:-3]
@@ -716,8 +910,11 @@ def build_app(settings: Any) -> gr.Blocks:
             html_path = out / f"{stem}.html"
             md_path.write_text(md, encoding="utf-8")
             html_path.write_text(page, encoding="utf-8")
-            return (gr.update(value=str(md_path), visible=True), gr.update(value=str(html_path), visible=True),
-                    R.briefing_frame(page))
+            return (
+                gr.update(value=str(md_path), visible=True),
+                gr.update(value=str(html_path), visible=True),
+                R.briefing_frame(page),
+            )
 
         br_make.click(on_brief, [br_company, br_vs, br_lang], [br_md_dl, br_html_dl, br_out], api_visibility="private")
 
@@ -730,10 +927,6 @@ def build_app(settings: Any) -> gr.Blocks:
                 return f"**{t('status_error', _lang(L))}:** `{type(e).__name__}: {e}`", [], None
 
         def _eval(path, upload, limit, L, progress):
-            from eval.questionset import load_questions
-            from eval.report import write_outputs
-            from eval.runner import run_questions
-
             L = _lang(L)
             qfile = Path(upload) if upload else Path((path or "").strip() or DEFAULT_QUESTIONS)
             questions, problems = load_questions(qfile)
@@ -745,8 +938,9 @@ def build_app(settings: Any) -> gr.Blocks:
             def cb(i, n, rec):
                 progress((i, n), desc=f"{i}/{n} {rec.get('id', '')}")
 
-            results = run_questions(questions, settings=settings, question_file=qfile, load_errors=problems,
-                                    warmup=True, progress=cb)
+            results = run_questions(
+                questions, settings=settings, question_file=qfile, load_errors=problems, warmup=True, progress=cb
+            )
             out = Path(settings.data_dir) / "eval-runs" / time.strftime("%Y%m%d-%H%M%S")
             paths = write_outputs(results, out)
             md = report_summary(paths["report"].read_text(encoding="utf-8"))
@@ -760,8 +954,9 @@ def build_app(settings: Any) -> gr.Blocks:
             md += f"\n\n`{out}`"
             return md, plots, files
 
-        ev_run.click(on_eval, [ev_path, ev_upload, ev_limit, lang], [ev_summary, ev_plots, ev_files],
-                     api_visibility="private")
+        ev_run.click(
+            on_eval, [ev_path, ev_upload, ev_limit, lang], [ev_summary, ev_plots, ev_files], api_visibility="private"
+        )
 
         # ------------------------------------------------------------ API for scripts
         def api_ask(question: str, filters_json: str = "") -> dict:

@@ -6,6 +6,7 @@
 
 The command is `python -m rag.cli serve` (the `casebook serve` entry point).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 READY_RE = re.compile(r"casebook is ready at (http://\S+)")
@@ -33,7 +34,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def serve_command(*args: str) -> list[str]:
     """argv of `casebook serve ARGS…` run with this interpreter."""
-    return [sys.executable, "-m", "rag.cli", "serve", *args]
+    return [sys.executable, "-m", "rag.cli.main", "serve", *args]
 
 
 @dataclass
@@ -50,15 +51,17 @@ class Served:
 
 def _env(data_dir: Path | str, extra: dict[str, str] | None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "CASEBOOK_DATA_DIR": str(data_dir),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "ANONYMIZED_TELEMETRY": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "NO_PROXY": "127.0.0.1,localhost",
-    })
+    env.update(
+        {
+            "CASEBOOK_DATA_DIR": str(data_dir),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "ANONYMIZED_TELEMETRY": "False",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+    )
     env.pop("CASEBOOK_AUTH", None)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(extra or {})
@@ -66,13 +69,28 @@ def _env(data_dir: Path | str, extra: dict[str, str] | None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def served(data_dir: Path | str, *, args: tuple[str, ...] = (), auth: str | None = None,
-           port: int | None = None, timeout: float = 240.0, env: dict[str, str] | None = None) -> Iterator[Served]:
+def served(
+    data_dir: Path | str,
+    *,
+    args: tuple[str, ...] = (),
+    auth: str | None = None,
+    port: int | None = None,
+    timeout: float = 240.0,
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
     port = port or free_port()
     argv = serve_command("--host", "127.0.0.1", "--port", str(port), *args, *(("--auth", auth) if auth else ()))
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=str(REPO), env=_env(data_dir, env), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        cwd=str(REPO),
+        env=_env(data_dir, env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        start_new_session=True,
+    )
     out: list[str] = []
     ready = threading.Event()
     url: list[str] = []

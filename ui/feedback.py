@@ -12,15 +12,17 @@ and/or comment), so the file is append-only and safe to read while it is written
 
 The rating is in the id ("fb-up-…" / "fb-down-…") and kind is always "feedback".
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 FILE_NAME = "feedback.jsonl"
 _lock = threading.Lock()
@@ -34,7 +36,10 @@ def citation_record(c: Any) -> dict[str, Any]:
     d = asdict(c) if is_dataclass(c) else dict(c)
     d["heading_path"] = list(d.get("heading_path") or [])
     d["quote"] = list(d.get("quote") or [])
-    return {k: d.get(k) for k in ("n", "doc_id", "title", "company", "heading_path", "source", "start_line", "end_line", "quote")}
+    return {
+        k: d.get(k)
+        for k in ("n", "doc_id", "title", "company", "heading_path", "source", "start_line", "end_line", "quote")
+    }
 
 
 class FeedbackStore:
@@ -141,16 +146,18 @@ class FeedbackStore:
                         seen.add(key)
                         gold.append({"doc": key[0], "section": key[1]})
             answerable = not (rating == "up" and refused)
-            out.append({
-                "id": f"fb-{rating}-{e['answer_id']}",
-                "question": q,
-                "lang": lang,
-                "answerable": answerable,
-                "gold": gold,
-                "facts": [],
-                "filters": e.get("filters") or {},
-                "kind": "feedback",
-            })
+            out.append(
+                {
+                    "id": f"fb-{rating}-{e['answer_id']}",
+                    "question": q,
+                    "lang": lang,
+                    "answerable": answerable,
+                    "gold": gold,
+                    "facts": [],
+                    "filters": e.get("filters") or {},
+                    "kind": "feedback",
+                }
+            )
         return out
 
     def export_file(self, dest_dir: Path | str) -> Path:

@@ -1,4 +1,5 @@
 """UI labels in Japanese and English. `t(key, lang)` falls back to English, then to the key."""
+
 from __future__ import annotations
 
 DEFAULT_LANG = "ja"
@@ -70,7 +71,10 @@ LABELS: dict[str, dict[str, str]] = {
     "f_apply": {"ja": "適用", "en": "Apply"},
     "f_dismiss": {"ja": "無視", "en": "Dismiss"},
     # feedback
-    "fb_title": {"ja": "最新の回答を評価・コメント（各回答の下の評価ボタンも使えます）", "en": "Rate or comment on the latest answer (or use the thumbs under each answer)"},
+    "fb_title": {
+        "ja": "最新の回答を評価・コメント（各回答の下の評価ボタンも使えます）",
+        "en": "Rate or comment on the latest answer (or use the thumbs under each answer)",
+    },
     "fb_up": {"ja": "役に立った", "en": "Helpful"},
     "fb_down": {"ja": "役に立たない", "en": "Not helpful"},
     "fb_comment": {"ja": "コメント（任意）", "en": "Comment (optional)"},
@@ -81,7 +85,10 @@ LABELS: dict[str, dict[str, str]] = {
     "fb_count": {"ja": "保存済みフィードバック", "en": "Stored feedback"},
     # library
     "lib_docs": {"ja": "索引済みの文書", "en": "Indexed documents"},
-    "lib_upload": {"ja": "事例ファイルを追加（.md / .txt、最大 5 MB）", "en": "Add case files (.md / .txt, up to 5 MB)"},
+    "lib_upload": {
+        "ja": "事例ファイルを追加（.md / .txt、最大 5 MB）",
+        "en": "Add case files (.md / .txt, up to 5 MB)",
+    },
     "lib_upload_btn": {"ja": "アップロードして索引に追加", "en": "Upload and index"},
     "lib_reindex": {"ja": "再索引", "en": "Re-index"},
     "lib_delete": {"ja": "アップロード済みファイル", "en": "Uploaded file"},

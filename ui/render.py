@@ -9,12 +9,14 @@ separately, so a quote can never re-open an escaped tag. `gr.HTML` does not sani
 Anchors: citation n of answer `turn` links to `#src-{turn}-{n}`, related section i to
 `#rel-{turn}-{i}`; the page's script (ui.app.CITATION_JS) opens and highlights the target.
 """
+
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .i18n import t
 
@@ -35,6 +37,7 @@ def rel_anchor(turn: int, i: int) -> str:
 
 
 # ------------------------------------------------------------------------------------ answer text
+
 
 def link_citations(escaped: str, turn: int, valid: Iterable[int] | None = None) -> str:
     """Turn every [n] (also [1, 2]) of already-escaped text into links to the sources panel.
@@ -72,6 +75,7 @@ def question_html(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ highlighting
+
 
 def _flex_pattern(quote: str) -> re.Pattern[str] | None:
     """A quote as a regex that tolerates differences in whitespace (line breaks inside a section)."""
@@ -164,6 +168,7 @@ def highlight(text: str, quotes: Iterable[str]) -> str:
 
 # ------------------------------------------------------------------------------------ sources panel
 
+
 def _same_section(hit: Any, c: Any) -> bool:
     return (
         getattr(hit, "doc_id", None) == c.doc_id
@@ -211,7 +216,7 @@ def citation_html(c: Any, turn: int, hits: Sequence[Any] = (), lang: str = "ja",
     quotes = list(getattr(c, "quote", []) or [])
     return (
         f'<details class="src" id="{src_anchor(turn, c.n)}" data-n="{int(c.n)}" data-doc="{esc(c.doc_id)}"'
-        f'{" open" if open_ else ""}>'
+        f"{' open' if open_ else ''}>"
         f'<summary><span class="src-n">[{int(c.n)}]</span> <span class="src-title">{esc(c.title or c.doc_id)}</span>'
         f' <span class="src-doc">({esc(c.doc_id)})</span></summary>'
         f'<div class="src-meta">{_meta_line(c.title, c.company, c.heading_path, c.source, c.start_line, c.end_line, lang)}</div>'
@@ -270,6 +275,7 @@ def sources_panel_html(turns: Sequence[tuple[int, Any]], lang: str = "ja", keep:
 
 # ------------------------------------------------------------------------------------ status / filters
 
+
 def status_html(state: str, text: str, turn: int = 0) -> str:
     """The chat status line; tests wait for data-state="done" with the expected data-turn."""
     return f'<div id="chat-status" class="status-{esc(state)}" data-state="{esc(state)}" data-turn="{int(turn)}">{esc(text)}</div>'
@@ -286,8 +292,14 @@ def suggestion_html(description: str, lang: str = "ja") -> str:
 
 # ------------------------------------------------------------------------------------ library
 
-_FACET_LABEL = {"company": "f_company", "country": "f_country", "industry": "f_industry",
-                "category": "f_category", "founded_year": "f_founded", "tags": "f_tags"}
+_FACET_LABEL = {
+    "company": "f_company",
+    "country": "f_country",
+    "industry": "f_industry",
+    "category": "f_category",
+    "founded_year": "f_founded",
+    "tags": "f_tags",
+}
 
 
 def _facet_text(facets: Mapping[str, Any], lang: str = "ja") -> str:
@@ -296,7 +308,9 @@ def _facet_text(facets: Mapping[str, Any], lang: str = "ja") -> str:
     for k in keys:
         v = facets.get(k)
         if v not in (None, "", []):
-            bits.append(f'<span class="facet"><span class="facet-k">{esc(t(_FACET_LABEL[k], lang))}</span> {esc(v)}</span>')
+            bits.append(
+                f'<span class="facet"><span class="facet-k">{esc(t(_FACET_LABEL[k], lang))}</span> {esc(v)}</span>'
+            )
     tags = facets.get("tags") or []
     if isinstance(tags, (list, tuple)) and tags:
         bits.append(
@@ -314,8 +328,13 @@ def _issue_text(issue: Mapping[str, Any]) -> str:
     return f"{where}: {issue.get('message', '')}"
 
 
-def library_html(documents: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]], lang: str = "ja",
-                 generation: int | None = None, uploads_dir: str | None = None) -> str:
+def library_html(
+    documents: Sequence[Mapping[str, Any]],
+    errors: Sequence[Mapping[str, Any]],
+    lang: str = "ja",
+    generation: int | None = None,
+    uploads_dir: str | None = None,
+) -> str:
     rows = []
     for d in documents:
         facets = d.get("facets") or {}
@@ -334,13 +353,15 @@ def library_html(documents: Sequence[Mapping[str, Any]], errors: Sequence[Mappin
             "<tr>"
             f'<td><div class="doc-title">{esc(d.get("title", ""))}</div>'
             f'<div class="doc-file" title="{esc(path)}">{"↑ " if uploaded else ""}{esc(_file_label(path))}</div></td>'
-            f'<td>{esc(d.get("doc_id", ""))}</td>'
+            f"<td>{esc(d.get('doc_id', ''))}</td>"
             f"<td>{_facet_text(facets, lang)}</td>"
             f'<td class="num">{int(d.get("chunks", 0) or 0)}</td>'
             f"<td>{status}</td>"
             "</tr>"
         )
-    head = "".join(f"<th>{esc(t(k, lang))}</th>" for k in ("col_title", "col_doc", "col_facets", "col_chunks", "col_status"))
+    head = "".join(
+        f"<th>{esc(t(k, lang))}</th>" for k in ("col_title", "col_doc", "col_facets", "col_chunks", "col_status")
+    )
     summary = f"{len(documents)} {esc(t('documents', lang))}"
     if generation is not None:
         summary += f" · {esc(t('generation', lang))} {int(generation)}"

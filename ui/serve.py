@@ -14,6 +14,7 @@
 
 `register(subparsers)` adds the subcommand to `casebook`; `run(args)` executes it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,6 +25,12 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from rag.config import Settings
+from rag.index.indexer import index_library
+from rag.index.library import IndexMissing, get_library
+
+from .app import build_app, launch_kwargs
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -45,18 +52,27 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}: this machine only)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--auth", metavar="USER:PASSWORD", default=None,
-                   help=f"require a login (default: ${AUTH_ENV} when set)")
-    p.add_argument("--allow-unauthenticated-remote", action="store_true",
-                   help="allow binding a non-loopback address without --auth (not recommended)")
-    p.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-                   help=f"questions answered at the same time; the rest wait in the queue (default {DEFAULT_CONCURRENCY})")
+    p.add_argument(
+        "--auth", metavar="USER:PASSWORD", default=None, help=f"require a login (default: ${AUTH_ENV} when set)"
+    )
+    p.add_argument(
+        "--allow-unauthenticated-remote",
+        action="store_true",
+        help="allow binding a non-loopback address without --auth (not recommended)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help=f"questions answered at the same time; the rest wait in the queue (default {DEFAULT_CONCURRENCY})",
+    )
     p.add_argument("--no-warmup", action="store_true", help="do not answer one untimed question before serving")
     p.set_defaults(func=run)
     return p
 
 
 # ------------------------------------------------------------------------------------ checks
+
 
 def is_loopback(host: str) -> bool:
     h = (host or "").strip().strip("[]")
@@ -69,7 +85,7 @@ def is_loopback(host: str) -> bool:
 
 
 def parse_auth(raw: str | None) -> tuple[str, str] | None:
-    """"user:password" → (user, password); None/empty → None; ValueError when malformed."""
+    """ "user:password" → (user, password); None/empty → None; ValueError when malformed."""
     if raw is None or not raw.strip():
         return None
     user, sep, password = raw.partition(":")
@@ -104,20 +120,17 @@ def _process_age() -> float:
 
 # ------------------------------------------------------------------------------------ run
 
-def _settings(args: argparse.Namespace):
-    from rag.config import Settings
 
+def _settings(args: argparse.Namespace):
     data_dir = getattr(args, "data_dir", None)
     return Settings.from_env(data_dir=Path(data_dir).expanduser() if data_dir else None)
 
 
 def ensure_index(settings: Any) -> None:
     """Index the library when the data directory has no index yet (first start)."""
-    from rag.library import get_library
 
     if get_library(settings).exists():
         return
-    from rag.indexer import index_library
 
     roots = ", ".join(str(p) for p in settings.library)
     print(f"no index in {settings.data_dir}: indexing {roots} …", flush=True)
@@ -137,11 +150,10 @@ def ensure_index(settings: Any) -> None:
 def warm_up(settings: Any) -> float:
     """Load the index snapshot and the embedder and answer one question; returns seconds."""
     t0 = time.perf_counter()
-    from rag.library import get_library
 
     get_library(settings).snapshot()
     try:
-        from rag.embeddings import get_embedder
+        from rag.index.embeddings import get_embedder
 
         emb = get_embedder(settings)
         q = getattr(emb, "embed_query", None)
@@ -150,7 +162,7 @@ def warm_up(settings: Any) -> float:
     except Exception as e:  # noqa: BLE001 — warming is best effort; the first question will tell
         _err(f"warning: embedder warm-up failed: {type(e).__name__}: {e}")
     try:
-        from rag.answer import ask
+        from rag.answer.pipeline import ask
 
         for q in ("この事例の概要は？", "What is this case about?"):  # both language paths (glossary, tokens)
             ask(q, settings=settings)
@@ -208,7 +220,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_warmup:
         th.start()
     t_app = time.perf_counter()
-    from .app import build_app, launch_kwargs
 
     demo = build_app(settings)
     app_s = time.perf_counter() - t_app
@@ -228,7 +239,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if not args.no_warmup:
         th.join()
-    from rag.library import IndexMissing
 
     if isinstance(warm["error"], IndexMissing):
         _err(f"error: {warm['error']}")
@@ -245,8 +255,11 @@ def run(args: argparse.Namespace) -> int:
         cpu = f", {ct.user + ct.system:.1f} s CPU"
     except Exception:  # noqa: BLE001
         cpu = ""
-    print(f"casebook is ready at {url}  (ready in {ready:.1f} s{cpu}; app {app_s:.1f} s, warm-up {warm_s:.1f} s in parallel; "
-          f"{'login required' if auth else 'no login'}; concurrency {args.concurrency})", flush=True)
+    print(
+        f"casebook is ready at {url}  (ready in {ready:.1f} s{cpu}; app {app_s:.1f} s, warm-up {warm_s:.1f} s in parallel; "
+        f"{'login required' if auth else 'no login'}; concurrency {args.concurrency})",
+        flush=True,
+    )
     try:
         demo.block_thread()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ Indexing is the caller's job (rag.indexer.index_library, incremental).
 `list_uploads(settings)` / `delete_upload(name, settings)`: the uploaded files, and removing one
 (only a name listed there is accepted: no paths, nothing outside the uploads folder).
 """
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,16 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+
+from rag.ingest.documents import load_document
+from rag.ingest.facets import FacetMapping
+from rag.schema import LoadError
+
+from .i18n import t
 
 ALLOWED_SUFFIXES = (".md", ".txt")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -75,14 +83,10 @@ def _where(name: str, line: int | None, lang: str) -> str:
     return f"{name} {line}行目" if lang == "ja" else f"{name}, line {line}"
 
 
-def accept_uploads(paths: Iterable[str | Path | Any], settings: Any, lang: str = "ja",
-                   max_bytes: int = MAX_UPLOAD_BYTES) -> UploadResult:
+def accept_uploads(
+    paths: Iterable[str | Path | Any], settings: Any, lang: str = "ja", max_bytes: int = MAX_UPLOAD_BYTES
+) -> UploadResult:
     """Validate, trial-load and save uploaded files; nothing is indexed here."""
-    from rag.documents import load_document
-    from rag.facets import FacetMapping
-    from rag.schema import LoadError
-
-    from .i18n import t
 
     res = UploadResult()
     mapping = FacetMapping.load(settings.facets_file)
@@ -108,7 +112,9 @@ def accept_uploads(paths: Iterable[str | Path | Any], settings: Any, lang: str =
             res.messages.append(("error", f"{shown}: {t('up_broken', lang)} ({e.strerror or e})"))
             continue
         if size > max_bytes:
-            res.messages.append(("error", f"{shown}: {t('up_too_big', lang)} ({size / 1048576:.1f} MB > {max_bytes / 1048576:.0f} MB)"))
+            res.messages.append(
+                ("error", f"{shown}: {t('up_too_big', lang)} ({size / 1048576:.1f} MB > {max_bytes / 1048576:.0f} MB)")
+            )
             continue
         with tempfile.TemporaryDirectory(prefix="casebook-upload-") as stage:
             staged = Path(stage) / name
@@ -117,7 +123,9 @@ def accept_uploads(paths: Iterable[str | Path | Any], settings: Any, lang: str =
                 doc = load_document(staged, mapping=mapping, max_bytes=max_bytes)
             except LoadError as e:
                 issue = e.issue
-                res.messages.append(("error", f"{_where(name, issue.line, lang)}: {t('up_broken', lang)}: {issue.message}"))
+                res.messages.append(
+                    ("error", f"{_where(name, issue.line, lang)}: {t('up_broken', lang)}: {issue.message}")
+                )
                 continue
             target = dest_dir / name
             tmp_target = dest_dir / f".{name}.part"
@@ -137,8 +145,11 @@ def list_uploads(settings: Any) -> list[str]:
     d = Path(settings.uploads_dir)
     if not d.is_dir():
         return []
-    return sorted(p.name for p in d.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in ALLOWED_SUFFIXES)
+    return sorted(
+        p.name
+        for p in d.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in ALLOWED_SUFFIXES
+    )
 
 
 def delete_upload(name: str, settings: Any) -> Path:

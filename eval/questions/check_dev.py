@@ -27,6 +27,7 @@ Documents are located by doc id: files (*.md, *.txt) in <repo>/seeds and <repo>/
 the id is read from the front matter keys id / case_id / case_study_id, else the file stem.
 Prints counts per lang/kind and exits 1 on any problem.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,6 +66,7 @@ JA_CHAR_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]
 
 
 # ----------------------------------------------------------------------------- text helpers
+
 
 def fold_heading(s: str) -> str:
     """NFKC + collapse runs of whitespace; used to compare heading texts."""
@@ -116,7 +118,8 @@ def contains_fact(folded_text: str, folded_alt: str) -> bool:
             return False
         j = i + len(folded_alt)
         if not (folded_alt[0].isdigit() and _continues_number(folded_text, i, -1)) and not (
-                folded_alt[-1].isdigit() and _continues_number(folded_text, j, +1)):
+            folded_alt[-1].isdigit() and _continues_number(folded_text, j, +1)
+        ):
             return True
         start = i + 1
 
@@ -129,6 +132,7 @@ def ja_ratio(text: str) -> float:
 
 
 # ----------------------------------------------------------------------------- documents
+
 
 class Doc:
     def __init__(self, doc_id: str, path: Path, body_lines: list[str]):
@@ -160,7 +164,7 @@ class Doc:
                 heads.append((i, len(h.group(1)), h.group(2)))
         for k, (i, level, text) in enumerate(heads):
             end = len(self.lines)
-            for j, lvl2, _ in heads[k + 1:]:
+            for j, lvl2, _ in heads[k + 1 :]:
                 if lvl2 <= level:
                     end = j
                     break
@@ -176,7 +180,7 @@ def split_front_matter(text: str) -> tuple[list[str], list[str]]:
     if lines and lines[0].strip() == "---":
         for i in range(1, len(lines)):
             if lines[i].strip() in ("---", "..."):
-                return lines[1:i], lines[i + 1:]
+                return lines[1:i], lines[i + 1 :]
     return [], lines
 
 
@@ -219,6 +223,7 @@ def load_docs(dirs: list[Path]) -> tuple[dict[str, Doc], list[str]]:
 
 # ----------------------------------------------------------------------------- questions
 
+
 def check_types(q: dict, where: str) -> list[str]:
     errs: list[str] = []
     keys = set(q)
@@ -245,10 +250,15 @@ def check_types(q: dict, where: str) -> list[str]:
         errs.append(f"{where}: gold must be a list")
     else:
         for g in gold:
-            if not (isinstance(g, dict) and set(g) == {"doc", "section"}
-                    and isinstance(g["doc"], str) and isinstance(g["section"], str)
-                    and g["doc"].strip() and g["section"].strip()):
-                errs.append(f"{where}: each gold entry must be {{\"doc\": str, \"section\": str}}, got {g!r}")
+            if not (
+                isinstance(g, dict)
+                and set(g) == {"doc", "section"}
+                and isinstance(g["doc"], str)
+                and isinstance(g["section"], str)
+                and g["doc"].strip()
+                and g["section"].strip()
+            ):
+                errs.append(f'{where}: each gold entry must be {{"doc": str, "section": str}}, got {g!r}')
     facts = q["facts"]
     if not isinstance(facts, list):
         errs.append(f"{where}: facts must be a list of lists of strings")
@@ -275,15 +285,25 @@ def structurally_ok(q: dict) -> bool:
     """True when the record is sound enough for the content checks (even if check_types complained)."""
     if any(k not in q for k in FIELDS_REQUIRED):
         return False
-    if not (isinstance(q["id"], str) and isinstance(q["question"], str) and q["lang"] in LANGS
-            and isinstance(q["answerable"], bool) and q["kind"] in KINDS):
+    if not (
+        isinstance(q["id"], str)
+        and isinstance(q["question"], str)
+        and q["lang"] in LANGS
+        and isinstance(q["answerable"], bool)
+        and q["kind"] in KINDS
+    ):
         return False
-    if not (isinstance(q["gold"], list) and all(
+    if not (
+        isinstance(q["gold"], list)
+        and all(
             isinstance(g, dict) and isinstance(g.get("doc"), str) and isinstance(g.get("section"), str)
-            for g in q["gold"])):
+            for g in q["gold"]
+        )
+    ):
         return False
     return isinstance(q["facts"], list) and all(
-        isinstance(grp, list) and all(isinstance(a, str) for a in grp) for grp in q["facts"])
+        isinstance(grp, list) and all(isinstance(a, str) for a in grp) for grp in q["facts"]
+    )
 
 
 def check_question(q: dict, where: str, docs: dict[str, Doc]) -> list[str]:
@@ -335,8 +355,10 @@ def check_question(q: dict, where: str, docs: dict[str, Doc]) -> list[str]:
             errs.append(f"{where} [{qid}]: heading {g['section']!r} in {g['doc']} is not a ##/###/#### heading")
             continue
         if g["section"] not in {h for _, h, _ in secs}:
-            WARNINGS.append(f"{where} [{qid}]: section {g['section']!r} matches {g['doc']} only after folding "
-                            f"(written: {secs[0][1]!r})")
+            WARNINGS.append(
+                f"{where} [{qid}]: section {g['section']!r} matches {g['doc']} only after folding "
+                f"(written: {secs[0][1]!r})"
+            )
         folded = [fold_fact(t) for t in usable]
         for t in folded:
             texts.append((g["doc"], t))
@@ -364,8 +386,13 @@ def main(argv: list[str] | None = None) -> int:
     repo = here.parents[1]
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("path", nargs="?", default=str(here / "dev.jsonl"), help="question file (JSON Lines)")
-    ap.add_argument("--docs", action="append", type=Path, default=None,
-                    help="folder with documents (repeatable); default: <repo>/seeds and <repo>/../shared/corpus/cases")
+    ap.add_argument(
+        "--docs",
+        action="append",
+        type=Path,
+        default=None,
+        help="folder with documents (repeatable); default: <repo>/seeds and <repo>/../shared/corpus/cases",
+    )
     ap.add_argument("--no-quota", action="store_true", help="do not enforce the composition targets")
     args = ap.parse_args(argv)
 
@@ -416,8 +443,10 @@ def main(argv: list[str] | None = None) -> int:
     unans = [q for q in questions if not q["answerable"]]
     unans_lang = Counter(q["lang"] for q in unans)
     en_about_ja = sum(
-        1 for q in questions
-        if q["lang"] == "en" and q["answerable"]
+        1
+        for q in questions
+        if q["lang"] == "en"
+        and q["answerable"]
         and any(docs.get(g["doc"]) is not None and docs[g["doc"]].lang == "ja" for g in q["gold"])
     )
     with_filters = sum(1 for q in questions if q.get("filters"))
@@ -428,9 +457,11 @@ def main(argv: list[str] | None = None) -> int:
     print("lang x kind:")
     for lang in LANGS:
         print(f"  {lang}: " + "  ".join(f"{k}={by_lang_kind[(lang, k)]}" for k in KINDS if by_lang_kind[(lang, k)]))
-    print(f"answerable={len(questions) - len(unans)}  unanswerable={len(unans)} "
-          f"(ja={unans_lang['ja']}, en={unans_lang['en']})  with filters={with_filters}  "
-          f"en questions about ja documents={en_about_ja}")
+    print(
+        f"answerable={len(questions) - len(unans)}  unanswerable={len(unans)} "
+        f"(ja={unans_lang['ja']}, en={unans_lang['en']})  with filters={with_filters}  "
+        f"en questions about ja documents={en_about_ja}"
+    )
     print("gold documents (questions per doc):")
     for d in sorted(docs):
         print(f"  {d:<20} {by_doc[d]:>3}   [{docs[d].lang}] {docs[d].path.name}")
@@ -443,19 +474,28 @@ def main(argv: list[str] | None = None) -> int:
             (len(questions) >= want["total"], f"at least {want['total']} questions (have {len(questions)})"),
             (by_lang["ja"] >= want["ja"], f"at least {want['ja']} ja questions (have {by_lang['ja']})"),
             (by_lang["en"] >= want["en"], f"at least {want['en']} en questions (have {by_lang['en']})"),
-            (en_about_ja >= want["en_about_ja"],
-             f"at least {want['en_about_ja']} en questions about ja documents (have {en_about_ja})"),
+            (
+                en_about_ja >= want["en_about_ja"],
+                f"at least {want['en_about_ja']} en questions about ja documents (have {en_about_ja})",
+            ),
             (len(unans) >= want["unanswerable"], f"at least {want['unanswerable']} unanswerable (have {len(unans)})"),
-            (min(unans_lang["ja"], unans_lang["en"]) >= want["unanswerable_per_lang"],
-             "unanswerable questions in both languages"),
-            (by_kind["multi_doc"] >= want["multi_doc"],
-             f"at least {want['multi_doc']} multi_doc (have {by_kind['multi_doc']})"),
-            (with_filters >= want["with_filters"],
-             f"at least {want['with_filters']} questions with filters (have {with_filters})"),
+            (
+                min(unans_lang["ja"], unans_lang["en"]) >= want["unanswerable_per_lang"],
+                "unanswerable questions in both languages",
+            ),
+            (
+                by_kind["multi_doc"] >= want["multi_doc"],
+                f"at least {want['multi_doc']} multi_doc (have {by_kind['multi_doc']})",
+            ),
+            (
+                with_filters >= want["with_filters"],
+                f"at least {want['with_filters']} questions with filters (have {with_filters})",
+            ),
         ]
         for d in sorted(docs):
-            checks.append((by_doc[d] >= want["per_doc"],
-                           f"at least {want['per_doc']} questions for {d} (have {by_doc[d]})"))
+            checks.append(
+                (by_doc[d] >= want["per_doc"], f"at least {want['per_doc']} questions for {d} (have {by_doc[d]})")
+            )
         for ok, msg in checks:
             if not ok:
                 problems.append(f"quota: {msg}")

@@ -1,0 +1,364 @@
+"""Question → cited answer (or a refusal), in the language of the question.
+
+    from rag.answer.pipeline import ask, ask_stream
+    ans = ask("Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？")
+    ans.text, ans.citations, ans.refused, ans.timings
+    for piece in ask_stream("How many parameters does Mixtral 8x7B have?"):
+        ...  # str deltas of the answer text, then (last) the Answer object
+
+Filters: `filters=None` lets a follow-up inherit the previous turn's filters (flagged); an
+explicitly empty filter (`{}`, `[]`, `Filters()`) means none — a cleared filter stays cleared.
+
+Pipeline: follow-up resolution (rag.followup) → hybrid retrieval (rag.retrieval.retrieve, filters
+applied as given; inferred filters are only *suggested*) → question analysis and answer units
+(rag.extractive) → refusal gate (rag.refusal, calibrated thresholds) → answer: extractive by
+default, or an LLM backend when Settings.llm / CASEBOOK_LLM is set (rag.backends, rag.prompting),
+whose citations are checked: invalid [n] are removed and flagged, an answer with no valid
+citation (or in the wrong language) is replaced by the extractive answer and flagged.
+
+Streaming contract: ask_stream yields str deltas (the extractive answer line by line, an LLM's
+tokens as they arrive) and finally the Answer. The final Answer.text is authoritative: citation
+repair or a fallback may rewrite what was streamed (Answer.flagged says why).
+
+Timings (ms): followup, retrieve (and retrieve_embed/_dense/_bm25/_fuse), analyze, answer (llm_first_token
+for an LLM), total.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from rag.answer import backends, followup, refusal
+from rag.answer import extractive as X
+from rag.answer.prompting import (
+    answer_messages,
+    instruction_like,
+    repair_citations,
+    split_claims,
+    strip_citations,
+    without_instructions,
+)
+from rag.config import Settings
+from rag.index.library import get_library
+from rag.ingest.japanese import detect_language
+from rag.schema import Answer, Citation, Hit
+from rag.search.filters import infer_filters
+from rag.search.retrieval import retrieve
+
+DEFAULT_K = 8  # sections returned in Answer.hits (the answer itself looks at the top UNIT_SECTIONS)
+LLM_SOURCES = 5  # sections given to an LLM
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000.0, 3)
+
+
+def ask(
+    question: str,
+    filters: Any = None,
+    history: Iterable[Any] | None = None,
+    settings: Settings | None = None,
+    *,
+    k: int = DEFAULT_K,
+    chat_model: Any = None,
+) -> Answer:
+    """Answer `question` from the library (see the module docstring)."""
+    ans = None
+    for piece in _pipeline(question, filters, history, settings, k, chat_model, stream=False):
+        if isinstance(piece, Answer):
+            ans = piece
+    assert ans is not None
+    return ans
+
+
+def ask_stream(
+    question: str,
+    filters: Any = None,
+    history: Iterable[Any] | None = None,
+    settings: Settings | None = None,
+    *,
+    k: int = DEFAULT_K,
+    chat_model: Any = None,
+) -> Iterator[str | Answer]:
+    """Like ask(), as a generator: str deltas of the answer text, then the final Answer."""
+    yield from _pipeline(question, filters, history, settings, k, chat_model, stream=True)
+
+
+# ----------------------------------------------------------------------------- the pipeline
+
+
+def _filters_empty(f: Any) -> bool:
+    if f is None:
+        return True
+    if hasattr(f, "is_empty"):
+        return bool(f.is_empty)
+    try:
+        return len(f) == 0
+    except TypeError:
+        return False
+
+
+def _filters_dict(f: Any) -> dict[str, Any]:
+    if f is None:
+        return {}
+    if hasattr(f, "to_dict"):
+        try:
+            return dict(f.to_dict())
+        except Exception:  # noqa: BLE001
+            return {}
+    if isinstance(f, Mapping):
+        return dict(f)
+    return {}
+
+
+def _pipeline(question, filters, history, settings, k, chat_model, stream) -> Iterator[str | Answer]:
+    t_all = time.perf_counter()
+    settings = settings or Settings.from_env()
+    q = (question or "").strip()
+    lang = detect_language(q)
+    timings: dict[str, float] = {}
+    spec = backends.spec_from_settings(settings)
+    model = chat_model
+    flagged: list[str] = []
+    if model is None and spec:
+        try:
+            model = backends.get_chat_model(spec)
+        except backends.BackendError as e:
+            flagged.append(f"LLM backend unavailable ({e}); extractive answer")
+            model = None
+    backend = (
+        backends.backend_name(spec)
+        if model is not None and chat_model is None
+        else ("chat_model" if chat_model is not None else "extractive")
+    )
+
+    if not q:
+        msg = {"ja": "質問を入力してください。", "en": "Please enter a question."}[lang]
+        ans = Answer(
+            question=question or "",
+            text=msg,
+            lang=lang,
+            refused=True,
+            flagged=["empty question"],
+            timings={"total": _ms(t_all)},
+            backend=backend,
+        )
+        if stream:
+            yield msg
+        yield ans
+        return
+
+    snap = get_library(settings).snapshot()
+
+    # 1. follow-ups
+    t = time.perf_counter()
+    res = followup.resolve(q, history, snap, lang=lang, chat_model=model) if history else followup.Resolution(q)
+    standalone = res.standalone or q
+    # filters=None: a follow-up inherits the previous turn's filters; an explicitly empty filter
+    # ({} / [] / Filters()) means "no filters" and clears them
+    if filters is None and res.filters is not None and not _filters_empty(res.filters):
+        filters = res.filters
+        flagged.append("filters carried over from the previous turn")
+    flagged.extend(res.notes)
+    timings["followup"] = _ms(t)
+
+    # 2. retrieval (filters as given; suggestions never applied)
+    t = time.perf_counter()
+    rt: dict[str, float] = {}
+    n_fetch = max(k, X.UNIT_SECTIONS, LLM_SOURCES)
+    hits = retrieve(standalone, filters=filters, k=n_fetch, settings=settings, timings=rt)
+    timings["retrieve"] = _ms(t)
+    for key in ("embed", "dense", "bm25", "fuse"):
+        if key in rt:
+            timings[f"retrieve_{key}"] = round(float(rt[key]), 3)
+    suggested: dict[str, Any] = {}
+    try:
+        applied = _filters_dict(filters)
+        suggested = {kk: v for kk, v in (infer_filters(q, snap) or {}).items() if kk not in applied}
+    except Exception:  # noqa: BLE001 — suggestions are optional
+        suggested = {}
+
+    # 3. analysis, answer units, evidence
+    t = time.perf_counter()
+    info = X.analyze(standalone, snap)
+    scored = X.score_units(info, hits)
+    chosen = X.select(info, scored)
+    ev = refusal.evidence(info, hits, scored, chosen, X._idf(snap))
+    refuse, why = refusal.decide(ev, lang=info.lang)
+    timings["analyze"] = _ms(t)
+
+    base = dict(
+        question=q,
+        lang=lang,
+        hits=hits[:k],
+        suggested_filters=suggested,
+        standalone_question=standalone,
+        backend=backend,
+    )
+
+    if refuse:
+        text = refusal.refusal_text(lang)
+        ans = Answer(text=text, refused=True, related=hits[:3], flagged=flagged + [f"refused: {why}"], **base)
+        if stream:
+            yield text
+        timings["answer"] = 0.0
+        timings["total"] = _ms(t_all)
+        ans.timings = timings
+        yield ans
+        return
+
+    # 4a. extractive answer (default)
+    t = time.perf_counter()
+    if model is None:
+        text, cites, lines = X.render(info, hits, chosen)
+        if stream:
+            for i, line in enumerate(lines):
+                yield line + ("\n" if i < len(lines) - 1 else "")
+        timings["answer"] = _ms(t)
+        timings["total"] = _ms(t_all)
+        yield Answer(text=text, citations=cites, flagged=flagged, timings=timings, **base)
+        return
+
+    # 4b. LLM answer, checked
+
+    sources = hits[: min(LLM_SOURCES, backends.llm_sources())]
+    keep: dict[int, list[str]] = {}
+    for c in chosen:
+        if c.hit_index < len(sources):
+            keep.setdefault(c.hit_index + 1, []).append(c.unit.text)
+
+    suspicious = [i for i, h in enumerate(sources, 1) if instruction_like(h.text)]
+    if suspicious:
+        flagged.append(
+            "instruction-like text in source(s) " + ", ".join(f"[{i}]" for i in suspicious) + " treated as data"
+        )
+    messages = answer_messages(standalone, sources, lang, budget=backends.context_chars(), keep=keep)
+    raw = ""
+    first = None
+    error = None
+    try:
+        if stream:
+            for chunk in model.stream(messages):
+                delta = backends.message_text(chunk)
+                if not delta:
+                    continue
+                if first is None:
+                    first = _ms(t)
+                raw += delta
+                yield delta
+        else:
+            raw = backends.message_text(model.invoke(messages))
+            first = _ms(t)
+    except Exception as e:  # noqa: BLE001 — any backend failure falls back to the extractive answer
+        error = f"{type(e).__name__}: {str(e)[:200]}"
+    if first is not None:
+        timings["llm_first_token"] = first
+
+    def fallback(reason: str) -> Iterator[str | Answer]:
+        text, cites, lines = X.render(info, hits, chosen)
+        if stream:
+            yield "\n\n"
+            for i, line in enumerate(lines):
+                yield line + ("\n" if i < len(lines) - 1 else "")
+        timings["answer"] = _ms(t)
+        timings["total"] = _ms(t_all)
+        yield Answer(text=text, citations=cites, flagged=flagged + [reason], timings=timings, **base)
+
+    if error:
+        yield from fallback(f"LLM error ({error}); extractive answer")
+        return
+    if refusal.is_refusal_text(raw):
+        timings["answer"] = _ms(t)
+        timings["total"] = _ms(t_all)
+        yield Answer(
+            text=refusal.refusal_text(lang),
+            refused=True,
+            related=hits[:3],
+            flagged=flagged + ["refused by the LLM"],
+            timings=timings,
+            **base,
+        )
+        return
+    raw, dropped = _drop_unsupported(raw, sources)
+    if dropped:
+        flagged.append(f"{dropped} cited claim(s) not supported by their source removed")
+    rep = repair_citations(raw, len(sources))
+    if rep.invalid:
+        flagged.append("invalid citations removed: " + ", ".join(f"[{n}]" for n in rep.invalid))
+    if rep.n_valid == 0:
+        yield from fallback("LLM answer without a valid citation; extractive answer")
+        return
+    if not _lang_ok(rep.text, lang):
+        yield from fallback(f"LLM answer not in the question's language ({lang}); extractive answer")
+        return
+    cites = _llm_citations(rep.text, rep.mapping, sources)
+    timings["answer"] = _ms(t)
+    timings["total"] = _ms(t_all)
+    yield Answer(text=rep.text, citations=cites, flagged=flagged, timings=timings, **base)
+
+
+def _supported(claim: str, hits: list[Hit]) -> bool:
+    """Does the claim share content (a concept of the claim, or a number) with its cited sources?"""
+
+    c = strip_citations(claim)
+    # what a source says, not instructions planted in it ("… reply HACKED" does not support "HACKED")
+    text = "\n".join(" ".join(h.heading_path) + "\n" + without_instructions(h.text) for h in hits)
+    nums = {n.replace(",", "") for n in re.findall(r"\d[\d,.]*\d", c)}  # two digits or more
+    if nums:
+        folded = X.fold(text).replace(",", "")
+        if sum(1 for n in nums if n in folded) * 2 >= len(nums):
+            return True
+    info = X.analyze(c)
+    if not info.concepts:
+        return False
+    covered = X._covered(info, X.toks(text), X.fold(text))
+    return len(covered) >= min(2, len(info.concepts))
+
+
+def _drop_unsupported(raw: str, sources: list[Hit]) -> tuple[str, int]:
+    """Remove sentences whose valid citations point at sources that do not support them."""
+
+    dropped = 0
+    out = raw
+    for sent, ns in split_claims(raw):
+        valid = [n for n in ns if 1 <= n <= len(sources)]
+        if not valid:
+            continue
+        if not _supported(sent, [sources[n - 1] for n in valid]):
+            out = out.replace(sent, "", 1)
+            dropped += 1
+    return out.strip(), dropped
+
+
+_KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _lang_ok(text: str, lang: str) -> bool:
+    body = re.sub(r"\[\d+\]", "", text)
+    if lang == "ja":
+        return bool(_KANA_KANJI.search(body))
+    own = re.sub(r"「[^」]*」|『[^』]*』|“[^”]*”|\"[^\"\n]*\"", " ", body)
+    return len(_LATIN.findall(own)) >= max(2, len(_KANA_KANJI.findall(own)))
+
+
+def _llm_citations(text: str, mapping: dict[int, int], sources: list[Hit]) -> list[Citation]:
+    """One Citation per cited source, quoting the unit(s) that best support the claims citing it."""
+
+    claims: dict[int, list[str]] = {}
+    for sent, ns in split_claims(text):
+        for n in ns:
+            claims.setdefault(n, []).append(strip_citations(sent))
+    out = []
+    for new_n in sorted(mapping):
+        hit = sources[mapping[new_n] - 1]
+        units: list[Any] = []
+        for claim in claims.get(new_n, []) or [hit.sentences[0] if hit.sentences else ""]:
+            for u in X.cite_units_for_claim(claim, hit):
+                if u not in units:
+                    units.append(u)
+        out.append(X.make_citation(new_n, hit, units[:3]))
+    return out

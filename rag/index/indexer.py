@@ -1,0 +1,319 @@
+"""Incremental index runs: load → chunk → embed → Chroma + BM25, published as a new generation.
+
+Unchanged files (same content hash) keep their chunks, vectors and tokens, copied from the previous
+generation without re-embedding; changed files are re-chunked; deleted files disappear. Nothing is
+published until the new generation is complete (see rag.generations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import Settings
+from rag.index import generations as gens
+from rag.index.embeddings import ChromaEmbeddingFunction, get_embedder
+from rag.index.lexical import LexicalIndex
+from rag.index.store import VectorStore, chunk_metadata, drop_generation
+from rag.ingest import chunking, japanese
+from rag.ingest.chunking import chunk_document, profile_chunk
+from rag.ingest.documents import iter_library, load_document
+from rag.ingest.facets import FacetMapping
+from rag.ingest.japanese import tokenize
+from rag.schema import Chunk, Document, LoadError, LoadIssue
+
+INDEX_FORMAT = 1
+Progress = Callable[[str, int, int], None]  # (message, done, total)
+
+
+@dataclass
+class IndexReport:
+    generation: int = 0
+    files: int = 0  # supported files found
+    indexed: int = 0  # new or changed files (re)indexed
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    chunks: int = 0  # chunks in the published generation
+    embedded: int = 0  # chunks embedded in this run
+    documents: int = 0
+    errors: list[LoadIssue] = field(default_factory=list)
+    warnings: list[LoadIssue] = field(default_factory=list)
+    seconds: float = 0.0
+    published: bool = False
+    rebuilt: bool = False
+
+    def lines(self) -> list[str]:
+        out = [
+            f"generation {self.generation}: {self.documents} documents, {self.chunks} chunks "
+            f"({self.files} files: {self.indexed} indexed, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {self.failed} failed; {self.embedded} chunks embedded) "
+            f"in {self.seconds:.2f} s"
+        ]
+        out += [f"error: {_one_line(e)}" for e in self.errors]
+        out += [f"warning: {_one_line(w)}" for w in self.warnings]
+        return out
+
+
+def _one_line(issue: LoadIssue) -> str:
+    return str(issue).replace("\n", "\\n").replace("\r", "\\r")
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _pipeline_signature(settings: Settings, embedder_name: str) -> str:
+    mapping_src = settings.facets_file or Path(__file__).with_name("facets.yaml")
+    mapping_hash = file_hash(mapping_src)[:12] if mapping_src and mapping_src.exists() else "none"
+    return "|".join(
+        [
+            f"format{INDEX_FORMAT}",
+            embedder_name,
+            f"chunk{getattr(chunking, 'VERSION', 1)}",
+            f"tok{getattr(japanese, 'VERSION', 1)}",
+            f"facets-{mapping_hash}",
+        ]
+    )
+
+
+def load_manifest(data_dir: Path, generation: int) -> dict[str, Any] | None:
+    import json
+
+    try:
+        return json.loads((gens.gen_dir(data_dir, generation) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def library_files(settings: Settings, roots: list[Path]) -> list[Path]:
+    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    return iter_library([*roots, settings.uploads_dir])
+
+
+def index_library(
+    settings: Settings,
+    paths: list[Path] | None = None,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Bring the index in line with the library folders; returns what was done."""
+    t0 = time.perf_counter()
+    with gens.writer_lock(settings.data_dir):
+        report = _index_locked(settings, paths, rebuild, progress)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _index_locked(
+    settings: Settings, paths: list[Path] | None, rebuild: bool, progress: Progress | None
+) -> IndexReport:
+    data_dir = settings.data_dir
+    report = IndexReport()
+    pointer = gens.read_pointer(data_dir)
+    old_gen = pointer.generation if pointer else 0
+    old = load_manifest(data_dir, old_gen) if pointer else None
+
+    roots = (
+        [Path(p).resolve() for p in paths]
+        if paths
+        else (
+            [Path(p) for p in old["roots"]]
+            if old and old.get("roots")
+            else [Path(p).resolve() for p in settings.library]
+        )
+    )
+    files = library_files(settings, roots)
+    report.files = len(files)
+    hashes: dict[str, str] = {}
+    bad_names = 0
+    for p in files:
+        try:
+            str(p).encode("utf-8")
+        except UnicodeEncodeError:
+            name = os.fsencode(p).decode("utf-8", "backslashreplace")
+            report.errors.append(LoadIssue(name, None, "file name is not valid UTF-8: rename the file", "error"))
+            bad_names += 1
+            continue
+        try:
+            hashes[str(p.resolve())] = file_hash(p)
+        except OSError as e:
+            report.errors.append(LoadIssue(str(p), None, f"cannot read file: {e.strerror or e}", "error"))
+
+    embedder = get_embedder(settings)
+    signature = _pipeline_signature(settings, embedder.name)
+    usable_old = (
+        old is not None
+        and not rebuild
+        and old.get("signature") == signature
+        and pointer is not None
+        and pointer.chroma_url == settings.chroma_url
+    )
+    report.rebuilt = not usable_old
+    old_files: dict[str, Any] = old["files"] if usable_old else {}
+    old_errors: dict[str, Any] = old.get("errors", {}) if usable_old else {}
+
+    keep = {k: v for k, v in old_files.items() if hashes.get(k) == v["hash"]}
+    keep_errors = {k: v for k, v in old_errors.items() if hashes.get(k) == v["hash"]}
+    todo = [k for k in hashes if k not in keep and k not in keep_errors]
+    report.unchanged = len(keep) + len(keep_errors)
+    report.removed = len([k for k in list(old_files) + list(old_errors) if k not in hashes])
+    roots_changed = bool(old) and [str(r) for r in roots] != old.get("roots")
+
+    for k, v in keep_errors.items():
+        report.errors.append(LoadIssue(**v["issue"]))
+    for v in keep.values():
+        report.warnings += [LoadIssue(**i) for i in v.get("issues", [])]
+
+    if usable_old and not todo and not report.removed and not roots_changed:
+        report.generation = old_gen
+        report.documents = len(old_files)
+        report.chunks = sum(len(v["chunk_ids"]) for v in old_files.values())
+        report.failed = len(keep_errors)
+        gens.collect_garbage(
+            data_dir, {g for g in gens.existing_generations(data_dir) if g <= old_gen}
+        )  # killed runs' leftovers
+        return report
+
+    new_gen = max([old_gen, *gens.existing_generations(data_dir)]) + 1
+    gdir = gens.gen_dir(data_dir, new_gen)
+    import shutil
+
+    shutil.rmtree(gdir, ignore_errors=True)  # leftovers of a killed run
+    gdir.mkdir(parents=True)
+
+    ef = ChromaEmbeddingFunction(embedder)
+    store = VectorStore(settings, new_gen, gdir, ef, create=True)
+
+    ids: list[str] = []
+    tokens: list[list[str]] = []
+    # 1. carry over unchanged files from the previous generation
+    if keep:
+        old_store = VectorStore(settings, old_gen, gens.gen_dir(data_dir, old_gen), ef)
+        old_lex = LexicalIndex.load(gens.gen_dir(data_dir, old_gen) / "lexical.json")
+        old_tokens = dict(zip(old_lex.chunk_ids, old_lex.tokens))
+        carry = [cid for v in keep.values() for cid in v["chunk_ids"]]
+        for s in range(0, len(carry), 500):
+            got = old_store.get(carry[s : s + 500], with_embeddings=True)
+            store.add(got["ids"], np.asarray(got["embeddings"]), got["documents"], got["metadatas"])
+            ids += got["ids"]
+            tokens += [old_tokens.get(cid, []) for cid in got["ids"]]
+        _close(old_store)
+
+    # 2. load, chunk, embed what changed
+
+    mapping = FacetMapping.load(settings.facets_file)
+    files_out: dict[str, Any] = dict(keep)
+    errors_out: dict[str, Any] = dict(keep_errors)
+    for i, key in enumerate(todo):
+        if progress:
+            progress(Path(key).name, i, len(todo))
+        try:
+            doc = load_document(Path(key), mapping=mapping, max_bytes=settings.max_file_bytes)
+            chunks = _chunks_for(doc, embedder, chunk_document, profile_chunk)
+        except LoadError as e:
+            errors_out[key] = {"hash": hashes[key], "issue": e.issue.__dict__}
+            report.errors.append(e.issue)
+            continue
+        except Exception as e:  # a bug must not stop the other files
+            issue = LoadIssue(key, None, f"could not be indexed: {type(e).__name__}: {e}", "error")
+            errors_out[key] = {"hash": hashes[key], "issue": issue.__dict__}
+            report.errors.append(issue)
+            continue
+        texts = [c.text for c in chunks]
+        vecs = embedder.embed_passages(texts) if texts else np.zeros((0, embedder.dim), np.float32)
+        report.embedded += len(texts)
+        metas = [chunk_metadata(c, doc.facets, doc.uid, doc.source, doc.title) for c in chunks]
+        store.add([c.chunk_id for c in chunks], vecs, texts, metas)
+        ids += [c.chunk_id for c in chunks]
+        tokens += [tokenize(t) for t in texts]
+        report.indexed += 1
+        report.warnings += doc.issues
+        files_out[key] = {
+            "hash": hashes[key],
+            "doc_id": doc.doc_id,
+            "uid": doc.uid,
+            "title": doc.title,
+            "encoding": doc.encoding,
+            "chunk_ids": [c.chunk_id for c in chunks],
+            "facets": doc.facets,
+            "issues": [w.__dict__ for w in doc.issues],
+        }
+    if progress:
+        progress("", len(todo), len(todo))
+
+    _check_duplicate_ids(files_out, report)
+    LexicalIndex(ids, tokens).save(gdir / "lexical.json")
+    gens.write_json_atomic(
+        gdir / "manifest.json",
+        {
+            "generation": new_gen,
+            "signature": signature,
+            "embedder": embedder.name,
+            "roots": [str(r) for r in roots],
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "files": files_out,
+            "errors": errors_out,
+        },
+    )
+    count = store.count()
+    _close(store)
+    if count != len(ids):
+        raise RuntimeError(f"index generation {new_gen} has {count} vectors for {len(ids)} chunks")
+    gens.publish(data_dir, gens.Pointer(new_gen, embedder.name, settings.chroma_url))
+    report.published = True
+    for g in gens.existing_generations(data_dir):
+        if g not in (new_gen, old_gen):
+            drop_generation(settings, g, gens.gen_dir(data_dir, g))
+    gens.collect_garbage(data_dir, {new_gen, old_gen})
+    report.generation = new_gen
+    report.documents = len(files_out)
+    report.chunks = len(ids)
+    report.failed = len(errors_out) + bad_names
+    return report
+
+
+def _chunks_for(doc: Document, embedder: Any, chunk_document: Callable, profile_chunk: Callable) -> list[Chunk]:
+    chunks = list(chunk_document(doc, embedder.count_tokens, max_tokens=embedder.max_tokens))
+    prof = profile_chunk(doc, embedder.count_tokens, embedder.max_tokens)
+    if prof:
+        chunks += prof if isinstance(prof, list) else [prof]
+    seen: set[str] = set()
+    for c in chunks:
+        if c.chunk_id in seen:
+            raise RuntimeError(f"duplicate chunk id {c.chunk_id}")
+        seen.add(c.chunk_id)
+    return chunks
+
+
+def _check_duplicate_ids(files: dict[str, Any], report: IndexReport) -> None:
+    by_id: dict[str, list[str]] = {}
+    for path, v in files.items():
+        by_id.setdefault(v["doc_id"], []).append(path)
+    for doc_id, paths in by_id.items():
+        if len(paths) > 1:
+            report.warnings.append(
+                LoadIssue(
+                    paths[1], None, f"duplicate doc_id {doc_id!r} (also in {paths[0]}); both kept, told apart by file"
+                )
+            )
+
+
+def _close(store: Any) -> None:
+    try:
+        store.client.close()
+    except Exception:
+        pass
