@@ -277,7 +277,7 @@ def test_dev_set_quality(indexed_settings):
     from eval.questionset import load_questions
     from eval.runner import run_questions
 
-    qs, errors = load_questions(Path(__file__).resolve().parents[1] / "eval" / "questions" / "dev.jsonl")
+    qs, errors = load_questions(Path(__file__).resolve().parents[2] / "eval" / "questions" / "dev.jsonl")
     from tests.conftest import HAVE_SHARED
 
     if not HAVE_SHARED:

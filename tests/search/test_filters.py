@@ -6,8 +6,7 @@ import pytest
 
 from rag.config import Settings
 from rag.search.filters import Filters, infer_filters
-
-from .conftest import needs_shared
+from tests.conftest import needs_shared
 
 # ---------------------------------------------------------------------------- parse / where
 

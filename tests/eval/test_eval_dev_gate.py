@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.cli.main import main
-
-from .conftest import REPO, needs_shared
+from tests.conftest import REPO, needs_shared
 
 DEV = REPO / "eval" / "questions" / "dev.jsonl"
 BASELINE = REPO / "eval" / "baselines" / "dev.json"

@@ -11,8 +11,7 @@ import pytest
 from rag.config import Settings
 from rag.search.filters import Filters
 from rag.search.retrieval import Retriever, retrieve
-
-from .conftest import needs_shared
+from tests.conftest import needs_shared
 
 pytestmark = needs_shared
 

@@ -11,8 +11,7 @@ from eval.metrics import fact_in_text, fold_heading
 from eval.questionset import load_questions
 from rag.ingest.chunking import split_sections
 from rag.ingest.documents import iter_library, load_document
-
-from .conftest import CORPUS, REPO, SEEDS, needs_shared
+from tests.conftest import CORPUS, REPO, SEEDS, needs_shared
 
 DEV = REPO / "eval" / "questions" / "dev.jsonl"
 HELDOUT = REPO / "eval" / "questions" / "heldout.jsonl"

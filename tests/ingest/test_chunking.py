@@ -31,7 +31,7 @@ from rag.ingest.chunking import (
 from rag.ingest.japanese import has_word_chars, sentence_spans
 from rag.schema import PATH_SEP, Chunk, Document
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2a18f7e169fe24df.txt"
 SHARED = REPO.parent / "shared"
 CASES = SHARED / "corpus" / "cases"
@@ -72,7 +72,7 @@ def count_tokens(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], in
     except Exception as e:  # the embedder is not there (yet) or cannot load: character stand-in
         import warnings
 
-        warnings.warn(f"count_tokens: character stand-in (rag.embeddings unusable: {e!r})")
+        warnings.warn(f"count_tokens: character stand-in (rag.embeddings unusable: {e!r})", stacklevel=2)
         return stand_in
 
 

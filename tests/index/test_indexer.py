@@ -18,8 +18,7 @@ import pytest
 from rag.config import Settings
 from rag.index.indexer import index_library
 from rag.index.library import Library
-
-from .conftest import CORPUS, FIXTURES, HAVE_SHARED, REPO, SEEDS, needs_shared
+from tests.conftest import CORPUS, FIXTURES, HAVE_SHARED, REPO, SEEDS, needs_shared
 
 EXPECTED_IDS = {
     "GENAI_042",

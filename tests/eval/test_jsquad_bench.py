@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import JSQUAD
+from tests.conftest import JSQUAD
 
 needs_jsquad = pytest.mark.skipif(not JSQUAD.is_file(), reason=f"needs JSQuAD at {JSQUAD} (absent without ../shared)")
 

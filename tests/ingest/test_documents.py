@@ -20,13 +20,13 @@ from rag.ingest.documents import (
     read_text,
     split_front_matter,
 )
-from rag.ingest.safe_yaml import MAX_YAML_DEPTH, safe_yaml_load
 from rag.ingest.facets import FacetMapping
+from rag.ingest.safe_yaml import MAX_YAML_DEPTH, safe_yaml_load
 from rag.schema import Document, LoadError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2a18f7e169fe24df.txt"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "docs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
 SHARED = REPO.parent / "shared"
 CASES = SHARED / "corpus" / "cases"
 needs_corpus = pytest.mark.skipif(

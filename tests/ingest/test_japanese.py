@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from rag.ingest.japanese import char_bigrams, detect_language, normalize, split_sentences, tokenize
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2a18f7e169fe24df.txt"
 
 

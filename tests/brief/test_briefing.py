@@ -16,8 +16,7 @@ import pytest
 
 from rag.brief import briefing as B
 from rag.config import Settings
-
-from .conftest import CORPUS, SEEDS, needs_shared
+from tests.conftest import CORPUS, SEEDS, needs_shared
 
 SEED = SEEDS / "000_2a18f7e169fe24df.txt"
 KLARNA = CORPUS / "021_klarna.md"

@@ -22,7 +22,7 @@ import pytest
 from rag.config import BUILTIN_MODEL, Settings
 from rag.index import embeddings as E
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
 CORPUS = REPO.parent / "shared" / "corpus" / "cases"
 

@@ -28,9 +28,9 @@ from rag.ingest.facets import (
     parse_year,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2a18f7e169fe24df.txt"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "docs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
 CASES = REPO.parent / "shared" / "corpus" / "cases"
 needs_corpus = pytest.mark.skipif(
     not CASES.is_dir(), reason=f"shared corpus not found at {CASES} (it lives next to the repo, not in it)"
