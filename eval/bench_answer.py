@@ -2,17 +2,17 @@
 
     python -m eval.bench_answer                      # latency p50/p95 of ask() after warm-up + dev-set scores
     python -m eval.bench_answer --calibrate          # recompute the refusal thresholds on the dev set
-    python -m eval.bench_answer --calibrate --write  # … and store them in rag/refusal.py (CALIBRATION)
+    python -m eval.bench_answer --calibrate --write  # … and store them in rag/answer/refusal.py (CALIBRATION)
 
 Index: --data-dir DIR (an existing casebook index), else CASEBOOK_DATA_DIR / the default data dir
 when it holds an index, else a temporary index of the seed + the shared corpus is built first
 (several minutes: embedding every chunk).
 
 Calibration: for every dev question (eval/questions/dev.jsonl) the real pipeline runs up to the
-refusal gate (retrieval with the question's filters → rag.extractive analysis → rag.refusal.evidence);
-rag.refusal.calibrate places max_missing (per language), min_typed_cover and min_best in the middle of the widest gap
+refusal gate (retrieval with the question's filters → rag.answer.extractive analysis → rag.answer.refusal.evidence);
+rag.answer.refusal.calibrate places max_missing (per language), min_typed_cover and min_best in the middle of the widest gap
 giving the best refusal accuracy (ties: fewest answerable questions refused). --write rewrites the block between
-"# --- CALIBRATION" and "# --- END CALIBRATION" in rag/refusal.py with the values, the date, the
+"# --- CALIBRATION" and "# --- END CALIBRATION" in rag/answer/refusal.py with the values, the date, the
 question file and the figures, so the stored constants always say how they were obtained.
 """
 
@@ -29,18 +29,15 @@ from typing import Any
 
 from eval import metrics as M
 from eval.questionset import load_questions as load_q
+from rag.answer import DEFAULT_K, LLM_SOURCES, ask, refusal
 from rag.answer import extractive as X
-from rag.answer import refusal
-from rag.answer.pipeline import DEFAULT_K, LLM_SOURCES, ask
 from rag.config import Settings
-from rag.index.indexer import index_library
-from rag.index.library import get_library
-from rag.search.filters import Filters
-from rag.search.retrieval import retrieve
+from rag.index import get_library, index_library
+from rag.search import Filters, retrieve
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO / "eval" / "questions" / "dev.jsonl"
-REFUSAL_PY = REPO / "rag" / "refusal.py"
+REFUSAL_PY = Path(refusal.__file__)  # rag/answer/refusal.py: --write rewrites its CALIBRATION block
 
 
 def percentile(vals: list[float], p: float) -> float:
@@ -197,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", help="an existing casebook index (data directory)")
     ap.add_argument("--questions", default=str(DEV))
     ap.add_argument("--calibrate", action="store_true", help="recompute the refusal thresholds")
-    ap.add_argument("--write", action="store_true", help="with --calibrate: store them in rag/refusal.py")
+    ap.add_argument("--write", action="store_true", help="with --calibrate: store them in rag/answer/refusal.py")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--no-scores", dest="scores", action="store_false", help="skip the dev-set metrics")

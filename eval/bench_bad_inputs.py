@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.config import Settings
-from rag.index.embeddings import get_embedder
-from rag.ingest.chunking import chunk_document, profile_chunk
-from rag.ingest.documents import load_document
+from rag.index import get_embedder
+from rag.ingest import chunk_document, load_document, profile_chunk
 from rag.schema import LoadError
 
 REPO = Path(__file__).resolve().parents[1]

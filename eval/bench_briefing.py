@@ -19,14 +19,14 @@ import statistics
 import sys
 import tempfile
 import time
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
-from rag.brief import briefing as B
-from rag.brief.briefing import _doc_cache
+from rag import brief as B
+from rag.brief import doc_cache as _doc_cache
 from rag.config import Settings
-from rag.index.indexer import index_library
-from rag.index.library import get_library
+from rag.index import get_library, index_library
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -36,8 +36,6 @@ GOAL_S = 2.0
 
 def _pad(text: str, width: int) -> str:
     """Left-justify to a display width (East Asian wide characters count 2)."""
-    import unicodedata
-
     out, w = "", 0
     for ch in text:
         cw = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1

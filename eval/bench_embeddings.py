@@ -19,14 +19,17 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from rag.config import Settings
-from rag.index.embeddings import ensure_st_model, get_embedder
+from rag.index import ensure_st_model, get_embedder
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -82,8 +85,6 @@ def make_chunks(n: int, lo: int = 300, hi: int = 500) -> list[str]:
 
 # ------------------------------------------------------------------------------------- worker
 def _rss_mb() -> tuple[float, float]:
-    import resource
-
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     cur = 0.0
     try:
@@ -103,7 +104,6 @@ def _cpu_s() -> float:
 def worker(engine: str, data_dir: str, chunks_file: str, queries: int, out_npy: str) -> dict:
     t0 = time.perf_counter()
     sys.path.insert(0, str(REPO))
-    import numpy as np
 
     chunks = json.loads(Path(chunks_file).read_text(encoding="utf-8"))
     emb = get_embedder(Settings(data_dir=Path(data_dir), embed_engine=engine))
@@ -193,7 +193,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sys.path.insert(0, str(REPO))
-    import numpy as np
 
     data_dir = args.data_dir or Settings.from_env().data_dir
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]

@@ -25,8 +25,7 @@ _CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from rag.config import Settings
-from rag.index.embeddings import get_embedder
-from rag.index.indexer import index_library
+from rag.index import get_embedder, index_library
 settings = Settings.from_env(data_dir=Path(sys.argv[1]))
 t0 = time.perf_counter(); get_embedder(settings).count_tokens("warm"); t_model = time.perf_counter() - t0
 paths = [Path(p) for p in sys.argv[2:]]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -29,10 +30,9 @@ import numpy as np
 
 from eval.jsquad import evaluate, format_table, format_variants
 from rag.config import Settings
-from rag.index.indexer import index_library
-from rag.search.filters import Filters
-from rag.search.retrieval import DEFAULT_CONFIG as D
-from rag.search.retrieval import Retriever, get_retriever, retrieve
+from rag.index import index_library
+from rag.search import DEFAULT_CONFIG as D
+from rag.search import Filters, Retriever, get_retriever, retrieve
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -138,7 +138,7 @@ def library_latency(settings: Any, questions: list[str], rounds: int = 3) -> dic
 
 
 def ablation_configs() -> dict[str, Any]:
-    """Named retrieval configurations measured on the dev set (the table in rag.retrieval)."""
+    """Named retrieval configurations measured on the dev set (the table in rag.search.retrieval)."""
 
     eq = (("ja", 1.0, 1.0), ("en", 1.0, 1.0))
     base = replace(
@@ -174,8 +174,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ablation", action="store_true", help="dev-set table of retrieval ideas")
     ap.add_argument("--misses", action="store_true", help="list dev questions missed at rank 1")
     args = ap.parse_args(argv)
-
-    import os
 
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

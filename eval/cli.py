@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.index.indexer import index_library
+from rag.index import index_library
 
 from .baseline import BaselineError, accept, compare, load_results
 from .questionset import load_questions

@@ -8,8 +8,8 @@ edits, renames or deletes a file), starts `index --quiet` (every other round `--
 run has embedding work to do), sends SIGKILL at a random moment within the expected run time and
 then checks, in this process:
 
-* the published index opens (`rag.library.Library(settings).snapshot()`) and answers a query
-  (`rag.retrieval.retrieve`, at least one hit);
+* the published index opens (`rag.index.Library(settings).snapshot()`) and answers a query
+  (`rag.search.retrieve`, at least one hit);
 * no duplicate chunk ids; Chroma count == manifest chunk count == BM25 entries;
 * the published generation is the previous one or a newer complete one (never a torn one).
 
@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.config import Settings
+from rag.index import Library
 from rag.index import generations as gens
-from rag.index.library import Library
-from rag.search.retrieval import retrieve
+from rag.search import retrieve
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))

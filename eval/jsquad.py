@@ -42,14 +42,12 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
+from rag.index import ChromaEmbeddingFunction, LexicalIndex, get_embedder
 from rag.index import generations as gens
-from rag.index.embeddings import ChromaEmbeddingFunction, get_embedder
-from rag.index.lexical import LexicalIndex
 from rag.index.library import _libraries
 from rag.index.store import VectorStore, _clean_meta
-from rag.ingest.japanese import split_sentences, tokenize
-from rag.search.fusion import fuse
-from rag.search.retrieval import DEFAULT_CONFIG, Retriever, query_tokens
+from rag.ingest import split_sentences, tokenize
+from rag.search import DEFAULT_CONFIG, Retriever, fuse, query_tokens
 
 KS = (1, 3, 5, 10)
 

@@ -18,11 +18,14 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from gradio_client import Client
 
 from eval.questionset import load_questions
 from rag.config import Settings
@@ -51,8 +54,6 @@ def percentile(values: list[float], p: float) -> float:
 def run_load(
     url: str, users: int, duration: float, questions: list[str], auth: tuple[str, str] | None = None, seed: int = 0
 ) -> dict[str, Any]:
-    from gradio_client import Client
-
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -120,8 +121,6 @@ class IndexUpdater(threading.Thread):
         self.failures: list[str] = []
 
     def run(self) -> None:
-        import subprocess
-
         original = self.path.read_text(encoding="utf-8")
         try:
             n = 0

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rag.answer.pipeline import ask
+from rag.answer import ask
 from rag.schema import Answer
 
 from . import metrics as M

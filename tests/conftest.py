@@ -40,7 +40,7 @@ def library_paths() -> list[Path]:
 def indexed_settings(tmp_path_factory: pytest.TempPathFactory, library_paths: list[Path]):
     """Settings of a data dir holding a real index (Chroma + BM25) of the library, built once."""
     from rag.config import Settings
-    from rag.index.indexer import index_library
+    from rag.index import index_library
 
     data_dir = tmp_path_factory.mktemp("casebook-data")
     settings = Settings.from_env(data_dir=data_dir, library=tuple(library_paths))

@@ -211,7 +211,7 @@ def _manifest(ix: Indexed) -> dict:
 
 def test_markup_and_injection_are_stored_as_plain_data(indexed: Indexed) -> None:
     from rag.config import Settings
-    from rag.index.library import Library
+    from rag.index import Library
 
     snap = Library(Settings.from_env(data_dir=indexed.data)).snapshot()
     xss = [m for m in snap.metas.values() if m.get("doc_id") == "XSS_CASE" and m.get("kind") == "section"]
@@ -235,8 +235,7 @@ def test_markup_and_injection_are_stored_as_plain_data(indexed: Indexed) -> None
 _BIG_PROBE = r"""
 import json, resource, sys, time, tracemalloc
 from eval.bench_bad_inputs import cheap_count
-from rag.ingest.chunking import chunk_document
-from rag.ingest.documents import load_document
+from rag.ingest import chunk_document, load_document
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 calls = [0]
 def count(text):
@@ -291,7 +290,7 @@ def test_20mb_text_file_loads_and_chunks_in_bounded_time_and_memory(tmp_path: Pa
 
 
 def test_report_line_stays_one_line_for_a_newline_in_a_file_name() -> None:
-    from rag.index.indexer import IndexReport
+    from rag.index import IndexReport
 
     rep = IndexReport(
         errors=[LoadIssue("/lib/empty\nname.md", None, "file is empty", "error")],
@@ -303,7 +302,7 @@ def test_report_line_stays_one_line_for_a_newline_in_a_file_name() -> None:
 
 def test_non_utf8_file_name_does_not_stop_the_run(tmp_path: Path) -> None:
     from rag.config import Settings
-    from rag.index.indexer import index_library
+    from rag.index import index_library
 
     lib = tmp_path / "lib"
     lib.mkdir()
@@ -317,7 +316,7 @@ def test_non_utf8_file_name_does_not_stop_the_run(tmp_path: Path) -> None:
 
 
 def test_flow_nesting_bomb_in_front_matter_loads_fast(tmp_path: Path) -> None:
-    from rag.ingest.documents import load_document
+    from rag.ingest import load_document
 
     path = tmp_path / "slow.md"
     path.write_text(slow_flow_yaml(20), encoding="utf-8")  # 22 KiB of '['
@@ -330,7 +329,7 @@ def test_flow_nesting_bomb_in_front_matter_loads_fast(tmp_path: Path) -> None:
 
 def test_load_errors_are_one_line_for_every_bad_case(tmp_path: Path) -> None:
     """Loader level, no index: each bad file gives a Document or one LoadError line, nothing else."""
-    from rag.ingest.documents import load_document
+    from rag.ingest import load_document
 
     lib = tmp_path / "lib"
     write_corpus(lib)

@@ -202,7 +202,7 @@ def indexed_data(root: Path) -> Path:
 
 
 def _has_subcommand(name: str) -> bool:
-    from rag.cli.main import build_parser
+    from rag.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
     return name in sub.choices  # type: ignore[attr-defined]
@@ -367,7 +367,7 @@ def test_serve_makes_no_outbound_call_and_analytics_are_off(root: Path, indexed_
 
 def test_chroma_client_has_telemetry_off(tmp_path: Path) -> None:
     from rag.config import Settings
-    from rag.index.store import make_client
+    from rag.index import make_client
 
     client = make_client(Settings.from_env(data_dir=tmp_path), tmp_path / "chroma")
     assert client.get_settings().anonymized_telemetry is False

@@ -37,9 +37,15 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from rag.ingest.chunking import chunk_body, chunk_document, profile_chunk, split_sections
-from rag.ingest.documents import load_document, read_text
-from rag.ingest.japanese import has_word_chars
+from rag.ingest import (
+    chunk_body,
+    chunk_document,
+    has_word_chars,
+    load_document,
+    profile_chunk,
+    read_text,
+    split_sections,
+)
 from rag.schema import Document, LoadError
 
 _TMP = Path(tempfile.mkdtemp(prefix="casebook-props-"))
@@ -456,7 +462,7 @@ def test_truncated_or_corrupted_files_only_raise_load_error(data: bytes, cut: in
 @pytest.fixture(scope="module")
 def real_count(tmp_path_factory: pytest.TempPathFactory):
     from rag.config import Settings
-    from rag.index.embeddings import get_embedder
+    from rag.index import get_embedder
 
     data_dir = Path(os.environ.get("CASEBOOK_DATA_DIR") or tmp_path_factory.mktemp("props-emb"))
     emb = get_embedder(Settings.from_env(data_dir=data_dir))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 DEFAULT_LANG = "ja"
 LANG_CHOICES = [("日本語", "ja"), ("English", "en")]
 
@@ -147,6 +149,11 @@ def t(key: str, lang: str = DEFAULT_LANG) -> str:
     if not entry:
         return key
     return entry.get(lang) or entry.get("en") or key
+
+
+def pick_lang(v: Any) -> str:
+    """`v` when it is a UI language ("ja"/"en"), else the default (values from gr.State / a Radio)."""
+    return v if v in ("ja", "en") else DEFAULT_LANG
 
 
 EXAMPLES = {

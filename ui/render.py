@@ -7,13 +7,14 @@ separately, so a quote can never re-open an escaped tag. `gr.HTML` does not sani
 (an `<img onerror>` in it would run), so nothing unescaped may reach it.
 
 Anchors: citation n of answer `turn` links to `#src-{turn}-{n}`, related section i to
-`#rel-{turn}-{i}`; the page's script (ui.app.CITATION_JS) opens and highlights the target.
+`#rel-{turn}-{i}`; the page's script (ui.theme.CITATION_JS) opens and highlights the target.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,6 @@ _LOOSE_SKIP = set("*_`~#>|") | {"\u3000"}
 
 def _compact(s: str) -> tuple[str, list[int]]:
     """`s` without whitespace and Markdown markup characters, NFKC-folded, plus each kept char's index."""
-    import unicodedata
-
     out: list[str] = []
     idx: list[int] = []
     for i, ch in enumerate(s):
@@ -386,7 +385,7 @@ def messages_html(lines: Sequence[tuple[str, str]], elem_id: str = "upload-messa
 
 
 def briefing_frame(page: str) -> str:
-    """A rendered briefing page (rag.briefing.render_html: escaped, with its own CSP) in a sandboxed iframe."""
+    """A rendered briefing page (rag.brief.render_html: escaped, with its own CSP) in a sandboxed iframe."""
     return (
         f'<iframe class="brief-frame" id="brief-frame" sandbox="allow-same-origin" referrerpolicy="no-referrer" '
         f'srcdoc="{esc(page)}"></iframe>'

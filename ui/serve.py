@@ -22,15 +22,19 @@ import ipaddress
 import os
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from rag.config import Settings
-from rag.index.indexer import index_library
-from rag.index.library import IndexMissing, get_library
+import psutil
 
-from .app import build_app, launch_kwargs
+from rag.answer import ask
+from rag.config import Settings
+from rag.index import IndexMissing, get_embedder, get_library, index_library
+
+from .app import build_app
+from .theme import launch_kwargs
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -111,8 +115,6 @@ def _port_free(host: str, port: int) -> bool:
 
 def _process_age() -> float:
     try:
-        import psutil
-
         return time.time() - psutil.Process().create_time()
     except Exception:  # noqa: BLE001
         return 0.0
@@ -153,8 +155,6 @@ def warm_up(settings: Any) -> float:
 
     get_library(settings).snapshot()
     try:
-        from rag.index.embeddings import get_embedder
-
         emb = get_embedder(settings)
         q = getattr(emb, "embed_query", None)
         if q:
@@ -162,8 +162,6 @@ def warm_up(settings: Any) -> float:
     except Exception as e:  # noqa: BLE001 — warming is best effort; the first question will tell
         _err(f"warning: embedder warm-up failed: {type(e).__name__}: {e}")
     try:
-        from rag.answer.pipeline import ask
-
         for q in ("この事例の概要は？", "What is this case about?"):  # both language paths (glossary, tokens)
             ask(q, settings=settings)
     except Exception as e:  # noqa: BLE001
@@ -206,8 +204,6 @@ def run(args: argparse.Namespace) -> int:
 
     # Warm the index snapshot, the embedder and the answer path in a thread while Gradio is imported
     # and the app is built (both are mostly import time; two cores overlap them).
-    import threading
-
     warm: dict[str, Any] = {"s": 0.0, "error": None}
 
     def _warm() -> None:
@@ -249,8 +245,6 @@ def run(args: argparse.Namespace) -> int:
     url = f"http://{shown_host}:{args.port}"
     ready = time.perf_counter() - t_start + age0
     try:
-        import psutil
-
         ct = psutil.Process().cpu_times()
         cpu = f", {ct.user + ct.system:.1f} s CPU"
     except Exception:  # noqa: BLE001

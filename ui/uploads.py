@@ -1,9 +1,9 @@
 """Uploaded case files: safe names, an extension allow-list, a size cap, a trial load before saving.
 
 `accept_uploads(paths, settings)` checks every uploaded temp file, loads it with
-rag.documents.load_document from a private staging folder (so a broken file is reported with its
+rag.ingest.load_document from a private staging folder (so a broken file is reported with its
 problem and line and never enters the library), and moves the good ones into settings.uploads_dir.
-Indexing is the caller's job (rag.indexer.index_library, incremental).
+Indexing is the caller's job (rag.index.index_library, incremental).
 `list_uploads(settings)` / `delete_upload(name, settings)`: the uploaded files, and removing one
 (only a name listed there is accepted: no paths, nothing outside the uploads folder).
 """
@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.ingest.documents import load_document
-from rag.ingest.facets import FacetMapping
+from rag.ingest import FacetMapping, load_document
 from rag.schema import LoadError
 
 from .i18n import t

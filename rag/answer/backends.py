@@ -158,7 +158,7 @@ def make_chat_model(
 
     if sp.kind == "ollama":
         try:
-            from langchain_ollama import ChatOllama
+            from langchain_ollama import ChatOllama  # noqa: PLC0415 — optional heavy LLM client
         except ImportError as e:  # pragma: no cover - depends on the install
             raise BackendError(f"ollama backend needs langchain-ollama: {e}") from e
         return ChatOllama(
@@ -171,7 +171,7 @@ def make_chat_model(
 
     if sp.kind == "openai":
         try:
-            from langchain_openai import ChatOpenAI
+            from langchain_openai import ChatOpenAI  # noqa: PLC0415 — optional heavy LLM client
         except ImportError as e:  # pragma: no cover
             raise BackendError(f"openai backend needs langchain-openai: {e}") from e
         kw: dict[str, Any] = {}
@@ -191,7 +191,7 @@ def make_chat_model(
 
     if sp.kind == "mistral":
         try:
-            from langchain_mistralai import ChatMistralAI
+            from langchain_mistralai import ChatMistralAI  # noqa: PLC0415 — optional heavy LLM client
         except ImportError as e:  # pragma: no cover
             raise BackendError(f"mistral backend needs langchain-mistralai: {e}") from e
         key = os.environ.get("MISTRAL_API_KEY")
@@ -207,8 +207,8 @@ def make_chat_model(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                from langchain_community.chat_models import ChatLlamaCpp
-            import llama_cpp  # noqa: F401
+                from langchain_community.chat_models import ChatLlamaCpp  # noqa: PLC0415 — optional heavy LLM client
+            import llama_cpp  # noqa: F401, PLC0415 — optional heavy LLM client
         except ImportError as e:
             raise BackendError(f"gguf backend needs llama-cpp-python and langchain-community: {e}") from e
         return ChatLlamaCpp(

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.answer.backends import message_text
-from rag.answer.extractive import company_display, find_companies
+from rag.answer.extractive.companies import company_display, find_companies
 from rag.answer.prompting import condense_messages
-from rag.ingest.japanese import detect_language
+from rag.ingest import detect_language
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Question → cited answer (or a refusal), in the language of the question.
 
-    from rag.answer.pipeline import ask, ask_stream
+    from rag.answer import ask, ask_stream
     ans = ask("Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？")
     ans.text, ans.citations, ans.refused, ans.timings
     for piece in ask_stream("How many parameters does Mixtral 8x7B have?"):
@@ -42,11 +42,10 @@ from rag.answer.prompting import (
     without_instructions,
 )
 from rag.config import Settings
-from rag.index.library import get_library
-from rag.ingest.japanese import detect_language
+from rag.index import get_library
+from rag.ingest import detect_language
 from rag.schema import Answer, Citation, Hit
-from rag.search.filters import infer_filters
-from rag.search.retrieval import retrieve
+from rag.search import infer_filters, retrieve
 
 DEFAULT_K = 8  # sections returned in Answer.hits (the answer itself looks at the top UNIT_SECTIONS)
 LLM_SOURCES = 5  # sections given to an LLM

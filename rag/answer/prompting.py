@@ -21,8 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.messages import HumanMessage, SystemMessage
+
 from rag.answer.refusal import REFUSAL_TEXT
-from rag.ingest.japanese import split_sentences
+from rag.ingest import split_sentences
 from rag.schema import PATH_SEP, Hit
 
 LANG_NAMES = {"ja": "Japanese (日本語)", "en": "English"}
@@ -153,8 +155,6 @@ def answer_messages(
     keep: dict[int, list[str]] | None = None,
 ) -> list[Any]:
     """[SystemMessage(rules), HumanMessage(delimited sources + question)]."""
-    from langchain_core.messages import HumanMessage, SystemMessage
-
     lang_name = LANG_NAMES.get(lang, LANG_NAMES["en"])
     refusal = refusal_sentence(lang)
     system = SYSTEM_TEMPLATE.format(
@@ -178,8 +178,6 @@ CONDENSE_SYSTEM = """Rewrite the user's follow-up question as one standalone que
 
 def condense_messages(question: str, turns: Sequence[tuple[str, str]], lang: str) -> list[Any]:
     """Messages asking a model to turn a follow-up into a standalone question."""
-    from langchain_core.messages import HumanMessage, SystemMessage
-
     convo = []
     for q, a in list(turns)[-3:]:
         convo.append(f"User: {defang(q.strip())}")

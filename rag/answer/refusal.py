@@ -26,6 +26,7 @@ min_typed_cover, then min_best. With --write it rewrites the CALIBRATION block b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,8 +177,6 @@ def refusal_text(lang: str) -> str:
 
 def is_refusal_text(text: str) -> bool:
     """True when an (LLM) answer is the refusal sentence (either language, loosely)."""
-    import re
-
     t = re.sub(r"[\s。.!！]+", "", text or "").lower()
     if not t:
         return False

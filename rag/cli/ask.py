@@ -19,12 +19,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.answer.pipeline import DEFAULT_K, ask_stream
-from rag.answer.refusal import RELATED_LEAD
+from rag.answer import DEFAULT_K, RELATED_LEAD, ask_stream
 from rag.config import Settings
-from rag.index.library import IndexMissing
+from rag.index import IndexMissing
 from rag.schema import Answer
-from rag.search.filters import Filters
+from rag.search import Filters
 
 
 def register(subparsers: Any) -> None:

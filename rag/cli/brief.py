@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.brief import briefing as B
+from rag import brief as B
 from rag.config import Settings
 
 HELP = "cited one-page briefing about a company (or two side by side with --vs)"

@@ -8,7 +8,9 @@ published until the new generation is complete (see rag.generations).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,11 +25,16 @@ from rag.index import generations as gens
 from rag.index.embeddings import ChromaEmbeddingFunction, get_embedder
 from rag.index.lexical import LexicalIndex
 from rag.index.store import VectorStore, chunk_metadata, drop_generation
-from rag.ingest import chunking, japanese
-from rag.ingest.chunking import chunk_document, profile_chunk
-from rag.ingest.documents import iter_library, load_document
-from rag.ingest.facets import FacetMapping
-from rag.ingest.japanese import tokenize
+from rag.ingest import (
+    FacetMapping,
+    chunk_document,
+    chunking,
+    iter_library,
+    japanese,
+    load_document,
+    profile_chunk,
+    tokenize,
+)
 from rag.schema import Chunk, Document, LoadError, LoadIssue
 
 INDEX_FORMAT = 1
@@ -90,8 +97,6 @@ def _pipeline_signature(settings: Settings, embedder_name: str) -> str:
 
 
 def load_manifest(data_dir: Path, generation: int) -> dict[str, Any] | None:
-    import json
-
     try:
         return json.loads((gens.gen_dir(data_dir, generation) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -173,7 +178,7 @@ def _index_locked(
     report.removed = len([k for k in list(old_files) + list(old_errors) if k not in hashes])
     roots_changed = bool(old) and [str(r) for r in roots] != old.get("roots")
 
-    for k, v in keep_errors.items():
+    for v in keep_errors.values():
         report.errors.append(LoadIssue(**v["issue"]))
     for v in keep.values():
         report.warnings += [LoadIssue(**i) for i in v.get("issues", [])]
@@ -190,8 +195,6 @@ def _index_locked(
 
     new_gen = max([old_gen, *gens.existing_generations(data_dir)]) + 1
     gdir = gens.gen_dir(data_dir, new_gen)
-    import shutil
-
     shutil.rmtree(gdir, ignore_errors=True)  # leftovers of a killed run
     gdir.mkdir(parents=True)
 

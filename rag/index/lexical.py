@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from rag.ingest.japanese import char_bigrams
+from rag.ingest import char_bigrams
 
 K1 = 0.3
 B = 0.75

@@ -1,18 +1,31 @@
-"""Ingest: read case files (encodings, lenient front matter), canonical facets, Japanese text
-utilities, and the sections and chunks that the index stores."""
+"""Ingest: read case files (encodings, lenient front matter), canonical facets and their YAML
+mapping, Japanese text utilities, and the sections and chunks that the index stores."""
 
-from rag.ingest.chunking import chunk_document, profile_chunk, split_sections
+from rag.ingest.chunking import chunk_body, chunk_document
 from rag.ingest.documents import iter_library, load_document, read_text
-from rag.ingest.facets import FacetMapping, default_mapping
-from rag.ingest.japanese import detect_language, split_sentences, tokenize
+from rag.ingest.facet_spec import FacetMappingError
+from rag.ingest.facet_values import alias_key, has_japanese, parse_year
+from rag.ingest.facets import FacetMapping, aliases_for, canonical_value, default_mapping
+from rag.ingest.japanese import char_bigrams, detect_language, has_word_chars, split_sentences, tokenize
+from rag.ingest.profile import profile_chunk
+from rag.ingest.sections import split_sections
 
 __all__ = [
     "FacetMapping",
+    "FacetMappingError",
+    "alias_key",
+    "aliases_for",
+    "canonical_value",
+    "char_bigrams",
+    "chunk_body",
     "chunk_document",
     "default_mapping",
     "detect_language",
+    "has_japanese",
+    "has_word_chars",
     "iter_library",
     "load_document",
+    "parse_year",
     "profile_chunk",
     "read_text",
     "split_sections",

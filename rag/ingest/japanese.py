@@ -34,6 +34,8 @@ import re
 import threading
 import unicodedata
 
+import fugashi
+
 VERSION = 1
 
 # ----------------------------------------------------------------------------- normalisation
@@ -53,8 +55,6 @@ _TAGGER_LOCK = threading.Lock()
 def _tagger():
     global _TAGGER
     if _TAGGER is None:
-        import fugashi
-
         t = fugashi.Tagger()
         _TAGGER = t
     return _TAGGER

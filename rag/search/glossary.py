@@ -12,7 +12,9 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from rag.ingest.japanese import tokenize
+import yaml
+
+from rag.ingest import tokenize
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary.yaml")
 _lock = threading.Lock()
@@ -20,8 +22,6 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=4)
 def load(path: str | None = None) -> dict[str, tuple[str, ...]]:
-    import yaml
-
     with open(path or GLOSSARY_FILE, encoding="utf-8") as f:
         data = yaml.safe_load(f) or {}
     terms = data.get("terms", data) or {}

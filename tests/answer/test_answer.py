@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.extractive import LEAD
-from rag.answer.pipeline import ask, ask_stream
-from rag.answer.refusal import CALIBRATION, REFUSAL_TEXT
+from rag.answer import CALIBRATION, LEAD, REFUSAL_TEXT, ask, ask_stream
 from rag.schema import Answer
 from tests.conftest import needs_shared
 
@@ -26,7 +24,7 @@ def _fold(s: str) -> str:
 
 
 def _file_lines(path: str) -> list[str]:
-    from rag.ingest.documents import read_text
+    from rag.ingest import read_text
 
     return read_text(path)[0].split("\n")
 
@@ -105,7 +103,7 @@ def test_mixed_question_is_japanese(indexed_settings):
 )
 def test_shared_facts(indexed_settings, question, fact, doc, heading):
     ans = ask(question, settings=indexed_settings)
-    from rag.ingest.japanese import detect_language
+    from rag.ingest import detect_language
 
     assert ans.lang == detect_language(question)
     assert ans.text.startswith(LEAD[ans.lang])
@@ -128,7 +126,7 @@ UNANSWERABLE_SHARED = [
 
 
 def _assert_refused(ans: Answer, question: str) -> None:
-    from rag.ingest.japanese import detect_language
+    from rag.ingest import detect_language
 
     lang = detect_language(question)
     assert ans.refused, (question, ans.text, ans.flagged)
@@ -238,7 +236,7 @@ def test_suggested_filters_are_not_applied(indexed_settings):
     ans = ask(q, settings=indexed_settings)
     assert ans.suggested_filters.get("country") == "フランス"
     assert len({h.doc_id for h in ans.hits}) > 1  # not silently restricted to France
-    from rag.search.filters import Filters
+    from rag.search import Filters
 
     filtered = ask(q, filters=Filters.from_dict(ans.suggested_filters), settings=indexed_settings)
     assert filtered.hits and {h.doc_id for h in filtered.hits} == {"GENAI_042"}
@@ -247,7 +245,7 @@ def test_suggested_filters_are_not_applied(indexed_settings):
 
 
 def test_cli_ask(indexed_settings, capsys):
-    from rag.cli.main import main
+    from rag.cli import main
 
     rc = main(
         [

@@ -127,8 +127,7 @@ def _check_citations(ans):
 
 
 def test_real_generation_streams_and_is_checked(llm_settings):
-    from rag.answer.extractive import LEAD
-    from rag.answer.pipeline import ask_stream
+    from rag.answer import LEAD, ask_stream
     from rag.schema import Answer
 
     pieces = list(ask_stream("When was Mistral AI founded?", settings=llm_settings))
@@ -149,7 +148,7 @@ def test_real_generation_streams_and_is_checked(llm_settings):
 
 
 def test_real_generation_japanese_question(llm_settings):
-    from rag.answer.pipeline import ask
+    from rag.answer import ask
 
     ans = ask("ミストラルAIのCEOは誰？", settings=llm_settings)
     assert "llm_first_token" in ans.timings, ans.flagged
@@ -161,8 +160,7 @@ def test_real_generation_japanese_question(llm_settings):
 
 
 def test_real_backend_refusal_gate(llm_settings):
-    from rag.answer.pipeline import ask
-    from rag.answer.refusal import REFUSAL_TEXT
+    from rag.answer import REFUSAL_TEXT, ask
 
     ans = ask("Mistral AIの2019年の売上高は？", settings=llm_settings)
     assert ans.refused and ans.text == REFUSAL_TEXT["ja"] and ans.related
@@ -170,7 +168,7 @@ def test_real_backend_refusal_gate(llm_settings):
 
 
 def test_real_followup_condensation(llm_settings):
-    from rag.answer.pipeline import ask
+    from rag.answer import ask
 
     hist = [("When was Mistral AI founded?", "According to the library: 2023年4月 [1]")]
     ans = ask("And who is its CEO?", history=hist, settings=llm_settings)

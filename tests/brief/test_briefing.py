@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.brief import briefing as B
+from rag import brief as B
 from rag.config import Settings
 from tests.conftest import CORPUS, SEEDS, needs_shared
 
@@ -65,8 +65,7 @@ def body_start(source: str) -> int:
 
 def check_citation(c, lang: str) -> None:
     """A citation points at real lines: the front matter, or the section its heading path names."""
-    from rag.ingest.chunking import split_sections
-    from rag.ingest.documents import load_document
+    from rag.ingest import load_document, split_sections
 
     text = cited_text(c)
     assert text.strip(), f"[{c.n}] cites blank lines"
@@ -274,7 +273,7 @@ def test_moderna_briefing_without_front_matter(indexed_settings: Settings, lang:
 @needs_shared
 def test_every_document_of_the_library(indexed_settings: Settings) -> None:
     """All 13 documents, both languages: every bullet cited and checked against its lines."""
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     docs = get_library(indexed_settings).snapshot().documents
     assert len(docs) == 13
@@ -323,7 +322,7 @@ def test_compare_mistral_huggingface(indexed_settings: Settings, lang: str) -> N
 
 
 def test_resolve_aliases(indexed_settings: Settings) -> None:
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     snap = get_library(indexed_settings).snapshot()
     for name in (
@@ -341,7 +340,7 @@ def test_resolve_aliases(indexed_settings: Settings) -> None:
 
 @needs_shared
 def test_resolve_aliases_shared(indexed_settings: Settings) -> None:
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     snap = get_library(indexed_settings).snapshot()
     assert B.resolve_company("クラーナ", snap)["doc_id"] == "021_klarna"
@@ -352,7 +351,7 @@ def test_resolve_aliases_shared(indexed_settings: Settings) -> None:
 
 
 def test_unknown_company(indexed_settings: Settings) -> None:
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     snap = get_library(indexed_settings).snapshot()
     with pytest.raises(B.UnknownCompany) as ei:
@@ -364,7 +363,7 @@ def test_unknown_company(indexed_settings: Settings) -> None:
 
 
 def test_cli_brief(indexed_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli.main import main
+    from rag.cli import main
 
     dd = str(indexed_settings.data_dir)
     assert main(["--data-dir", dd, "brief", "Mistrl"]) == 2
@@ -386,7 +385,7 @@ def test_cli_brief(indexed_settings: Settings, tmp_path: Path, capsys: pytest.Ca
 
 @needs_shared
 def test_cli_compare(indexed_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli.main import main
+    from rag.cli import main
 
     assert main(["--data-dir", str(indexed_settings.data_dir), "brief", "Mistral AI", "--vs", "Hugging Face"]) == 0
     out = capsys.readouterr().out
@@ -421,7 +420,7 @@ Evil Corpは東京の企業で、生成AIを導入した。
 
 
 def test_html_escapes_document_text(tmp_path: Path) -> None:
-    from rag.index.indexer import index_library
+    from rag.index import index_library
 
     lib = tmp_path / "lib"
     lib.mkdir()
@@ -465,7 +464,7 @@ def test_llm_summaries_are_cited(indexed_settings: Settings) -> None:
 
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from rag.answer.backends import register_model, unregister_model
+    from rag.answer import register_model, unregister_model
 
     spec = register_model(
         "briefing-test", FakeListChatModel(responses=["資料によると要点がある。[1] さらに別の点。[2][9]"])
@@ -486,7 +485,7 @@ def test_llm_summaries_are_cited(indexed_settings: Settings) -> None:
 def test_llm_failure_falls_back_to_extractive(indexed_settings: Settings) -> None:
     from dataclasses import replace
 
-    from rag.answer.backends import register_model, unregister_model
+    from rag.answer import register_model, unregister_model
 
     class Broken:
         def invoke(self, *_a, **_k):
@@ -506,7 +505,7 @@ def test_llm_failure_falls_back_to_extractive(indexed_settings: Settings) -> Non
 
 
 def test_briefing_is_fast_once_the_index_is_loaded(indexed_settings: Settings) -> None:
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     get_library(indexed_settings).snapshot()
     t0 = time.perf_counter()

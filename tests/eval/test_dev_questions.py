@@ -9,8 +9,7 @@ import pytest
 
 from eval.metrics import fact_in_text, fold_heading
 from eval.questionset import load_questions
-from rag.ingest.chunking import split_sections
-from rag.ingest.documents import iter_library, load_document
+from rag.ingest import iter_library, load_document, split_sections
 from tests.conftest import CORPUS, REPO, SEEDS, needs_shared
 
 DEV = REPO / "eval" / "questions" / "dev.jsonl"

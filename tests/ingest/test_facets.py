@@ -12,21 +12,11 @@ from hypothesis import strategies as st
 
 from rag.config import Settings
 from rag.ingest import facets as facets_mod
+from rag.ingest.body_fields import body_table, first_heading
 from rag.ingest.documents import load_document
-from rag.ingest.facets import (
-    PACKAGED_MAPPING,
-    FacetMapping,
-    FacetMappingError,
-    alias_key,
-    aliases_for,
-    body_table,
-    canonical_value,
-    company_aliases,
-    first_heading,
-    flatten_front_matter,
-    normalize_country,
-    parse_year,
-)
+from rag.ingest.facet_spec import PACKAGED_MAPPING, FacetMappingError
+from rag.ingest.facet_values import alias_key, flatten_front_matter, parse_year
+from rag.ingest.facets import FacetMapping, aliases_for, canonical_value, company_aliases, normalize_country
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2a18f7e169fe24df.txt"

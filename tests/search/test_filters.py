@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.config import Settings
-from rag.search.filters import Filters, infer_filters
+from rag.search import Filters, infer_filters
 from tests.conftest import needs_shared
 
 # ---------------------------------------------------------------------------- parse / where
@@ -203,7 +203,7 @@ FILTER_CASES = [
 @pytest.mark.parametrize("items", FILTER_CASES, ids=lambda x: "&".join(x))
 def test_where_and_matches_agree_on_the_index(indexed_settings: Settings, items: list[str]) -> None:
     """The Chroma `where` and Python `matches` select exactly the same chunks of the real index."""
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     snap = get_library(indexed_settings).snapshot()
     f = Filters.parse(items).resolve(snap.metas)
@@ -215,7 +215,7 @@ def test_where_and_matches_agree_on_the_index(indexed_settings: Settings, items:
 
 @needs_shared
 def test_country_filter_selects_japanese_companies(indexed_settings: Settings) -> None:
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     snap = get_library(indexed_settings).snapshot()
     f = Filters.parse(["country=Japan"]).resolve(snap.metas)
@@ -225,7 +225,7 @@ def test_country_filter_selects_japanese_companies(indexed_settings: Settings) -
 
 @needs_shared
 def test_company_alias_resolves_to_the_document(indexed_settings: Settings) -> None:
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     snap = get_library(indexed_settings).snapshot()
     for alias, doc in [
@@ -257,8 +257,8 @@ def test_company_alias_resolves_to_the_document(indexed_settings: Settings) -> N
 )
 def test_no_match_filter_returns_nothing(indexed_settings: Settings, items: list[str]) -> None:
     """Never unfiltered results: both sides and retrieve() return nothing."""
-    from rag.index.library import get_library
-    from rag.search.retrieval import Retriever, retrieve
+    from rag.index import get_library
+    from rag.search import Retriever, retrieve
 
     snap = get_library(indexed_settings).snapshot()
     f = Filters.parse(items).resolve(snap.metas)
@@ -292,8 +292,8 @@ def test_infer_filters(question: str, expected: dict) -> None:
 
 @needs_shared
 def test_infer_filters_are_only_suggestions(indexed_settings: Settings) -> None:
-    from rag.index.library import get_library
-    from rag.search.retrieval import retrieve
+    from rag.index import get_library
+    from rag.search import retrieve
 
     snap = get_library(indexed_settings).snapshot()
     q = "米国企業の評価額は？"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.search.fusion import fuse, ranked
+from rag.search import fuse, ranked
 
 DENSE = [("a", 0.90), ("b", 0.85), ("c", 0.80)]
 BM25 = [("b", 12.0), ("d", 6.0), ("a", 3.0)]

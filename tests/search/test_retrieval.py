@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.search.filters import Filters
-from rag.search.retrieval import Retriever, retrieve
+from rag.search import Filters, Retriever, retrieve
 from tests.conftest import needs_shared
 
 pytestmark = needs_shared
@@ -160,7 +159,7 @@ def test_best_sentence_answers_the_question(indexed_settings: Settings) -> None:
 
 def test_multi_chunk_section_joined_in_order(indexed_settings: Settings) -> None:
     """A section cut into several chunks comes back whole, chunks in file order, lines spanning all."""
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     snap = get_library(indexed_settings).snapshot()
     by_section: dict[tuple[str, str], list[str]] = {}
@@ -209,8 +208,8 @@ def test_country_filter_restricts_each_side(indexed_settings: Settings, weights,
     """country=日本 (or Japan): dense side, BM25 side and their fusion only see Japanese companies."""
     from dataclasses import replace
 
-    from rag.index.library import get_library
-    from rag.search.retrieval import DEFAULT_CONFIG
+    from rag.index import get_library
+    from rag.search import DEFAULT_CONFIG
 
     cfg = DEFAULT_CONFIG if weights is None else replace(DEFAULT_CONFIG, weights=weights)
     snap = get_library(indexed_settings).snapshot()
@@ -228,15 +227,15 @@ def _hnsw_snapshot(settings: Settings):
     """The current snapshot without its vectors: dense search goes through Chroma's HNSW index."""
     from dataclasses import replace
 
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     return replace(get_library(settings).snapshot(), vectors=None, vector_ids=[])
 
 
 @pytest.mark.parametrize("question", ["企業評価額はいくら？", "Who is Klarna's CEO?", "AI発注の導入店舗数"])
 def test_exact_dense_search_agrees_with_chroma(indexed_settings: Settings, question: str) -> None:
-    from rag.index.library import get_library
-    from rag.search.retrieval import dense_query, get_retriever
+    from rag.index import get_library
+    from rag.search import dense_query, get_retriever
 
     snap = get_library(indexed_settings).snapshot()
     assert snap.vectors is not None and snap.vectors.shape == (len(snap.metas), 384)
@@ -296,7 +295,7 @@ def test_filter_matching_nothing_returns_nothing(indexed_settings: Settings, ite
     for weights in ((("ja", 1.0, 0.0), ("en", 1.0, 0.0)), (("ja", 0.0, 1.0), ("en", 0.0, 1.0))):
         from dataclasses import replace
 
-        from rag.search.retrieval import DEFAULT_CONFIG
+        from rag.search import DEFAULT_CONFIG
 
         r = Retriever(indexed_settings, replace(DEFAULT_CONFIG, weights=weights))
         assert r.run("企業評価額", Filters.parse(items), 5) == []

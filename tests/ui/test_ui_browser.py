@@ -184,7 +184,7 @@ def test_03_english_follow_up_in_english(page):
 @needs_shared
 def test_04_country_filter_is_obeyed(page, data_dir):
     from rag.config import Settings
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     docs = get_library(Settings.from_env(data_dir=data_dir)).snapshot().documents
     us_docs = {d["doc_id"] for d in docs if d["facets"].get("country") == "米国"}

@@ -254,7 +254,7 @@ def test_feedback_store_merges_and_exports_eval_format(tmp_path):
 
 
 def test_filters_from_controls_and_suggestions():
-    from ui.app import filters_from_controls, suggestion_to_controls
+    from ui.filters import filters_from_controls, suggestion_to_controls
 
     f = filters_from_controls(["日本"], [], None, ["Mistral AI"], ["LLM", "AI"], "2015", "")
     assert f == {"country": "日本", "company": "Mistral AI", "tags": ["LLM", "AI"], "founded_year": {"gte": 2015}}

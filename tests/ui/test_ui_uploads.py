@@ -15,13 +15,13 @@ CASE_B = "---\nid: UP-B\ntitle: Example Corp\n---\n# Example\n## 1. Summary\nExa
 
 
 def _doc_ids(settings: Settings) -> set[str]:
-    from rag.index.library import get_library
+    from rag.index import get_library
 
     return {d["doc_id"] for d in get_library(settings).snapshot().documents}
 
 
 def test_upload_then_delete_removes_the_document(tmp_path: Path) -> None:
-    from rag.index.indexer import index_library
+    from rag.index import index_library
     from ui.uploads import accept_uploads, delete_upload, list_uploads
 
     settings = Settings.from_env(data_dir=tmp_path / "data", library=())
@@ -40,7 +40,7 @@ def test_upload_then_delete_removes_the_document(tmp_path: Path) -> None:
     report = index_library(settings)
     assert report.published
     assert _doc_ids(settings) == {"UP-B"}
-    from rag.search.retrieval import retrieve
+    from rag.search import retrieve
 
     assert all(h.doc_id == "UP-B" for h in retrieve("架空商事 生成AI", k=5, settings=settings))
 

@@ -1,0 +1,68 @@
+"""Extractive answerer (the offline default): quote the sentences that answer the question.
+
+    ans = answer_extractive(question, hits, snapshot)   # → Extraction (text, citations, features)
+
+1. Question analysis (`question.analyze`): language (rag.ingest.japanese.detect_language), content
+   concepts (rag.ingest.japanese.tokenize; for English questions each word also matches its
+   Japanese glossary terms, rag.search.glossary), the companies it names (`companies`: the
+   library's company names and aliases), the numbers it contains, and what it asks for: an amount /
+   count / percentage (いくら, 何%, どれくらい, how many/much…), a date (いつ, 何年, when…), a name
+   (誰, どの, who, which…), plus the counter it expects (何時間 → 時間, "how many stores" → 店舗).
+2. Units (`units.section_units`): each retrieved section is re-read from its source file (line
+   numbers exact; falls back to the hit text when the file changed): sentences of paragraphs,
+   bullet items, table rows (kept WITH the table's header row), front-matter profile fields (one per
+   list item).
+3. Scoring (`scoring.score_units`): idf-weighted coverage of the question's concepts by the unit
+   (the section's heading path counts half), a bonus when the unit carries what the question asks
+   for (a new number with the right counter/unit, a date, a proper name not in the question), the
+   section's rank, a penalty for units of another company than the one asked about, for link lists
+   and for very long units.
+4. Selection (`scoring.select`): the best unit, then (up to MAX_UNITS) units that cover concepts or
+   companies still uncovered or score close to the best; near-duplicates dropped.
+5. Rendering (`rendering.render`): one lead line in the question's language, then one bullet per
+   quote (source language) with its [n]; citations numbered in order of first use, one per section,
+   the line range narrowed to the quoted lines (`Citation.start_line/end_line`), quotes = the
+   chosen units.
+
+The same analysis feeds the refusal gate (rag.answer.refusal) through `Extraction.features`.
+"""
+
+from rag.answer.extractive.companies import company_display, find_companies
+from rag.answer.extractive.question import QuestionInfo, _idf, analyze
+from rag.answer.extractive.rendering import (
+    LEAD,
+    Extraction,
+    answer_extractive,
+    cite_units_for_claim,
+    make_citation,
+    render,
+)
+from rag.answer.extractive.scoring import MAX_UNITS, UNIT_SECTIONS, Scored, _covered, _hit_key, score_units, select
+from rag.answer.extractive.text import fold, toks
+from rag.answer.extractive.units import Unit, section_units
+
+__all__ = [
+    "LEAD",
+    "MAX_UNITS",
+    "UNIT_SECTIONS",
+    "Extraction",
+    "QuestionInfo",
+    "Scored",
+    "Unit",
+    "analyze",
+    "answer_extractive",
+    "cite_units_for_claim",
+    "company_display",
+    "find_companies",
+    "fold",
+    "make_citation",
+    "render",
+    "score_units",
+    "section_units",
+    "select",
+    "toks",
+    # internals the refusal gate, the LLM citation check and eval.bench_answer read as they are
+    "_covered",
+    "_hit_key",
+    "_idf",
+]

@@ -1,0 +1,162 @@
+"""Companies of the library as the extractive reader sees them: the names and aliases of each
+document (`doc_names`, cached per snapshot, a name shared by several documents dropped), the
+companies a text names (`find_companies`) and the name shown for one (`company_display`)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rag.answer.extractive.text import fold, nfkc, squash
+
+
+@dataclass
+class DocNames:
+    key: str  # uid (doc_id when absent)
+    doc_id: str
+    company: str
+    names: list[str]  # display names, longest first
+    ja_name: str | None
+    en_name: str | None
+
+
+_names_lock = threading.Lock()
+_names_cache: dict[int, tuple[Any, list[DocNames], list[tuple[str, re.Pattern[str], str]]]] = {}
+_GENERIC_NAMES = {
+    "ai",
+    "the",
+    "inc",
+    "corp",
+    "bank",
+    "group",
+    "japan",
+    "ジャパン",
+    "株式会社",
+    "open",
+    "openai",
+    "google",
+    "microsoft",
+    "nvidia",
+    "meta",
+}
+
+
+def _derived_names(names: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for n in names:
+        n = nfkc(n).strip()
+        if not n:
+            continue
+        out.add(n)
+        n2 = re.sub(
+            r"^(株式会社|有限会社)\s*|\s*(株式会社|Inc\.?|Corp\.?|Corporation|Co\.,? Ltd\.?|Ltd\.?|AB|N\.?V\.?)$", "", n
+        ).strip()
+        out.add(n2)
+        m = re.search(r"[（(]([^）)]+)[）)]", n2)
+        if m:
+            out.add(m.group(1).strip())
+            out.add(re.sub(r"\s*[（(][^）)]*[）)]", "", n2).strip())
+        for part in re.split(r"\s*/\s*", n2):
+            out.add(part.strip())
+        # "セブン-イレブン・ジャパン" → "セブン-イレブン"; "Seven-Eleven Japan" → "Seven-Eleven"
+        out.add(re.split(r"・", n2)[0].strip())
+        first = n2.split(" ")[0]
+        if len(first) >= 4:
+            out.add(first)
+        # "ミストラルAI" → "ミストラル"
+        m2 = re.fullmatch(r"([\u30a0-\u30ffー]{3,})\s*AI", n2)
+        if m2:
+            out.add(m2.group(1))
+    return {x for x in out if x and squash(x) not in _GENERIC_NAMES and len(squash(x)) >= 2}
+
+
+def doc_names(snapshot: Any) -> tuple[list[DocNames], list[tuple[str, re.Pattern[str], str]]]:
+    """Companies of the library and the patterns that find them in a question (cached per snapshot)."""
+    key = id(snapshot)
+    with _names_lock:
+        got = _names_cache.get(key)
+        if got is not None and got[0] is snapshot:
+            return got[1], got[2]
+    by_doc: dict[str, dict[str, Any]] = {}
+    for m in (getattr(snapshot, "metas", {}) or {}).values():
+        k = m.get("uid") or m.get("doc_id")
+        if not k or k in by_doc:
+            continue
+        by_doc[k] = m
+    docs: list[DocNames] = []
+    owners: dict[str, set[str]] = {}
+    cand: dict[str, set[str]] = {}
+    for k, m in by_doc.items():
+        raw = [m.get("company"), m.get("company_ja"), *(m.get("company_aliases") or [])]
+        title = str(m.get("title") or "")
+        head = re.split(r"\s+[-–—:：|｜]\s+|[：:｜|]", title)[0].strip()
+        if head and len(head) <= 30 and not re.search(r"case study", head, re.I):
+            raw.append(head)
+        names = _derived_names([str(x) for x in raw if x])
+        cand[k] = names
+        for n in names:
+            owners.setdefault(squash(n), set()).add(k)
+    pats: list[tuple[str, re.Pattern[str], str]] = []
+    for k, m in by_doc.items():
+        names = sorted({n for n in cand[k] if len(owners[squash(n)]) == 1}, key=len, reverse=True)
+        comp = str(m.get("company") or (names[0] if names else k))
+        ja = m.get("company_ja") or next((n for n in names if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", n)), None)
+        en = next((n for n in sorted(names, key=len) if n.isascii() and len(n) >= 3), None)
+        docs.append(DocNames(k, str(m.get("doc_id") or k), comp, names, ja, en))
+        for n in names:
+            sq = squash(n)
+            if len(sq) < 2 or (sq.isascii() and len(sq) < 3):
+                continue
+            if sq.isascii():
+                pat = re.compile(rf"(?<![a-z0-9]){re.escape(sq)}(?![a-z0-9])")
+            else:
+                pat = re.compile(re.escape(sq))
+            pats.append((k, pat, n))
+    pats.sort(key=lambda x: -len(x[2]))
+    with _names_lock:
+        if len(_names_cache) > 8:
+            _names_cache.clear()
+        _names_cache[key] = (snapshot, docs, pats)
+    return docs, pats
+
+
+def _squash_words(text: str) -> str:
+    """fold() with separators removed but word boundaries between ASCII words kept as one space."""
+    f = fold(text)
+    f = re.sub(r"[\-‐‑–—_・･.,()（）'’&]+", "", f)
+    f = re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", f)
+    return f
+
+
+def find_companies(text: str, snapshot: Any) -> list[tuple[str, str]]:
+    """(doc key, matched name) for each library company named in `text`, in order of appearance."""
+    if snapshot is None or not text:
+        return []
+    _, pats = doc_names(snapshot)
+    text = re.sub(r"(?<=[A-Za-z])['’]s?(?![A-Za-z])", "", text)  # Cohere's → Cohere
+    words = _squash_words(text)
+    flat = words.replace(" ", "")
+    found: list[tuple[int, str, str]] = []
+    seen: set[str] = set()
+    for k, pat, name in pats:
+        if k in seen:
+            continue
+        m = pat.search(flat if not squash(name).isascii() else words) or (pat.search(flat) if " " in name else None)
+        if m:
+            seen.add(k)
+            found.append((m.start(), k, name))
+    found.sort()
+    return [(k, n) for _, k, n in found]
+
+
+def company_display(snapshot: Any, key: str, lang: str) -> str:
+    docs, _ = doc_names(snapshot)
+    for d in docs:
+        if d.key == key or d.doc_id == key:
+            if lang == "ja" and d.ja_name:
+                return d.ja_name
+            return d.en_name or d.company
+    return key

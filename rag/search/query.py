@@ -1,0 +1,46 @@
+"""What retrieval reads from a question: its language, its BM25 query tokens (plus the Japanese
+glossary terms of an English question, rag.search.glossary) and the documents whose company it
+names (`focus_names`)."""
+
+from __future__ import annotations
+
+from rag.ingest import japanese
+from rag.search.filter_clauses import fold
+from rag.search.glossary import expand_tokens
+from rag.search.retrieval_config import DEFAULT_CONFIG, RetrievalConfig
+from rag.search.snap_index import _name_key, _SnapIndex
+
+
+def _japanese():
+    return japanese
+
+
+def detect_language(text: str) -> str:
+    return _japanese().detect_language(text)
+
+
+def query_tokens(question: str, lang: str, config: RetrievalConfig = DEFAULT_CONFIG) -> list[str]:
+    """BM25 query tokens: tokenize(question), plus glossary terms for English questions."""
+    toks = list(_japanese().tokenize(question))
+    if lang == "en" and config.glossary:
+        try:
+            toks += [t for t in expand_tokens(question) if t not in toks]
+        except ImportError:
+            pass
+    return toks
+
+
+def focus_docs(question: str, idx: _SnapIndex) -> set[str]:
+    """uids of the documents whose company the question names."""
+    return set(focus_names(question, idx))
+
+
+def focus_names(question: str, idx: _SnapIndex) -> dict[str, list[str]]:
+    """{uid: [names of it found in the question]} for the documents whose company the question names."""
+    q = fold(question)
+    qk = _name_key(question)
+    out: dict[str, list[str]] = {}
+    for uid, pat, nm in idx.doc_names:
+        if pat.search(q if _name_key(nm).isascii() else qk):
+            out.setdefault(uid, []).append(nm)
+    return out
