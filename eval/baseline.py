@@ -7,6 +7,8 @@
 Gating (exit code 1):
 * an aggregate "higher is better" metric (metrics.METRIC_KEYS present in both runs) drops by more
   than `tolerance` (absolute, default 0.02);
+* a count of faults (metrics.COUNT_METRIC_KEYS, e.g. wrong_entity_answers: answers to unanswerable
+  questions that carry figures; lower is better) grows by one or more;
 * a question (matched by id) that passed in the baseline fails now;
 * only when `latency_tolerance` is set: latency_p50_ms / latency_p95_ms grow by more than that
   fraction (0.25 = 25 % slower).
@@ -116,7 +118,7 @@ class BaselineDiff:
                 "removed": "removed",
             }.get(c.status, c.status)
             delta = f"{c.delta:+.3f}" if c.delta is not None else ""
-            out.append(f"  {tag:<11} {c.key:<20} {_f(c.old):>8} → {_f(c.new):<8} {delta}")
+            out.append(f"  {tag:<11} {c.key:<24} {_f(c.old):>8} → {_f(c.new):<8} {delta}")
         if all(c.status == "same" for c in self.aggregate):
             out.append("  no change")
         if self.groups:
@@ -186,6 +188,10 @@ def _metric_change(key: str, old: Any, new: Any, tolerance: float, latency_toler
         if d > tolerance + EPS:
             return MetricChange(key, o, n, d, "improvement")
         return MetricChange(key, o, n, d, "worse" if d < 0 else "better")
+    if key in M.COUNT_METRIC_KEYS:  # lower is better; any growth of a fault count is a regression
+        if d > EPS:
+            return MetricChange(key, o, n, d, "regression", True)
+        return MetricChange(key, o, n, d, "improvement")
     if key in M.LATENCY_KEYS:
         if latency_tolerance is not None and o > 0 and n > o * (1 + latency_tolerance) + EPS:
             return MetricChange(key, o, n, d, "regression", True)
@@ -223,7 +229,7 @@ def compare(
         og, ng = old.get(scope) or {}, new.get(scope) or {}
         for g in sorted(set(og) & set(ng)):
             changes = []
-            for k in M.METRIC_KEYS:
+            for k in M.METRIC_KEYS + M.COUNT_METRIC_KEYS:
                 c = _metric_change(k, og[g].get(k), ng[g].get(k), tolerance, None)
                 if c.status in ("regression", "improvement"):
                     c.status = "worse" if c.status == "regression" else "better"
@@ -242,7 +248,7 @@ def compare(
         op, np_ = bool(o.get("pass")), bool(r.get("pass"))
         changed: dict[str, list[float | None]] = {}
         omet, nmet = o.get("metrics") or {}, r.get("metrics") or {}
-        for k in M.METRIC_KEYS:
+        for k in M.METRIC_KEYS + M.COUNT_METRIC_KEYS:
             a, b = _num(omet.get(k)), _num(nmet.get(k))
             if (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) > EPS):
                 changed[k] = [a, b]

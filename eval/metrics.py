@@ -9,16 +9,25 @@ Matching rules
   whitespace removed (except between two digits, where it stays a boundary). A match that starts
   (ends) with a digit must not continue a longer number on that side: "40%" does not occur in
   "140%", "13" does not occur in "13.5".
-* Language: Answer.lang must equal the question's lang; for an answer that is not a refusal the
-  lead paragraph (blockquote lines dropped) must also be in that script: Japanese needs at least
-  one kana/kanji; English, once quoted spans (「」『』“”"") are removed, needs Latin letters at
-  least as many as CJK characters.
+* Answer lines: the answer's own text is its text minus the quoted evidence (blockquotes, lines that
+  reproduce a cited quote, wholly quoted lines) and minus lead-in lines that end with a colon and
+  introduce evidence ("According to the library:"); see split_answer.
+* Language: Answer.lang must equal the question's lang; for an answer that is not a refusal its own
+  text must exist and be in that language, decided by the share of Japanese (kana/kanji) among
+  Japanese + Latin letters: >= JA_SHARE reads as Japanese, below as English (for English, quoted
+  spans and Japanese-only parenthesised glosses are removed first). A templated lead-in followed by
+  quotes has no own text and scores 0 in either language.
+* answer_line_fact_recall: fact recall over the answer's own text only (a fact that appears only in a
+  quote does not count).
+* wrong_entity_answers: per unanswerable question 1 when the answer is not a refusal and its text
+  carries a figure (a digit, quotes included), else 0; aggregated as a count (lower is better).
 
 Metric values are in [0, 1] per question, or None when the metric does not apply (section and
 doc hits, MRR, facts and citations for unanswerable questions; citation precision for refused
 answers or answers without citations). Aggregates are means over the questions where the metric
-applies. When no question of a group applies the value is reported as 1.0 (vacuously satisfied)
-and the key is listed in results["meta"]["vacuous"] so that reports can show it as n/a.
+applies (COUNT_METRIC_KEYS: sums). When no question of a group applies the value is reported as 1.0
+(vacuously satisfied; counts: 0) and the key is listed in results["meta"]["vacuous"] so that reports
+can show it as n/a.
 """
 
 from __future__ import annotations
@@ -41,15 +50,18 @@ METRIC_KEYS: tuple[str, ...] = (
     "mrr@10",
     *(f"doc_hit@{k}" for k in KS),
     "fact_recall",
+    "answer_line_fact_recall",
     "all_facts_pass",
     "citation_precision",
     "language_match",
     "refusal_accuracy",
     "pass_rate",
 )
+# Per-question 0/1 flags of a fault, "lower is better", aggregated as counts (sums).
+COUNT_METRIC_KEYS: tuple[str, ...] = ("wrong_entity_answers",)
 LATENCY_KEYS = ("latency_p50_ms", "latency_p95_ms")
 COUNT_KEYS = ("n", "n_answerable", "n_errors")
-AGGREGATE_KEYS: tuple[str, ...] = METRIC_KEYS + LATENCY_KEYS + COUNT_KEYS
+AGGREGATE_KEYS: tuple[str, ...] = METRIC_KEYS + COUNT_METRIC_KEYS + LATENCY_KEYS + COUNT_KEYS
 VACUOUS_VALUE = 1.0
 
 # ------------------------------------------------------------------------------------ folding
@@ -137,53 +149,163 @@ def first_rank(hits: list[Any], pred) -> int | None:
     return None
 
 
-# ------------------------------------------------------------------------------------ language
+# ------------------------------------------------------------------------------------ answer lines
+# The answer's own text = its lines minus the quoted evidence. Evidence is what the answer reproduces
+# from its sources rather than says itself:
+#   * blockquote lines ("> …") and lines that are one quoted span (「…」, “…”, "…");
+#   * lines (bullet marker and [n] markers stripped) that reproduce a cited quote: at least
+#     EVIDENCE_QUOTE_SHARE of one quote string of a citation (by word characters, pieces split at
+#     " / ", "|", ":" …) occurs in the line, AND at least EVIDENCE_LINE_SHARE of the line's word
+#     characters lie in pieces found verbatim in the sources (citation quotes, hit and related texts).
+#     Both sides are needed: a quote with a lead-in ("見出し： 文 [1]") or a table row rendered as
+#     "header: value / …" is evidence; an English line that mentions a figure of the quote, or a short
+#     Japanese line that states one span of it ("評価額：117億ユーロ"), is the answer's own text.
+# An own line that ends with a colon and introduces evidence (or ends the answer) is a lead-in such
+# as "According to the library:", not an answer line. Inline quoted spans stay part of an answer line.
 _KANA_KANJI_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _QUOTED_RE = re.compile(r"「[^」]*」|『[^』]*』|“[^”]*”|\"[^\"\n]*\"|‘[^’\n]*’")
+_WHOLE_QUOTE_RE = re.compile(r"^(?:「[^」]*」|『[^』]*』|“[^”]*”|\"[^\"]*\")[。.]?$")
+_JA_GLOSS_RE = re.compile(
+    r"[（(][\s\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    r"\uff61-\uff9f・･]+[）)]"
+)
 _CITE_RE = re.compile(r"\[\d+(?:\s*[,，、]\s*\d+)*\]")
+_LINE_MARK_RE = re.compile(r"^\s*(?:[-*+•・]|\d{1,3}[.)])\s+")
+_MD_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_URL_RE = re.compile(r"https?://\S+")
+_PIECE_SPLIT_RE = re.compile(r"\s+/\s+|\||[:：]|[;；]\s|\s+-\s+")
+EVIDENCE_QUOTE_SHARE = 0.6
+EVIDENCE_LINE_SHARE = 0.8
+MIN_EVIDENCE_CHARS = 4  # a line with fewer word characters is never taken for a quote
+JA_SHARE = 0.25  # text whose letters are at least this share Japanese reads as Japanese, below it as English
 
 
-def lead_text(text: str) -> str:
-    """First paragraph of an answer that is not a blockquote (falls back to the whole text)."""
-    paragraphs: list[str] = []
-    cur: list[str] = []
-    for line in (text or "").splitlines():
-        s = line.strip()
+def _wc(s: str) -> str:
+    """Word characters only (letters, digits, kana, kanji), NFKC + casefold."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", s or "").casefold() if ch.isalnum())
+
+
+def _pieces(s: str) -> list[str]:
+    return [p for p in (_wc(x) for x in _PIECE_SPLIT_RE.split(s or "")) if p]
+
+
+def _line_content(line: str) -> str:
+    s = re.sub(r"\s*" + _CITE_RE.pattern, "", line)
+    s = _LINE_MARK_RE.sub("", s)
+    return _WS_RE.sub(" ", s.replace("**", "")).strip()
+
+
+def _is_evidence(content: str, quotes: list[str], sources_wc: str) -> bool:
+    line_wc = _wc(content)
+    if len(line_wc) < MIN_EVIDENCE_CHARS:
+        return False
+    reproduces_quote = False
+    for q in quotes:
+        q = _line_content(q)  # "2. 文" quotes a numbered item
+        # a rendered table row may leave out a source column: try the quote without its links too
+        for variant in (_URL_RE.sub(" ", _MD_LINK_RE.sub(r"\1", q)), _URL_RE.sub(" ", _MD_LINK_RE.sub(" ", q))):
+            qp = [p for p in _pieces(variant) if len(p) >= 2]
+            total = sum(len(p) for p in qp)
+            if total >= MIN_EVIDENCE_CHARS and sum(len(p) for p in qp if p in line_wc) >= EVIDENCE_QUOTE_SHARE * total:
+                reproduces_quote = True
+                break
+        if reproduces_quote:
+            break
+    if not reproduces_quote:
+        return False
+    lp = _pieces(content)
+    total = sum(len(p) for p in lp)
+    covered = sum(len(p) for p in lp if len(p) >= 2 and p in sources_wc)
+    return total > 0 and covered >= EVIDENCE_LINE_SHARE * total
+
+
+def split_answer(answer: Any) -> tuple[list[str], list[str]]:
+    """(answer lines, evidence lines) of an answer's text; lead-in lines belong to neither.
+
+    Answer lines keep their inline quoted spans; [n] citation markers and bullet markers are removed."""
+    text = getattr(answer, "text", "") or ""
+    quotes: list[str] = []
+    for c in getattr(answer, "citations", None) or []:
+        quotes += [q for q in (getattr(c, "quote", None) or []) if q]
+    sources = list(quotes)
+    for h in list(getattr(answer, "hits", None) or []) + list(getattr(answer, "related", None) or []):
+        sources.append(getattr(h, "text", "") or "")
+    sources_wc = "\n".join(_wc(s) for s in sources)
+    kinds: list[tuple[str, str]] = []  # (kind, content) with kind in own | evidence
+    for raw in text.splitlines():
+        s = raw.strip()
         if not s:
-            if cur:
-                paragraphs.append(" ".join(cur))
-                cur = []
             continue
         if s.startswith(">"):
+            kinds.append(("evidence", s.lstrip("> ")))
             continue
-        cur.append(s)
-    if cur:
-        paragraphs.append(" ".join(cur))
-    for p in paragraphs:
-        if _CITE_RE.sub("", p).strip(" -*#:："):
-            return p
-    return (text or "").strip()
+        content = _line_content(s)
+        if not _wc(content):
+            continue
+        if _WHOLE_QUOTE_RE.match(content) or (quotes and _is_evidence(content, quotes, sources_wc)):
+            kinds.append(("evidence", content))
+        else:
+            kinds.append(("own", content))
+    own: list[str] = []
+    evidence: list[str] = []
+    for i, (kind, content) in enumerate(kinds):
+        if kind == "evidence":
+            evidence.append(content)
+            continue
+        nxt = kinds[i + 1][0] if i + 1 < len(kinds) else None
+        if content.rstrip().endswith((":", "：")) and nxt in (None, "evidence"):
+            continue  # a lead-in ("According to the library:"), not an answer line
+        own.append(content)
+    return own, evidence
+
+
+def answer_line_text(answer: Any) -> str:
+    """The answer's own text (see split_answer), one line per answer line."""
+    return "\n".join(split_answer(answer)[0])
+
+
+def japanese_share(text: str) -> tuple[float, int, int]:
+    """(share of Japanese letters among Japanese + Latin letters, Japanese count, Latin count)."""
+    ja = len(_KANA_KANJI_RE.findall(text or ""))
+    lat = len(_LATIN_RE.findall(text or ""))
+    return (ja / (ja + lat) if ja + lat else 0.0), ja, lat
 
 
 def script_matches(text: str, lang: str) -> bool:
-    lead = _CITE_RE.sub("", lead_text(text))
+    """Is `text` written in `lang`? Decided by the share of Japanese vs Latin letters after removing
+    [n] markers (and, for English, quoted spans and Japanese-only parenthesised glosses such as the
+    katakana reading after a name)."""
+    t = _CITE_RE.sub(" ", text or "")
     if lang == "ja":
-        return bool(_KANA_KANJI_RE.search(lead))
+        share, ja, _ = japanese_share(t)
+        return ja >= 2 and share >= JA_SHARE
     if lang == "en":
-        own = _QUOTED_RE.sub(" ", lead)
-        latin = len(_LATIN_RE.findall(own))
-        cjk = len(_KANA_KANJI_RE.findall(own))
-        return latin >= 2 and latin >= cjk
+        t = _JA_GLOSS_RE.sub(" ", _QUOTED_RE.sub(" ", t))
+        share, _, lat = japanese_share(t)
+        return lat >= 2 and share < JA_SHARE
     return False
 
 
 def language_match(answer: Any, lang: str) -> bool:
+    """Answer.lang is the question's language and the answer's own text (quoted evidence and lead-ins
+    removed) is written in it. An answer that is only a lead-in and quotes has no own text: a miss.
+    A refusal is its own text (an empty refusal only needs the right Answer.lang)."""
     if getattr(answer, "lang", None) != lang:
         return False
     if getattr(answer, "refused", False):
-        return True
-    return script_matches(getattr(answer, "text", "") or "", lang)
+        text = getattr(answer, "text", "") or ""
+        return not text.strip() or script_matches(text, lang)
+    own = answer_line_text(answer)
+    return bool(own.strip()) and script_matches(own, lang)
+
+
+_FIGURE_RE = re.compile(r"\d")
+
+
+def carries_figures(answer: Any) -> bool:
+    """Does the answer text (quotes included, [n] markers excluded) contain a figure (any digit)?"""
+    return bool(_FIGURE_RE.search(_CITE_RE.sub(" ", unicodedata.normalize("NFKC", getattr(answer, "text", "") or ""))))
 
 
 # ------------------------------------------------------------------------------------ scoring
@@ -195,18 +317,20 @@ def score_answer(q: Question, answer: Any, k: int = 10) -> dict[str, Any]:
     """Metrics and diagnostics of one answer. Only the first `k` hits are considered.
 
     Returns {"metrics": {key: float|None}, "pass": bool, "gold_rank", "doc_rank",
-    "missing_facts", "satisfied_facts", "citations_ok", "language_ok", "reasons"}."""
+    "missing_facts", "satisfied_facts", "citations_ok", "language_ok", "answer_line", "reasons"}."""
     hits = list(getattr(answer, "hits", None) or [])[: max(k, 0)]
     text = getattr(answer, "text", "") or ""
     refused = bool(getattr(answer, "refused", False))
     citations = list(getattr(answer, "citations", None) or [])
-    m: dict[str, float | None] = dict.fromkeys(METRIC_KEYS)
+    m: dict[str, float | None] = dict.fromkeys(METRIC_KEYS + COUNT_METRIC_KEYS)
+    own_text = "" if refused else answer_line_text(answer)
     out: dict[str, Any] = {
         "gold_rank": None,
         "doc_rank": None,
         "missing_facts": [],
         "satisfied_facts": [],
         "citations_ok": [],
+        "answer_line": own_text,
         "reasons": [],
     }
     reasons: list[str] = out["reasons"]
@@ -217,16 +341,25 @@ def score_answer(q: Question, answer: Any, k: int = 10) -> dict[str, Any]:
         reasons.append("refused an answerable question")
     if not q.answerable and not refused:
         reasons.append("answered an unanswerable question instead of refusing")
+    if not q.answerable:
+        wrong = (not refused) and carries_figures(answer)
+        m["wrong_entity_answers"] = 1.0 if wrong else 0.0
+        if wrong:
+            reasons.append("the answer to an unanswerable question carries figures (wrong entity)")
 
     # language
     lang_ok = language_match(answer, q.lang)
     m["language_match"] = 1.0 if lang_ok else 0.0
     out["language_ok"] = lang_ok
     if not lang_ok:
-        reasons.append(
-            f"language mismatch: expected {q.lang}, answer lang={getattr(answer, 'lang', None)!r}"
-            + ("" if getattr(answer, "lang", None) != q.lang else " but the lead text is not in that script")
-        )
+        why = ""
+        if getattr(answer, "lang", None) == q.lang:
+            why = (
+                " but the answer has no text of its own (only a lead-in and quotes)"
+                if not refused and not own_text
+                else " but the answer's own text is not in that language"
+            )
+        reasons.append(f"language mismatch: expected {q.lang}, answer lang={getattr(answer, 'lang', None)!r}{why}")
 
     section_ok = True
     facts_ok = True
@@ -249,6 +382,7 @@ def score_answer(q: Question, answer: Any, k: int = 10) -> dict[str, Any]:
             out["satisfied_facts"] = [g for g, ok in zip(q.facts, sat) if ok]
             out["missing_facts"] = [g for g, ok in zip(q.facts, sat) if not ok]
             m["fact_recall"] = sum(sat) / len(sat)
+            m["answer_line_fact_recall"] = sum(satisfied_groups(q.facts, own_text)) / len(sat)
             facts_ok = all(sat)
             m["all_facts_pass"] = 1.0 if facts_ok else 0.0
             if not facts_ok:
@@ -315,6 +449,12 @@ def aggregate(records: list[dict[str, Any]]) -> tuple[dict[str, float], list[str
             agg[key] = sum(vals) / len(vals)
         else:
             agg[key] = VACUOUS_VALUE
+            vacuous.append(key)
+    for key in COUNT_METRIC_KEYS:
+        vals = [(r.get("metrics") or {}).get(key) for r in records]
+        vals = [float(v) for v in vals if v is not None]
+        agg[key] = float(sum(vals))
+        if not vals:
             vacuous.append(key)
     lat = [t for t in (total_ms(r) for r in records) if t is not None]
     agg["latency_p50_ms"] = percentile(lat, 50)

@@ -6,6 +6,7 @@ print(summary_table(results))
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -30,10 +31,12 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("mrr@10", "MRR@10"),
     ("doc_hit@5", "doc@5"),
     ("fact_recall", "facts"),
+    ("answer_line_fact_recall", "line facts"),
     ("all_facts_pass", "all facts"),
     ("citation_precision", "cite prec"),
     ("language_match", "lang"),
     ("refusal_accuracy", "refusal"),
+    ("wrong_entity_answers", "wrong ent"),
     ("latency_p50_ms", "p50 ms"),
     ("latency_p95_ms", "p95 ms"),
 )
@@ -43,6 +46,7 @@ PLOT_METRICS: tuple[str, ...] = (
     "mrr@10",
     "doc_hit@5",
     "fact_recall",
+    "answer_line_fact_recall",
     "all_facts_pass",
     "citation_precision",
     "language_match",
@@ -58,10 +62,12 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "doc_hit@1",
     "doc_hit@5",
     "fact_recall",
+    "answer_line_fact_recall",
     "all_facts_pass",
     "citation_precision",
     "language_match",
     "refusal_accuracy",
+    "wrong_entity_answers",
     "pass_rate",
     "latency_p50_ms",
     "latency_p95_ms",
@@ -110,7 +116,7 @@ def fmt_value(key: str, v: Any, vacuous: bool = False) -> str:
         return "–"
     if key.startswith("latency_"):
         return f"{v:.0f}"
-    if key.startswith("n"):
+    if key.startswith("n") or key in M.COUNT_METRIC_KEYS:
         return f"{int(v)}"
     return f"{v:.3f}"
 
@@ -120,14 +126,17 @@ def _md_cell(s: Any) -> str:
 
 
 def _applicable_counts(records: list[dict[str, Any]]) -> dict[str, int]:
-    return {k: sum(1 for r in records if (r.get("metrics") or {}).get(k) is not None) for k in M.METRIC_KEYS}
+    return {
+        k: sum(1 for r in records if (r.get("metrics") or {}).get(k) is not None)
+        for k in M.METRIC_KEYS + M.COUNT_METRIC_KEYS
+    }
 
 
 def summary_table(results: dict[str, Any]) -> str:
     """Plain-text summary for a terminal."""
     agg = results.get("aggregate") or {}
     counts = _applicable_counts(results.get("questions") or [])
-    lines = [f"{'metric':<20} {'value':>8}  n"]
+    lines = [f"{'metric':<24} {'value':>8}  n"]
     for key in SUMMARY_KEYS:
         if key not in agg:
             continue
@@ -135,11 +144,11 @@ def summary_table(results: dict[str, Any]) -> str:
         n = counts.get(key, "")
         if key.startswith("latency_"):
             n = sum(1 for r in results.get("questions") or [] if M.total_ms(r) is not None)
-        lines.append(f"{key:<20} {fmt_value(key, agg[key], vac):>8}  {n}")
+        lines.append(f"{key:<24} {fmt_value(key, agg[key], vac):>8}  {n}")
     n = int(agg.get("n", 0))
     passed = sum(1 for r in results.get("questions") or [] if r.get("pass"))
     lines.append(
-        f"{'questions':<20} {n:>8}  passed {passed}, failed {n - passed}, errors {int(agg.get('n_errors', 0))}"
+        f"{'questions':<24} {n:>8}  passed {passed}, failed {n - passed}, errors {int(agg.get('n_errors', 0))}"
     )
     return "\n".join(lines)
 
@@ -251,6 +260,8 @@ def _failure_block(r: dict[str, Any]) -> list[str]:
     if r.get("missing_facts"):
         out.append("- missing facts: " + "; ".join(" \\| ".join(f"`{a}`" for a in grp) for grp in r["missing_facts"]))
     out.append(f"- refused: {r.get('refused')}; answer lang: {r.get('answer_lang')}")
+    if not r.get("refused"):
+        out.append(f"- answer line(s): {_short(r.get('answer_line', ''), 300) or '(none: only a lead-in and quotes)'}")
     out.append(f"- answer: {_short(r.get('answer', ''), 400) or '(empty)'}")
     cites = r.get("citations") or []
     if cites:
@@ -273,17 +284,15 @@ def _failure_block(r: dict[str, Any]) -> list[str]:
 
 # ------------------------------------------------------------------------------------ plots
 def _plt():
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 — heavy plotting library, loaded only when plots are written
 
     matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 — after use('Agg'), which must come first
 
     return plt
 
 
 def _save_fig(fig: Any, path: Path) -> None:
-    import io
-
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # missing CJK glyphs in labels are not fatal

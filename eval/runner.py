@@ -87,6 +87,7 @@ def _record(q: Question, answer: Any, scored: dict[str, Any], wall_ms: float, er
         "pass": bool(scored["pass"]),
         "metrics": scored["metrics"],
         "answer": getattr(answer, "text", "") or "",
+        "answer_line": scored.get("answer_line", ""),
         "answer_lang": getattr(answer, "lang", None),
         "refused": bool(getattr(answer, "refused", False)),
         "citations": [
@@ -219,7 +220,7 @@ def build_results(
         "vacuous": vacuous,
         "vacuous_rule": (
             "a metric that applies to no question of a group is reported as 1.0 "
-            "(latency: 0.0) and listed here; per-question inapplicable metrics are null"
+            "(latency and counts: 0.0) and listed here; per-question inapplicable metrics are null"
         ),
         "pass_rule": (
             f"answerable: not refused, every fact group satisfied and a gold section in the top {M.PASS_K} hits; "

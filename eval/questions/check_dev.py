@@ -21,10 +21,12 @@ Checks
     a section runs from its heading line to the next heading of the same or a higher level;
   * every gold section contains at least one fact alternative (no stray gold entries);
   * multi_doc questions have gold sections in >= 2 documents and facts matched in >= 2 documents;
+  * two_part questions (one question asking for two things) have >= 2 fact groups;
   * unanswerable questions have answerable=false, gold=[] and facts=[];
   * composition targets (counts per language, kinds, documents) unless --no-quota.
 
-Documents are located by doc id: files (*.md, *.txt) in <repo>/seeds and <repo>/../shared/corpus/cases;
+Documents are located by doc id: files (*.md, *.txt) in <repo>/seeds and <repo>/../shared/corpus/cases
+(the dev set's library; give --docs for another one, e.g. also <repo>/../shared/corpus/more for heldout-more.jsonl);
 the id is read from the front matter keys id / case_id / case_study_id, else the file stem.
 Prints counts per lang/kind and exits 1 on any problem.
 """
@@ -43,7 +45,7 @@ from check_dev_docs import JA_CHAR_RE, Doc, contains_fact, fold_fact, fold_headi
 FIELDS_REQUIRED = ("id", "question", "lang", "answerable", "gold", "facts", "kind")
 FIELDS_OPTIONAL = ("filters",)
 LANGS = ("ja", "en")
-KINDS = ("fact", "numeric", "name", "date", "cross_lingual", "multi_doc", "unanswerable", "filter")
+KINDS = ("fact", "numeric", "name", "date", "cross_lingual", "multi_doc", "two_part", "unanswerable", "filter")
 FILTER_KEYS = ("country", "industry", "company", "doc_id", "tags")
 COUNTRIES = ("日本", "米国", "フランス", "カナダ", "スウェーデン")
 
@@ -207,6 +209,9 @@ def check_question(q: dict, where: str, docs: dict[str, Doc]) -> list[str]:
         alts = [fold_fact(a) for grp in q["facts"] for a in grp if fold_fact(a)]
         if alts and not any(contains_fact(t, a) for a in alts for t in folded):
             errs.append(f"{where} [{qid}]: gold section {g['doc']} / {g['section']!r} contains none of the facts")
+
+    if kind == "two_part" and len(q["facts"]) < 2:
+        errs.append(f"{where} [{qid}]: two_part question needs >= 2 fact groups (one per part)")
 
     if kind == "multi_doc" and len({g["doc"] for g in q["gold"]}) < 2:
         errs.append(f"{where} [{qid}]: multi_doc question needs gold sections from >= 2 documents")

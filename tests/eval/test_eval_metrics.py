@@ -20,10 +20,12 @@ REQUIRED_AGG = {
     "mrr@10",
     "doc_hit@5",
     "fact_recall",
+    "answer_line_fact_recall",
     "all_facts_pass",
     "citation_precision",
     "language_match",
     "refusal_accuracy",
+    "wrong_entity_answers",
     "latency_p50_ms",
     "latency_p95_ms",
 }
@@ -197,6 +199,173 @@ def test_language_match():
     assert not M.language_match(Answer(question="q", text="総パラメータ数は470億です。", lang="en"), "en")
     assert not M.language_match(Answer(question="q", text="It has 47B parameters.", lang="en"), "ja")  # lang field
     assert M.language_match(Answer(question="q", text="", lang="en", refused=True), "en")
+
+
+# ------------------------------------------------------------------------------ answer lines (issue #14 item 6)
+SERIES_ROW_HEADER = "| ラウンド | 時期 | 調達額 | 評価額 | リード投資家 |"
+SERIES_ROW = "| Series C | 2024年6月 | €1.7B | €11.7B（約140億ドル） | ASML |"
+SERIES_SENTENCE = "2024年のシリーズCで、ASMLが13億ユーロを出資してリード投資家となった。"
+SERIES_HIT = hit(
+    "GENAI_042",
+    "4. 資金調達",
+    "資金調達の推移",
+    text=f"資金調達の推移\n{SERIES_ROW_HEADER}\n|---|---|---|---|---|\n{SERIES_ROW}\n{SERIES_SENTENCE}",
+)
+
+
+def q_en_valuation(**kw) -> Question:
+    base = dict(
+        id="valuation-en-1",
+        question="What valuation did Mistral AI reach, and who led the round?",
+        lang="en",
+        answerable=True,
+        gold=[Gold("GENAI_042", "資金調達の推移")],
+        facts=[["€11.7B", "117億ユーロ"], ["ASML"]],
+        kind="two_part",
+    )
+    base.update(kw)
+    return Question(**base)
+
+
+def templated(lead: str) -> Answer:
+    """The extractive answerer's layout: a fixed lead line, then one bullet per quoted unit with [n]."""
+    row_text = (
+        "ラウンド: Series C / 時期: 2024年6月 / 調達額: €1.7B / 評価額: €11.7B（約140億ドル） / リード投資家: ASML"
+    )
+    text = f"{lead}\n\n- {row_text} [1]\n- {SERIES_SENTENCE} [1]"
+    c = cite(1, "GENAI_042", "4. 資金調達", "資金調達の推移", quote=[SERIES_ROW_HEADER, SERIES_ROW, SERIES_SENTENCE])
+    return Answer(question="q", text=text, lang="en", citations=[c], hits=[SERIES_HIT])
+
+
+def test_templated_lead_with_japanese_quotes_is_a_language_miss():
+    ans = templated("According to the library:")
+    own, evidence = M.split_answer(ans)
+    assert own == [] and len(evidence) == 2  # the row rendering and the sentence are both quotes
+    assert not M.language_match(ans, "en")
+    s = M.score_answer(q_en_valuation(), ans)
+    assert s["metrics"]["language_match"] == 0.0
+    assert any("no text of its own" in r for r in s["reasons"])
+    # the facts are there, but only in the quotes
+    assert s["metrics"]["fact_recall"] == 1.0
+    assert s["metrics"]["answer_line_fact_recall"] == 0.0
+    # the same layout in Japanese is no answer line either
+    ja = templated("ライブラリの該当箇所によると：")
+    ja.lang = "ja"
+    assert not M.language_match(ja, "ja")
+    # a bullet that quotes a numbered list item (the quote keeps its "2. ") is evidence too
+    item = Answer(
+        question="q",
+        text="According to the library:\n\n- オリンパス「CADDIE FDA認可」（2024年9月） [1]",
+        lang="en",
+        citations=[cite(1, "D", "出典", quote=["2. オリンパス「CADDIE FDA認可」（2024年9月）"])],
+    )
+    assert M.split_answer(item) == ([], ["オリンパス「CADDIE FDA認可」（2024年9月）"])
+    # a table row rendered without its source column is evidence
+    row = Answer(
+        question="q",
+        text="According to the library:\n\n- 項目: 利用回数（12ヶ月） / 内容: 139万6,639回 [1]",
+        lang="en",
+        citations=[
+            cite(
+                1,
+                "D",
+                "成果",
+                quote=[
+                    "| 項目 | 内容 | ソース |",
+                    "| **利用回数（12ヶ月）** | 139万6,639回 | [Newsroom](https://example.com/p) |",
+                ],
+            )
+        ],
+    )
+    assert M.split_answer(row)[0] == []
+    # without citations the Japanese lines count as the answer's own text: still not English
+    bare = Answer(question="q", text=ans.text, lang="en")
+    assert not M.language_match(bare, "en")
+
+
+def test_english_answer_line_scores_and_carries_the_facts():
+    ans = templated("Mistral AI reached a valuation of €11.7B (about $14B) in its Series C; ASML led the round [1].")
+    own, evidence = M.split_answer(ans)
+    assert own == ["Mistral AI reached a valuation of €11.7B (about $14B) in its Series C; ASML led the round."]
+    assert len(evidence) == 2
+    assert M.language_match(ans, "en")
+    s = M.score_answer(q_en_valuation(), ans)
+    assert s["metrics"]["language_match"] == 1.0
+    assert s["metrics"]["answer_line_fact_recall"] == 1.0 and s["metrics"]["fact_recall"] == 1.0
+    # one part answered in the line, the other only quoted
+    half = templated("Mistral AI was valued at €11.7B [1].")
+    assert M.score_answer(q_en_valuation(), half)["metrics"]["answer_line_fact_recall"] == pytest.approx(0.5)
+    # a Japanese answer line in an English answer is a miss, also with a Latin name in it
+    assert not M.language_match(templated("Mistral AIの評価額は117億ユーロ [1]"), "en")
+    # a katakana gloss after a Latin name does not make an English line Japanese
+    gloss = Answer(question="q", text="The CEO is Arthur Mensch（アルチュール・メンシュ） [1].", lang="en")
+    assert M.language_match(gloss, "en")
+
+
+def test_japanese_answer_line_built_from_a_span_is_own_text():
+    ans = templated("評価額は€11.7B（約140億ドル）、リード投資家はASMLです [1]。")
+    ans.lang = "ja"
+    own, _ = M.split_answer(ans)
+    assert own and own[0].startswith("評価額は€11.7B")
+    assert M.language_match(ans, "ja")
+    q = q_en_valuation(lang="ja", question="Mistral AIの評価額とリード投資家は？")
+    assert M.score_answer(q, ans)["metrics"]["answer_line_fact_recall"] == 1.0
+    # a blockquote is evidence whatever it says
+    quoted = Answer(question="q", text="> ASMLがリード投資家となった。\n> 評価額は€11.7B", lang="ja")
+    assert M.split_answer(quoted) == ([], ["ASMLがリード投資家となった。", "評価額は€11.7B"])
+    assert not M.language_match(quoted, "ja")
+
+
+def test_wrong_entity_answers_counts_unanswerable_answers_with_figures():
+    unans = Question(
+        id="toyota-en-1", question="What is Toyota's 2024 revenue?", lang="en", answerable=False, kind="unanswerable"
+    )
+    other_company = Answer(
+        question="q",
+        text="According to the library:\n\n- ARR: $35M (2023) [1]",
+        lang="en",
+        citations=[cite(1, "GENAI_037", "ARR", quote=["ARR: $35M (2023)"])],
+    )
+    s = M.score_answer(unans, other_company)
+    assert s["metrics"]["wrong_entity_answers"] == 1.0 and s["pass"] is False
+    assert any("wrong entity" in r for r in s["reasons"])
+    refused = Answer(question="q", text="The library has no document about Toyota.", lang="en", refused=True)
+    assert M.score_answer(unans, refused)["metrics"]["wrong_entity_answers"] == 0.0
+    no_figures = Answer(question="q", text="Toyota is not covered, see Cohere instead [1].", lang="en")
+    assert M.score_answer(unans, no_figures)["metrics"]["wrong_entity_answers"] == 0.0
+    assert M.score_answer(q_ja(), other_company)["metrics"]["wrong_entity_answers"] is None  # answerable
+
+    def rec(qq, a, lang):
+        return {"metrics": M.score_answer(qq, a)["metrics"], "answerable": qq.answerable, "lang": lang}
+
+    records = [
+        rec(unans, other_company, "en"),
+        rec(unans, other_company, "en"),
+        rec(unans, refused, "en"),
+        rec(q_ja(), Answer(question="q", text="47Bと13Bです", lang="ja", hits=[GOLD_HIT]), "ja"),
+    ]
+    agg, vacuous = M.aggregate(records)
+    assert agg["wrong_entity_answers"] == 2.0 and "wrong_entity_answers" not in vacuous  # a count, not a mean
+    agg_ja, vac_ja = M.aggregate(records[3:])
+    assert agg_ja["wrong_entity_answers"] == 0.0 and "wrong_entity_answers" in vac_ja
+    assert "answer_line_fact_recall" in agg and agg["answer_line_fact_recall"] == 1.0
+
+
+def test_baseline_gates_a_growing_wrong_entity_count():
+    from eval.baseline import compare
+
+    def results(count: float, line_recall: float) -> dict:
+        agg = {"fact_recall": 0.9, "answer_line_fact_recall": line_recall, "wrong_entity_answers": count, "n": 10}
+        return {"meta": {}, "aggregate": agg, "by_lang": {"en": dict(agg)}, "questions": []}
+
+    worse = compare(results(0.0, 0.5), results(1.0, 0.5))
+    assert worse.exit_code == 1 and worse.regressions == ["aggregate wrong_entity_answers: 0.000 → 1.000 (+1.000)"]
+    better = compare(results(3.0, 0.5), results(1.0, 0.5))
+    assert better.exit_code == 0 and better.improvements == ["aggregate wrong_entity_answers: 3.000 → 1.000 (-2.000)"]
+    assert compare(results(0.0, 0.5), results(0.0, 0.4)).exit_code == 1  # higher is better for the line recall
+    old = results(0.0, 0.5)
+    del old["aggregate"]["answer_line_fact_recall"], old["aggregate"]["wrong_entity_answers"]
+    assert compare(old, results(2.0, 0.1)).exit_code == 0  # keys new to a run are reported, not gated
 
 
 # ------------------------------------------------------------------------------ question file
