@@ -1,12 +1,14 @@
 """Load test of a served casebook: N simulated users asking questions for D seconds.
 
-    python -m eval.load_test [--users 20] [--duration 60] [--url http://127.0.0.1:7860]
+    python -m eval.load_test [--users 20] [--duration 60] [--url http://127.0.0.1:7860] [--api]
                              [--auth USER:PASSWORD] [--questions eval/questions/dev.jsonl] [--json]
 
 Without --url a `casebook serve` subprocess is started on a free loopback port over
 $CASEBOOK_DATA_DIR (or --data-dir) and stopped at the end. Each user is one gradio_client Client
 (its own session) calling the public `/ask` endpoint in a loop, with questions drawn from the
 question set; the Gradio queue (`casebook serve --concurrency`) decides how many run at once.
+With --api each user is an HTTP client (httpx, Basic auth) posting to the HTTP API's `/api/ask`
+(ui.http_api), which answers `--concurrency` at a time too.
 Prints errors, answers/s, and p50/p95/max latency (seconds, client side, queue wait included).
 Exit status 1 when any request failed.
 """
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from gradio_client import Client
 
 from eval.questionset import load_questions
@@ -51,27 +54,53 @@ def percentile(values: list[float], p: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
+def _gradio_user(url: str, auth: tuple[str, str] | None) -> tuple[Any, Any]:
+    """(ask(question) → reply dict, close) over one gradio_client session calling `/ask`."""
+    c = Client(url, auth=auth, verbose=False, download_files=False, analytics_enabled=False)
+    return (lambda q: c.predict(q, "", api_name="/ask")), c.close
+
+
+def _api_user(url: str, auth: tuple[str, str] | None) -> tuple[Any, Any]:
+    """(ask(question) → reply dict, close) over one HTTP client posting to `/api/ask`."""
+    c = httpx.Client(base_url=url, auth=auth, timeout=600, trust_env=False)
+
+    def ask(q: str) -> Any:
+        r = c.post("/api/ask", json={"question": q})
+        if r.status_code != 200:
+            raise RuntimeError(f"HTTP {r.status_code}: {r.text[:160]}")
+        return r.json()
+
+    return ask, c.close
+
+
 def run_load(
-    url: str, users: int, duration: float, questions: list[str], auth: tuple[str, str] | None = None, seed: int = 0
+    url: str,
+    users: int,
+    duration: float,
+    questions: list[str],
+    auth: tuple[str, str] | None = None,
+    seed: int = 0,
+    api: bool = False,
 ) -> dict[str, Any]:
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
+    make_user = _api_user if api else _gradio_user
     clients: list[Any] = []
     for _ in range(users):  # connect everyone first: the timed window measures answering only
-        clients.append(Client(url, auth=auth, verbose=False, download_files=False, analytics_enabled=False))
+        clients.append(make_user(url, auth))
     start = threading.Barrier(users + 1)
     deadline = [0.0]
 
     def user(i: int) -> None:
         rng = random.Random(seed * 1000 + i)
-        c = clients[i]
+        ask = clients[i][0]
         start.wait()
         while time.perf_counter() < deadline[0]:
             q = rng.choice(questions)
             t0 = time.perf_counter()
             try:
-                res = c.predict(q, "", api_name="/ask")
+                res = ask(q)
                 if not isinstance(res, dict) or "text" not in res:
                     raise RuntimeError(f"unexpected reply: {str(res)[:120]}")
                 dt = time.perf_counter() - t0
@@ -90,13 +119,14 @@ def run_load(
     for th in threads:
         th.join(duration + 300)
     elapsed = time.perf_counter() - t_start
-    for c in clients:
+    for _, close in clients:
         try:
-            c.close()
+            close()
         except Exception:  # noqa: BLE001
             pass
     return {
         "url": url,
+        "via": "/api/ask (HTTP API)" if api else "/ask (gradio_client)",
         "users": users,
         "duration_s": round(elapsed, 2),
         "answers": len(lat),
@@ -145,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--users", type=int, default=20)
     p.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
     p.add_argument("--url", help="a running server (default: start `casebook serve` on a free loopback port)")
+    p.add_argument("--api", action="store_true", help="drive the HTTP API's /api/ask instead of Gradio's /ask")
     p.add_argument("--auth", metavar="USER:PASSWORD", help="login of the server (default $CASEBOOK_AUTH)")
     p.add_argument("--data-dir", help="index folder for the started server (default $CASEBOOK_DATA_DIR)")
     p.add_argument("--concurrency", type=int, default=None, help="--concurrency of the started server")
@@ -181,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps(res, ensure_ascii=False, indent=1))
         else:
-            print(f"{res['users']} users × {res['duration_s']:.0f} s against {res['url']}")
+            print(f"{res['users']} users × {res['duration_s']:.0f} s against {res['url']} via {res['via']}")
             if ready_s is not None:
                 print(f"server ready in {ready_s:.1f} s (spawn → ready line)")
             print(f"answers: {res['answers']}   errors: {res['errors']}   answers/s: {res['answers_per_s']:.2f}")
@@ -199,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if res["errors"] or res.get("index_update_failures") else 0
 
     if args.url:
-        return report(run_load(args.url.rstrip("/"), args.users, args.duration, questions, auth, args.seed))
+        return report(run_load(args.url.rstrip("/"), args.users, args.duration, questions, auth, args.seed, args.api))
 
     data_dir = args.data_dir or os.environ.get("CASEBOOK_DATA_DIR")
     if not data_dir:
@@ -209,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.update_file:
             updater = IndexUpdater(data_dir, Path(args.update_file), args.update_every)
             updater.start()
-        return report(run_load(srv.url, args.users, args.duration, questions, auth, args.seed), srv.ready_s)
+        res = run_load(srv.url, args.users, args.duration, questions, auth, args.seed, args.api)
+        return report(res, srv.ready_s)
 
 
 if __name__ == "__main__":

@@ -120,6 +120,7 @@ LABELS: dict[str, dict[str, str]] = {
     "up_broken": {"ja": "読み込めません", "en": "cannot be loaded"},
     "up_line": {"ja": "行", "en": "line"},
     "up_added": {"ja": "追加しました", "en": "added"},
+    "up_added_warn": {"ja": "追加しました（警告 {n} 件）", "en": "added with {n} warning(s)"},
     "up_warning": {"ja": "警告", "en": "warning"},
     "up_none_added": {"ja": "追加されたファイルはありません", "en": "No file was added"},
     "indexing": {"ja": "索引を作成中", "en": "Indexing"},

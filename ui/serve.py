@@ -7,6 +7,8 @@
   --auth USER:PASSWORD (or CASEBOOK_AUTH), or the explicit --allow-unauthenticated-remote override;
   otherwise the command exits with status 2 before loading anything.
 * With auth every page, API route and queue call needs the login cookie (Gradio's auth).
+* The HTTP API (ui.http_api: /api/ask, /api/search, /api/brief/…, /api/docs, /api/reference) is
+  served on the same port; with auth it needs the same USER:PASSWORD as HTTP Basic auth.
 * No index yet → the library (settings.library, default seeds/, plus uploads) is indexed first.
 * The embedder, the index snapshot and the answer path are warmed before the URL is printed, so
   the first question is answered at full speed. Analytics are off; the page loads nothing remote
@@ -28,12 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from starlette.routing import Mount
 
 from rag.answer import ask
 from rag.config import Settings
 from rag.index import IndexMissing, get_embedder, get_library, index_library
 
 from .app import build_app
+from .http_api import API_PREFIX, create_api
 from .theme import launch_kwargs
 
 DEFAULT_HOST = "127.0.0.1"
@@ -228,6 +232,10 @@ def run(args: argparse.Namespace) -> int:
             auth_message="casebook",
             prevent_thread_lock=True,
             quiet=True,
+            # the HTTP API (ui.http_api) on the same server, routed before Gradio's own routes
+            app_kwargs={
+                "routes": [Mount(API_PREFIX, app=create_api(settings, auth=auth, concurrency=args.concurrency))]
+            },
             **launch_kwargs(),
         )
     except OSError as e:

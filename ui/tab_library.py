@@ -1,7 +1,8 @@
 """The library tab: the documents of the index with their facets and load errors, uploads of .md/.txt
 files (validated by ui.uploads, then indexed), re-indexing (optionally from scratch), deleting an
 uploaded file, and refreshing every control that lists facet values or companies after the index
-changed (the filter dropdowns, the briefing's company pickers, the delete list).
+changed (the filter dropdowns, the briefing's company pickers, the delete list). Load problems are
+shown in the UI language as `file:line: message` (ui.load_messages).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rag.index import index_library
 from . import render as R
 from .filters import FACET_CONTROLS, year_choices
 from .i18n import pick_lang, t
+from .load_messages import issue_line
 from .uploads import accept_uploads, delete_upload, list_uploads
 
 
@@ -107,12 +109,7 @@ def wire_library(
             try:
                 report = _index(progress, False, L)
                 saved = {str(p.resolve()) for p in res.saved}
-                for e in report.errors:
-                    if str(Path(e.path).resolve()) in saved:
-                        where = f"{Path(e.path).name}" + (
-                            f" {e.line}行目" if L == "ja" and e.line else f", line {e.line}" if e.line else ""
-                        )
-                        msgs.append(("error", f"{where}: {e.message}"))
+                msgs += [("error", issue_line(e, L)) for e in report.errors if str(Path(e.path).resolve()) in saved]
                 msgs.append(("info", f"{t('index_done', L)}: {report.lines()[0]}"))
             except Exception as e:  # noqa: BLE001
                 msgs.append(("error", f"{type(e).__name__}: {e}"))
@@ -129,8 +126,8 @@ def wire_library(
         try:
             report = _index(progress, bool(rebuild), L)
             kinds = [("ok", f"{t('index_done', L)}: {report.lines()[0]}")]
-            kinds += [("error", str(e)) for e in report.errors]
-            kinds += [("warn", str(w)) for w in report.warnings[:50]]
+            kinds += [("error", issue_line(e, L)) for e in report.errors]
+            kinds += [("warn", issue_line(w, L)) for w in report.warnings[:50]]
         except Exception as e:  # noqa: BLE001
             kinds = [("error", f"{type(e).__name__}: {e}")]
         return [R.messages_html(kinds)] + refreshed_controls(L)

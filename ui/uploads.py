@@ -3,6 +3,8 @@
 `accept_uploads(paths, settings)` checks every uploaded temp file, loads it with
 rag.ingest.load_document from a private staging folder (so a broken file is reported with its
 problem and line and never enters the library), and moves the good ones into settings.uploads_dir.
+Messages are in the UI language with `file:line` (ui.load_messages); a file added with warnings
+gets a warning mark, not a tick.
 Indexing is the caller's job (rag.index.index_library, incremental).
 `list_uploads(settings)` / `delete_upload(name, settings)`: the uploaded files, and removing one
 (only a name listed there is accepted: no paths, nothing outside the uploads folder).
@@ -24,6 +26,7 @@ from rag.ingest import FacetMapping, load_document
 from rag.schema import LoadError
 
 from .i18n import t
+from .load_messages import issue_message, where
 
 ALLOWED_SUFFIXES = (".md", ".txt")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -76,12 +79,6 @@ class UploadResult:
     messages: list[tuple[str, str]] = field(default_factory=list)  # (ok|warn|error|info, text)
 
 
-def _where(name: str, line: int | None, lang: str) -> str:
-    if not line:
-        return name
-    return f"{name} {line}行目" if lang == "ja" else f"{name}, line {line}"
-
-
 def accept_uploads(
     paths: Iterable[str | Path | Any], settings: Any, lang: str = "ja", max_bytes: int = MAX_UPLOAD_BYTES
 ) -> UploadResult:
@@ -123,7 +120,10 @@ def accept_uploads(
             except LoadError as e:
                 issue = e.issue
                 res.messages.append(
-                    ("error", f"{_where(name, issue.line, lang)}: {t('up_broken', lang)}: {issue.message}")
+                    (
+                        "error",
+                        f"{where(name, issue.line)}: {t('up_broken', lang)}: {issue_message(issue.message, lang)}",
+                    )
                 )
                 continue
             target = dest_dir / name
@@ -131,12 +131,22 @@ def accept_uploads(
             shutil.copyfile(staged, tmp_target)
             os.replace(tmp_target, target)
         res.saved.append(target)
-        res.messages.append(("ok", f"{name}: {t('up_added', lang)} — {doc.title} ({doc.doc_id})"))
-        for w in doc.issues:
-            res.messages.append(("warn", f"{_where(name, w.line, lang)}: {w.message}"))
+        res.messages += added_messages(name, doc.title, doc.doc_id, doc.issues, lang)
     if not res.saved and not res.messages:
         res.messages.append(("info", t("up_no_files", lang)))
     return res
+
+
+def added_messages(name: str, title: str, doc_id: str, issues: Iterable[Any], lang: str) -> list[tuple[str, str]]:
+    """The messages of one added file: a tick when it loaded cleanly; with warnings a warning mark,
+    "added with N warnings", then each warning as `file:line: message` in the UI language."""
+    issues = list(issues)
+    if not issues:
+        return [("ok", f"{name}: {t('up_added', lang)} — {title} ({doc_id})")]
+    head = t("up_added_warn", lang).format(n=len(issues))
+    out = [("warn", f"{name}: {head} — {title} ({doc_id})")]
+    out += [("warn", f"{where(name, w.line)}: {issue_message(w.message, lang)}") for w in issues]
+    return out
 
 
 def list_uploads(settings: Any) -> list[str]:
