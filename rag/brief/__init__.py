@@ -1,7 +1,8 @@
 """Brief: one-page, fully cited company briefings and two-company comparisons, as Markdown, HTML or JSON.
 
     resolve_company(name, snapshot)          → the indexed document entry of a company
-    build_briefing(company, lang, settings)  → Briefing (profile, key figures, topics, notes)
+    build_briefing(company, lang, settings)  → Briefing (profile, founders and investors, key figures,
+                                               topics, notes)
     compare(a, b, lang, settings)            → Comparison (rows of label, cell A, cell B)
     render_markdown(x) / render_html(x)      → text / a self-contained printable HTML page
     x.to_dict()                              → the JSON form
@@ -10,8 +11,9 @@
 Everything shown comes from the library and carries a citation `[n]` → Citation (document,
 heading path, file line range, quote); nothing is invented and nothing is converted. Modules:
 labels (vocabulary, briefing_labels.yaml), text, document (a loaded document), records,
-companies, amounts, key_labels, builder_base / profile / figures / topics / llm_summary / builder
-(items of one document), numbering, briefing, comparison, render.
+companies, amounts, key_labels, own_facts (rows about competitors / other technologies), english
+(values of English briefings), builder_base / profile / people / figures / topics / llm_summary /
+builder (items of one document), numbering, briefing, comparison, render.
 """
 
 from rag.brief.amounts import format_amount

@@ -32,11 +32,33 @@ from rag.answer import backend_name
 from rag.brief.builder import _Builder
 from rag.brief.companies import _entry, _settings
 from rag.brief.document import _load
-from rag.brief.labels import TOPICS, _check_lang, _li, _missing_note, labels, topic_title, ui
+from rag.brief.english import english_item
+from rag.brief.labels import MAX_TOPIC_ITEMS, TOPICS, _check_lang, _li, _missing_note, labels, topic_title, ui
 from rag.brief.llm_summary import _llm_model
 from rag.brief.numbering import _Numbering
 from rag.brief.records import Briefing, BriefItem, BriefSection
+from rag.brief.text import evidence_key
 from rag.config import Settings
+
+
+def _drop_repeats(sections: list[BriefSection], topic_items: dict[str, list[BriefItem]]) -> None:
+    """Each statement once: a topic item repeating an item shown earlier (same source key or same
+    value) is dropped; profile, people and figures come first, topics in display order."""
+    seen: set[str] = set()
+
+    def fresh(it: BriefItem) -> bool:
+        marks = {evidence_key(it.value or it.text)}
+        if it.key and it.kind in ("fact", "figure"):
+            marks.add("key:" + it.key)
+        if marks & seen:
+            return False
+        seen.update(marks)
+        return True
+
+    for s in sections:
+        s.items = [it for it in s.items if fresh(it)]
+    for topic in TOPICS:
+        topic_items[topic] = [it for it in topic_items[topic] if fresh(it)]
 
 
 def build_briefing(company: Any, lang: str = "ja", settings: Settings | None = None) -> Briefing:
@@ -66,6 +88,10 @@ def build_briefing(company: Any, lang: str = "ja", settings: Settings | None = N
     plabels = labels()["profile"]
     notes += [_missing_note(plabels[f][_li(lang)], lang) for f in missing]
 
+    people = b.people()
+    if people:
+        sections.append(BriefSection("people", labels()["people"]["title"][_li(lang)], people))
+
     figures = b.fm_figures()
     body_figs = b.body_figures()
     if figures or body_figs:
@@ -75,8 +101,12 @@ def build_briefing(company: Any, lang: str = "ja", settings: Settings | None = N
 
     # risks and Japan first so their sentences are not taken by broader topics
     topic_items: dict[str, list[BriefItem]] = {}
+    named = b.named_customers()
     for topic in ("risks", "japan", "differentiators", "customers", "outcomes", "products"):
         topic_items[topic] = b.topic(topic, llm)
+    if named is not None:
+        topic_items["customers"] = [named] + topic_items["customers"][: MAX_TOPIC_ITEMS - 1]
+    _drop_repeats(sections, topic_items)
     for topic in TOPICS:
         items = topic_items[topic]
         if items:
@@ -86,6 +116,9 @@ def build_briefing(company: Any, lang: str = "ja", settings: Settings | None = N
     if llm is not None and not any(i.kind == "summary" for s in sections for i in s.items):
         backend = "extractive"
 
+    if lang == "en":
+        for it in (i for sec in sections for i in sec.items):
+            english_item(it)
     numbering = _Numbering(lang)
     for s in sections:
         for it in s.items:

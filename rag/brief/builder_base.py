@@ -23,6 +23,7 @@ class _BuilderBase:
         self.settings = settings
         self.li = _li(lang)
         self.used_lines: set[int] = set()
+        self.shown_keys: set[str] = set()  # front-matter paths already shown (a key appears once)
         self._origin_cache: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- references

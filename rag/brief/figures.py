@@ -13,6 +13,7 @@ from rag.brief.builder_base import _BuilderBase
 from rag.brief.document import _Unit
 from rag.brief.key_labels import _is_figure_key, _key_info, _priority, figure_label
 from rag.brief.labels import labels
+from rag.brief.own_facts import foreign_lines
 from rag.brief.records import BriefItem, _Ref
 from rag.brief.text import _AMOUNT, _contains_any, _fold, evidence_key, nfkc
 
@@ -48,6 +49,7 @@ class _FiguresMixin(_BuilderBase):
                 continue
             seen.add(sig)
             out.append(item)
+            self.shown_keys.add(item.key)
             if len(out) >= MAX_FIGURES:
                 break
         return out
@@ -78,8 +80,9 @@ class _FiguresMixin(_BuilderBase):
     def body_figures(self) -> list[BriefItem]:
         heads = labels()["figure_headings"]
         cands: list[tuple[float, _Unit]] = []
+        foreign = foreign_lines(self.d)  # rows about competitors / other technologies are not key figures
         for u in self.d.units:
-            if u.line in self.used_lines or self._skip_section(u.sec):
+            if u.line in self.used_lines or u.line in foreign or self._skip_section(u.sec):
                 continue
             path = self.d.sections[u.sec].heading_path
             if not path or not _contains_any(_fold(" ".join(path)), heads):

@@ -171,7 +171,7 @@ class _ProfileMixin(_BuilderBase):
             return None
         raw, ref = got
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            shown = f"{_num_text(raw)}名" if self.lang == "ja" else _num_text(raw)
+            shown = f"{_num_text(raw)}名" if self.lang == "ja" else f"{_num_text(raw)} people"
         else:
             shown = str(raw).strip()
         return self._fact(label, shown, [ref], "employees", raw)

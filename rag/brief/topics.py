@@ -12,6 +12,7 @@ from rag.brief.document import _Unit
 from rag.brief.key_labels import _fm_label, figure_label
 from rag.brief.labels import MAX_TOPIC_ITEMS, labels
 from rag.brief.llm_summary import _llm_topic
+from rag.brief.own_facts import foreign_lines
 from rag.brief.records import BriefItem, _Ref
 from rag.brief.text import _DIGITS, _contains_any, _fold, _truncate, evidence_key
 
@@ -42,9 +43,11 @@ class _TopicsMixin(_BuilderBase):
         words = cfg["content"]
         hs = {si: self.heading_score(si, topic) for si in range(len(self.d.sections))}
         any_heading = any(v > 0 for v in hs.values())
+        # rows about competitors / other technologies are not the company's (a Japan topic compares markets)
+        foreign = foreign_lines(self.d) if topic != "japan" else set()
         out: list[tuple[float, _Unit]] = []
         for u in self.d.units:
-            if u.line in self.used_lines or self._skip_section(u.sec):
+            if u.line in self.used_lines or u.line in foreign or self._skip_section(u.sec):
                 continue
             h = hs.get(u.sec, 0.0)
             hits = _contains_any(_fold(u.clean), words)
@@ -85,7 +88,7 @@ class _TopicsMixin(_BuilderBase):
             if not path:
                 return
             k = path[-1]
-            if k not in order or v in (None, "", []):
+            if k not in order or v in (None, "", []) or ".".join(path) in self.shown_keys:
                 return
             if isinstance(v, list) and not all(isinstance(x, (str, int, float)) for x in v):
                 return
