@@ -1,0 +1,177 @@
+"""The answer line: one short sentence in the asker's language built from the extracted span.
+
+`render_value(text, lang)` rewrites a span for the asker:
+
+* ja → en: Japanese numbers with 兆/億/万/百万/千万 and a currency or counter
+  (600億円 → ¥60 billion, 1兆2000億円 → ¥1.2 trillion, 230万件 → 2.3 million, 350名 → 350 people,
+  約30〜40分 → about 30–40 minutes), dates (2023年4月 → April 2023, 2025年第2-3四半期 → Q2–Q3 2025,
+  2024年度 → FY2024), the modifiers around them (約 → about, 以上 → at least, 超 → over, 最大 →
+  up to, 従来 → previously), full-width brackets and percent signs; a name given in both scripts
+  keeps its Latin form (アルチュール・メンシュ（Arthur Mensch）→ Arthur Mensch). Amounts use the
+  short style (€11.7B, $14B) when the span already does, the long one (¥60 billion) otherwise.
+* en → ja: $14B → 140億ドル, €1.3 million → 130万ユーロ, April 2023 → 2023年4月, Q2 2025 →
+  2025年第2四半期, 30 minutes → 30分, 350 people → 350人, about → 約, over → 超.
+
+`make_answer_line(lang, company, period, span, unit)` puts the company, the value, its label (the
+table column or the "label: value" key the span sits under, translated with the project glossary
+rag/search/glossary.yaml read backwards) and the period (given, or the one date / funding round of
+the unit outside the span) into one deterministic template:
+  en: "Mistral AI: €11.7B (about $14B) valuation (Series C, September 2025)."
+  ja: "ミストラルAIの評価額は117億ユーロ（約140億ドル）です（Series C、2025年9月）。"
+
+Limits (it is a template, not a translator): Japanese words that neither these rules nor the
+glossary know are dropped from an English line when a value remains (the quotes that follow the
+line carry them), and kept otherwise; English words stay in a Japanese line; a label is found only
+for table rows ("header: value / …", as rag.answer.extractive.units writes them) and "label: value"
+units; the period is left out when the unit holds several candidate dates.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from rag.answer.value_text import JA, JA_RUN, MONTH_RE, en_number, ja_number, tidy, to_en, to_ja
+from rag.search import glossary
+
+__all__ = ["en_number", "find_period", "ja_number", "make_answer_line", "render_value", "translate_terms_en"]
+
+
+@lru_cache(maxsize=1)
+def _ja_to_en_terms() -> tuple[tuple[str, str], ...]:
+    """Japanese glossary term → its English key (the first key that lists it first, else the
+    first that lists it), longest term first."""
+    first: dict[str, str] = {}
+    anywhere: dict[str, str] = {}
+    for key, vals in glossary.load().items():
+        for i, v in enumerate(vals):
+            if JA.search(v):
+                (first if i == 0 else anywhere).setdefault(v, key)
+    merged = {**anywhere, **first}
+    return tuple(sorted(merged.items(), key=lambda kv: -len(kv[0])))
+
+
+def translate_terms_en(text: str) -> str:
+    """Japanese runs replaced by their glossary English where the whole run (or a longest-match
+    cover of it) is known; other runs are left as they are."""
+
+    def run(m: re.Match[str]) -> str:
+        s, out = m.group(0), []
+        i = 0
+        while i < len(s):
+            for term, key in _ja_to_en_terms():
+                if s.startswith(term, i):
+                    out.append(key)
+                    i += len(term)
+                    break
+            else:
+                return s  # not fully covered: leave the run whole
+        return " " + " ".join(out) + " "
+
+    return JA_RUN.sub(run, text)
+
+
+def render_value(text: str, lang: str) -> str:
+    """`text` rendered for an asker of `lang` ("en" or "ja"); see the module docstring."""
+    if lang == "ja":
+        return to_ja(text)
+    out = to_en(text)
+    out = translate_terms_en(out)
+    if JA.search(out):
+        rest = tidy(JA_RUN.sub(" ", out))
+        rest = tidy(re.sub(r"\(\s*[,/]?\s*\)", "", rest))
+        if re.search(r"[A-Za-z0-9]", rest):
+            out = rest
+    return tidy(out)
+
+
+# ------------------------------------------------------------------------------ the line
+
+_PERIOD = re.compile(
+    r"(?:19|20)\d\d\s*年(?:度|第[1-4](?:[-〜~][1-4])?四半期|\d{1,2}月(?:\d{1,2}日)?|[上下]半期|初頭|初|末)?|(?:19|20)\d\d[-/]\d{1,2}(?:[-/]\d{1,2})?|FY\s?(?:19|20)\d\d|"
+    rf"Q[1-4]\s+(?:19|20)\d\d|(?:{MONTH_RE})\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d|"
+    r"(?:Series|シリーズ)\s*[A-Z]\b|(?<![\w.])(?:19|20)\d\d(?![\w.%])"
+)
+
+
+def _pairs(unit_text: str) -> list[tuple[str, str]]:
+    """(label, value) pieces of a unit: table rows "h: v / h: v", or one "label: value"."""
+    pieces = re.split(r"\s+/\s+", unit_text) if " / " in unit_text else [unit_text]
+    out = []
+    for p in pieces:
+        m = re.match(r"^\s*[-*•]?\s*([^:：]{1,40}?)\s*[:：]\s*(.+)$", p)
+        out.append((m.group(1).strip(), m.group(2).strip()) if m else ("", p.strip()))
+    return out
+
+
+def _squash(s: str) -> str:
+    return re.sub(r"[\s*,、。()（）]", "", unicodedata.normalize("NFKC", s)).lower()
+
+
+def _label_for(lang: str, label: str) -> str:
+    label = re.sub(r"\s*[（(][^）)]*[）)]\s*", "", unicodedata.normalize("NFKC", label)).strip(" *")
+    if not label:
+        return ""
+    if lang == "en":
+        if not JA.search(label):
+            return label
+        out = translate_terms_en(label).strip()
+        return "" if JA.search(out) else out
+    if JA.search(label):
+        return label
+    vals = glossary.load().get(label.lower())
+    return vals[0] if vals else label
+
+
+def find_period(span_text: str, unit_text: str) -> str | None:
+    """The one period of the unit outside the span: a funding round and/or a date."""
+    pairs = _pairs(unit_text)
+    sq = _squash(span_text)
+    rest = " / ".join(v for _, v in pairs if sq not in _squash(v) or not sq) if len(pairs) > 1 else unit_text
+    if len(pairs) == 1 and span_text and span_text in rest:
+        rest = rest.replace(span_text, " ")
+    found: list[str] = []
+    for m in _PERIOD.finditer(rest):
+        p = m.group(0).strip()
+        if not any(_squash(p) in _squash(f) for f in found):
+            found.append(p)
+    rounds = [f for f in found if re.match(r"Series|シリーズ", f)]
+    dates = [f for f in found if f not in rounds]
+    if len(dates) > 1 or len(rounds) > 1:
+        return None
+    return ", ".join(rounds + dates) or None
+
+
+def make_answer_line(
+    question_lang: str, company_display: str | None, period: str | None, span_text: str, unit_text: str = ""
+) -> str:
+    """One sentence naming the company (and period), the value and its label, in `question_lang`."""
+    lang = "ja" if question_lang == "ja" else "en"
+    value = render_value(span_text.strip(), lang)
+    label = ""
+    sq = _squash(span_text)
+    for lab, val in _pairs(unit_text or ""):
+        if lab and sq and sq in _squash(val):
+            label = _label_for(lang, lab)
+            break
+    if period is None and unit_text:
+        period = find_period(span_text, unit_text)
+    per = render_value(period, lang) if period else ""
+    if per and _squash(per) in _squash(value):
+        per = ""
+    company = (company_display or "").strip()
+    if lang == "ja":
+        per = re.sub(r"(?<![\d年])((?:19|20)\d\d)(?![\d年])", r"\1年", per.replace(", ", "、"))
+        if label:
+            head = f"{company}の{label}は" if company else f"{label}は"
+            line = f"{head}{value}です" + (f"（{per}）" if per else "")
+        else:
+            line = (f"{company}：" if company else "") + value + (f"（{per}）" if per else "")
+        return line + "。"
+    if label and re.search(r"[A-Za-z]$", value) and not re.search(r"\d[BMKT]$", value):
+        body = f"{label} — {value}"
+    else:
+        body = f"{value} {label}".strip()
+    line = (f"{company}: " if company else "") + body + (f" ({per})" if per else "")
+    return tidy(line) + ("" if line.endswith((".", "?", "!")) else ".")

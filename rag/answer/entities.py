@@ -1,0 +1,489 @@
+"""Whose fact it is: the library companies a question names, and the entities it names that no
+document covers (`check_entities` → `EntityCheck`), with the refusal reason in the question's
+language (`refusal_reason`) and the note that labels a fact taken from another company's document
+(`mention_note`).
+
+How it decides, with general rules and the library's own vocabulary only (no name lists):
+
+* Library names: each document's company, company_ja, company_aliases, company_keys and the head of
+  its title ("Harvey - リーガルAI" → Harvey), plus derived forms (legal suffixes and brackets
+  removed, "A / B" split, the first word of a Latin name of 4+ letters, "ミストラルAI" → ミストラル).
+  A name shared by several documents or made only of generic words (AI, Inc., 株式会社, グループ…)
+  names none. Matched on word boundaries for Latin names, as substrings for Japanese ones.
+* Candidate entities in the question: runs of capitalised Latin words (a sentence-initial word only
+  with entity evidence: a possessive, an inner capital as in OpenAI, a legal/corporate word, a
+  second capitalised word); Japanese noun runs (fugashi) that hold a proper noun, a corporate suffix
+  (社, 株式会社, 銀行, グループ, 証券, 自動車…) or a word the library's text never uses (任天 of
+  任天堂, トヨタ in a library that never names it). Question words and months are not candidates.
+* A candidate that starts a library name (Mistral → Mistral AI), or is found in one document only,
+  in its front matter or at least OWN_TOPIC_MENTIONS times (its product: Mixtral, Le Chat), names
+  that document. Otherwise it is searched in every document's text (body, title, facet values):
+  found → `mentioned[name]` (the documents that mention it; it has no document of its own), not
+  found → `unknown`.
+* Strong evidence that the question is *about* the candidate: an English possessive (Toyota's), a
+  corporate word or suffix, a proper-noun tag, coordination with a named company (Klarna and
+  Toyota). A mentioned candidate goes to `no_document` only with strong evidence ("Which companies
+  use ChatGPT?" is not about a missing ChatGPT document); an unknown one always does, but a weak
+  unknown (and any acronym without strong evidence) is kept only when no library company is named:
+  "Klarna's NPS" names Klarna and does not make NPS an entity.
+
+What the answer pipeline does with it (decided here, applied there):
+* `refuse` (something in `no_document`, no `named_docs`) → refuse with `refusal_reason` ("The
+  library has no document about Toyota."); figures from the documents in `mentioned` may follow
+  only as related material labelled with `mention_note` ("Westlaw has no document of its own; this
+  comes from Harvey's document."), never as the answer (`casebook ask` exits 3).
+* `no_document` and `named_docs` → answer the named companies' parts and name the other as missing.
+
+Limits: Latin/katakana transliteration is not attempted (an English "Toyota" does not find a
+Japanese トヨタ); a Japanese "Xの" does not tell a company from a product, so a Latin name before
+の counts as a hint (enough for `unknown`), not as strong evidence; a kanji company name made of
+words the library uses elsewhere and carrying no suffix is missed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.ingest import japanese
+
+_lock = threading.Lock()
+_cache: dict[int, tuple[Any, EntityIndex]] = {}
+
+_GENERIC = frozenset(
+    "ai the inc corp co ltd llc bank group japan holdings company corporation 株式会社 有限会社 ジャパン グループ 銀行".split()
+)
+_LEGAL = re.compile(
+    r"^(?:株式会社|有限会社)\s*|\s*(?:株式会社|,?\s*Inc\.?|Corp\.?|Corporation|Co\.,?\s*Ltd\.?|Ltd\.?|AB|N\.?V\.?|"
+    r"S\.?A\.?|AG|PLC|LLC|GmbH)$"
+)
+_CORP_WORD = re.compile(
+    r"^(?:Inc|Corp|Corporation|Co|Ltd|LLC|PLC|AG|AB|SA|NV|GmbH|Group|Holdings|Bank|Motors|Airlines|Technologies|"
+    r"Labs|Systems|Partners|Capital|Ventures|Financial|Insurance|Pharmaceuticals|Industries|Electric|Securities)\.?$"
+)
+_JA_CORP = re.compile(
+    r"(?:社|株式会社|銀行|グループ|ホールディングス|証券|生命|損保|保険|自動車|製作所|電機|電気|商事|物産|工業|重工|"
+    r"電力|航空|鉄道|通信|製薬|薬品|化学|電工|不動産|新聞|放送|大学|病院|研究所|財団|協会|機構)$"
+)
+# English function words that start questions or sit capitalised in them; months and weekdays
+_EN_FUNCTION = frozenset(
+    """what which who whom whose when where why how is are was were do does did can could will would should
+    shall may might has have had tell give list name show compare describe explain summarize summarise according
+    in on at for from by with of and or the a an to as if i we you it this that these those there please
+    among between across within without after before during since until about into over under only all each
+    both either neither some any most other such than then also our your their its my
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+_LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z0-9]+)*(?:['’]s)?")
+_KATA = re.compile(r"[\u30a1-\u30faー]{2,}")
+_KANJI = re.compile(r"[\u3400-\u9fff々]")
+OWN_TOPIC_MENTIONS = 3
+"""A name found in one document only, in its front matter or at least this often, is that
+document's own topic (its product, its investor), not an entity without a document."""
+
+
+@dataclass
+class LibraryDoc:
+    doc_id: str
+    company: str
+    names: tuple[str, ...]  # names and derived forms, longest first
+    text: str  # folded text: body, title, facet values (spaces kept)
+    flat: str  # the same without separators (Japanese / joined-name search)
+    facets_flat: str = ""  # the facet values alone, without separators
+
+
+@dataclass
+class EntityIndex:
+    docs: list[LibraryDoc]
+    patterns: list[tuple[int, re.Pattern[str], str, bool]]  # (doc index, pattern, name, Latin-only name)
+    vocab: str = ""  # every document's flat text joined: the library's vocabulary
+    flat_starts: list[int] = field(default_factory=list)  # where each document starts in `vocab`
+    text: str = ""  # every document's folded text joined
+    starts: list[int] = field(default_factory=list)  # where each document starts in `text`
+
+
+@dataclass(frozen=True)
+class EntityCheck:
+    named_docs: list[str]  # doc_ids of the library companies the question names, in order
+    unknown: list[str]  # names of entities no document covers at all
+    mentioned: dict[str, list[str]] = field(default_factory=dict)  # entity → doc_ids whose text names it
+    no_document: list[str] = field(default_factory=list)  # the question's subjects without a document
+
+    @property
+    def refuse(self) -> bool:
+        """The question is about something that has no document, and names no library company."""
+        return bool(self.no_document) and not self.named_docs
+
+
+def _fold(s: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", s or "")).strip().casefold()
+
+
+def _flat(s: str) -> str:
+    return re.sub(r"[\s\-‐‑–—_・･.,()（）'’&/]+", "", _fold(s))
+
+
+def _words(s: str) -> str:
+    """Folded, separators removed, one space kept only between ASCII words."""
+    f = re.sub(r"(?<=[A-Za-z])['’]s?(?![A-Za-z])", "", unicodedata.normalize("NFKC", s or ""))
+    f = re.sub(r"[\-‐‑–—_・･.,()（）'’&/]+", "", _fold(f))
+    return re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", f)
+
+
+def derived_names(raw: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for n in raw:
+        n = unicodedata.normalize("NFKC", str(n or "")).strip()
+        if not n:
+            continue
+        out.add(n)
+        base = _LEGAL.sub("", n).strip()
+        out.add(base)
+        m = re.search(r"[（(]([^）)]+)[）)]", base)
+        if m:
+            out.add(m.group(1).strip())
+            base = re.sub(r"\s*[（(][^）)]*[）)]", "", base).strip()
+            out.add(base)
+        for part in re.split(r"\s*/\s*", base):
+            out.add(_LEGAL.sub("", part).strip())
+        out.add(base.split("・")[0].strip())
+        first = base.split(" ")[0]
+        if len(first) >= 4 and first.isascii():
+            out.add(first)
+        m2 = re.fullmatch(r"([\u30a0-\u30ffー]{3,})\s*AI", base)
+        if m2:
+            out.add(m2.group(1))
+    return {x for x in out if len(_flat(x)) >= 2 and _flat(x) not in _GENERIC}
+
+
+def _title_head(title: str) -> str | None:
+    head = re.split(r"\s+[-–—:：|｜]\s+|[：:｜|]", title or "")[0].strip()
+    if head and len(head) <= 30 and not re.search(r"case study|×", head, re.I):
+        return head
+    return None
+
+
+def _facet_strings(facets: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for v in facets.values():
+        for x in v if isinstance(v, list) else [v]:
+            if isinstance(x, str):
+                out.append(x)
+    return out
+
+
+def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> EntityIndex:
+    """Index of (doc_id, title, facets, body text) records."""
+    docs: list[LibraryDoc] = []
+    cands: list[set[str]] = []
+    owners: dict[str, set[int]] = {}
+    for i, (doc_id, title, facets, body) in enumerate(records):
+        raw = [facets.get("company"), facets.get("company_ja"), *(facets.get("company_aliases") or [])]
+        raw += [_title_head(title), _title_head(str(facets.get("title_ja") or ""))]
+        names = derived_names(x for x in raw if x) | set(facets.get("company_keys") or [])
+        names = {n for n in names if _flat(n) not in _GENERIC and len(_flat(n)) >= 2}
+        cands.append(names)
+        for n in {_flat(n) for n in names}:
+            owners.setdefault(n, set()).add(i)
+        fs = _facet_strings(facets)
+        text = _fold("\n".join([title, *fs, body]))
+        company = str(facets.get("company") or title or doc_id)
+        docs.append(LibraryDoc(doc_id, company, (), text, _flat(text), _flat("\n".join(fs))))
+    pats: list[tuple[int, re.Pattern[str], str, bool]] = []
+    for i, names in enumerate(cands):
+        own = sorted({n for n in names if len(owners[_flat(n)]) == 1}, key=len, reverse=True)
+        docs[i].names = tuple(own)
+        for n in own:
+            w = _words(n)
+            if w.isascii():
+                if len(w.replace(" ", "")) < 3:
+                    continue
+                pats.append((i, re.compile(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])"), n, True))
+            else:
+                pats.append((i, re.compile(re.escape(w.replace(" ", ""))), n, False))
+    pats.sort(key=lambda p: -len(p[2]))
+    flat_starts, starts, pos, fpos = [], [], 0, 0
+    for d in docs:
+        flat_starts.append(fpos)
+        starts.append(pos)
+        fpos += len(d.flat) + 1
+        pos += len(d.text) + 1
+    return EntityIndex(
+        docs, pats, "\x00".join(d.flat for d in docs), flat_starts, "\x00".join(d.text for d in docs), starts
+    )
+
+
+def _snapshot_records(snapshot: Any) -> list[tuple[str, str, dict[str, Any], str]]:
+    bodies: dict[str, list[str]] = {}
+    for cid, meta in (getattr(snapshot, "metas", {}) or {}).items():
+        key = meta.get("uid") or meta.get("doc_id")
+        bodies.setdefault(str(key), []).append(snapshot.texts.get(cid, ""))
+    out = []
+    for d in snapshot.documents:
+        key = str(d.get("uid") or d.get("doc_id"))
+        out.append(
+            (str(d["doc_id"]), str(d.get("title") or ""), dict(d.get("facets") or {}), "\n".join(bodies.get(key, [])))
+        )
+    return out
+
+
+def entity_index(library: Any) -> EntityIndex:
+    """The index of a rag.index Snapshot (cached per snapshot) or of an iterable of Documents."""
+    if hasattr(library, "metas") and hasattr(library, "documents"):
+        with _lock:
+            got = _cache.get(id(library))
+            if got is not None and got[0] is library:
+                return got[1]
+        idx = build_index(_snapshot_records(library))
+        with _lock:
+            if len(_cache) > 8:
+                _cache.clear()
+            _cache[id(library)] = (library, idx)
+        return idx
+    return build_index((d.doc_id, d.title, d.facets, d.body) for d in library)
+
+
+# ------------------------------------------------------------------------------ candidates
+
+
+@dataclass
+class _Cand:
+    name: str
+    start: int
+    strong: bool  # possessive, corporate word/suffix, proper-noun tag: the question is about it
+    hint: bool = False  # an inner capital (OpenAI) or a Latin name before の/は/が: a name, maybe a product
+    acronym: bool = False  # GPU, CEO, NPS: unknown only with strong evidence (IBM's)
+
+
+def _latin_candidates(q: str, ja_question: bool) -> list[_Cand]:
+    out: list[_Cand] = []
+    toks = list(_LATIN_TOKEN.finditer(q))
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        w = t.group(0)
+        bare = re.sub(r"['’]s$", "", w)
+        initial = not ja_question and not re.search(r"[^\s\"'“(]", q[: t.start()].split("?")[-1].split(".")[-1])
+        if not bare[0].isupper() and not re.search(r"[a-z][A-Z]", bare) or bare.casefold() in _EN_FUNCTION:
+            i += 1
+            continue
+        seq, j = [t], i + 1
+        while j < len(toks):
+            gap = q[seq[-1].end() : toks[j].start()]
+            nxt = toks[j].group(0)
+            if (
+                seq[-1].group(0).endswith(("'s", "’s"))
+                or gap not in (" ", "")
+                and not re.fullmatch(r"\s*&\s*| of ", gap)
+            ):
+                break
+            if nxt[0].isupper() or re.fullmatch(r"\d[\w.]*", nxt) or (nxt == "of" and j + 1 < len(toks)):
+                seq.append(toks[j])
+                j += 1
+                continue
+            break
+        while seq and seq[-1].group(0) == "of":
+            seq.pop()
+        name = q[seq[0].start() : seq[-1].end()]
+        possessive = bool(re.search(r"['’]s$", name))
+        name = re.sub(r"['’]s$", "", name)
+        inner_cap = bool(re.search(r"[a-z][A-Z]", name))
+        corp = any(_CORP_WORD.match(x.group(0)) for x in seq[1:])
+        strong = possessive or corp
+        acronym = re.fullmatch(r"[A-Z0-9&\-]{1,5}s?", name) is not None
+        follows_ja = ja_question and re.match(r"\s*(?:の|は|が|社)", q[seq[-1].end() :]) is not None
+        if (not initial or strong or inner_cap or len(seq) > 1) and len(name) >= 2:
+            hint = not acronym and (inner_cap or follows_ja)
+            out.append(_Cand(name, seq[0].start(), strong, hint, acronym))
+        i = j
+    return out
+
+
+def _ja_candidates(q: str, vocab_flat: str) -> list[_Cand]:
+    out: list[_Cand] = []
+    pos, run, proper = 0, [], False
+    morphs: list[str] = []
+    words = japanese._tag(q)
+
+    def flush(end: int) -> None:
+        nonlocal run, proper
+        if run:
+            s = "".join(run).strip("・")
+            start = end - len("".join(run))
+            corp = _JA_CORP.search(s) is not None and len(s) > 1 and _JA_CORP.fullmatch(s) is None
+            if re.search(r"[\u3040-\u30ff\u3400-\u9fff]", s) and not re.fullmatch(r"[\d,.]+.?", s):
+                # a word the library never uses (任天 of 任天堂; トヨタ…): the run may be a name
+                unseen = any(
+                    (_KANJI.search(m) or _KATA.search(m))
+                    and (len(m) >= 2 or _KANJI.search(m))
+                    and _flat(m) not in vocab_flat
+                    for m in morphs
+                )
+                if corp or proper or unseen:
+                    out.append(_Cand(s, max(0, start), corp or proper))
+        run, proper, morphs[:] = [], False, []
+
+    for surface, space, feat in words:
+        f = feat.split(",")
+        idx = q.find(surface, pos)
+        if idx < 0:
+            idx = pos
+        pos = idx + len(surface)
+        nouny = f[0] in ("名詞", "接頭辞") or (f[0] == "接尾辞" and f[1] == "名詞的") or surface == "・"
+        if f[0] == "名詞" and f[1] in ("数詞", "代名詞"):
+            nouny = False
+        if nouny and not (space and run and not surface.isascii()):
+            run.append(surface)
+            morphs.append(surface)
+            proper = proper or (f[1] == "固有名詞" and f[2] != "地名")
+        else:
+            flush(idx)
+            if nouny:
+                run.append(surface)
+                morphs.append(surface)
+                proper = f[1] == "固有名詞" and f[2] != "地名"
+    flush(len(q))
+    return out
+
+
+def _docs_with(hay: str, starts: list[int], needle: str, ascii_words: bool = False) -> list[int]:
+    """Indices of the documents (joined in `hay` from `starts`) holding `needle`; with
+    `ascii_words`, only on word boundaries. str.find, skipping to the next document after a hit."""
+    out: list[int] = []
+    i = hay.find(needle)
+    while i >= 0:
+        k = bisect.bisect_right(starts, i) - 1
+        end = i + len(needle)
+        ok = not ascii_words or (
+            (i == 0 or not hay[i - 1].isascii() or not hay[i - 1].isalnum())
+            and (end >= len(hay) or not hay[end].isascii() or not hay[end].isalnum())
+        )
+        if ok:
+            out.append(k)
+            if k + 1 >= len(starts):
+                break
+            i = hay.find(needle, starts[k + 1])
+        else:
+            i = hay.find(needle, i + 1)
+    return out
+
+
+def _in_docs(name: str, idx: EntityIndex) -> list[int]:
+    """Indices of the documents whose text holds `name`."""
+    f, flat = _fold(name), _flat(name)
+    if f.isascii():
+        hits: set[int] = set()
+        for v in dict.fromkeys([f, _LEGAL.sub("", f).strip()]):
+            if v:
+                hits.update(_docs_with(idx.text, idx.starts, v, ascii_words=True))
+        if hits or len(flat) < 5:
+            return sorted(hits)
+    return _docs_with(idx.vocab, idx.flat_starts, flat) if flat else []
+
+
+_CONJ = r"(?:and|or|vs\.?|versus|with|と|や|、|,|及び|および)"
+
+
+def _coordinated(q: str, name: str, named_names: list[str]) -> bool:
+    """`name` joined to a named library company by and / or / vs / と / や (compare X and Y)."""
+    fq = _fold(q)
+    a = re.escape(_fold(name))
+    for n in named_names:
+        b = re.escape(_fold(n))
+        if re.search(rf"{a}(?:['’]s)?\s*{_CONJ}\s*(?:the\s+)?{b}|{b}(?:['’]s)?\s*{_CONJ}\s*(?:the\s+)?{a}", fq):
+            return True
+    return False
+
+
+def check_entities(question: str, library: Any) -> EntityCheck:
+    """Which library companies `question` names and which named entities no document covers."""
+    idx = library if isinstance(library, EntityIndex) else entity_index(library)
+    q = unicodedata.normalize("NFKC", question or "")
+    words = _words(q)
+    flat = words.replace(" ", "")
+    found: list[tuple[int, int, str]] = []
+    seen: set[int] = set()
+    for i, pat, name, latin in idx.patterns:
+        if i in seen:
+            continue
+        m = pat.search(words if latin else flat) or (pat.search(flat) if " " in name else None)
+        if m:
+            seen.add(i)
+            found.append((m.start(), i, name))
+    found.sort()
+    named = [idx.docs[i].doc_id for _, i, _ in found]
+    named_flats = [_flat(n) for _, _, n in found]
+    ja_q = japanese.detect_language(q) == "ja"
+    cands = _latin_candidates(q, ja_q) + (_ja_candidates(q, idx.vocab) if re.search(r"[\u3040-\u9fff]", q) else [])
+    cands.sort(key=lambda c: c.start)
+    unknown: list[str] = []
+    mentioned: dict[str, list[str]] = {}
+    no_doc: list[str] = []
+    for c in cands:
+        cf = _flat(c.name)
+        if not cf or any(cf in nf or nf in cf for nf in named_flats):
+            continue
+        owner = [d for d in idx.docs if len(cf) >= 4 and any(_flat(n).startswith(cf) for n in d.names)]
+        hits = [] if owner else _in_docs(c.name, idx)
+        if not owner and len(hits) == 1:
+            d = idx.docs[hits[0]]
+            if cf in d.facets_flat or d.flat.count(cf) >= OWN_TOPIC_MENTIONS:
+                owner = [d]  # a product / topic of one document (Mixtral, Le Chat): that document
+        if owner:
+            if owner[0].doc_id not in named:
+                named.append(owner[0].doc_id)
+            named_flats.append(cf)
+            continue
+        strong = c.strong or _coordinated(q, c.name, [n for _, _, n in found])
+        if hits:
+            if strong or not (named or c.acronym):
+                mentioned[c.name] = sorted({idx.docs[i].doc_id for i in hits})
+            if strong:
+                no_doc.append(c.name)
+        elif (strong or (not c.acronym and (c.hint or not named))) and not any(_flat(u) == cf for u in unknown):
+            unknown.append(c.name)
+            no_doc.append(c.name)
+    return EntityCheck(named, unknown, mentioned, no_doc)
+
+
+# ------------------------------------------------------------------------------ lines
+
+
+def _join(names: list[str], lang: str) -> str:
+    if lang == "ja":
+        return "、".join(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def refusal_reason(check: list[str] | EntityCheck, lang: str, companies: dict[str, str] | None = None) -> str:
+    """ "The library has no document about Toyota." / "ライブラリにトヨタに関する資料はありません。";
+    with `companies` (doc_id → display name), where an entity is mentioned is said as well."""
+    names = check.no_document if isinstance(check, EntityCheck) else list(check)
+    if not names:
+        return ""
+    where: list[str] = []
+    if isinstance(check, EntityCheck) and companies:
+        for n in names:
+            for d in check.mentioned.get(n, []):
+                c = companies.get(d, d)
+                if c not in where:
+                    where.append(c)
+    if lang == "ja":
+        line = f"ライブラリに{_join(names, 'ja')}に関する資料はありません。"
+        return line + (f"{'、'.join(where)}の資料に言及があります。" if where else "")
+    line = f"The library has no document about {_join(names, 'en')}."
+    return line + (f" It is mentioned in the documents of {', '.join(where)}." if where else "")
+
+
+def mention_note(name: str, companies: list[str], lang: str) -> str:
+    """The label of a fact about `name` taken from the documents of `companies`."""
+    if lang == "ja":
+        return f"{name}に関する資料はありません。以下は{'、'.join(companies)}の資料の記載です。"
+    owners = " and ".join(f"{c}'s" for c in companies)
+    return f"{name} has no document of its own; this comes from {owners} document{'s' if len(companies) > 1 else ''}."

@@ -1,0 +1,380 @@
+"""Values rewritten for the other language (used by rag.answer.answer_line): Japanese numbers,
+currencies, dates, counters and modifiers into English (`to_en`: 600億円 → ¥60 billion, 2023年4月 →
+April 2023, 約30〜40分 → about 30–40 minutes, 350名 → 350 people, 2025年第2-3四半期 → Q2–Q3 2025;
+a name given in both scripts keeps its Latin form), and English amounts, dates and units into
+Japanese (`to_ja`: $14B → 140億ドル, April 2023 → 2023年4月, 30 minutes → 30分). Amounts use the
+short style (€11.7B, $14B) in English when the span already does, the long one otherwise.
+Deterministic rules; words they do not know are left as they are."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal
+
+JA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")
+JA_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー・]+")
+_KANA_NAME = r"[\u30a1-\u30faー・]{2,}"
+_LATIN_NAME = r"[A-Z][A-Za-z.'\-]*(?:\s+[A-Z][A-Za-z.'\-]*)*"
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_DASH = r"\s*[〜～~\-–—]\s*"
+MONTHS = ("January February March April May June July August September October November December").split()
+MONTH_RE = "|".join(m[:3] + r"[a-z]*\.?" for m in MONTHS)
+
+# ------------------------------------------------------------------------------ numbers
+
+
+def _dec(s: str) -> Decimal:
+    return Decimal(s.replace(",", ""))
+
+
+def _plain(d: Decimal) -> str:
+    """Decimal without exponent or trailing zeros, thousands grouped."""
+    d = d.quantize(Decimal("0.01")).normalize() if d != d.to_integral_value() else d.to_integral_value()
+    s = format(d, "f")
+    whole, _, frac = s.partition(".")
+    return f"{int(whole):,}" + (f".{frac}" if frac else "")
+
+
+_EN_SCALES = (
+    (Decimal(10) ** 12, "trillion", "T"),
+    (Decimal(10) ** 9, "billion", "B"),
+    (Decimal(10) ** 6, "million", "M"),
+)
+
+
+def en_number(v: Decimal, short: bool = False) -> str:
+    """1.2e12 → "1.2 trillion" ("1.2T" short); below a million, grouped digits (10,000)."""
+    for size, word, abbr in _EN_SCALES:
+        if v >= size:
+            x = _plain(v / size)
+            return f"{x}{abbr}" if short else f"{x} {word}"
+    return _plain(v)
+
+
+def ja_number(v: Decimal) -> str:
+    """1.2e12 → 1兆2,000億; 1.4e10 → 140億; 2.3e6 → 230万; below 10,000 grouped digits."""
+    if v < 10**4:
+        return _plain(v)
+    out, rest = "", v
+    for size, mark in ((Decimal(10) ** 12, "兆"), (Decimal(10) ** 8, "億"), (Decimal(10) ** 4, "万")):
+        n = int(rest // size)
+        if n:
+            out += f"{n:,}{mark}"
+            rest -= n * size
+    return out + (_plain(rest) if rest >= 1 else "")
+
+
+_JA_BIG = re.compile(
+    rf"(?:(?P<cho>{_NUM})兆)?(?:(?P<oku>{_NUM})億)?(?:(?P<man>{_NUM})(?P<mk>万|百万|千万))?(?P<rest>{_NUM})?"
+)
+
+
+def _ja_value(m: re.Match[str]) -> Decimal | None:
+    parts = [m.group(g) for g in ("cho", "oku", "man", "rest")]
+    if not any(parts):
+        return None
+    v = Decimal(0)
+    if parts[0]:
+        v += _dec(parts[0]) * Decimal(10) ** 12
+    if parts[1]:
+        v += _dec(parts[1]) * Decimal(10) ** 8
+    if parts[2]:
+        v += (
+            _dec(parts[2]) * {"万": Decimal(10) ** 4, "百万": Decimal(10) ** 6, "千万": Decimal(10) ** 7}[m.group("mk")]
+        )
+    if parts[3]:
+        v += _dec(parts[3])
+    return v
+
+
+# ------------------------------------------------------------------------------ ja → en
+
+_CURRENCY_JA = {"円": "¥", "ドル": "$", "米ドル": "$", "ユーロ": "€", "ポンド": "£"}
+_COUNTER_EN = {
+    "人": "people",
+    "名": "people",
+    "万人": "people",
+    "件": "",
+    "個": "",
+    "社": "companies",
+    "店舗": "stores",
+    "店": "stores",
+    "回": "times",
+    "台": "units",
+    "時間": "hours",
+    "分間": "minutes",
+    "分": "minutes",
+    "秒": "seconds",
+    "日間": "days",
+    "日": "days",
+    "週間": "weeks",
+    "ヶ月": "months",
+    "か月": "months",
+    "カ月": "months",
+    "ヵ月": "months",
+    "年間": "years",
+    "倍": "x",
+    "言語": "languages",
+    "病院": "hospitals",
+    "ページ": "pages",
+    "種類": "types",
+    "拠点": "sites",
+    "項目": "items",
+    "位": "th",
+}
+_SINGULAR = {"people": "person", "hours": "hour", "minutes": "minute", "seconds": "second", "days": "day"}
+_SINGULAR |= {"weeks": "week", "months": "month", "years": "year", "companies": "company", "stores": "store"}
+_PRE_EN = {
+    "約": "about",
+    "およそ": "about",
+    "推定": "est.",
+    "最大": "up to",
+    "平均": "average",
+    "計": "",
+    "合計": "total",
+}
+_POST_EN = {"以上": ("at least", ""), "超": ("over", ""), "未満": ("under", ""), "以下": ("up to", "")}
+_POST_EN |= {"程度": ("about", ""), "前後": ("about", ""), "ほど": ("about", ""), "強": ("just over", "")}
+_WORDS_EN = {
+    "従来": "previously",
+    "前年比": "year on year",
+    "年間": "per year",
+    "月間": "per month",
+    "毎月": "per month",
+}
+_WORDS_EN |= {"非公開": "not disclosed", "から": "from", "まで": "to", "、": ", ", "・": " / ", "→": "→"}
+
+_counter_alt = "|".join(sorted(map(re.escape, _COUNTER_EN), key=len, reverse=True))
+_cur_alt = "|".join(sorted(map(re.escape, _CURRENCY_JA), key=len, reverse=True))
+_JA_AMOUNT = re.compile(
+    rf"(?P<pre>約|およそ|推定|最大|平均|合計)?\s*(?P<sym>[$€¥£])?(?P<a>{_JA_BIG.pattern})"
+    rf"(?:{_DASH}(?P<b>{_NUM}(?:兆|億|万|百万|千万)?))?"
+    rf"\s*(?P<unit>{_cur_alt}|%|{_counter_alt})?(?P<post>以上|超|未満|以下|程度|前後|ほど|強)?"
+)
+
+
+def _amount_en(m: re.Match[str], short: bool) -> str:
+    a = _JA_BIG.fullmatch(m.group("a"))
+    va = _ja_value(a) if a else None
+    if va is None:
+        return m.group(0)
+    big = any(a.group(g) for g in ("cho", "oku", "man"))
+    unit, sym = m.group("unit") or "", m.group("sym") or ""
+    if unit in _CURRENCY_JA:
+        sym = _CURRENCY_JA[unit]
+    if not big and not unit and not m.group("pre") and not m.group("post") and (sym or not m.group("b")):
+        return m.group(0)  # a bare number or an amount already in Latin form: leave it
+
+    def one(v: Decimal) -> str:
+        return en_number(v, short and bool(sym)) if big or v >= 10**6 else _plain(v)
+
+    text = sym + one(va)
+    if m.group("b"):
+        bb = _JA_BIG.fullmatch(m.group("b"))
+        vb = _ja_value(bb) if bb else None
+        if vb is not None and not any(bb.group(g) for g in ("cho", "oku", "man")) and big:
+            vb = vb * (va / _dec(a.group("cho") or a.group("oku") or a.group("man")))  # 30〜40億: scale shared
+        text += "–" + (sym + one(vb) if vb is not None else m.group("b"))
+    if unit == "%":
+        text += "%"
+    elif unit in _COUNTER_EN:
+        word = _COUNTER_EN[unit]
+        if word == "th":
+            n = int(va) if va == va.to_integral_value() else 0
+            text += "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        elif word == "x":
+            text += "x"
+        elif word:
+            text += " " + (_SINGULAR.get(word, word) if text == "1" else word)
+    pre = _PRE_EN.get(m.group("pre") or "", "")
+    post = _POST_EN.get(m.group("post") or "", ("", ""))[0]
+    return " ".join(x for x in (pre, post, text) if x)
+
+
+_JA_DATE = re.compile(
+    r"(?P<y>(?:19|20)\d\d)\s*年\s*(?:度(?P<fy>)|第\s*(?P<q1>[1-4])(?:\s*[-〜～~–]\s*(?P<q2>[1-4]))?\s*四半期|"
+    r"(?P<half>上半期|下半期)|(?P<m>1[0-2]|0?[1-9])\s*月(?:\s*(?P<d>[12]\d|3[01]|0?[1-9])\s*日)?"
+    r"(?P<mpart>初旬|上旬|中旬|下旬|末)?|(?P<ypart>初頭|初め|初|前半|後半|半ば|末)?)"
+)
+_MPART_EN = {"初旬": "early", "上旬": "early", "中旬": "mid-", "下旬": "late", "末": "end of"}
+_YPART_EN = {"初頭": "early", "初め": "early", "初": "early", "前半": "the first half of", "後半": "the second half of"}
+_YPART_EN |= {"半ば": "mid-", "末": "end of"}
+
+
+def _date_en(m: re.Match[str]) -> str:
+    y = m.group("y")
+    if m.group("fy") is not None:
+        return f"FY{y}"
+    if m.group("q1"):
+        q = f"Q{m.group('q1')}" + (f"–Q{m.group('q2')}" if m.group("q2") else "")
+        return f"{q} {y}"
+    if m.group("half"):
+        return f"{'H1' if m.group('half') == '上半期' else 'H2'} {y}"
+    if m.group("m"):
+        month = MONTHS[int(m.group("m")) - 1]
+        if m.group("d"):
+            return f"{month} {int(m.group('d'))}, {y}"
+        part = _MPART_EN.get(m.group("mpart") or "", "")
+        return (f"{part} " if part and not part.endswith("-") else part) + f"{month} {y}"
+    part = _YPART_EN.get(m.group("ypart") or "", "")
+    return (f"{part} " if part and not part.endswith("-") else part) + y
+
+
+_MONTH_ONLY = re.compile(r"(?<![\d年])(1[0-2]|0?[1-9])\s*月(?:\s*([12]\d|3[01]|0?[1-9])\s*日)?")
+
+
+def latin_names(text: str) -> str:
+    """Keep the Latin form of a name the text gives in both scripts (either order)."""
+    text = re.sub(rf"({_LATIN_NAME})\s*[（(]\s*{_KANA_NAME}\s*[）)]", r"\1", text)
+    return re.sub(rf"{_KANA_NAME}\s*[（(]\s*({_LATIN_NAME})\s*[）)]", r"\1", text)
+
+
+_VAGUE = {"万": "tens of thousands", "十万": "hundreds of thousands", "百万": "millions", "千万": "tens of millions"}
+_VAGUE |= {"億": "hundreds of millions", "十億": "billions", "百億": "tens of billions", "千億": "hundreds of billions"}
+_VAGUE |= {"兆": "trillions", "十兆": "tens of trillions"}
+_VAGUE_RE = re.compile(r"数(十|百|千)?(万|億|兆)\s*(円|ドル|米ドル|ユーロ|ポンド|人|名|件)?")
+_VAGUE_OF = {
+    "円": " of yen",
+    "ドル": " of dollars",
+    "米ドル": " of dollars",
+    "ユーロ": " of euros",
+    "ポンド": " of pounds",
+}
+_VAGUE_OF |= {"人": " of people", "名": " of people"}
+
+
+def _vague_en(m: re.Match[str]) -> str:
+    """数十億円 → billions of yen; 数百万件 → millions."""
+    words = _VAGUE.get((m.group(1) or "") + m.group(2))
+    return f" {words}{_VAGUE_OF.get(m.group(3) or '', '')} " if words else m.group(0)
+
+
+def _big_abbr(m: re.Match[str]) -> str:
+    """€11,700M → €11.7B (an abbreviated amount of a thousand millions or more)."""
+    return f"{m.group(1)}{_plain(_dec(m.group(2)) / 1000)}B"
+
+
+def _per(m: re.Match[str]) -> str:
+    """月22万時間 → 22万時間 per month (the rate word moved behind the amount)."""
+    amount = _JA_AMOUNT.match(m.group(3))
+    if not amount or not amount.group("a"):
+        amount = _VAGUE_RE.match(m.group(3))
+    if not amount:
+        return m.group(0)
+    tail = m.group(3)[amount.end() :]
+    return f"{amount.group(0)}{' per month' if m.group(1) else ' per year'}{tail}"
+
+
+def to_en(text: str) -> str:
+    s = latin_names(unicodedata.normalize("NFKC", text)).replace("\u301c", "〜")
+    short = bool(re.search(r"\d\s*[BMKT](?![A-Za-z])", s))
+    s = _JA_DATE.sub(_date_en, s)
+    s = _MONTH_ONLY.sub(lambda m: MONTHS[int(m.group(1)) - 1] + (f" {int(m.group(2))}" if m.group(2) else ""), s)
+    s = re.sub(r"(?<![A-Za-z])((?:19|20)\d\d)\s*[-〜～~–]\s*(?=[A-Z]|(?:19|20)\d\d)", r"\1 – ", s)
+    s = re.sub(
+        r"(?<![\u3400-\u9fff])(?:(月|毎月|月間)|(年間|毎年))\s*(?=約?[$€¥£]?\d|数[十百千]?[万億兆])([^\s()（）、。,]+)",
+        _per,
+        s,
+    )
+    s = _VAGUE_RE.sub(_vague_en, s)
+    s = _JA_AMOUNT.sub(lambda m: _amount_en(m, short) if m.group("a") else m.group(0), s)
+    s = re.sub(r"([$€¥£])(\d{1,3}(?:,\d{3})+)M(?![A-Za-z])", _big_abbr, s)
+    for ja, en in sorted(_WORDS_EN.items(), key=lambda kv: -len(kv[0])):
+        s = s.replace(ja, f" {en} " if en not in (", ", " / ") else en)
+    s = re.sub(r"(\d)\s*-\s*(\d)", r"\1–\2", s)
+    return tidy(s)
+
+
+def tidy(s: str) -> str:
+    s = re.sub(r"\s+", " ", s)
+    s = re.sub(r"\(\s+", "(", s)
+    s = re.sub(r"\s+([),.;:%])", r"\1", s)
+    s = re.sub(r"(\S)\(", r"\1 (", s)
+    return s.strip(" ,")
+
+
+# ------------------------------------------------------------------------------ en → ja
+
+_CURRENCY_EN = {"$": "ドル", "US$": "ドル", "€": "ユーロ", "¥": "円", "£": "ポンド"}
+_SCALE_EN = {
+    "trillion": 12,
+    "t": 12,
+    "billion": 9,
+    "bn": 9,
+    "b": 9,
+    "million": 6,
+    "mn": 6,
+    "m": 6,
+    "thousand": 3,
+    "k": 3,
+}
+_UNIT_JA = {"people": "人", "persons": "人", "person": "人", "employees": "人", "employee": "人", "staff": "人"}
+_UNIT_JA |= {"hours": "時間", "hour": "時間", "minutes": "分", "minute": "分", "mins": "分", "min": "分"}
+_UNIT_JA |= {"seconds": "秒", "second": "秒", "days": "日", "day": "日", "weeks": "週間", "week": "週間"}
+_UNIT_JA |= {"months": "か月", "month": "か月", "years": "年", "year": "年", "times": "倍", "x": "倍"}
+_UNIT_JA |= {"companies": "社", "stores": "店舗", "languages": "言語", "hospitals": "病院", "pages": "ページ"}
+_PRE_JA = {"about": "約", "around": "約", "approximately": "約", "approx.": "約", "roughly": "約", "up to": "最大"}
+_POST_JA = {"over": "超", "more than": "超", "at least": "以上", "under": "未満", "less than": "未満"}
+
+_en_unit_alt = "|".join(sorted(map(re.escape, _UNIT_JA), key=len, reverse=True))
+_EN_AMOUNT = re.compile(
+    rf"(?i:(?P<pre>about|around|approximately|approx\.|roughly|up to|over|more than|at least|under|less than)\s+)?"
+    rf"(?:(?P<sym>US\$|[$€¥£])\s*)?(?P<a>{_NUM})(?:{_DASH}(?P<b>{_NUM}))?"
+    rf"\s*(?P<scale>(?i:trillion|billion|million|thousand|bn|mn)(?![a-z])|[TtBbMmKk](?![A-Za-z]))?"
+    rf"(?P<pct>%)?(?:\s*(?P<unit>(?i:{_en_unit_alt}))(?![A-Za-z]))?"
+)
+
+
+def _amount_ja(m: re.Match[str]) -> str:
+    sym, scale, unit = m.group("sym") or "", (m.group("scale") or "").lower(), (m.group("unit") or "").lower()
+    pre = (m.group("pre") or "").lower()
+    if not (sym or scale or unit or m.group("pct") or pre):
+        return m.group(0)
+    if scale in ("t", "m") and not sym and unit:
+        scale = ""  # "5 m" next to a unit: not a scale
+    mult = Decimal(10) ** _SCALE_EN.get(scale, 0)
+
+    def one(x: str) -> str:
+        v = _dec(x) * mult
+        return ja_number(v) if v >= 10**4 else _plain(v)
+
+    text = one(m.group("a")) + (f"〜{one(m.group('b'))}" if m.group("b") else "")
+    text += "%" if m.group("pct") else ""
+    text += _CURRENCY_EN.get(sym, "") + _UNIT_JA.get(unit, "")
+    if pre in _PRE_JA:
+        return _PRE_JA[pre] + text
+    return text + _POST_JA.get(pre, "")
+
+
+_EN_DATE = re.compile(
+    rf"(?i:(?P<part>early|mid-?|late|end of)\s*)?(?P<mon>{MONTH_RE})\s+(?:(?P<d>\d{{1,2}}),?\s+)?(?P<y>(?:19|20)\d\d)"
+    rf"|(?P<q>Q[1-4])(?:\s*[-–]\s*(?P<q2>Q[1-4]))?\s+(?P<qy>(?:19|20)\d\d)|FY\s?(?P<fy>(?:19|20)\d\d)"
+    rf"|(?P<h>H[12])\s+(?P<hy>(?:19|20)\d\d)"
+)
+
+
+def _month_no(name: str) -> int:
+    return next(i for i, m in enumerate(MONTHS, 1) if m.lower().startswith(name.lower().rstrip(".")[:3]))
+
+
+def _date_ja(m: re.Match[str]) -> str:
+    if m.group("fy"):
+        return f"{m.group('fy')}年度"
+    if m.group("q"):
+        q2 = f"-{m.group('q2')[1]}" if m.group("q2") else ""
+        return f"{m.group('qy')}年第{m.group('q')[1]}{q2}四半期"
+    if m.group("h"):
+        return f"{m.group('hy')}年{'上' if m.group('h') == 'H1' else '下'}半期"
+    s = f"{m.group('y')}年{_month_no(m.group('mon'))}月" + (f"{int(m.group('d'))}日" if m.group("d") else "")
+    part = (m.group("part") or "").lower().rstrip("-")
+    return s + {"early": "上旬", "mid": "中旬", "late": "下旬", "end of": "末"}.get(part, "")
+
+
+def to_ja(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text)
+    s = _EN_DATE.sub(_date_ja, s)
+    s = _EN_AMOUNT.sub(_amount_ja, s)
+    s = re.sub(r"\(([^()]*)\)", r"（\1）", s)
+    s = re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", s)
+    return re.sub(r"\s+(?=[（])|(?<=[）])\s+", "", s).strip()

@@ -1,0 +1,150 @@
+"""The answer line's rendering table (ja → en and en → ja) and the one-sentence template."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.answer_line import en_number, ja_number, make_answer_line, render_value
+from rag.ingest import detect_language
+
+JA_TO_EN = [
+    ("600億円", "¥60 billion"),
+    ("€11.7B（約140億ドル）", "€11.7B (about $14B)"),
+    ("2023年4月", "April 2023"),
+    ("約30〜40分", "about 30–40 minutes"),
+    ("350名", "350 people"),
+    ("2.3百万", "2.3 million"),
+    ("230万件", "2.3 million"),
+    ("1兆2000億円", "¥1.2 trillion"),
+    ("45%", "45%"),
+    ("45％", "45%"),
+    ("2025年第2-3四半期", "Q2–Q3 2025"),
+    ("2025年第1四半期", "Q1 2025"),
+    ("2024年度", "FY2024"),
+    ("2024年11月22日", "November 22, 2024"),
+    ("2023年初", "early 2023"),
+    ("2023年12月-2024年1月", "December 2023 – January 2024"),
+    ("約5兆8,000億円", "about ¥5.8 trillion"),
+    ("5,000万円", "¥50 million"),
+    ("1万円", "¥10,000"),
+    ("4-8時間", "4–8 hours"),
+    ("2,000名以上", "at least 2,000 people"),
+    ("90%超", "over 90%"),
+    ("約3倍", "about 3x"),
+    ("37位", "37th"),
+    ("非公開", "not disclosed"),
+    ("月22万時間", "220,000 hours per month"),
+    ("年間数十億円", "billions of yen per year"),
+    ("2分（従来11分）", "2 minutes (previously 11 minutes)"),
+    ("€11,700M", "€11.7B"),
+    ("Arthur Mensch（アルチュール・メンシュ）", "Arthur Mensch"),
+    ("アルチュール・メンシュ（Arthur Mensch）", "Arthur Mensch"),
+    ("$14.0B", "$14.0B"),
+]
+
+EN_TO_JA = [
+    ("$14B", "140億ドル"),
+    ("April 2023", "2023年4月"),
+    ("30 minutes", "30分"),
+    ("€11.7B (about $14B)", "117億ユーロ（約140億ドル）"),
+    ("350 people", "350人"),
+    ("$1.3 million", "130万ドル"),
+    ("¥60 billion", "600億円"),
+    ("$500K", "50万ドル"),
+    ("$40M", "4,000万ドル"),
+    ("Q2 2025", "2025年第2四半期"),
+    ("FY2024", "2024年度"),
+    ("September 3, 2025", "2025年9月3日"),
+    ("over 90%", "90%超"),
+    ("about 2 hours", "約2時間"),
+    ("25x", "25倍"),
+    ("at least 750", "750以上"),
+    ("2 vs 11 minutes", "2 vs 11分"),
+]
+
+
+@pytest.mark.parametrize(("src", "want"), JA_TO_EN)
+def test_ja_to_en(src: str, want: str) -> None:
+    assert render_value(src, "en") == want
+
+
+@pytest.mark.parametrize(("src", "want"), EN_TO_JA)
+def test_en_to_ja(src: str, want: str) -> None:
+    assert render_value(src, "ja") == want
+
+
+def test_table_is_large_enough() -> None:
+    assert len(JA_TO_EN) + len(EN_TO_JA) >= 25
+
+
+@pytest.mark.parametrize("v", ["1", "999", "10000", "2300000", "14000000000", "1200000000000", "11700000000"])
+def test_number_round_trip(v: str) -> None:
+    """A number written the Japanese way and read back the English way keeps its value."""
+    from decimal import Decimal
+
+    d = Decimal(v)
+    en = render_value(ja_number(d) + "円", "en")
+    assert en.startswith("¥")
+    back = render_value(en, "ja")
+    assert back == ja_number(d) + "円", (v, en, back)
+    assert en_number(d) in en
+
+
+def test_line_table_row_en() -> None:
+    unit = "ラウンド: Series C / 時期: 2025年9月 / 金額（EUR）: €1,700M / 評価額（EUR）: €11,700M"
+    line = make_answer_line("en", "Mistral AI", None, "€11,700M", unit)
+    assert line == "Mistral AI: €11.7B valuation (Series C, September 2025)."
+    assert detect_language(line) == "en"
+
+
+def test_line_table_row_ja() -> None:
+    unit = "ラウンド: Series C / 時期: 2025年9月 / 金額（EUR）: €1,700M / 評価額（EUR）: €11,700M"
+    line = make_answer_line("ja", "ミストラルAI", None, "€11,700M", unit)
+    assert line == "ミストラルAIの評価額は117億ユーロです（Series C、2025年9月）。"
+    assert detect_language(line) == "ja"
+
+
+def test_line_given_period_and_both_currencies() -> None:
+    line = make_answer_line("en", "Mistral AI", "Series C, 2025", "€11.7B（約140億ドル）", "")
+    assert line == "Mistral AI: €11.7B (about $14B) (Series C, 2025)."
+
+
+def test_line_label_value_unit() -> None:
+    unit = "従業員数: 350名（2025年9月）"
+    assert (
+        make_answer_line("en", "Mistral AI", None, "350名", unit)
+        == "Mistral AI: headcount — 350 people (September 2025)."
+    )
+    assert (
+        make_answer_line("ja", "ミストラルAI", None, "350名", unit)
+        == "ミストラルAIの従業員数は350名です（2025年9月）。"
+    )
+
+
+def test_line_name_in_latin_for_english_asker() -> None:
+    line = make_answer_line(
+        "en",
+        "Mistral AI",
+        None,
+        "Arthur Mensch（アルチュール・メンシュ）",
+        "CEO: Arthur Mensch（アルチュール・メンシュ）",
+    )
+    assert line == "Mistral AI: CEO — Arthur Mensch."
+    assert "メンシュ" not in line
+
+
+def test_line_english_unit_for_japanese_asker() -> None:
+    line = make_answer_line("ja", "Klarna", None, "2.3 million", "The assistant handled 2.3 million chats (2024).")
+    assert line == "Klarna：230万（2024年）。"
+
+
+def test_line_no_period_when_several_dates() -> None:
+    unit = "2023年に導入し、2024年に全社展開、コストを40%削減した。"
+    line = make_answer_line("en", "Acme", None, "40%", unit)
+    assert line == "Acme: 40%."
+
+
+def test_english_line_drops_unknown_japanese_words() -> None:
+    out = render_value("カスタマーサービス対応時間2分（従来11分）", "en")
+    assert out == "2 minutes (previously 11 minutes)"
+    assert detect_language(make_answer_line("en", "Klarna", None, "カスタマーサービス対応時間2分（従来11分）")) == "en"

@@ -1,0 +1,186 @@
+"""Whose fact it is (rag.answer.entities): library companies named, entities without a document.
+
+On real documents loaded by rag.ingest (the seed, the fixtures, the 12 shared cases) and, for the
+13-document library, on the real index snapshot as `ask` gets it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.entities import EntityCheck, check_entities, entity_index, mention_note, refusal_reason
+from rag.ingest import load_document
+from rag.schema import LoadError
+from tests.conftest import CORPUS, FIXTURES, SEEDS, needs_shared
+
+
+def _load(paths) -> list:
+    docs = []
+    for p in paths:
+        try:
+            docs.append(load_document(p))
+        except LoadError:
+            continue
+    return docs
+
+
+@pytest.fixture(scope="module")
+def seed_lib():
+    """The seed (Mistral AI) plus the fixture documents (invented companies)."""
+    return entity_index(_load([*sorted(SEEDS.iterdir()), *sorted((FIXTURES / "docs").glob("*.md"))]))
+
+
+@pytest.fixture(scope="module")
+def lib13():
+    return entity_index(_load([*sorted(SEEDS.iterdir()), *sorted(CORPUS.glob("*.md"))]))
+
+
+# ----------------------------------------------------------------------------- seed + fixtures
+
+
+@pytest.mark.parametrize("q", ["When was Mistral AI founded?", "ミストラルAIのCEOは誰？", "How big is Mistral's team?"])
+def test_seed_names_mistral(seed_lib, q: str) -> None:
+    c = check_entities(q, seed_lib)
+    assert c.named_docs == ["GENAI_042"] and not c.unknown and not c.refuse
+
+
+@pytest.mark.parametrize(
+    ("q", "doc"),
+    [
+        ("What did Nordwind Robotics automate?", "FIX_101"),
+        ("ノルトヴィント・ロボティクスの導入効果は？", "FIX_101"),
+        ("How many claims does Thames Assurance review with AI?", "FIX_102_thames"),
+        ("みらい物流の配車時間はどれだけ短縮した？", "FIX_103_mirai"),
+    ],
+)
+def test_fixture_companies_named(seed_lib, q: str, doc: str) -> None:
+    c = check_entities(q, seed_lib)
+    assert doc in c.named_docs and not c.refuse, c
+
+
+def test_product_of_one_document_names_it(seed_lib) -> None:
+    """Mixtral is only in the Mistral document's front matter: the question is about that document."""
+    c = check_entities("Mixtral 8x7Bの総パラメータ数は？", seed_lib)
+    assert c.named_docs == ["GENAI_042"] and not c.refuse
+
+
+@pytest.mark.parametrize(
+    ("q", "name", "lang", "reason"),
+    [
+        ("What is Toyota's 2024 revenue?", "Toyota", "en", "The library has no document about Toyota."),
+        ("トヨタの2024年の売上高は？", "トヨタ", "ja", "ライブラリにトヨタに関する資料はありません。"),
+        (
+            "What is Goldman Sachs' AI strategy?",
+            "Goldman Sachs",
+            "en",
+            "The library has no document about Goldman Sachs.",
+        ),
+        ("任天堂の売上高は？", "任天堂", "ja", "ライブラリに任天堂に関する資料はありません。"),
+        (
+            "ソニーグループの生成AI活用事例は？",
+            "ソニーグループ",
+            "ja",
+            "ライブラリにソニーグループに関する資料はありません。",
+        ),
+    ],
+)
+def test_absent_company_refused_with_reason(seed_lib, q: str, name: str, lang: str, reason: str) -> None:
+    c = check_entities(q, seed_lib)
+    assert c.refuse and c.no_document == [name] and not c.named_docs, c
+    assert refusal_reason(c, lang) == reason
+
+
+def test_not_every_capitalised_word_is_an_entity(seed_lib) -> None:
+    for q in [
+        "What is the context window of the models?",
+        "Which French AI company has the most open models?",
+        "How many GPUs were used?",
+        "アクティブパラメータ数が最も多いモデルは？",
+        "生成AIの導入で成果を上げた企業は？",
+    ]:
+        c = check_entities(q, seed_lib)
+        assert not c.refuse and not c.unknown, (q, c)
+
+
+def test_unknown_beside_a_named_company_is_not_a_refusal(seed_lib) -> None:
+    c = check_entities("Compare Mistral AI and Toyota on revenue", seed_lib)
+    assert c.named_docs == ["GENAI_042"] and c.no_document == ["Toyota"] and not c.refuse
+
+
+def test_acronym_after_a_named_company_is_not_an_entity(seed_lib) -> None:
+    c = check_entities("What is Mistral's NPS?", seed_lib)
+    assert c == EntityCheck(["GENAI_042"], [], {}, [])
+
+
+# ----------------------------------------------------------------------------- the 13-document library
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("q", "doc"),
+    [
+        ("What valuation did Mistral AI reach, and who led the round?", "GENAI_042"),
+        ("How many hours a month did MUFG save?", "001_mufg"),
+        ("三菱UFJ銀行の月間削減時間は？", "001_mufg"),
+        ("What results did Klarna's AI assistant achieve?", "021_klarna"),
+        ("クラーナのAIアシスタントは何言語に対応している？", "021_klarna"),
+        ("Who are Harvey's customers?", "GENAI_GL002"),
+    ],
+)
+def test_library_companies_named(lib13, q: str, doc: str) -> None:
+    c = check_entities(q, lib13)
+    assert c.named_docs == [doc] and not c.refuse, c
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("q", "lang"), [("What is Toyota's 2024 revenue?", "en"), ("トヨタの2024年の売上高は？", "ja")]
+)
+def test_toyota_refused_in_13_doc_library(lib13, q: str, lang: str) -> None:
+    """Toyota is mentioned in passing (Cohere's and Mistral's competitive landscape) but has no document."""
+    c = check_entities(q, lib13)
+    assert c.refuse and not c.named_docs and c.unknown == []
+    name = c.no_document[0]
+    assert c.mentioned[name]  # the documents that mention it
+    assert refusal_reason(c, lang).startswith(
+        "The library has no document about Toyota." if lang == "en" else "ライブラリにトヨタに関する資料はありません。"
+    )
+
+
+@needs_shared
+def test_competitor_only_inside_another_document(lib13) -> None:
+    """Westlaw appears only in Harvey's competitor table: it has no document of its own."""
+    c = check_entities("Who are Westlaw's customers?", lib13)
+    assert c.refuse and c.no_document == ["Westlaw"] and c.mentioned == {"Westlaw": ["GENAI_GL002"]}
+    names = {"GENAI_GL002": "Harvey"}
+    assert refusal_reason(c, "en", names) == (
+        "The library has no document about Westlaw. It is mentioned in the documents of Harvey."
+    )
+    assert mention_note("Westlaw", ["Harvey"], "en") == (
+        "Westlaw has no document of its own; this comes from Harvey's document."
+    )
+    assert mention_note("Westlaw", ["Harvey"], "ja").startswith("Westlawに関する資料はありません。")
+
+
+@needs_shared
+def test_two_companies_named_in_order(lib13) -> None:
+    c = check_entities("Compare Klarna and Mistral AI on valuation", lib13)
+    assert c.named_docs == ["021_klarna", "GENAI_042"] and not c.no_document
+
+
+@needs_shared
+def test_real_snapshot_agrees(indexed_settings, lib13) -> None:
+    """The index snapshot `ask` reads gives the same answers as the loaded documents."""
+    from rag.index import get_library
+
+    snap = get_library(indexed_settings).snapshot()
+    for q in [
+        "What is Toyota's 2024 revenue?",
+        "トヨタの2024年の売上高は？",
+        "Who are Westlaw's customers?",
+        "What results did Klarna's AI assistant achieve?",
+        "三菱UFJ銀行の月間削減時間は？",
+        "ミストラルAIのCEOは誰？",
+    ]:
+        assert check_entities(q, snap) == check_entities(q, lib13), q
+    assert entity_index(snap) is entity_index(snap)  # cached per snapshot
