@@ -18,7 +18,8 @@ Methods compared (a hit = the question's own paragraph; R@k and MRR@10 over all 
   hybrid+sent  the same with sentence-level re-scoring of the top 20 (off in the product)
   lc_dense     naive LangChain: RecursiveCharacterTextSplitter(500/50) + langchain_chroma.Chroma + the same
                embeddings wrapped as a LangChain Embeddings (no "query:"/"passage:" distinction)
-  lc_bm25      naive LangChain: langchain_community BM25Retriever, default (whitespace) tokenization
+  lc_bm25      naive LangChain: LangChain's BM25Retriever (eval.lc_bm25, the same as langchain-community's),
+               default (whitespace) tokenization
 Extra fusion variants (computed from the same candidate lists) are reported under `variants`.
 
 results.json: {"aggregate": {recall@1, recall@5, recall@10, mrr@10, answer_containment,
@@ -233,7 +234,7 @@ def _naive_langchain(paras: list[dict], qs: list[dict], embedder: Any, work: Pat
     except Exception as e:  # report, do not hide
         out["lc_dense"] = {"error": f"{type(e).__name__}: {e}"}
     try:
-        from langchain_community.retrievers import BM25Retriever
+        from .lc_bm25 import BM25Retriever
 
         bm = BM25Retriever.from_documents(docs, k=k)
         ranks, lat = [], []
