@@ -2,12 +2,14 @@
 
     casebook eval QUESTIONS.jsonl [--baseline RESULTS.json] [--accept] [--tolerance 0.02]
                   [--latency-tolerance FRACTION] [--out DIR] [--k 10] [--library PATH ...]
-                  [--limit N] [--no-warmup] [--quiet]
+                  [--limit N] [--no-warmup] [--quiet] [--skip-invalid]
     casebook eval --jsquad PATH [--out DIR]
 
 Exit codes: 0 ok; 1 baseline regression (an aggregate metric dropped by more than the tolerance,
-or a question that passed in the baseline fails); 2 unusable input (missing file, no valid
-question, unreadable baseline, every question raised an error, indexing failed).
+or a question that passed in the baseline fails); 2 unusable input (missing file, any invalid line
+in the question file unless --skip-invalid is given, no valid question, unreadable baseline, every
+question raised an error, indexing failed). With --skip-invalid the invalid lines are left out and
+the summary's `questions` line says how many were skipped. The question-set format is in README.md.
 With --accept the new results.json is copied to the --baseline path and the exit code is 0 even
 when the comparison found regressions (they are still printed).
 
@@ -31,7 +33,7 @@ from rag.config import Settings
 from rag.index import index_library
 
 from .baseline import BaselineError, accept, compare, load_results
-from .questionset import load_questions
+from .questionset import invalid_lines, load_questions
 from .report import summary_table, write_outputs
 from .runner import default_ask, run_questions
 
@@ -44,7 +46,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="evaluate a question set (section hit@k, MRR, facts, citations, language, refusals, latency)",
         description=__doc__.split("\n\n")[0],
     )
-    p.add_argument("questions", nargs="?", help="question set, JSON Lines (see eval/questionset.py)")
+    p.add_argument(
+        "questions",
+        nargs="?",
+        help='question set, JSON Lines, one question per line (format: README.md, "Question sets")',
+    )
     p.add_argument("--baseline", metavar="RESULTS.json", help="previous results.json to compare with")
     p.add_argument("--accept", action="store_true", help="write the new results as the --baseline file")
     p.add_argument(
@@ -76,6 +82,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="do not send one untimed question first (model loading then counts in latency)",
     )
     p.add_argument("--quiet", action="store_true", help="no per-question progress on stderr")
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="evaluate the valid lines when some lines are invalid (default: exit 2 on any invalid line)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -167,6 +178,13 @@ def run(args: argparse.Namespace) -> int:
         if not questions:
             _err(f"{questions_path}: no valid question")
             return 2
+        invalid = invalid_lines(problems)
+        if invalid and not getattr(args, "skip_invalid", False):
+            _err(
+                f"{questions_path}: {len(invalid)} invalid line(s), listed above; fix them, or pass "
+                f"--skip-invalid to evaluate the {len(questions)} valid question(s) without them"
+            )
+            return 2
         if getattr(args, "limit", None):
             questions = questions[: args.limit]
 
@@ -227,6 +245,7 @@ def _evaluate(
         warmup=not getattr(args, "no_warmup", False),
         progress=_progress(getattr(args, "quiet", False)),
     )
+    results["meta"]["skipped_lines"] = len(invalid_lines(problems))
     diff = None
     if baseline is not None:
         diff = compare(

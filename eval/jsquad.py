@@ -18,7 +18,8 @@ Methods compared (a hit = the question's own paragraph; R@k and MRR@10 over all 
   hybrid+sent  the same with sentence-level re-scoring of the top 20 (off in the product)
   lc_dense     naive LangChain: RecursiveCharacterTextSplitter(500/50) + langchain_chroma.Chroma + the same
                embeddings wrapped as a LangChain Embeddings (no "query:"/"passage:" distinction)
-  lc_bm25      naive LangChain: langchain_community BM25Retriever, default (whitespace) tokenization
+  lc_bm25      naive LangChain: LangChain's BM25Retriever (eval.lc_bm25, the same as langchain-community's),
+               default (whitespace) tokenization
 Extra fusion variants (computed from the same candidate lists) are reported under `variants`.
 
 results.json: {"aggregate": {recall@1, recall@5, recall@10, mrr@10, answer_containment,
@@ -49,8 +50,10 @@ from rag.index.store import VectorStore, _clean_meta
 from rag.ingest import split_sentences, tokenize
 from rag.search import DEFAULT_CONFIG, Retriever, fuse, query_tokens
 
-KS = (1, 3, 5, 10)
-
+from .jsquad_metrics import metrics as _metrics
+from .jsquad_metrics import pct as _pct
+from .jsquad_metrics import rank_of as _rank_of
+from .lc_baseline import naive_langchain
 
 # ----------------------------------------------------------------------------- data
 
@@ -200,108 +203,8 @@ def build_index(paras: list[dict], settings: Any, progress: bool = True) -> dict
 # ----------------------------------------------------------------------------- metrics
 
 
-def _metrics(ranks: list[int | None]) -> dict[str, float]:
-    n = len(ranks) or 1
-    out = {f"recall@{k}": round(sum(1 for r in ranks if r is not None and r <= k) / n, 4) for k in KS}
-    out["mrr@10"] = round(sum(1.0 / r for r in ranks if r is not None and r <= 10) / n, 4)
-    return out
-
-
-def _rank_of(pids: list[str], gold: str) -> int | None:
-    seen: list[str] = []
-    for p in pids:
-        if p not in seen:
-            seen.append(p)
-        if p == gold:
-            return len(seen)
-    return None
-
-
-def _pct(vals: list[float], q: float) -> float:
-    if not vals:
-        return 0.0
-    return round(float(np.percentile(np.asarray(vals), q)), 2)
-
-
 def _fold(s: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s)).casefold()
-
-
-# ----------------------------------------------------------------------------- naive LangChain
-
-
-def _langchain_embeddings(embedder: Any):
-    from langchain_core.embeddings import Embeddings
-
-    class _Wrapped(Embeddings):
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return np.asarray(embedder.embed_passages(texts)).tolist()
-
-        def embed_query(self, text: str) -> list[float]:
-            return np.asarray(embedder.embed_query(text)).tolist()
-
-    return _Wrapped()
-
-
-def _naive_langchain(
-    paras: list[dict], qs: list[dict], embedder: Any, work: Path, k: int = 10, progress: bool = True
-) -> dict[str, dict]:
-    from langchain_core.documents import Document
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    # the usual recipe's defaults, sized so that every piece fits e5's 512-token window
-    splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
-    docs = splitter.split_documents(
-        [Document(page_content=f"{p['title']}\n{p['text']}", metadata={"pid": p["id"]}) for p in paras]
-    )
-    out: dict[str, dict] = {}
-    # dense: langchain_chroma with the same model (the naive recipe: no query/passage prefixes
-    # distinction is made by the wrapper beyond what the embedder does itself)
-    try:
-        import chromadb
-        from chromadb.config import Settings as CS
-        from langchain_chroma import Chroma
-
-        client = chromadb.PersistentClient(path=str(work / "lc_chroma"), settings=CS(anonymized_telemetry=False))
-        vs = Chroma(
-            collection_name="naive",
-            embedding_function=_langchain_embeddings(embedder),
-            client=client,
-            collection_metadata={"hnsw:space": "cosine"},
-        )
-        B = 128
-        for s in range(0, len(docs), B):
-            vs.add_documents(docs[s : s + B])
-            if progress:
-                print(f"\r  naive LangChain Chroma {min(s + B, len(docs))}/{len(docs)}", end="", flush=True)
-        if progress:
-            print()
-        ranks, lat = [], []
-        for q in qs:
-            t = time.perf_counter()
-            got = vs.similarity_search(q["question"], k=k)
-            lat.append((time.perf_counter() - t) * 1000)
-            ranks.append(_rank_of([d.metadata["pid"] for d in got], q["pid"]))
-        out["lc_dense"] = {**_metrics(ranks), "search_p95_ms_excl_embed": _pct(lat, 95)}
-    except Exception as e:  # report, do not hide
-        out["lc_dense"] = {"error": f"{type(e).__name__}: {e}"}
-    try:
-        from langchain_community.retrievers import BM25Retriever
-
-        bm = BM25Retriever.from_documents(docs, k=k)
-        ranks, lat = [], []
-        for q in qs:
-            t = time.perf_counter()
-            got = bm.invoke(q["question"])
-            lat.append((time.perf_counter() - t) * 1000)
-            ranks.append(_rank_of([d.metadata["pid"] for d in got], q["pid"]))
-        out["lc_bm25"] = {**_metrics(ranks), "latency_p95_ms": _pct(lat, 95)}
-    except Exception as e:
-        out["lc_bm25"] = {"error": f"{type(e).__name__}: {e}"}
-    return out
-
-
-# ----------------------------------------------------------------------------- evaluate
 
 
 def _fusion_variants() -> dict[str, dict[str, Any]]:
@@ -467,7 +370,7 @@ def evaluate(
                     ranks.append(_rank_of([pid_of[c] for c, _ in order], gold))
                 var_out[name] = _metrics(ranks)
         if naive:
-            methods.update(_naive_langchain(paras, qs, memo, work, progress=progress))
+            methods.update(naive_langchain(paras, qs, memo, work, progress=progress))
         latency = {k: {"p50": _pct(v, 50), "p95": _pct(v, 95)} for k, v in lat.items()}
         h = methods["hybrid"]
         res = {

@@ -6,7 +6,9 @@
 
 `load_questions(path)` returns the valid questions and a list of problems, each starting with
 "<file>:<line>:"; a malformed line is skipped and the others are still loaded. Unknown fields are
-reported (prefixed "warning:") but do not reject the line.
+reported (prefixed "warning:") but do not reject the line; `invalid_lines(problems)` keeps the
+problems that rejected a line (`casebook eval` stops on them unless --skip-invalid is given).
+The format is documented in README.md ("Question sets").
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rag.search import Filters
 
 LANGS = ("ja", "en")
 FIELDS = ("id", "question", "lang", "answerable", "gold", "facts", "filters", "kind")
@@ -57,6 +61,14 @@ class Question:
 
 def _nonempty_str(v: Any) -> bool:
     return isinstance(v, str) and bool(v.strip())
+
+
+def _check_filters(filters: dict[str, Any]) -> None:
+    """Reject filters that rag.search.Filters cannot build (they would fail every run of the question)."""
+    try:
+        Filters.from_dict(filters)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"'filters' is not a valid filter: {e}") from e
 
 
 def parse_question(obj: Any, line: int = 0) -> tuple[Question, list[str]]:
@@ -104,6 +116,8 @@ def parse_question(obj: Any, line: int = 0) -> tuple[Question, list[str]]:
     filters = obj.get("filters")
     if filters is not None and not isinstance(filters, dict):
         raise ValueError(f"'filters' must be an object, got {filters!r}")
+    if filters:
+        _check_filters(filters)
     kind = obj.get("kind")
     if kind is None or kind == "":
         kind = UNLABELED
@@ -122,6 +136,16 @@ def parse_question(obj: Any, line: int = 0) -> tuple[Question, list[str]]:
         line=line,
     )
     return q, warnings
+
+
+def is_warning(problem: str) -> bool:
+    """True for a problem that did not reject its line (an unknown field)."""
+    return ": warning: " in problem
+
+
+def invalid_lines(problems: list[str]) -> list[str]:
+    """The problems that rejected a line or the whole file (warnings left out)."""
+    return [p for p in problems if not is_warning(p)]
 
 
 def load_questions(path: str | Path) -> tuple[list[Question], list[str]]:

@@ -147,8 +147,10 @@ def summary_table(results: dict[str, Any]) -> str:
         lines.append(f"{key:<24} {fmt_value(key, agg[key], vac):>8}  {n}")
     n = int(agg.get("n", 0))
     passed = sum(1 for r in results.get("questions") or [] if r.get("pass"))
+    skipped = int((results.get("meta") or {}).get("skipped_lines") or 0)
+    tail = f", skipped {skipped} invalid line{'s' if skipped != 1 else ''}" if skipped else ""
     lines.append(
-        f"{'questions':<24} {n:>8}  passed {passed}, failed {n - passed}, errors {int(agg.get('n_errors', 0))}"
+        f"{'questions':<20} {n:>8}  passed {passed}, failed {n - passed}, errors {int(agg.get('n_errors', 0))}{tail}"
     )
     return "\n".join(lines)
 
@@ -192,7 +194,10 @@ def render_markdown(results: dict[str, Any], plots: dict[str, str] | None = None
         f"errors {int(agg.get('n_errors', 0))})"
     )
     if meta.get("load_errors"):
-        out.append(f"- question file problems: {len(meta['load_errors'])}")
+        out.append(
+            f"- question file problems: {len(meta['load_errors'])}"
+            + (f" ({meta['skipped_lines']} invalid line(s) skipped)" if meta.get("skipped_lines") else "")
+        )
     out.append(f"- pass rule: {meta.get('pass_rule', '')}")
     out.append(
         "- `n/a`: the metric applies to no question of that group (stored as 1.0, latency 0.0, see meta.vacuous)"

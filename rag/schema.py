@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,8 +48,6 @@ class Document:
     @property
     def uid(self) -> str:
         """doc_id plus a short hash of the source path: unique even when two files share a doc_id."""
-        import hashlib
-
         return f"{self.doc_id}@{hashlib.sha1(self.source.encode('utf-8')).hexdigest()[:8]}"
 
 

@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 from starlette.routing import Mount
 
 from rag.answer import ask
@@ -117,13 +116,6 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _process_age() -> float:
-    try:
-        return time.time() - psutil.Process().create_time()
-    except Exception:  # noqa: BLE001
-        return 0.0
-
-
 # ------------------------------------------------------------------------------------ run
 
 
@@ -174,8 +166,12 @@ def warm_up(settings: Any) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    t_start = time.perf_counter()
-    age0 = _process_age()
+    # ready time counts from the command's own start (rag.cli.main sets args.started), not from the
+    # process's creation: `pip install … && casebook serve` may hand an older process to casebook
+    t_start = getattr(args, "started", None) or time.perf_counter()
+    cpu_start = getattr(args, "started_cpu", None)
+    if cpu_start is None:
+        cpu_start = time.process_time()
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -251,12 +247,8 @@ def run(args: argparse.Namespace) -> int:
     warm_s = warm["s"]
     shown_host = host if ":" not in host else f"[{host}]"
     url = f"http://{shown_host}:{args.port}"
-    ready = time.perf_counter() - t_start + age0
-    try:
-        ct = psutil.Process().cpu_times()
-        cpu = f", {ct.user + ct.system:.1f} s CPU"
-    except Exception:  # noqa: BLE001
-        cpu = ""
+    ready = time.perf_counter() - t_start
+    cpu = f", {time.process_time() - cpu_start:.1f} s CPU"
     print(
         f"casebook is ready at {url}  (ready in {ready:.1f} s{cpu}; app {app_s:.1f} s, warm-up {warm_s:.1f} s in parallel; "
         f"{'login required' if auth else 'no login'}; concurrency {args.concurrency})",

@@ -4,7 +4,8 @@
     ollama:MODEL[@http://host:port]         → langchain_ollama.ChatOllama
     openai:MODEL[@BASE_URL]                 → langchain_openai.ChatOpenAI (key: OPENAI_API_KEY or "none")
     mistral:MODEL                           → langchain_mistralai.ChatMistralAI (key: MISTRAL_API_KEY)
-    gguf:/path/model.gguf                   → langchain_community ChatLlamaCpp (llama-cpp-python, in-process)
+    gguf:/path/model.gguf                   → langchain_community ChatLlamaCpp (llama-cpp-python, in-process;
+                                              the optional `gguf` extra)
     fake:NAME                               → a model registered with `register_model(NAME, model)` (tests, UI demos)
 
 No spec (None / "" / "extractive" / "none") means the offline extractive answerer (rag.extractive).
@@ -210,7 +211,10 @@ def make_chat_model(
                 from langchain_community.chat_models import ChatLlamaCpp  # noqa: PLC0415 — optional heavy LLM client
             import llama_cpp  # noqa: F401, PLC0415 — optional heavy LLM client
         except ImportError as e:
-            raise BackendError(f"gguf backend needs llama-cpp-python and langchain-community: {e}") from e
+            raise BackendError(
+                "gguf backend needs llama-cpp-python and langchain-community "
+                f"(pip install 'casebook[gguf]' llama-cpp-python): {e}"
+            ) from e
         return ChatLlamaCpp(
             model_path=sp.model,
             n_ctx=_int_env("CASEBOOK_LLM_N_CTX", 4096),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from importlib.metadata import entry_points
 
 from rag.cli import ask, brief, docs, index, search
@@ -28,11 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # `serve` reports its ready time (and CPU) from here, not from the process's creation
+    started, started_cpu = time.perf_counter(), time.process_time()
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     args = build_parser().parse_args(argv)
+    args.started, args.started_cpu = started, started_cpu
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

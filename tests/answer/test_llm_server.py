@@ -3,7 +3,9 @@
 SmolLM2 never writes valid [n] citations and invents details, so these tests check the plumbing
 (a reply arrives, tokens stream, citation parsing/repair and the fallbacks run, every citation left
 is valid, refusals still work), never the model's wisdom. The server is started once for the module
-and stopped in a finally.
+and stopped in a finally. When the server process dies (e.g. a llama.cpp build for an instruction set
+the machine cannot run), the failure says so, with its exit status or signal and the tail of its
+log, instead of the client's generic connection error.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import glob
 import importlib.util
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -52,13 +55,55 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class LlamaServer:
+    """A started llama.cpp server process and its log; says so when the *server* died."""
+
+    def __init__(self, proc: subprocess.Popen, log_path: Path, url: str = ""):
+        self.proc, self.log_path, self.url = proc, Path(log_path), url
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            return f"(log unreadable: {e})"
+        return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+    def crash_report(self, wait: float = 0.0) -> str | None:
+        """None while the server runs (waiting up to `wait` s for it to die: a crash can lag the
+        failed request); otherwise how it ended (exit status or signal) and the tail of its log."""
+        try:
+            rc = self.proc.wait(timeout=wait) if wait > 0 else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            rc = None
+        if rc is None:
+            return None
+        if rc < 0:
+            try:
+                name = signal.Signals(-rc).name
+            except ValueError:
+                name = f"signal {-rc}"
+            how = f"was killed by {name} (signal {-rc})"
+        else:
+            how = f"exited with status {rc}"
+        return (
+            f"the llama.cpp server (pid {self.proc.pid}) {how}; this is a crash of the server, not of "
+            f"casebook. Last lines of {self.log_path}:\n{self.log_tail()}"
+        )
+
+    def fail_if_crashed(self, wait: float = 3.0) -> None:
+        report = self.crash_report(wait)
+        if report:
+            pytest.fail(report, pytrace=False)
+
+
 @pytest.fixture(scope="module")
-def llm_url():
+def llm_server():
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
     port = _free_port()
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"llama-server-{port}.log", "wb")
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"llama-server-{port}.log"
+    log = open(log_path, "wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -82,23 +127,26 @@ def llm_url():
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    server = LlamaServer(proc, log_path, f"http://127.0.0.1:{port}/v1")
     try:
-        url = f"http://127.0.0.1:{port}/v1"
         deadline = time.time() + 40
         while True:
-            if proc.poll() is not None:
-                log.flush()
-                pytest.fail(f"llama.cpp server exited with {proc.returncode}: see {log.name}")
+            log.flush()
+            server.fail_if_crashed(wait=0)  # died while starting
             try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
+                with urllib.request.urlopen(f"{server.url}/models", timeout=2) as r:
                     if b"smollm2" in r.read():
                         break
             except OSError:
                 pass
             if time.time() > deadline:
-                pytest.fail("llama.cpp server did not answer /v1/models within 40 s")
+                pytest.fail(
+                    f"llama.cpp server did not answer /v1/models within 40 s; last lines of {log_path}:\n"
+                    f"{server.log_tail()}",
+                    pytrace=False,
+                )
             time.sleep(0.3)
-        yield url
+        yield server
     finally:
         proc.terminate()
         try:
@@ -110,13 +158,23 @@ def llm_url():
 
 
 @pytest.fixture
-def llm_settings(indexed_settings, llm_url, monkeypatch):
+def llm_settings(indexed_settings, llm_server, monkeypatch):
     # a 2048-token context: few source characters, short replies
     monkeypatch.setenv("CASEBOOK_LLM_CONTEXT_CHARS", "300")
     monkeypatch.setenv("CASEBOOK_LLM_SOURCES", "2")
     monkeypatch.setenv("CASEBOOK_LLM_MAX_TOKENS", "32")
     monkeypatch.setenv("CASEBOOK_LLM_TIMEOUT", "60")
-    return dataclasses.replace(indexed_settings, llm=f"openai:smollm2@{llm_url}")
+    llm_server.fail_if_crashed(wait=0)  # it died during an earlier test
+    yield dataclasses.replace(indexed_settings, llm=f"openai:smollm2@{llm_server.url}")
+    llm_server.fail_if_crashed(wait=0)  # a crash the test's own checks did not attribute
+
+
+def _generated(ans, server: LlamaServer):
+    """The answer when a reply arrived from the server; a crashed server fails the test as such."""
+    if "llm_first_token" not in ans.timings:
+        server.fail_if_crashed()
+    assert "llm_first_token" in ans.timings, ans.flagged  # a reply arrived from the server
+    return ans
 
 
 def _check_citations(ans):
@@ -126,16 +184,16 @@ def _check_citations(ans):
         assert c.doc_id and c.heading_path and c.quote and 1 <= c.start_line <= c.end_line
 
 
-def test_real_generation_streams_and_is_checked(llm_settings):
+def test_real_generation_streams_and_is_checked(llm_settings, llm_server):
     from rag.answer import LEAD, ask_stream
     from rag.schema import Answer
 
     pieces = list(ask_stream("When was Mistral AI founded?", settings=llm_settings))
     final = pieces[-1]
     assert isinstance(final, Answer)
+    _generated(final, llm_server)
     deltas = [p for p in pieces[:-1] if isinstance(p, str)]
     assert len(deltas) > 1, "tokens stream"
-    assert "llm_first_token" in final.timings, final.flagged  # a reply arrived from the server
     assert final.backend == "openai:smollm2"
     assert not final.refused
     # post-processing outcome: either SmolLM2's citations were valid/repaired, or (usual) the
@@ -147,11 +205,10 @@ def test_real_generation_streams_and_is_checked(llm_settings):
     _check_citations(final)
 
 
-def test_real_generation_japanese_question(llm_settings):
+def test_real_generation_japanese_question(llm_settings, llm_server):
     from rag.answer import ask
 
-    ans = ask("ミストラルAIのCEOは誰？", settings=llm_settings)
-    assert "llm_first_token" in ans.timings, ans.flagged
+    ans = _generated(ask("ミストラルAIのCEOは誰？", settings=llm_settings), llm_server)
     assert not ans.refused
     _check_citations(ans)
     # SmolLM2 answers in English (or without valid [n]): the checked answer is Japanese-framed
@@ -175,3 +232,35 @@ def test_real_followup_condensation(llm_settings):
     # SmolLM2's rewrite is kept only if valid; otherwise the heuristic carries the company
     assert "Mistral" in ans.standalone_question
     _check_citations(ans)
+
+
+def test_crash_report_names_the_signal_and_the_log(tmp_path):
+    """The report a crashed server produces (a stand-in process that segfaults after logging)."""
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import os, signal; print('llama_model_loader: loaded', flush=True); "
+                "os.kill(os.getpid(), signal.SIGSEGV)",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = LlamaServer(proc, log_path)
+        report = server.crash_report(wait=20)
+    assert report and "SIGSEGV (signal 11)" in report and "crash of the server" in report
+    assert "llama_model_loader: loaded" in report and str(log_path) in report
+    with pytest.raises(pytest.fail.Exception, match="SIGSEGV"):
+        server.fail_if_crashed(wait=0)
+
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert LlamaServer(alive, log_path).crash_report(wait=0.2) is None
+    finally:
+        alive.kill()
+        alive.wait()
+    exited = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    exited.wait()
+    assert "exited with status 3" in LlamaServer(exited, log_path).crash_report()

@@ -235,16 +235,24 @@ def test_unusable_input_exits_2(tmp_path: Path, qfile: Path):
     assert run_cli([str(qfile), "--out", str(tmp_path / "o2")], dead) == 2
 
 
-def test_malformed_line_does_not_stop_the_run(tmp_path: Path, capsys):
+def test_malformed_line_is_skipped_only_with_skip_invalid(tmp_path: Path, capsys):
     p = tmp_path / "mixed.jsonl"
     p.write_text(
         json.dumps(QUESTIONS[0], ensure_ascii=False) + "\n{broken\n" + json.dumps(QUESTIONS[2]) + "\n", encoding="utf-8"
     )
-    assert run_cli([str(p), "--out", str(tmp_path / "o")], make_ask()) == 0
-    assert "mixed.jsonl:2:" in capsys.readouterr().err
+    assert run_cli([str(p), "--out", str(tmp_path / "o")], make_ask()) == 2
+    err = capsys.readouterr().err
+    assert "mixed.jsonl:2:" in err and "1 invalid line(s)" in err and "--skip-invalid" in err
+    assert not (tmp_path / "o").exists()
+
+    assert run_cli([str(p), "--out", str(tmp_path / "o"), "--skip-invalid"], make_ask()) == 0
+    cap = capsys.readouterr()
+    assert "mixed.jsonl:2:" in cap.err
+    assert "passed 2, failed 0, errors 0, skipped 1 invalid line" in cap.out
     res = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
     assert [r["id"] for r in res["questions"]] == ["mixtral-ja-1", "unans-ja-1"]
     assert res["meta"]["load_errors"][0].startswith("mixed.jsonl:2:")
+    assert res["meta"]["skipped_lines"] == 1
 
 
 def test_jsquad_hook_missing_file(tmp_path: Path):

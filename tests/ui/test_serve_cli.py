@@ -133,3 +133,39 @@ def test_first_start_indexes_the_library_then_serves(tmp_path):
         # the page itself names no remote host (fonts, scripts, styles are all served locally)
         remote = re.findall(r'(?:src|href)="(https?://(?!127\.0\.0\.1)[^"]+)"', r.text)
         assert not remote, remote
+
+
+def test_ready_time_counts_from_the_command_not_the_process(data_copy):
+    """`sh -c 'work; exec casebook serve'` (the README's one-liner) hands an older process to casebook:
+    the printed ready time must not include what that process did before casebook started."""
+    import signal
+    import time
+
+    port = free_port()
+    cmd = " ".join(serve_command("--port", str(port), "--no-warmup"))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        ["bash", "-c", f"sleep 6; exec {cmd}"],
+        cwd=str(REPO),
+        env=_env(data_copy, None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    out = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.append(line)
+            if "casebook is ready at" in line:
+                break
+        wall = time.perf_counter() - t0
+        m = re.search(r"ready in ([\d.]+) s", "".join(out))
+        assert m, "".join(out)
+        reported = float(m.group(1))
+        assert 0 < reported <= wall - 5.5, (reported, wall, "".join(out))
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(30)
