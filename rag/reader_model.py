@@ -16,9 +16,14 @@ Features (one row per candidate unit; candidates = every unit of the top section
   type_match       the question asks for a typed value (amount, count, percentage, date, duration,
                    quantity, name: rag.reader_types) and the unit holds one that the question does not
   type_miss        it asks for one and the unit holds none
+  type_near        exp(-gap/8): how close such a value sits to the question's words in the unit
   rank             1 / (1 + rank of the unit's section in retrieval)
   log_len          log(1 + characters) of the unit
   kind_*           bullet / row / profile / heading (sentence is the reference)
+  en_cos_gap, en_lex_gap   cos_gap and lex_gap again for English questions (0 for Japanese ones): an
+                   English question meets Japanese text through e5 and the glossary only
+Unit tokens include the English source words of katakana loanwords (unidic lemmas), so English
+question words meet them.
 The idf is computed over the candidate units of the question themselves (a unit is a document), so
 the features mean the same on JSQuAD paragraphs and on a case library, and need no index.
 
@@ -50,8 +55,9 @@ from .reader_units import Unit
 WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
 KIND_FEATURES = ("kind_bullet", "kind_row", "kind_profile", "kind_heading")
 DENSE_FEATURES = ("cos", "cos_gap")
-FEATURES = DENSE_FEATURES + ("lex", "lex_gap", "bigram", "head", "type_match", "type_miss", "rank",
-                             "log_len") + KIND_FEATURES
+EN_FEATURES = ("en_cos_gap", "en_lex_gap")
+FEATURES = DENSE_FEATURES + ("lex", "lex_gap", "bigram", "head", "type_match", "type_miss", "type_near", "rank",
+                             "log_len") + KIND_FEATURES + EN_FEATURES
 
 
 # ----------------------------------------------------------------------------- text pieces
@@ -64,14 +70,56 @@ def content_tokens(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=50000)
+def loan_glosses(text: str) -> frozenset[str]:
+    """English source words of the katakana loanwords in `text` (unidic lemma "リテンション-retention")."""
+    from .japanese import _tag
+
+    out = set()
+    try:
+        words = _tag(nfkc(text))
+    except Exception:  # noqa: BLE001
+        return frozenset()
+    for _surf, _ws, feat in words:
+        f = feat.split(",")
+        if len(f) > 12 and f[12] == "外" and "-" in f[7]:
+            g = f[7].split("-", 1)[1].strip().lower()
+            if re.fullmatch(r"[a-z][a-z\-]{2,}", g):
+                out.add(g)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=50000)
+def unit_tokens(text: str) -> frozenset[str]:
+    """content_tokens plus the English glosses of the text's loanwords ("strategy" meets ストラテジー)."""
+    return content_tokens(text) | loan_glosses(text)
+
+
+def _en_forms(tok: str) -> set[str]:
+    out = {tok}
+    if tok.isascii() and tok.isalpha() and len(tok) > 3:
+        if tok.endswith("ies"):
+            out.add(tok[:-3] + "y")
+        elif tok.endswith("s") and not tok.endswith("ss"):
+            out.add(tok[:-1])
+    return out
+
+
+@lru_cache(maxsize=50000)
 def bigrams(text: str) -> frozenset[str]:
     from .japanese import char_bigrams
 
     return frozenset(b for b in char_bigrams(text) if len(b) == 2)
 
 
+@lru_cache(maxsize=100000)
 def squash(s: str) -> str:
     return re.sub(r"[\W_]+", "", nfkc(s).casefold())
+
+
+@lru_cache(maxsize=50000)
+def _typed(text: str) -> tuple[tuple[str, str, int, int], ...]:
+    """(kind, squashed text, start, end) of the typed spans of nfkc(text)."""
+    return tuple((s.kind, squash(s.text), s.start, s.end) for s in typed_spans(nfkc(text)))
 
 
 _WH_TOKENS = frozenset("""何 なに なん 誰 だれ どなた どこ いつ いくら いくつ どれ どの どんな どう 如何 くらい ぐらい
@@ -94,6 +142,7 @@ def question_info(question: str, lang: str | None = None) -> QuestionInfo:
     lang = lang or detect_language(question)
     toks = set(content_tokens(question)) - _WH_TOKENS
     if lang == "en":
+        toks = {f for t in toks for f in _en_forms(t)}
         try:
             from .glossary import expand_tokens
 
@@ -138,14 +187,43 @@ def type_match(qi: QuestionInfo, text: str) -> bool:
     kinds = qi.qtype.kinds
     if kinds == ("other",):
         return False
-    for s in typed_spans(text):
-        if not any(compatible(k, s.kind) for k in kinds):
-            continue
-        sq = squash(s.text)
-        if sq and sq in qi.squashed:
+    for kind, sq, _a, _b in _typed(text):
+        if sq and sq in qi.squashed or not any(compatible(k, kind) for k in kinds):
             continue
         return True
     return False
+
+
+def _marks(qi: QuestionInfo, t: str) -> list[tuple[int, int]]:
+    """Where the question's tokens occur in nfkc text `t`."""
+    out = []
+    low = t.lower()
+    for tok in qi.tokens:
+        if len(tok) < 2 and not tok.isdigit():
+            continue
+        for m in re.finditer(re.escape(tok), low if tok.isascii() else t):
+            out.append((m.start(), m.end()))
+    return out
+
+
+def type_near(qi: QuestionInfo, text: str) -> float:
+    """How close a value of the asked kind sits to the question's words in the unit: exp(-gap/8) for the
+    closest such value (0 when the question asks for no typed value or the unit has none)."""
+    kinds = qi.qtype.kinds
+    if kinds == ("other",):
+        return 0.0
+    t = nfkc(text)
+    marks = _marks(qi, t)
+    if not marks:
+        return 0.0
+    best = 0.0
+    for kind, sq, start, end in _typed(text):
+        if sq and sq in qi.squashed or not any(compatible(k, kind) for k in kinds):
+            continue
+        outside = [max(0, a - end, start - e) for a, e in marks if not (a >= start and e <= end)]
+        if outside:
+            best = max(best, math.exp(-min(outside) / 8.0))
+    return best
 
 
 def features(qi: QuestionInfo, qvec: np.ndarray | None, cands: Sequence[Candidate],
@@ -156,7 +234,7 @@ def features(qi: QuestionInfo, qvec: np.ndarray | None, cands: Sequence[Candidat
     if n == 0:
         return X
     col = {f: i for i, f in enumerate(FEATURES)}
-    utoks = [content_tokens(c.unit.text) for c in cands]
+    utoks = [unit_tokens(c.unit.text) for c in cands]
     ubig = [bigrams(c.unit.text) for c in cands]
     idf_t = _idf(utoks, qi.tokens)
     idf_b = _idf(ubig, qi.bigrams)
@@ -168,18 +246,22 @@ def features(qi: QuestionInfo, qvec: np.ndarray | None, cands: Sequence[Candidat
         u = c.unit
         X[i, col["lex"]] = _share(idf_t, utoks[i])
         X[i, col["bigram"]] = _share(idf_b, ubig[i])
-        ctx = content_tokens(c.context) if c.context else frozenset()
+        ctx = unit_tokens(c.context) if c.context else frozenset()
         X[i, col["head"]] = _share(idf_t, ctx - utoks[i])
         typed = qi.qtype.kind != "other"
         tm = type_match(qi, u.text) if typed else False
         X[i, col["type_match"]] = float(tm)
         X[i, col["type_miss"]] = float(typed and not tm)
+        X[i, col["type_near"]] = type_near(qi, u.text) if tm else 0.0
         X[i, col["rank"]] = 1.0 / (1.0 + c.rank)
         X[i, col["log_len"]] = math.log1p(len(u.text))
         k = f"kind_{u.kind}"
         if k in col:
             X[i, col[k]] = 1.0
     X[:, col["lex_gap"]] = X[:, col["lex"]] - X[:, col["lex"]].max()
+    if qi.lang == "en":
+        X[:, col["en_cos_gap"]] = X[:, col["cos_gap"]]
+        X[:, col["en_lex_gap"]] = X[:, col["lex_gap"]]
     return X
 
 
@@ -218,7 +300,7 @@ def fit_logreg(X: np.ndarray, y: np.ndarray, l2: float = 1.0, sample_weight: np.
         return loss, np.concatenate([gw[free], [g.sum()]])
 
     theta0 = np.zeros(int(free.sum()) + 1)
-    res = minimize(f, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "gtol": 1e-9})
+    res = minimize(f, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 1000, "gtol": 1e-6})
     w = w0.copy()
     w[free] = res.x[:-1]
     return w, float(res.x[-1])

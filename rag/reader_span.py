@@ -19,12 +19,19 @@ eval/train_reader.py, stored under "span" in rag/reader_weights.json) scores the
   left, right    character-bigram overlap between the candidate's left/right neighbourhood in the unit
                  and the interrogative's neighbourhood in the question (a Japanese question usually
                  keeps the sentence's wording around the asked part: 何季の一種 ↔ 雨季の一種)
-  counter        the candidate ends with the counter the question puts after 何 (何季 → 雨季, 何人 → 350人)
+  counter        the candidate ends with the counter the question asks with (何季 → 雨季, 何人 → 350人;
+                 "how many stores" → 店舗 through the glossary)
   proper         the candidate holds a proper noun (fugashi) or is a capitalised Latin run
+  quoted         the candidate is the whole of a 「」『』“” quotation
   log_len        log(1 + characters)
 Table rows: the cell whose header shares the most question words (English words via the glossary)
 and whose value has the asked kind; the row text otherwise.
+Before scoring (filter_candidates), candidates the question already contains are dropped, and a
+question asking for a typed value keeps only values of a compatible kind (and, when it asks with a
+counter, the values carrying it) — each rule only when something is left.
 When the best candidate's probability is below the fitted threshold, the whole unit is the span.
+`SpanChoice.alternatives` holds up to three further spans scoring at least half the best (for
+questions with several parts: 総パラメータ数とアクティブパラメータ数).
 
 Names for English askers: when the chosen name has a form in the other script right beside it in
 parentheses ("Arthur Mensch（アルチュール・メンシュ）"), the Latin form is returned for lang "en"
@@ -44,7 +51,7 @@ from .reader_types import NUMERIC, Span, compatible, nfkc, typed_spans
 from .reader_units import Unit
 
 SPAN_FEATURES = ("type_match", "type_other", "in_question", "near", "left", "right", "counter", "proper",
-                 "log_len")
+                 "quoted", "log_len")
 CTX = 6  # characters of neighbourhood compared on each side
 
 
@@ -55,6 +62,7 @@ class SpanChoice:
     prob: float  # the span scorer's probability (1.0 for a table cell chosen by header, 0 for "unit")
     start: int = -1  # offsets in nfkc(unit.text); -1 for a table cell or the whole unit
     end: int = -1
+    alternatives: tuple[str, ...] = ()  # other likely spans of the unit (a question with several parts)
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -112,7 +120,7 @@ def candidates(text: str) -> list[Span]:
 # ----------------------------------------------------------------------------- features
 
 def _bigr(s: str) -> set[str]:
-    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"\s+", "", s).lower()
     return {s[i:i + 2] for i in range(len(s) - 1)}
 
 
@@ -128,7 +136,7 @@ class _QView:
     text: str  # nfkc question
     left: str
     right: str
-    counter: str
+    counters: tuple[str, ...]
     kinds: tuple[str, ...]
     typed: bool
     bigr: frozenset[str]
@@ -143,8 +151,54 @@ def _qview(qi: Any) -> _QView:
         left, right = q[max(0, qt.wh_start - CTX):qt.wh_start], q[qt.wh_end:qt.wh_end + CTX]
     else:
         left = right = ""
-    return _QView(text, left, right, qt.counter if qi.lang == "ja" else "", qt.kinds, qt.kind != "other",
+    return _QView(text, left, right, _counters(qt.counter, qi.lang), qt.kinds, qt.kind != "other",
                   frozenset(_bigr(q)), qi.tokens)
+
+
+@lru_cache(maxsize=4096)
+def _counters(counter: str, lang: str) -> tuple[str, ...]:
+    """The counter a question asks with: 何店舗 → (店舗,); "how many stores" → (store(s), 店舗 …) through
+    the glossary."""
+    if not counter:
+        return ()
+    if lang == "ja":
+        return (counter,)
+    out = [counter]
+    if counter.endswith("ies"):
+        out.append(counter[:-3] + "y")
+    elif counter.endswith("s"):
+        out.append(counter[:-1])
+    try:
+        from .glossary import expand
+
+        for c in list(out):
+            out += [t for t in expand(c) if len(t) <= 4]
+    except Exception:  # noqa: BLE001
+        pass
+    return tuple(dict.fromkeys(out))
+
+
+def _counter_match(qv: _QView, s: Span) -> bool:
+    if not qv.counters:
+        return False
+    t = s.text.rstrip().lower()
+    return any(t.endswith(c.lower()) for c in qv.counters)
+
+
+def filter_candidates(qi: Any, cands: Sequence[Span]) -> list[Span]:
+    """Hard preferences applied before scoring (each only when it leaves something): a candidate the
+    question already contains is dropped; a question asking for a typed value keeps the values of a
+    compatible kind; one asking with a counter (何言語, how many stores) keeps the values with it."""
+    from .reader_model import squash
+
+    qv = _qview(qi)
+    out = [c for c in cands if not (squash(c.text) and squash(c.text) in qi.squashed)] or list(cands)
+    if qv.typed:
+        typed = [c for c in out if any(compatible(k, c.kind) for k in qv.kinds)]
+        out = typed or out
+        counted = [c for c in out if _counter_match(qv, c)]
+        out = counted or out
+    return out
 
 
 def span_features(qi: Any, text: str, cands: Sequence[Span]) -> np.ndarray:
@@ -172,10 +226,11 @@ def span_features(qi: Any, text: str, cands: Sequence[Span]) -> np.ndarray:
             d = 50
         left = _overlap(t[max(0, s.start - CTX):s.start], qv.left) if qv.left else 0.0
         right = _overlap(t[s.end:s.end + CTX], qv.right) if qv.right else 0.0
-        counter = float(bool(qv.counter) and s.text.rstrip().endswith(qv.counter))
+        counter = float(_counter_match(qv, s))
         proper = float(s.kind == "name")
+        quoted = float(s.start > 0 and s.end < len(t) and t[s.start - 1] in "「『“\"" and t[s.end] in "」』”\"")
         X[i] = (float(tm), float(qv.typed and not tm), inq, math.exp(-d / 8.0), left, right, counter, proper,
-                math.log1p(len(s.text)))
+                quoted, math.log1p(len(s.text)))
     return X
 
 
@@ -212,15 +267,18 @@ def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
     if not unit.header or len(unit.header) != len(unit.cells):
         return None
     kinds = qi.qtype.kinds
+    typed = qi.qtype.kind != "other"
+    ok_kind = [typed and any(compatible(k, s.kind) for k in kinds for s in typed_spans(c)) for c in unit.cells]
     best: tuple[float, int] | None = None
     for j, (h, c) in enumerate(zip(unit.header, unit.cells)):
         if not c or c in ("-", "—") or squash(c) in qi.squashed:
             continue
+        if any(ok_kind) and not ok_kind[j]:
+            continue
         ht = content_tokens(h)
         hm = len(ht & qi.tokens) / max(1, len(ht)) if ht else 0.0
         hb = _overlap(h, qi.text) if qi.lang == "ja" else 0.0
-        kind_ok = qi.qtype.kind != "other" and any(compatible(k, s.kind) for k in kinds for s in typed_spans(c))
-        score = hm + 0.5 * hb + (0.6 if kind_ok else 0.0)
+        score = hm + 0.5 * hb + (0.6 if ok_kind[j] else 0.0)
         if best is None or score > best[0]:
             best = (score, j)
     if best is None or best[0] < 0.5:
@@ -246,19 +304,25 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
         sub = value
     else:
         off, sub = 0, text
-    cands = candidates(sub)
+    cands = filter_candidates(qi, candidates(sub))
     if not cands:
         return SpanChoice(text, "unit", 0.0)
     m = model or load_span_model()
     X = span_features(qi, sub, cands)
     z = (X - m["mean"]) / m["scale"] @ m["w"] + m["b"]
     p = 0.5 * (1.0 + np.tanh(0.5 * z))
-    i = int(np.argmax(p))
+    order = np.argsort(-p, kind="stable")
+    i = int(order[0])
     if p[i] < m["threshold"]:
         return SpanChoice(text, "unit", float(p[i]))
+
+    def shown(s: Span) -> str:
+        return name_variant(sub, s, qi.lang) if s.kind == "name" else s.text
+
     s = cands[i]
-    out = name_variant(sub, s, qi.lang) if s.kind == "name" else s.text
-    return SpanChoice(out, s.kind, float(p[i]), s.start + off, s.end + off)
+    alts = tuple(dict.fromkeys(shown(cands[j]) for j in order[1:4]
+                               if p[j] >= max(m["threshold"], 0.5 * p[i]) and shown(cands[j]) != shown(s)))
+    return SpanChoice(shown(s), s.kind, float(p[i]), s.start + off, s.end + off, alts)
 
 
 _span_model: dict[str, Any] = {}

@@ -155,21 +155,23 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
         rf"(?:{_KNUM}|\d+)\s*世紀(?:\s*(?:初頭|前半|後半|末|半ば|頃))?|"
         rf"(?:19|20)\d\d[-/]\d{{1,2}}(?:[-/]\d{{1,2}})?|"
         rf"{_MONTHS}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d|(?:\d{{1,2}}\s+)?{_MONTHS}\s+(?:19|20)\d\d|"
-        r"(?:Q[1-4]|H[12]|FY)\s*(?:19|20)?\d\d|(?<![\d.,$€¥£])(?:19|20)\d\d(?![\d.,%年])(?:s\b)?")),
+        r"(?<![A-Za-z])(?:(?:Q[1-4]|H[12])\s+(?:FY\s*)?(?:19|20)\d\d|FY\s*(?:19|20)?\d\d)(?!\d)|(?<![\d.,$€¥£])(?:19|20)\d\d(?![\d.,%年])(?:s\b)?")),
     ("duration", re.compile(
         rf"{_NR}\s*(?:年間|か月間?|ヶ月間?|カ月間?|ヵ月間?|箇月間?|週間|日間|時間|分間|分(?!の|野|析|類|散|担|割|配|け|子|解|かれ|布)|秒間?|"
         r"years?\b|months?\b|weeks?\b|days?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b)")),
     ("count", re.compile(
-        rf"{_NR}\s*(?:{_JA_COUNTERS}|users?\b|people\b|persons?\b|employees?\b|customers?\b|companies\b|"
+        rf"{_NR}\s*(?:[KMB](?![A-Za-z]))?\s*(?:の(?=[\u4e00-\u9fff\u30a1-\u30fa]{{2}}))?(?:{_JA_COUNTERS}|従業員|社員|ユーザー|顧客|users?\b|people\b|persons?\b|employees?\b|customers?\b|companies\b|"
         r"stores?\b|times\b|x(?![A-Za-z0-9])|languages?\b|countries\b|hospitals?\b|models?\b|pages?\b)")),
-    ("number", re.compile(rf"{_NR}(?:\s*[A-Za-z]{{1,3}}\b)?")),
+    ("number", re.compile(rf"(?<![A-Za-z0-9.,\-]){_NR}(?:[KMBT]|\s*[A-Za-z]{{1,4}})?(?![A-Za-z0-9])")),
 ]
 _KATA_NAME = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}(?:[・=][\u30a1-\u30fa\u30fc]{2,})+")  # アルチュール・メンシュ
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9&'\-.]*[A-Za-z0-9]"
-                         r"(?:\s+(?:of\s+|de\s+|the\s+|&\s+)?[A-Z0-9](?:[A-Za-z0-9&'\-.]*[A-Za-z0-9])?)*")
+                         r"(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z0-9](?:[A-Za-z0-9&'\-.]*[A-Za-z0-9])?)*")
 _QUOTED = re.compile(r"[「『“\"]([^」』”\"]{1,40})[」』”\"]")
 _NOT_NAMES = frozenset("""the a an this that these those it its and or but in on at for with from by to of as is
-are was were be has have had ai api llm ceo cto cfo coo q1 q2 q3 q4 fy usd eur jpy kpi roi yes no""".split())
+are was were be has have had ai api llm ceo cto cfo coo q1 q2 q3 q4 fy usd eur jpy kpi roi yes no
+founder co-founder cofounder chairman chairwoman president director chief officer head vice vp manager
+executive partner""".split())
 
 
 @dataclass(frozen=True)
