@@ -21,6 +21,13 @@ on out-of-fold logits. The span scorer (rag.reader_span) is fitted on the answer
 train questions (label: candidate == an answer after NFKC); its fallback threshold maximises mean
 character F1 on train questions.
 
+With --dev QUESTIONS (the project's dev set; needs an index of its library in the data dir) the unit
+scorer is fitted on JSQuAD train + the dev questions (eval.reader_dev.collect: a unit is positive when
+it is in a gold document and holds a fact), which adds the features JSQuAD cannot teach (unit kinds,
+English-question interactions). The dev rows' weight is chosen among DEV_WEIGHTS by leave-one-document-
+out cross-validation on the dev set, and those cross-validated dev figures are reported (held-out sets
+are never read). The top-unit calibration then weighs dev and JSQuAD questions equally.
+
 Reported on held-out articles: unit accuracy @1/@3 for the model and for baselines (first unit of
 the top section, max lexical overlap, max e5 cosine, rag.extractive's scoring), span exact match /
 character F1 (JSQuAD style, NFKC, max over the reference answers) of the chosen unit's span and of
@@ -50,6 +57,7 @@ SECTIONS = 6
 TRAIN_SHARE = 0.7
 L2_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 SPAN_L2 = 1.0
+DEV_WEIGHTS = (1.0, 3.0, 10.0)
 
 
 def log(*a: Any) -> None:
@@ -109,6 +117,21 @@ def load(path: Path, limit_paragraphs: int | None = None) -> tuple[list[dict], l
             qs.append({"qid": qa["id"], "question": qa["question"], "pid": pid, "gold": gold[0],
                        "answers": list(dict.fromkeys(a["text"] for a in qa["answers"]))})
     return paras, qs, in_title
+
+
+def load_dev(path: Path, settings: Any) -> list[dict]:
+    """Records of a project question set (eval.reader_dev.collect), grouped by gold document."""
+    from eval.reader_dev import collect
+
+    out = []
+    for r in collect(path, settings):
+        if not len(r["cands"]):
+            continue
+        q = r["q"]
+        out.append({"q": {"question": q.question, "id": q.id}, "info": r["qi"], "X": r["X"], "y": r["y"],
+                    "keep": np.ones(len(r["y"]), dtype=bool), "cands": r["cands"], "lang": q.lang, "dev": True,
+                    "article": "dev:" + (q.gold[0].doc if q.gold else q.id)})
+    return out
 
 
 def split_articles(paras: list[dict], seed: int) -> set[str]:
@@ -243,7 +266,7 @@ def build(paras: list[dict], qs: list[dict], cache_dir: Path, settings: Any) -> 
                 keep.append(not other_has)
                 where.append((pid, k))
         X = features(info, Q[qi_], cands, np.stack(vecs))
-        records.append({"q": q, "info": info, "X": X, "y": np.array(y), "keep": np.array(keep),
+        records.append({"q": q, "info": info, "X": X, "y": np.array(y), "keep": np.array(keep), "lang": "ja",
                         "where": where, "cands": cands, "article": paras[q["pid"]]["title"], "order": order})
         if (qi_ + 1) % 1000 == 0:
             log(f"  features {qi_ + 1}/{len(qs)} ({time.perf_counter() - t0:.0f}s)")
@@ -258,47 +281,102 @@ def _stack(recs: list[dict], cols: list[int]) -> tuple[np.ndarray, np.ndarray, n
     return X, y, w, g
 
 
-def fit_variant(train: list[dict], names: tuple[str, ...], seed: int) -> tuple[Any, dict[str, Any]]:
-    from rag.reader_model import FEATURES, ReaderModel, fit_logreg
+def _fit_rows(recs: list[dict], cols: list[int], dev_weight: float) -> tuple[np.ndarray, ...]:
+    X, y, w, g = _stack(recs, cols)
+    rw = np.array([dev_weight if r.get("dev") else 1.0 for r in recs])
+    return X, y, w * rw[g], g
 
-    cols = [FEATURES.index(f) for f in names]
-    X, y, w, g = _stack(train, cols)
-    mean = X[w > 0].mean(0)
-    scale = X[w > 0].std(0)
-    scale[scale < 1e-9] = 1.0
-    Z = (X - mean) / scale
-    # 3-fold CV over train articles for the L2 strength
-    arts = sorted({r["article"] for r in train})
-    rng = np.random.default_rng(seed + 1)
-    fold_of = {a: int(f) for a, f in zip(arts, rng.permutation(len(arts)) % 3)}
-    rf = np.array([fold_of[r["article"]] for r in train])
-    row_fold = rf[g]
-    cv: dict[float, float] = {}
-    oof: dict[float, np.ndarray] = {}
-    for l2 in L2_GRID:
-        z_oof = np.zeros(len(y))
-        for f in range(3):
-            tr, te = row_fold != f, row_fold == f
-            wv, bv = fit_logreg(Z[tr], y[tr], l2=l2, sample_weight=w[tr])
-            z_oof[te] = Z[te] @ wv + bv
-        p = np.clip(0.5 * (1 + np.tanh(0.5 * z_oof)), 1e-9, 1 - 1e-9)
-        cv[l2] = float(-np.sum(w * (y * np.log(p) + (1 - y) * np.log(1 - p))) / w.sum())
-        oof[l2] = z_oof
-    l2 = min(L2_GRID, key=lambda v: (round(cv[v], 5), v))
-    wv, bv = fit_logreg(Z, y, l2=l2, sample_weight=w)
-    # top-unit calibration on out-of-fold logits
-    z = oof[l2]
-    tops, margins, correct = [], [], []
-    for i, r in enumerate(train):
+
+def _fit(Z: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    from rag.reader_model import fit_logreg
+
+    return fit_logreg(Z, y, l2=l2, sample_weight=w)
+
+
+def _calibration(recs: list[dict], z: np.ndarray, g: np.ndarray) -> tuple[float, float, float]:
+    """sigmoid(a * top logit + c * margin + d) fitted to "the top unit is answer-bearing"; when dev
+    records are present they weigh as much in total as the JSQuAD ones (the product's domain)."""
+    from rag.reader_model import fit_logreg
+
+    n_dev = sum(1 for r in recs if r.get("dev"))
+    dev_w = (len(recs) - n_dev) / n_dev if n_dev else 1.0
+    tops, margins, correct, weights = [], [], [], []
+    for i, r in enumerate(recs):
         zi = z[g == i]
+        if not len(zi):
+            continue
         o = np.argsort(-zi, kind="stable")
         tops.append(zi[o[0]])
         margins.append(zi[o[0]] - zi[o[1]] if len(o) > 1 else 5.0)
         correct.append(r["y"][o[0]])
-    C = np.column_stack([tops, margins])
-    cw, cb = fit_logreg(C, np.array(correct), l2=0.1)
-    model = ReaderModel(names, mean, scale, wv, bv, (float(cw[0]), float(cw[1]), cb))
-    return model, {"l2": l2, "cv_logloss": {str(k): round(v, 5) for k, v in cv.items()}}
+        weights.append(dev_w if r.get("dev") else 1.0)
+    cw, cb = fit_logreg(np.column_stack([tops, margins]), np.array(correct), l2=0.1,
+                        sample_weight=np.array(weights))
+    return float(cw[0]), float(cw[1]), float(cb)
+
+
+def fit_variant(train: list[dict], names: tuple[str, ...], seed: int, dev: list[dict] | None = None,
+                dev_weight: float = 0.0, l2: float | None = None, cv: bool = True) -> tuple[Any, dict[str, Any]]:
+    """Fit one model variant on JSQuAD train records (+ dev records, weighted): L2 by 3-fold CV over
+    articles / dev documents (log-loss), top-unit calibration on the out-of-fold logits."""
+    from rag.reader_model import FEATURES, ReaderModel
+
+    recs = train + (dev or [])
+    cols = [FEATURES.index(f) for f in names]
+    X, y, w, g = _fit_rows(recs, cols, dev_weight)
+    mean = X[w > 0].mean(0)
+    scale = X[w > 0].std(0)
+    scale[scale < 1e-9] = 1.0
+    Z = (X - mean) / scale
+    if not cv:  # one fit, no calibration (leave-one-document-out rounds)
+        wv, bv = _fit(Z, y, w, float(l2 or 1.0))
+        return ReaderModel(names, mean, scale, wv, bv), {"l2": l2}
+    groups = sorted({r["article"] for r in recs})
+    rng = np.random.default_rng(seed + 1)
+    fold_of = {a: int(f) for a, f in zip(groups, rng.permutation(len(groups)) % 3)}
+    row_fold = np.array([fold_of[r["article"]] for r in recs])[g]
+    cv: dict[float, float] = {}
+    oof: dict[float, np.ndarray] = {}
+    for lam in (L2_GRID if l2 is None else (l2,)):
+        z_oof = np.zeros(len(y))
+        for f in range(3):
+            tr, te = row_fold != f, row_fold == f
+            wv, bv = _fit(Z[tr], y[tr], w[tr], lam)
+            z_oof[te] = Z[te] @ wv + bv
+        p = np.clip(0.5 * (1 + np.tanh(0.5 * z_oof)), 1e-9, 1 - 1e-9)
+        cv[lam] = float(-np.sum(w * (y * np.log(p) + (1 - y) * np.log(1 - p))) / w.sum())
+        oof[lam] = z_oof
+    lam = min(cv, key=lambda v: (round(cv[v], 5), v))
+    wv, bv = _fit(Z, y, w, lam)
+    calib = _calibration(recs, oof[lam], g)
+    model = ReaderModel(names, mean, scale, wv, bv, calib)
+    return model, {"l2": lam, "cv_logloss": {str(k): round(v, 5) for k, v in cv.items()}}
+
+
+def dev_cross_validation(train: list[dict], dev: list[dict], names: tuple[str, ...], seed: int,
+                         dev_weight: float, l2: float) -> dict[str, Any]:
+    """Leave-one-document-out on the dev records: each dev document's questions are read by a model
+    fitted on JSQuAD train + the other documents' dev questions."""
+    groups = sorted({r["article"] for r in dev})
+    out_recs = []
+    for gname in groups:
+        held = [r for r in dev if r["article"] == gname]
+        rest = [r for r in dev if r["article"] != gname]
+        m, _ = fit_variant(train, names, seed, rest, dev_weight, l2=l2, cv=False)
+        for r in held:
+            o, z = rank_units(m, r)
+            out_recs.append((r, o, z))
+    res: dict[str, Any] = {"_logits": [z for _, _, z in out_recs]}
+    out_recs = [(r, o) for r, o, _ in out_recs]
+    for lang in ("ja", "en", "all"):
+        sel = [(r, o) for r, o in out_recs if lang == "all" or r["lang"] == lang]
+        if not sel:
+            continue
+        a1 = np.mean([float(len(o) > 0 and r["y"][o[0]] > 0) for r, o in sel])
+        a3 = np.mean([float(len(o) > 0 and r["y"][o[:3]].max() > 0) for r, o in sel])
+        res[lang] = {"acc@1": round(float(a1), 4), "acc@3": round(float(a3), 4), "n": len(sel)}
+    res["_correct"] = [bool(len(o) and r["y"][o[0]] > 0) for r, o in out_recs]
+    return res
 
 
 def rank_units(model: Any, r: dict) -> np.ndarray:
@@ -367,14 +445,14 @@ def extractive_order(r: dict, paras: list[dict]) -> np.ndarray:
 
 
 def span_data(recs: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, int]:
-    from rag.reader_span import candidates, span_features
+    from rag.reader_span import candidates, filter_candidates, span_features
 
     Xs, ys, gs, per = [], [], [], []
     covered = 0
     for i, r in enumerate(recs):
         gi = int(np.argmax(r["y"]))
         text = r["cands"][gi].unit.text
-        cands = candidates(text)
+        cands = filter_candidates(r["info"], candidates(text))
         if not cands:
             continue
         X = span_features(r["info"], text, cands)
@@ -460,10 +538,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit-paragraphs", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-extractive-baseline", action="store_true")
+    ap.add_argument("--dev", type=Path, default=None,
+                    help="also fit on this project question set (needs an index of its library in the data dir)")
     args = ap.parse_args(argv)
 
     from rag.config import Settings
-    from rag.reader_model import DENSE_FEATURES, FEATURES, KIND_FEATURES
+    from rag.reader_model import DENSE_FEATURES, EN_FEATURES, FEATURES, KIND_FEATURES
 
     settings = Settings.from_env()
     cache = args.cache or Path(settings.data_dir) / "reader-cache"
@@ -478,15 +558,46 @@ def main(argv: list[str] | None = None) -> int:
     test = [r for r in recs if r["article"] not in train_titles]
     log(f"train {len(train)} questions, test {len(test)} questions; fitting …")
 
-    variants = {
-        "dense": tuple(f for f in FEATURES if f not in KIND_FEATURES),
-        "lexical": tuple(f for f in FEATURES if f not in KIND_FEATURES and f not in DENSE_FEATURES),
+    jsq_only = {
+        "dense": tuple(f for f in FEATURES if f not in KIND_FEATURES + EN_FEATURES),
+        "lexical": tuple(f for f in FEATURES if f not in KIND_FEATURES + EN_FEATURES + DENSE_FEATURES),
+    }
+    with_dev = {
+        "dense": FEATURES,
+        "lexical": tuple(f for f in FEATURES if f not in DENSE_FEATURES + ("en_cos_gap",)),
     }
     models, fit_info, unit_eval, calib = {}, {}, {}, {}
-    for name, feats in variants.items():
+    for name, feats in jsq_only.items():
         m, info = fit_variant(train, feats, args.seed)
         models[name] = m
         fit_info[name] = info
+    dev_report: dict[str, Any] = {}
+    if args.dev:
+        dev = load_dev(args.dev, settings)
+        log(f"dev: {len(dev)} answerable questions with candidates; leave-one-document-out …")
+        dev_report["questions"] = len(dev)
+        for name in ("dense", "lexical"):
+            m0 = models[name]
+            zero = {}
+            for lang in ("ja", "en", "all"):
+                sel = [r for r in dev if lang == "all" or r["lang"] == lang]
+                zero[lang] = eval_units(sel, lambda r: rank_units(m0, r)[0])
+            by_w = {"0 (JSQuAD only)": zero}
+            l2 = fit_info[name]["l2"]
+            for wgt in DEV_WEIGHTS:
+                by_w[str(wgt)] = dev_cross_validation(train, dev, with_dev[name], args.seed, wgt, l2)
+                log(f"  {name} dev weight {wgt}: {by_w[str(wgt)]['all']}")
+            best = max(DEV_WEIGHTS, key=lambda v: (by_w[str(v)]["all"]["acc@1"], by_w[str(v)]["all"]["acc@3"], -v))
+            m, info = fit_variant(train, with_dev[name], args.seed, dev, best, l2=l2)
+            chosen = by_w[str(best)]
+            chosen["calibration"] = reliability([m.top_probability(z) for z in chosen["_logits"]], chosen["_correct"])
+            for v in by_w.values():
+                v.pop("_logits", None)
+                v.pop("_correct", None)
+            dev_report[name] = {"by_dev_weight": by_w, "chosen_dev_weight": best}
+            models[name] = m
+            fit_info[name] = {**info, "dev_weight": best}
+    for name, m in models.items():
         unit_eval[name] = eval_units(test, lambda r, m=m: rank_units(m, r)[0])
         probs, corr = [], []
         for r in test:
@@ -531,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         "unit_selection_test": unit_eval,
         "top_unit_calibration_test": calib,
         "span_test": {"dense": spans, "lexical": spans_lex},
+        "dev_leave_one_document_out": dev_report,
         "fit": {**fit_info, "span": span_info},
         "seconds": round(time.perf_counter() - t_start, 1),
     }
@@ -544,6 +656,8 @@ def main(argv: list[str] | None = None) -> int:
         "models": {k: m.to_json() for k, m in models.items()},
         "span": _span_json(span_model),
         "metrics": {k: metrics[k] for k in ("data", "unit_selection_test", "span_test")}
+        | {"dev_leave_one_document_out": {k: (v["by_dev_weight"][str(v["chosen_dev_weight"])] | {"dev_weight": v[
+            "chosen_dev_weight"]}) if isinstance(v, dict) else v for k, v in dev_report.items()}}
         | {"top_unit_calibration_test": {k: {"ece": v["ece"], "brier": v["brier"]} for k, v in calib.items()}},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
