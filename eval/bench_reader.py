@@ -7,7 +7,9 @@ Prints (figures, not assertions):
                unit-vector cache (what an index run would add), units per second
   warm         read() p50/p95 per question with every unit vector cached — "dense" (e5 cosine, the
                question vector given, as the answer path has it from retrieval) and "lexical"; the
-               split into units / vectors / scoring / spans
+               split into units / vectors / scoring / spans; "first_pass" is the first round over the
+               questions (the process's tokenizer / span caches not yet holding these units), p50/p95
+               all rounds together
   cold         read() on a cache that holds none of the question's units (the first question that
                meets a section when nothing was embedded at index time), for --cold questions
 Retrieval is not timed (it happens before, in the answer path). Questions default to the dev set.
@@ -71,16 +73,21 @@ def main(argv: list[str] | None = None) -> int:
         for q, hits, qv in prepared[:3]:  # first-call costs (model load, tagger) out of the figures
             read(q.question, hits, q.lang, variant=variant, cache=warm_cache, qvec=qv)
         times: list[float] = []
+        first: list[float] = []
         parts: dict[str, list[float]] = {}
-        for _ in range(args.repeat):
+        for rep in range(args.repeat):
             for q, hits, qv in prepared:
                 tm: dict[str, float] = {}
                 t = time.perf_counter()
                 read(q.question, hits, q.lang, variant=variant, cache=warm_cache, qvec=qv, timings=tm)
-                times.append((time.perf_counter() - t) * 1e3)
+                ms = (time.perf_counter() - t) * 1e3
+                times.append(ms)
+                if rep == 0:
+                    first.append(ms)
                 for k, v in tm.items():
                     parts.setdefault(k, []).append(v)
-        res[f"warm_{variant}_ms"] = {"p50": pct(times, 50), "p95": pct(times, 95),
+        res[f"warm_{variant}_ms"] = {"first_pass_p50": pct(first, 50), "first_pass_p95": pct(first, 95),
+                                     "p50": pct(times, 50), "p95": pct(times, 95),
                                      "parts_p95": {k: pct(v, 95) for k, v in parts.items()}}
     cold: list[float] = []
     for q, hits, qv in prepared[: args.cold]:

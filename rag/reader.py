@@ -79,7 +79,7 @@ def unit_vector_cache(settings: Any = None, embedder: Any = None) -> VectorCache
 
 def warm_units(items: Iterable[Any], settings: Any = None, cache: VectorCache | None = None) -> int:
     """Embed the units of hits (or Units) ahead of questions; returns how many texts were new."""
-    cache = cache or unit_vector_cache(settings)
+    cache = cache if cache is not None else unit_vector_cache(settings)
     texts: list[str] = []
     for it in items:
         if isinstance(it, Unit):
@@ -152,7 +152,7 @@ def read(question: str, hits: Sequence[Any], lang: str | None = None, k_units: i
     t1 = time.perf_counter()
     uv = None
     if "cos" in model.features:
-        cache = cache or unit_vector_cache(settings)
+        cache = cache if cache is not None else unit_vector_cache(settings)
         if qvec is None:
             try:
                 from .retrieval import get_retriever
