@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cold", type=int, default=8)
     args = ap.parse_args(argv)
+    if "heldout" in args.questions.name:
+        print("held-out sets are not used by the reader's tooling")
+        return 2
 
     from eval.questionset import load_questions
     from eval.runner import make_filters

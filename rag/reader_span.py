@@ -24,8 +24,10 @@ eval/train_reader.py, stored under "span" in rag/reader_weights.json) scores the
   proper         the candidate holds a proper noun (fugashi) or is a capitalised Latin run
   quoted         the candidate is the whole of a 「」『』“” quotation
   log_len        log(1 + characters)
-Table rows: the cell whose header shares the most question words (English words via the glossary)
-and whose value has the asked kind; the row text otherwise.
+Table rows (_cell_choice): among the columns whose header the question names (English words via the
+glossary), the cell holding a value of the asked kind; else the cell holding no value (非公開: the
+document's own word that the figure is not given); else the row's only cell of that kind; else the
+span scorer over the row text.
 Before scoring (filter_candidates), candidates the question already contains are dropped, and a
 question asking for a typed value keeps only values of a compatible kind (and, when it asks with a
 counter, the values carrying it) — each rule only when something is left.
@@ -261,33 +263,33 @@ def name_variant(text: str, span: Span, lang: str) -> str:
 
 
 def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
-    """A table row: the cell under the header that matches the question, of the asked kind."""
-    from .reader_model import content_tokens, squash
+    """A table row: among the columns whose header the question names (rag.reader_model.header_scores),
+    the cell holding a value of the (first) asked kind; else the cell holding no value at all (非公開: the
+    document's own word that the figure is not given); else the row's only cell of that kind."""
+    from .reader_model import HEADER_MATCH, _typed, header_scores, kind_match, squash
 
     if not unit.header or len(unit.header) != len(unit.cells):
         return None
-    kinds = qi.qtype.kinds
-    typed = qi.qtype.kind != "other"
-    ok_kind = [typed and any(compatible(k, s.kind) for k in kinds for s in typed_spans(c)) for c in unit.cells]
-    best: tuple[float, int] | None = None
-    for j, (h, c) in enumerate(zip(unit.header, unit.cells)):
-        if not c or c in ("-", "—") or squash(c) in qi.squashed:
-            continue
-        if any(ok_kind) and not ok_kind[j]:
-            continue
-        ht = content_tokens(h)
-        hm = len(ht & qi.tokens) / max(1, len(ht)) if ht else 0.0
-        hb = _overlap(h, qi.text) if qi.lang == "ja" else 0.0
-        score = hm + 0.5 * hb + (0.6 if ok_kind[j] else 0.0)
-        if best is None or score > best[0]:
-            best = (score, j)
-    if best is None or best[0] < 0.5:
+    kind = qi.qtype.kind
+    hs = header_scores(qi, unit.header)
+    usable = [bool(c) and not (squash(c) and squash(c) in qi.squashed) for c in unit.cells]
+    matched = sorted((j for j, h in enumerate(hs) if h >= HEADER_MATCH and usable[j]), key=lambda j: -hs[j])
+    pick = None
+    if kind == "other":
+        pick = matched[0] if matched else None
+    else:
+        pick = next((j for j in matched if kind_match(qi, unit.cells[j], kind)), None)
+        if pick is None:
+            pick = next((j for j in matched if not _typed(unit.cells[j])), None)
+        if pick is None:
+            ok = [j for j, c in enumerate(unit.cells) if usable[j] and kind_match(qi, c, kind)]
+            pick = ok[0] if len(ok) == 1 else None
+    if pick is None:
         return None
-    j = best[1]
-    cell = unit.cells[j]
-    spans = [s for s in typed_spans(cell) if any(compatible(k, s.kind) for k in kinds)]
-    if qi.qtype.kind == "name" and spans:
-        cell = name_variant(unit.cells[j], spans[0], qi.lang)
+    cell = unit.cells[pick]
+    spans = [s for s in typed_spans(cell) if compatible(kind, s.kind)]
+    if kind == "name" and spans:
+        cell = name_variant(unit.cells[pick], spans[0], qi.lang)
     return SpanChoice(cell, spans[0].kind if spans else "cell", 1.0)
 
 
