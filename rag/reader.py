@@ -56,6 +56,7 @@ class ReadUnit:
     kind: str = "sentence"  # unit kind: sentence | bullet | row | profile | heading
     section: int = 0  # index of the unit's section in `hits`
     span_probability: float = 0.0
+    span_alternatives: tuple[str, ...] = ()  # further likely spans of the unit (questions with several parts)
     quote: tuple[str, ...] = ()
     unit: Unit | None = field(default=None, repr=False)
 
@@ -180,7 +181,8 @@ def read(question: str, hits: Sequence[Any], lang: str | None = None, k_units: i
             doc_id=str(getattr(h, "doc_id", "")), heading_path=tuple(getattr(h, "heading_path", ()) or ()),
             start_line=c.unit.start, end_line=c.unit.end, text=c.unit.text, span=sp.text,
             answer_type=qi.qtype.kind, span_kind=sp.kind, probability=float(p[int(i)]), top_probability=top_p,
-            kind=c.unit.kind, section=c.section, span_probability=sp.prob, quote=c.unit.quote, unit=c.unit))
+            kind=c.unit.kind, section=c.section, span_probability=sp.prob, span_alternatives=sp.alternatives,
+            quote=c.unit.quote, unit=c.unit))
     if timings is not None:
         t4 = time.perf_counter()
         timings.update({"read_units": (t1 - t0) * 1e3, "read_vectors": (t2 - t1) * 1e3,
