@@ -1,0 +1,347 @@
+"""Typed span extraction inside a chosen unit.
+
+    qi = reader_model.question_info(question, lang)
+    got = extract_span(qi, unit)          # → SpanChoice(text, kind, prob) ; whole unit when nothing fits
+
+Candidates of a unit:
+  * typed values (rag.reader_types.typed_spans: amounts with currency/magnitude, counts with their
+    counter, percentages, dates, durations, names);
+  * noun phrases: maximal runs of fugashi nouns / prefixes / noun suffixes (the answer to "何…" is
+    usually one); capitalised Latin word runs;
+  * table rows: each cell, read with its column header.
+
+Text units: a small logistic regression (SPAN_FEATURES, fitted on JSQuAD train articles by
+eval/train_reader.py, stored under "span" in rag/reader_weights.json) scores the candidates:
+  type_match     the candidate is of the asked kind (amount/count/…/name)
+  type_other     the question asks for a typed value and the candidate is not one
+  in_question    share of the candidate's characters (bigrams) the question already contains
+  near           closeness to the question's words in the unit (exp(-distance/8))
+  left, right    character-bigram overlap between the candidate's left/right neighbourhood in the unit
+                 and the interrogative's neighbourhood in the question (a Japanese question usually
+                 keeps the sentence's wording around the asked part: 何季の一種 ↔ 雨季の一種)
+  counter        the candidate ends with the counter the question asks with (何季 → 雨季, 何人 → 350人;
+                 "how many stores" → 店舗 through the glossary)
+  proper         the candidate holds a proper noun (fugashi) or is a capitalised Latin run
+  quoted         the candidate is the whole of a 「」『』“” quotation
+  log_len        log(1 + characters)
+Table rows (_cell_choice): among the columns whose header the question names (English words via the
+glossary), the cell holding a value of the asked kind; else the cell holding no value (非公開: the
+document's own word that the figure is not given); else the row's only cell of that kind; else the
+span scorer over the row text.
+Before scoring (filter_candidates), candidates the question already contains are dropped, and a
+question asking for a typed value keeps only values of a compatible kind (and, when it asks with a
+counter, the values carrying it) — each rule only when something is left.
+When the best candidate's probability is below the fitted threshold, the whole unit is the span.
+`SpanChoice.alternatives` holds up to three further spans scoring at least half the best (for
+questions with several parts: 総パラメータ数とアクティブパラメータ数).
+
+Names for English askers: when the chosen name has a form in the other script right beside it in
+parentheses ("Arthur Mensch（アルチュール・メンシュ）"), the Latin form is returned for lang "en"
+and the form the document puts first otherwise.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+
+from .reader_types import NUMERIC, Span, compatible, nfkc, typed_spans
+from .reader_units import Unit
+
+SPAN_FEATURES = ("type_match", "type_other", "in_question", "near", "left", "right", "counter", "proper",
+                 "quoted", "log_len")
+CTX = 6  # characters of neighbourhood compared on each side
+
+
+@dataclass(frozen=True)
+class SpanChoice:
+    text: str
+    kind: str  # the span's kind (rag.reader_types.KINDS), "unit" when the whole unit is returned
+    prob: float  # the span scorer's probability (1.0 for a table cell chosen by header, 0 for "unit")
+    start: int = -1  # offsets in nfkc(unit.text); -1 for a table cell or the whole unit
+    end: int = -1
+    alternatives: tuple[str, ...] = ()  # other likely spans of the unit (a question with several parts)
+
+
+# ----------------------------------------------------------------------------- candidates
+
+@lru_cache(maxsize=20000)
+def _noun_runs(t: str) -> tuple[Span, ...]:
+    from .japanese import _tag
+
+    out: list[Span] = []
+    pos = 0
+    run: list[tuple[int, int, bool]] = []
+
+    def flush() -> None:
+        if run:
+            a, b = run[0][0], run[-1][1]
+            out.append(Span(a, b, "name" if any(p for _, _, p in run) else "other", t[a:b]))
+        run.clear()
+
+    try:
+        words = _tag(t)
+    except Exception:  # noqa: BLE001
+        return ()
+    for surf, ws, feat in words:
+        i = t.find(surf, pos)
+        if i < 0:
+            flush()
+            continue
+        f = feat.split(",")
+        if ws or (i > pos and t[pos:i].strip()):
+            flush()
+        p1 = f[0]
+        p2 = f[1] if len(f) > 1 else ""
+        nominal = p1 == "名詞" or p1 == "接頭辞" or (p1 == "接尾辞" and p2 in ("名詞的", "形状詞的")) or \
+            (p1 == "補助記号" and surf in "・" and run)
+        if nominal and not (surf.isascii() and not surf.isalnum()):
+            run.append((i, i + len(surf), p2 == "固有名詞"))
+        else:
+            flush()
+        pos = i + len(surf)
+    flush()
+    return tuple(s for s in out if s.text.strip("・"))
+
+
+def candidates(text: str) -> list[Span]:
+    """Typed spans and noun phrases of nfkc(text), deduplicated by offsets."""
+    t = nfkc(text)
+    seen: dict[tuple[int, int], Span] = {}
+    for s in typed_spans(t):
+        seen.setdefault((s.start, s.end), s)
+    for s in _noun_runs(t):
+        seen.setdefault((s.start, s.end), s)
+    return sorted(seen.values(), key=lambda s: (s.start, s.end))
+
+
+# ----------------------------------------------------------------------------- features
+
+def _bigr(s: str) -> set[str]:
+    s = re.sub(r"\s+", "", s).lower()
+    return {s[i:i + 2] for i in range(len(s) - 1)}
+
+
+def _overlap(a: str, b: str) -> float:
+    ba, bb = _bigr(a), _bigr(b)
+    if not ba or not bb:
+        return 0.0
+    return len(ba & bb) / min(len(ba), len(bb))
+
+
+@dataclass(frozen=True)
+class _QView:
+    text: str  # nfkc question
+    left: str
+    right: str
+    counters: tuple[str, ...]
+    kinds: tuple[str, ...]
+    typed: bool
+    bigr: frozenset[str]
+    tokens: frozenset[str]
+
+
+def _qview(qi: Any) -> _QView:
+    q = nfkc(qi.text)
+    qt = qi.qtype
+    text = q if qi.lang == "ja" else q.lower()
+    if qt.wh_start >= 0 and qi.lang == "ja":
+        left, right = q[max(0, qt.wh_start - CTX):qt.wh_start], q[qt.wh_end:qt.wh_end + CTX]
+    else:
+        left = right = ""
+    return _QView(text, left, right, _counters(qt.counter, qi.lang), qt.kinds, qt.kind != "other",
+                  frozenset(_bigr(q)), qi.tokens)
+
+
+@lru_cache(maxsize=4096)
+def _counters(counter: str, lang: str) -> tuple[str, ...]:
+    """The counter a question asks with: 何店舗 → (店舗,); "how many stores" → (store(s), 店舗 …) through
+    the glossary."""
+    if not counter:
+        return ()
+    if lang == "ja":
+        return (counter,)
+    out = [counter]
+    if counter.endswith("ies"):
+        out.append(counter[:-3] + "y")
+    elif counter.endswith("s"):
+        out.append(counter[:-1])
+    try:
+        from .glossary import expand
+
+        for c in list(out):
+            out += [t for t in expand(c) if len(t) <= 4]
+    except Exception:  # noqa: BLE001
+        pass
+    return tuple(dict.fromkeys(out))
+
+
+def _counter_match(qv: _QView, s: Span) -> bool:
+    if not qv.counters:
+        return False
+    t = s.text.rstrip().lower()
+    return any(t.endswith(c.lower()) for c in qv.counters)
+
+
+def filter_candidates(qi: Any, cands: Sequence[Span]) -> list[Span]:
+    """Hard preferences applied before scoring (each only when it leaves something): a candidate the
+    question already contains is dropped; a question asking for a typed value keeps the values of a
+    compatible kind; one asking with a counter (何言語, how many stores) keeps the values with it."""
+    from .reader_model import squash
+
+    qv = _qview(qi)
+    out = [c for c in cands if not (squash(c.text) and squash(c.text) in qi.squashed)] or list(cands)
+    if qv.typed:
+        typed = [c for c in out if any(compatible(k, c.kind) for k in qv.kinds)]
+        out = typed or out
+        counted = [c for c in out if _counter_match(qv, c)]
+        out = counted or out
+    return out
+
+
+def span_features(qi: Any, text: str, cands: Sequence[Span]) -> np.ndarray:
+    """Feature rows (SPAN_FEATURES order) of the candidate spans of one unit."""
+    from .reader_model import content_tokens
+
+    qv = _qview(qi)
+    t = nfkc(text)
+    # where the question's words occur in the unit
+    marks: list[tuple[int, int]] = []
+    for tok in qv.tokens:
+        if len(tok) < 2 and not tok.isdigit():
+            continue
+        for m in re.finditer(re.escape(tok), t.lower() if tok.isascii() else t):
+            marks.append((m.start(), m.end()))
+    X = np.zeros((len(cands), len(SPAN_FEATURES)))
+    for i, s in enumerate(cands):
+        tm = any(compatible(k, s.kind) for k in qv.kinds) if qv.typed else False
+        b = _bigr(s.text)
+        inq = (len(b & qv.bigr) / len(b)) if b else float(s.text in qv.text)
+        if marks:
+            d = min(max(0, a - s.end, s.start - e) for a, e in marks if not (a >= s.start and e <= s.end)) \
+                if any(not (a >= s.start and e <= s.end) for a, e in marks) else 50
+        else:
+            d = 50
+        left = _overlap(t[max(0, s.start - CTX):s.start], qv.left) if qv.left else 0.0
+        right = _overlap(t[s.end:s.end + CTX], qv.right) if qv.right else 0.0
+        counter = float(_counter_match(qv, s))
+        proper = float(s.kind == "name")
+        quoted = float(s.start > 0 and s.end < len(t) and t[s.start - 1] in "「『“\"" and t[s.end] in "」』”\"")
+        X[i] = (float(tm), float(qv.typed and not tm), inq, math.exp(-d / 8.0), left, right, counter, proper,
+                quoted, math.log1p(len(s.text)))
+    return X
+
+
+# ----------------------------------------------------------------------------- choice
+
+_PAREN_AFTER = re.compile(r"^\s*[（(]([^）)]{1,60})[）)]")
+_PAREN_BEFORE = re.compile(r"[（(]\s*$")
+_LATIN = re.compile(r"[A-Za-z]")
+_JA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def name_variant(text: str, span: Span, lang: str) -> str:
+    """The Latin form of a name for English askers when the unit gives one beside it in parentheses."""
+    t = nfkc(text)
+    s = span.text
+    if lang != "en" or _LATIN.search(s) and not _JA.search(s):
+        return s
+    m = _PAREN_AFTER.match(t[span.end:])
+    if m and _LATIN.search(m.group(1)) and not _JA.search(m.group(1)):
+        return m.group(1).strip()
+    # "Arthur Mensch（アルチュール・メンシュ）": the span is the part in parentheses
+    if _PAREN_BEFORE.search(t[:span.start]):
+        head = t[:span.start].rstrip()[:-1].rstrip()
+        m2 = re.search(r"([A-Z][A-Za-z0-9&'.\-]*(?:\s+[A-Za-z0-9&'.\-]+){0,5})$", head)
+        if m2:
+            return m2.group(1).strip()
+    return s
+
+
+def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
+    """A table row: among the columns whose header the question names (rag.reader_model.header_scores),
+    the cell holding a value of the (first) asked kind; else the cell holding no value at all (非公開: the
+    document's own word that the figure is not given); else the row's only cell of that kind."""
+    from .reader_model import HEADER_MATCH, _typed, header_scores, kind_match, squash
+
+    if not unit.header or len(unit.header) != len(unit.cells):
+        return None
+    kind = qi.qtype.kind
+    hs = header_scores(qi, unit.header)
+    usable = [bool(c) and not (squash(c) and squash(c) in qi.squashed) for c in unit.cells]
+    matched = sorted((j for j, h in enumerate(hs) if h >= HEADER_MATCH and usable[j]), key=lambda j: -hs[j])
+    pick = None
+    if kind == "other":
+        pick = matched[0] if matched else None
+    else:
+        pick = next((j for j in matched if kind_match(qi, unit.cells[j], kind)), None)
+        if pick is None:
+            pick = next((j for j in matched if not _typed(unit.cells[j])), None)
+        if pick is None:
+            ok = [j for j, c in enumerate(unit.cells) if usable[j] and kind_match(qi, c, kind)]
+            pick = ok[0] if len(ok) == 1 else None
+    if pick is None:
+        return None
+    cell = unit.cells[pick]
+    spans = [s for s in typed_spans(cell) if compatible(kind, s.kind)]
+    if kind == "name" and spans:
+        cell = name_variant(unit.cells[pick], spans[0], qi.lang)
+    return SpanChoice(cell, spans[0].kind if spans else "cell", 1.0)
+
+
+def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
+    """The answer span inside `unit` (see the module docstring)."""
+    if unit.kind == "row":
+        got = _cell_choice(qi, unit)
+        if got is not None:
+            return got
+    text = unit.text
+    if unit.kind == "profile" and ":" in text:
+        label, value = text.split(":", 1)
+        off = len(nfkc(label)) + 1
+        sub = value
+    else:
+        off, sub = 0, text
+    cands = filter_candidates(qi, candidates(sub))
+    if not cands:
+        return SpanChoice(text, "unit", 0.0)
+    m = model or load_span_model()
+    X = span_features(qi, sub, cands)
+    z = (X - m["mean"]) / m["scale"] @ m["w"] + m["b"]
+    p = 0.5 * (1.0 + np.tanh(0.5 * z))
+    order = np.argsort(-p, kind="stable")
+    i = int(order[0])
+    if p[i] < m["threshold"]:
+        return SpanChoice(text, "unit", float(p[i]))
+
+    def shown(s: Span) -> str:
+        return name_variant(sub, s, qi.lang) if s.kind == "name" else s.text
+
+    s = cands[i]
+    alts = tuple(dict.fromkeys(shown(cands[j]) for j in order[1:4]
+                               if p[j] >= max(m["threshold"], 0.5 * p[i]) and shown(cands[j]) != shown(s)))
+    return SpanChoice(shown(s), s.kind, float(p[i]), s.start + off, s.end + off, alts)
+
+
+_span_model: dict[str, Any] = {}
+
+
+def load_span_model(path: Any = None) -> dict[str, Any]:
+    from .reader_model import WEIGHTS_FILE, load_weights_file
+
+    key = str(path or WEIGHTS_FILE)
+    got = _span_model.get(key)
+    if got is None:
+        d = load_weights_file(path)["span"]
+        got = _span_model[key] = {"mean": np.asarray(d["mean"]), "scale": np.asarray(d["scale"]),
+                                  "w": np.asarray(d["weights"]), "b": float(d["bias"]),
+                                  "threshold": float(d.get("threshold", 0.0))}
+    return got
+
+
+def is_numeric(kind: str) -> bool:
+    return kind in NUMERIC

