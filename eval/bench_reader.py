@@ -1,9 +1,9 @@
-"""Reader latency on a real index: rag.reader.read over the top 6 sections of each question.
+"""Reader latency on a real index: rag.answer.reader.read over the top 6 sections of each question.
 
     CASEBOOK_DATA_DIR=… python -m eval.bench_reader [QUESTIONS.jsonl] [--repeat 3] [--cold 8]
 
 Prints (figures, not assertions):
-  warm-up      units in the library (rag.reader.library_units), seconds to embed them all into a fresh
+  warm-up      units in the library (rag.answer.reader.library_units), seconds to embed them all into a fresh
                unit-vector cache (what an index run would add), units per second
   warm         read() p50/p95 per question with every unit vector cached — "dense" (e5 cosine, the
                question vector given, as the answer path has it from retrieval) and "lexical"; the
@@ -14,6 +14,7 @@ Prints (figures, not assertions):
                meets a section when nothing was embedded at index time), for --cold questions
 Retrieval is not timed (it happens before, in the answer path). Questions default to the dev set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from eval.questionset import load_questions
+from eval.runner import make_filters
+from rag.answer.reader import candidates_of, library_units, read
+from rag.answer.reader.model import VectorCache
+from rag.config import Settings
+from rag.index.embeddings import get_embedder
+from rag.index.library import get_library
+from rag.search.retrieval import get_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,15 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     if "heldout" in args.questions.name:
         print("held-out sets are not used by the reader's tooling")
         return 2
-
-    from eval.questionset import load_questions
-    from eval.runner import make_filters
-    from rag.config import Settings
-    from rag.embeddings import get_embedder
-    from rag.library import get_library
-    from rag.reader import candidates_of, library_units, read
-    from rag.reader_model import VectorCache
-    from rag.retrieval import get_retriever
 
     settings = Settings.from_env()
     snap = get_library(settings).snapshot()
@@ -68,9 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     warm_s = time.perf_counter() - t0
 
     res: dict[str, object] = {
-        "questions": len(prepared), "candidate_units_per_question": {"p50": pct(n_units, 50), "max": max(n_units)},
-        "warm_up": {"library_units": len(texts), "seconds": round(warm_s, 1),
-                    "units_per_s": round(len(texts) / warm_s, 1), "engine": getattr(settings, "embed_engine", "")},
+        "questions": len(prepared),
+        "candidate_units_per_question": {"p50": pct(n_units, 50), "max": max(n_units)},
+        "warm_up": {
+            "library_units": len(texts),
+            "seconds": round(warm_s, 1),
+            "units_per_s": round(len(texts) / warm_s, 1),
+            "engine": getattr(settings, "embed_engine", ""),
+        },
     }
     for variant in ("dense", "lexical"):
         for q, hits, qv in prepared[:3]:  # first-call costs (model load, tagger) out of the figures
@@ -89,9 +95,13 @@ def main(argv: list[str] | None = None) -> int:
                     first.append(ms)
                 for k, v in tm.items():
                     parts.setdefault(k, []).append(v)
-        res[f"warm_{variant}_ms"] = {"first_pass_p50": pct(first, 50), "first_pass_p95": pct(first, 95),
-                                     "p50": pct(times, 50), "p95": pct(times, 95),
-                                     "parts_p95": {k: pct(v, 95) for k, v in parts.items()}}
+        res[f"warm_{variant}_ms"] = {
+            "first_pass_p50": pct(first, 50),
+            "first_pass_p95": pct(first, 95),
+            "p50": pct(times, 50),
+            "p95": pct(times, 95),
+            "parts_p95": {k: pct(v, 95) for k, v in parts.items()},
+        }
     cold: list[float] = []
     for q, hits, qv in prepared[: args.cold]:
         c = VectorCache(emb)

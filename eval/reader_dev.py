@@ -4,7 +4,7 @@
 
 Needs an index of the library the set was written for (`casebook index seeds ../shared/corpus/cases`).
 Only answerable questions are read. For each, the top 8 sections are retrieved exactly as `casebook ask`
-does (its filters applied); the candidates are the units of the top 6 (rag.reader.candidates_of). A unit
+does (its filters applied); the candidates are the units of the top 6 (rag.answer.reader.candidates_of). A unit
 is answer-bearing when it belongs to a gold document and contains one of the question's facts
 (eval.metrics.fact_in_text). Reported per language:
   unit acc@1 / acc@3   an answer-bearing unit ranked first / in the first three (over all questions,
@@ -16,6 +16,7 @@ for the reader's two variants (dense / lexical), and for baselines: first unit o
 max lexical overlap, max e5 cosine, and rag.extractive's unit scoring (its best unit).
 The held-out sets are not for this script: they must not be used to choose anything.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,19 +29,26 @@ from typing import Any
 
 import numpy as np
 
+from eval.metrics import fact_in_text, satisfied_groups
+from eval.questionset import load_questions
+from eval.runner import make_filters
+from rag import extractive as X
+from rag.answer.reader import candidates_of, unit_vector_cache
+from rag.answer.reader.model import FEATURES, features, load_model, question_info, squash
+from rag.answer.reader.span import extract_span
+from rag.config import Settings
+from rag.index.library import get_library
+from rag.search.retrieval import get_retriever
+
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO / "eval" / "questions" / "dev.jsonl"
 
 
 def _has_fact(q: Any, text: str) -> bool:
-    from eval.metrics import fact_in_text
-
     return any(fact_in_text(a, text) for grp in q.facts for a in grp)
 
 
 def _groups(q: Any, texts: list[str]) -> float:
-    from eval.metrics import satisfied_groups
-
     if not q.facts:
         return 0.0
     sat = satisfied_groups(q.facts, "\n".join(texts))
@@ -49,11 +57,6 @@ def _groups(q: Any, texts: list[str]) -> float:
 
 def collect(path: Path, settings: Any) -> list[dict[str, Any]]:
     """Retrieval, candidates, features and labels of every answerable question of `path`."""
-    from eval.questionset import load_questions
-    from eval.runner import make_filters
-    from rag.reader import candidates_of, unit_vector_cache
-    from rag.reader_model import features, question_info
-    from rag.retrieval import get_retriever
 
     qs, errors = load_questions(path)
     if errors:
@@ -80,8 +83,6 @@ def collect(path: Path, settings: Any) -> list[dict[str, Any]]:
 
 def extractive_pick(r: dict[str, Any], snapshot: Any) -> list[int]:
     """Indices (into r["cands"]) of rag.extractive's best units, best first."""
-    from rag import extractive as X
-    from rag.reader_model import squash
 
     info = X.analyze(r["q"].question, snapshot)
     scored = X.score_units(info, r["hits"])
@@ -97,9 +98,6 @@ def extractive_pick(r: dict[str, Any], snapshot: Any) -> list[int]:
 
 
 def evaluate(recs: list[dict[str, Any]], snapshot: Any = None) -> dict[str, Any]:
-    from rag.reader_model import FEATURES, load_model
-    from rag.reader_span import extract_span
-
     models = {v: load_model(v) for v in ("dense", "lexical")}
     col = {f: i for i, f in enumerate(FEATURES)}
 
@@ -139,8 +137,11 @@ def evaluate(recs: list[dict[str, Any]], snapshot: Any = None) -> dict[str, Any]
             acc[lang]["_"]["answerable_in_candidates"].append(float(has))
     out: dict[str, Any] = {}
     for lang, methods in acc.items():
-        out[lang] = {m: {k: round(float(np.mean(v)), 4) for k, v in d.items()} | {"n": len(d.get("acc@1", d.get(
-            "answerable_in_candidates", [])))} for m, d in methods.items()}
+        out[lang] = {
+            m: {k: round(float(np.mean(v)), 4) for k, v in d.items()}
+            | {"n": len(d.get("acc@1", d.get("answerable_in_candidates", [])))}
+            for m, d in methods.items()
+        }
     return out
 
 
@@ -152,8 +153,6 @@ def main(argv: list[str] | None = None) -> int:
     if "heldout" in args.questions.name:
         print("held-out sets are not used for anything by the reader's tooling", file=sys.stderr)
         return 2
-    from rag.config import Settings
-    from rag.library import get_library
 
     settings = Settings.from_env()
     t0 = time.perf_counter()

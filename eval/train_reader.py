@@ -1,4 +1,4 @@
-"""Train the reader (unit scorer + span scorer) on JSQuAD, split by article; write rag/reader_weights.json.
+"""Train the reader (unit scorer + span scorer) on JSQuAD, split by article; write rag/answer/reader/weights.json.
 
     python -m eval.train_reader                      # full run: all 1,145 paragraphs (59 articles)
     python -m eval.train_reader --limit-paragraphs 20 --out /tmp/w.json --report /tmp/r.json   # a tiny run
@@ -14,10 +14,10 @@ retrieval over all paragraphs (BM25 over rag.japanese.tokenize, fused with the m
 paragraph's sentences, min-max 1.0 / 0.7 as in rag.retrieval); the question's own paragraph is put
 in at rank SECTIONS-1 when retrieval missed it (counted in the report). Label: the unit holding the
 answer span = 1; units of other paragraphs that happen to contain an answer string are left out;
-all other units = 0. The unit scorer is rag.reader_model's logistic regression (two variants:
+all other units = 0. The unit scorer is rag.answer.reader.model's logistic regression (two variants:
 "dense" with the e5 cosines, "lexical" without); its L2 strength is chosen by 3-fold cross-validation
 over train articles (log-loss); the top-unit calibration (sigmoid of top logit and margin) is fitted
-on out-of-fold logits. The span scorer (rag.reader_span) is fitted on the answer-bearing units of
+on out-of-fold logits. The span scorer (rag.answer.reader.span) is fitted on the answer-bearing units of
 train questions (label: candidate == an answer after NFKC); its fallback threshold maximises mean
 character F1 on train questions.
 
@@ -36,6 +36,7 @@ the gold unit's span, and a reliability table of the top-unit probability.
 Embeddings are cached (append-only files in --cache, default $CASEBOOK_DATA_DIR/reader-cache), so a
 second run only fits. Deterministic for a given seed and cache.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,6 +51,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from eval.reader_dev import collect
+from rag import extractive as X
+from rag.answer.reader.model import (
+    DENSE_FEATURES,
+    EN_FEATURES,
+    FEATURES,
+    KIND_FEATURES,
+    Candidate,
+    ReaderModel,
+    VectorCache,
+    features,
+    fit_logreg,
+    question_info,
+)
+from rag.answer.reader.span import SPAN_FEATURES, candidates, extract_span, filter_candidates, span_features
+from rag.answer.reader.units import Unit
+from rag.config import Settings
+from rag.index.embeddings import get_embedder
+from rag.ingest.japanese import sentence_spans, tokenize
+from rag.schema import Hit
 
 REPO = Path(__file__).resolve().parents[1]
 JSQUAD = REPO.parent / "shared" / "bench" / "jsquad" / "valid-v1.3.json"
@@ -66,10 +88,10 @@ def log(*a: Any) -> None:
 
 # ----------------------------------------------------------------------------- data
 
+
 def load(path: Path, limit_paragraphs: int | None = None) -> tuple[list[dict], list[dict], int]:
     """(paragraphs, questions, n_title_answers). A limit takes the first paragraphs of every article
     in turn, so that a small run still has several articles to split."""
-    from rag.japanese import sentence_spans
 
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     chosen: list[tuple[int, int]] = []
@@ -98,8 +120,9 @@ def load(path: Path, limit_paragraphs: int | None = None) -> tuple[list[dict], l
         body = ctx[i:]
         spans = sentence_spans(body)
         pid = len(paras)
-        paras.append({"pid": pid, "title": art["title"], "body": body, "spans": spans,
-                      "units": [body[a:b] for a, b in spans]})
+        paras.append(
+            {"pid": pid, "title": art["title"], "body": body, "spans": spans, "units": [body[a:b] for a, b in spans]}
+        )
         for qa in p["qas"]:
             if qa.get("is_impossible") or not qa.get("answers"):
                 continue
@@ -114,23 +137,39 @@ def load(path: Path, limit_paragraphs: int | None = None) -> tuple[list[dict], l
                 gold = [k for k, (a, b) in enumerate(spans) if a < e and s < b][:1]
             if not gold:
                 continue
-            qs.append({"qid": qa["id"], "question": qa["question"], "pid": pid, "gold": gold[0],
-                       "answers": list(dict.fromkeys(a["text"] for a in qa["answers"]))})
+            qs.append(
+                {
+                    "qid": qa["id"],
+                    "question": qa["question"],
+                    "pid": pid,
+                    "gold": gold[0],
+                    "answers": list(dict.fromkeys(a["text"] for a in qa["answers"])),
+                }
+            )
     return paras, qs, in_title
 
 
 def load_dev(path: Path, settings: Any) -> list[dict]:
     """Records of a project question set (eval.reader_dev.collect), grouped by gold document."""
-    from eval.reader_dev import collect
 
     out = []
     for r in collect(path, settings):
         if not len(r["cands"]):
             continue
         q = r["q"]
-        out.append({"q": {"question": q.question, "id": q.id}, "info": r["qi"], "X": r["X"], "y": r["y"],
-                    "keep": np.ones(len(r["y"]), dtype=bool), "cands": r["cands"], "lang": q.lang, "dev": True,
-                    "article": "dev:" + (q.gold[0].doc if q.gold else q.id)})
+        out.append(
+            {
+                "q": {"question": q.question, "id": q.id},
+                "info": r["qi"],
+                "X": r["X"],
+                "y": r["y"],
+                "keep": np.ones(len(r["y"]), dtype=bool),
+                "cands": r["cands"],
+                "lang": q.lang,
+                "dev": True,
+                "article": "dev:" + (q.gold[0].doc if q.gold else q.id),
+            }
+        )
     return out
 
 
@@ -143,6 +182,7 @@ def split_articles(paras: list[dict], seed: int) -> set[str]:
 
 
 # ----------------------------------------------------------------------------- retrieval proxy
+
 
 class BM25:
     def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75):
@@ -174,6 +214,7 @@ def _minmax(x: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- metrics
+
 
 def _norm_answer(s: str) -> str:
     s = unicodedata.normalize("NFKC", s or "")
@@ -207,8 +248,14 @@ def reliability(probs: list[float], correct: list[bool], bins: int = 5) -> dict[
         lo, hi = k / bins, (k + 1) / bins
         m = (p >= lo) & ((p < hi) if k < bins - 1 else (p <= hi))
         if m.sum():
-            rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(m.sum()), "mean_p": round(float(p[m].mean()), 3),
-                         "accuracy": round(float(c[m].mean()), 3)})
+            rows.append(
+                {
+                    "bin": f"{lo:.1f}-{hi:.1f}",
+                    "n": int(m.sum()),
+                    "mean_p": round(float(p[m].mean()), 3),
+                    "accuracy": round(float(c[m].mean()), 3),
+                }
+            )
             ece += m.sum() / len(p) * abs(float(p[m].mean()) - float(c[m].mean()))
     brier = float(np.mean((p - c) ** 2)) if len(p) else 0.0
     return {"table": rows, "ece": round(ece, 4), "brier": round(brier, 4)}
@@ -216,12 +263,9 @@ def reliability(probs: list[float], correct: list[bool], bins: int = 5) -> dict[
 
 # ----------------------------------------------------------------------------- the run
 
+
 def build(paras: list[dict], qs: list[dict], cache_dir: Path, settings: Any) -> dict[str, Any]:
     """Embeddings, retrieval, candidates and features of every question."""
-    from rag.embeddings import get_embedder
-    from rag.japanese import tokenize
-    from rag.reader_model import Candidate, VectorCache, features, question_info
-    from rag.reader_units import Unit
 
     emb = get_embedder(settings)
     pc = VectorCache(emb, cache_dir / "jsquad-passages.bin")
@@ -266,8 +310,20 @@ def build(paras: list[dict], qs: list[dict], cache_dir: Path, settings: Any) -> 
                 keep.append(not other_has)
                 where.append((pid, k))
         X = features(info, Q[qi_], cands, np.stack(vecs))
-        records.append({"q": q, "info": info, "X": X, "y": np.array(y), "keep": np.array(keep), "lang": "ja",
-                        "where": where, "cands": cands, "article": paras[q["pid"]]["title"], "order": order})
+        records.append(
+            {
+                "q": q,
+                "info": info,
+                "X": X,
+                "y": np.array(y),
+                "keep": np.array(keep),
+                "lang": "ja",
+                "where": where,
+                "cands": cands,
+                "article": paras[q["pid"]]["title"],
+                "order": order,
+            }
+        )
         if (qi_ + 1) % 1000 == 0:
             log(f"  features {qi_ + 1}/{len(qs)} ({time.perf_counter() - t0:.0f}s)")
     return {"records": records, "missed": n_missed}
@@ -288,15 +344,12 @@ def _fit_rows(recs: list[dict], cols: list[int], dev_weight: float) -> tuple[np.
 
 
 def _fit(Z: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
-    from rag.reader_model import fit_logreg
-
     return fit_logreg(Z, y, l2=l2, sample_weight=w)
 
 
 def _calibration(recs: list[dict], z: np.ndarray, g: np.ndarray) -> tuple[float, float, float]:
     """sigmoid(a * top logit + c * margin + d) fitted to "the top unit is answer-bearing"; when dev
     records are present they weigh as much in total as the JSQuAD ones (the product's domain)."""
-    from rag.reader_model import fit_logreg
 
     n_dev = sum(1 for r in recs if r.get("dev"))
     dev_w = (len(recs) - n_dev) / n_dev if n_dev else 1.0
@@ -310,16 +363,21 @@ def _calibration(recs: list[dict], z: np.ndarray, g: np.ndarray) -> tuple[float,
         margins.append(zi[o[0]] - zi[o[1]] if len(o) > 1 else 5.0)
         correct.append(r["y"][o[0]])
         weights.append(dev_w if r.get("dev") else 1.0)
-    cw, cb = fit_logreg(np.column_stack([tops, margins]), np.array(correct), l2=0.1,
-                        sample_weight=np.array(weights))
+    cw, cb = fit_logreg(np.column_stack([tops, margins]), np.array(correct), l2=0.1, sample_weight=np.array(weights))
     return float(cw[0]), float(cw[1]), float(cb)
 
 
-def fit_variant(train: list[dict], names: tuple[str, ...], seed: int, dev: list[dict] | None = None,
-                dev_weight: float = 0.0, l2: float | None = None, cv: bool = True) -> tuple[Any, dict[str, Any]]:
+def fit_variant(
+    train: list[dict],
+    names: tuple[str, ...],
+    seed: int,
+    dev: list[dict] | None = None,
+    dev_weight: float = 0.0,
+    l2: float | None = None,
+    cv: bool = True,
+) -> tuple[Any, dict[str, Any]]:
     """Fit one model variant on JSQuAD train records (+ dev records, weighted): L2 by 3-fold CV over
     articles / dev documents (log-loss), top-unit calibration on the out-of-fold logits."""
-    from rag.reader_model import FEATURES, ReaderModel
 
     recs = train + (dev or [])
     cols = [FEATURES.index(f) for f in names]
@@ -337,7 +395,7 @@ def fit_variant(train: list[dict], names: tuple[str, ...], seed: int, dev: list[
     row_fold = np.array([fold_of[r["article"]] for r in recs])[g]
     cv: dict[float, float] = {}
     oof: dict[float, np.ndarray] = {}
-    for lam in (L2_GRID if l2 is None else (l2,)):
+    for lam in L2_GRID if l2 is None else (l2,):
         z_oof = np.zeros(len(y))
         for f in range(3):
             tr, te = row_fold != f, row_fold == f
@@ -353,8 +411,9 @@ def fit_variant(train: list[dict], names: tuple[str, ...], seed: int, dev: list[
     return model, {"l2": lam, "cv_logloss": {str(k): round(v, 5) for k, v in cv.items()}}
 
 
-def dev_cross_validation(train: list[dict], dev: list[dict], names: tuple[str, ...], seed: int,
-                         dev_weight: float, l2: float) -> dict[str, Any]:
+def dev_cross_validation(
+    train: list[dict], dev: list[dict], names: tuple[str, ...], seed: int, dev_weight: float, l2: float
+) -> dict[str, Any]:
     """Leave-one-document-out on the dev records: each dev document's questions are read by a model
     fitted on JSQuAD train + the other documents' dev questions."""
     groups = sorted({r["article"] for r in dev})
@@ -395,8 +454,6 @@ def eval_units(recs: list[dict], order_fn) -> dict[str, float]:
 
 
 def _col(name: str) -> int:
-    from rag.reader_model import FEATURES
-
     return FEATURES.index(name)
 
 
@@ -416,14 +473,23 @@ def baseline_orders() -> dict[str, Any]:
 
 def extractive_order(r: dict, paras: list[dict]) -> np.ndarray:
     """rag.extractive's unit scoring on the same candidate paragraphs (its own units mapped back)."""
-    from rag import extractive as X
-    from rag.schema import Hit
 
     hits = []
     for rank, pid in enumerate(r["order"]):
         p = paras[pid]
-        hits.append(Hit(doc_id=f"p{pid}", title=p["title"], heading_path=(p["title"],), text=p["body"],
-                        start_line=0, end_line=0, score=1.0 / (1 + rank), source="", metadata={"uid": f"p{pid}"}))
+        hits.append(
+            Hit(
+                doc_id=f"p{pid}",
+                title=p["title"],
+                heading_path=(p["title"],),
+                text=p["body"],
+                start_line=0,
+                end_line=0,
+                score=1.0 / (1 + rank),
+                source="",
+                metadata={"uid": f"p{pid}"},
+            )
+        )
     info = X.analyze(r["q"]["question"], None)
     scored = X.score_units(info, hits, n_sections=len(hits))
     index = {}
@@ -445,8 +511,6 @@ def extractive_order(r: dict, paras: list[dict]) -> np.ndarray:
 
 
 def span_data(recs: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, int]:
-    from rag.reader_span import candidates, filter_candidates, span_features
-
     Xs, ys, gs, per = [], [], [], []
     covered = 0
     for i, r in enumerate(recs):
@@ -467,9 +531,6 @@ def span_data(recs: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, lis
 
 
 def fit_span(train: list[dict]) -> tuple[dict[str, Any], dict[str, Any]]:
-    from rag.reader_model import fit_logreg
-    from rag.reader_span import SPAN_FEATURES
-
     X, y, g, per, covered = span_data(train)
     mean = X.mean(0)
     scale = X.std(0)
@@ -482,20 +543,22 @@ def fit_span(train: list[dict]) -> tuple[dict[str, Any], dict[str, Any]]:
         p = 0.5 * (1 + np.tanh(0.5 * (((Xq - mean) / scale) @ w + b)))
         i = int(np.argmax(p))
         gi = int(np.argmax(r["y"]))
-        probs.append((p[i], em_f1(cands[i].text, r["q"]["answers"])[1],
-                      em_f1(r["cands"][gi].unit.text, r["q"]["answers"])[1]))
+        probs.append(
+            (p[i], em_f1(cands[i].text, r["q"]["answers"])[1], em_f1(r["cands"][gi].unit.text, r["q"]["answers"])[1])
+        )
     for t in np.linspace(0.0, 0.6, 31):
         f1 = float(np.mean([fs if p >= t else fu for p, fs, fu in probs]))
         if f1 > best_f1 + 1e-9:
             best_t, best_f1 = float(t), f1
     model = {"features": list(SPAN_FEATURES), "mean": mean, "scale": scale, "w": w, "b": b, "threshold": best_t}
-    return model, {"coverage": round(covered / max(1, len(train)), 4), "train_f1_gold_unit": round(best_f1, 4),
-                   "n": len(per)}
+    return model, {
+        "coverage": round(covered / max(1, len(train)), 4),
+        "train_f1_gold_unit": round(best_f1, 4),
+        "n": len(per),
+    }
 
 
 def eval_spans(recs: list[dict], pick, span_model: dict[str, Any]) -> dict[str, Any]:
-    from rag.reader_span import extract_span
-
     out = {"chosen_unit": [0.0, 0.0], "gold_unit": [0.0, 0.0], "whole_chosen_unit": [0.0, 0.0]}
     by_kind: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     for r in recs:
@@ -518,40 +581,50 @@ def eval_spans(recs: list[dict], pick, span_model: dict[str, Any]) -> dict[str, 
         k[2] += f1
     n = max(1, len(recs))
     res = {k: {"em": round(v[0] / n, 4), "f1": round(v[1] / n, 4)} for k, v in out.items()}
-    res["by_question_kind"] = {k: {"n": int(v[0]), "em": round(v[1] / v[0], 4), "f1": round(v[2] / v[0], 4)}
-                               for k, v in sorted(by_kind.items())}
+    res["by_question_kind"] = {
+        k: {"n": int(v[0]), "em": round(v[1] / v[0], 4), "f1": round(v[2] / v[0], 4)}
+        for k, v in sorted(by_kind.items())
+    }
     return res
 
 
 def _span_json(m: dict[str, Any]) -> dict[str, Any]:
-    return {"features": m["features"], "mean": [round(float(x), 6) for x in m["mean"]],
-            "scale": [round(float(x), 6) for x in m["scale"]], "weights": [round(float(x), 6) for x in m["w"]],
-            "bias": round(float(m["b"]), 6), "threshold": round(float(m["threshold"]), 4)}
+    return {
+        "features": m["features"],
+        "mean": [round(float(x), 6) for x in m["mean"]],
+        "scale": [round(float(x), 6) for x in m["scale"]],
+        "weights": [round(float(x), 6) for x in m["w"]],
+        "bias": round(float(m["b"]), 6),
+        "threshold": round(float(m["threshold"]), 4),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jsquad", type=Path, default=JSQUAD)
-    ap.add_argument("--out", type=Path, default=REPO / "rag" / "reader_weights.json")
+    ap.add_argument("--out", type=Path, default=REPO / "rag" / "weights.json")
     ap.add_argument("--report", type=Path, default=None, help="also write the full report (JSON) here")
     ap.add_argument("--cache", type=Path, default=None, help="embedding cache folder")
     ap.add_argument("--limit-paragraphs", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-extractive-baseline", action="store_true")
-    ap.add_argument("--dev", type=Path, default=None,
-                    help="also fit on this project question set (needs an index of its library in the data dir)")
+    ap.add_argument(
+        "--dev",
+        type=Path,
+        default=None,
+        help="also fit on this project question set (needs an index of its library in the data dir)",
+    )
     args = ap.parse_args(argv)
-
-    from rag.config import Settings
-    from rag.reader_model import DENSE_FEATURES, EN_FEATURES, FEATURES, KIND_FEATURES
 
     settings = Settings.from_env()
     cache = args.cache or Path(settings.data_dir) / "reader-cache"
     t_start = time.perf_counter()
     paras, qs, in_title = load(args.jsquad, args.limit_paragraphs)
     train_titles = split_articles(paras, args.seed)
-    log(f"{len(paras)} paragraphs, {len(qs)} questions ({in_title} answered by the title left out), "
-        f"{len(train_titles)} of {len({p['title'] for p in paras})} articles for training")
+    log(
+        f"{len(paras)} paragraphs, {len(qs)} questions ({in_title} answered by the title left out), "
+        f"{len(train_titles)} of {len({p['title'] for p in paras})} articles for training"
+    )
     built = build(paras, qs, cache, settings)
     recs = built["records"]
     train = [r for r in recs if r["article"] in train_titles]
@@ -618,27 +691,35 @@ def main(argv: list[str] | None = None) -> int:
         z = models["dense"].logits(r["X"])
         z[~mask] = -np.inf
         own.append(r["y"][int(np.argmax(z))] > 0)
-    unit_eval["dense_within_own_paragraph"] = {"acc@1": round(float(np.mean(own)), 4) if own else 0.0,
-                                               "n": len(own)}
+    unit_eval["dense_within_own_paragraph"] = {"acc@1": round(float(np.mean(own)), 4) if own else 0.0, "n": len(own)}
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in test:
         o, _ = rank_units(models["dense"], r)
         k = by_kind[r["info"].qtype.kind]
         k[0] += 1
         k[1] += int(r["y"][o[0]] > 0)
-    unit_eval["dense_by_question_kind"] = {k: {"n": v[0], "acc@1": round(v[1] / v[0], 4)}
-                                           for k, v in sorted(by_kind.items())}
+    unit_eval["dense_by_question_kind"] = {
+        k: {"n": v[0], "acc@1": round(v[1] / v[0], 4)} for k, v in sorted(by_kind.items())
+    }
 
     span_model, span_info = fit_span(train)
     spans = eval_spans(test, lambda r: int(rank_units(models["dense"], r)[0][0]), span_model)
     spans_lex = eval_spans(test, lambda r: int(rank_units(models["lexical"], r)[0][0]), span_model)
 
     metrics = {
-        "data": {"paragraphs": len(paras), "questions": len(qs), "left_out_title_answers": in_title,
-                 "train_articles": len(train_titles), "test_articles": len({r["article"] for r in test}),
-                 "train_questions": len(train), "test_questions": len(test),
-                 "own_paragraph_not_in_top_sections": built["missed"], "sections": SECTIONS,
-                 "limit_paragraphs": args.limit_paragraphs, "seed": args.seed},
+        "data": {
+            "paragraphs": len(paras),
+            "questions": len(qs),
+            "left_out_title_answers": in_title,
+            "train_articles": len(train_titles),
+            "test_articles": len({r["article"] for r in test}),
+            "train_questions": len(train),
+            "test_questions": len(test),
+            "own_paragraph_not_in_top_sections": built["missed"],
+            "sections": SECTIONS,
+            "limit_paragraphs": args.limit_paragraphs,
+            "seed": args.seed,
+        },
         "unit_selection_test": unit_eval,
         "top_unit_calibration_test": calib,
         "span_test": {"dense": spans, "lexical": spans_lex},
@@ -648,16 +729,22 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = {
         "about": "Weights of the casebook reader (rag/reader_model.py unit scorer, rag/reader_span.py span "
-                 "scorer). Produced by eval/train_reader.py; do not edit by hand.",
+        "scorer). Produced by eval/train_reader.py; do not edit by hand.",
         "training_data": "JSQuAD v1.3 validation split (Kurihara et al., 2022; Japanese Wikipedia), "
-                         "CC BY-SA 4.0: https://creativecommons.org/licenses/by-sa/4.0/ . These weights are "
-                         "fitted on it; the split is by article (see metrics.data).",
+        "CC BY-SA 4.0: https://creativecommons.org/licenses/by-sa/4.0/ . These weights are "
+        "fitted on it; the split is by article (see metrics.data).",
         "script": "eval/train_reader.py",
         "models": {k: m.to_json() for k, m in models.items()},
         "span": _span_json(span_model),
         "metrics": {k: metrics[k] for k in ("data", "unit_selection_test", "span_test")}
-        | {"dev_leave_one_document_out": {k: (v["by_dev_weight"][str(v["chosen_dev_weight"])] | {"dev_weight": v[
-            "chosen_dev_weight"]}) if isinstance(v, dict) else v for k, v in dev_report.items()}}
+        | {
+            "dev_leave_one_document_out": {
+                k: (v["by_dev_weight"][str(v["chosen_dev_weight"])] | {"dev_weight": v["chosen_dev_weight"]})
+                if isinstance(v, dict)
+                else v
+                for k, v in dev_report.items()
+            }
+        }
         | {"top_unit_calibration_test": {k: {"ece": v["ece"], "brier": v["brier"]} for k, v in calib.items()}},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

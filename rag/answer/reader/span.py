@@ -4,14 +4,14 @@
     got = extract_span(qi, unit)          # → SpanChoice(text, kind, prob) ; whole unit when nothing fits
 
 Candidates of a unit:
-  * typed values (rag.reader_types.typed_spans: amounts with currency/magnitude, counts with their
+  * typed values (rag.answer.reader.answer_types.typed_spans: amounts with currency/magnitude, counts with their
     counter, percentages, dates, durations, names);
   * noun phrases: maximal runs of fugashi nouns / prefixes / noun suffixes (the answer to "何…" is
     usually one); capitalised Latin word runs;
   * table rows: each cell, read with its column header.
 
 Text units: a small logistic regression (SPAN_FEATURES, fitted on JSQuAD train articles by
-eval/train_reader.py, stored under "span" in rag/reader_weights.json) scores the candidates:
+eval/train_reader.py, stored under "span" in rag/answer/reader/weights.json) scores the candidates:
   type_match     the candidate is of the asked kind (amount/count/…/name)
   type_other     the question asks for a typed value and the candidate is not one
   in_question    share of the candidate's characters (bigrams) the question already contains
@@ -39,28 +39,50 @@ Names for English askers: when the chosen name has a form in the other script ri
 parentheses ("Arthur Mensch（アルチュール・メンシュ）"), the Latin form is returned for lang "en"
 and the form the document puts first otherwise.
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from .reader_types import NUMERIC, Span, compatible, nfkc, typed_spans
-from .reader_units import Unit
+from rag.answer.reader.answer_types import NUMERIC, Span, compatible, nfkc, typed_spans
+from rag.answer.reader.model import (
+    HEADER_MATCH,
+    WEIGHTS_FILE,
+    _typed,
+    header_scores,
+    kind_match,
+    load_weights_file,
+    squash,
+)
+from rag.answer.reader.units import Unit
+from rag.ingest.japanese import _tag
 
-SPAN_FEATURES = ("type_match", "type_other", "in_question", "near", "left", "right", "counter", "proper",
-                 "quoted", "log_len")
+SPAN_FEATURES = (
+    "type_match",
+    "type_other",
+    "in_question",
+    "near",
+    "left",
+    "right",
+    "counter",
+    "proper",
+    "quoted",
+    "log_len",
+)
 CTX = 6  # characters of neighbourhood compared on each side
 
 
 @dataclass(frozen=True)
 class SpanChoice:
     text: str
-    kind: str  # the span's kind (rag.reader_types.KINDS), "unit" when the whole unit is returned
+    kind: str  # the span's kind (rag.answer.reader.answer_types.KINDS), "unit" when the whole unit is returned
     prob: float  # the span scorer's probability (1.0 for a table cell chosen by header, 0 for "unit")
     start: int = -1  # offsets in nfkc(unit.text); -1 for a table cell or the whole unit
     end: int = -1
@@ -69,10 +91,9 @@ class SpanChoice:
 
 # ----------------------------------------------------------------------------- candidates
 
+
 @lru_cache(maxsize=20000)
 def _noun_runs(t: str) -> tuple[Span, ...]:
-    from .japanese import _tag
-
     out: list[Span] = []
     pos = 0
     run: list[tuple[int, int, bool]] = []
@@ -97,8 +118,12 @@ def _noun_runs(t: str) -> tuple[Span, ...]:
             flush()
         p1 = f[0]
         p2 = f[1] if len(f) > 1 else ""
-        nominal = p1 == "名詞" or p1 == "接頭辞" or (p1 == "接尾辞" and p2 in ("名詞的", "形状詞的")) or \
-            (p1 == "補助記号" and surf in "・" and run)
+        nominal = (
+            p1 == "名詞"
+            or p1 == "接頭辞"
+            or (p1 == "接尾辞" and p2 in ("名詞的", "形状詞的"))
+            or (p1 == "補助記号" and surf in "・" and run)
+        )
         if nominal and not (surf.isascii() and not surf.isalnum()):
             run.append((i, i + len(surf), p2 == "固有名詞"))
         else:
@@ -121,9 +146,10 @@ def candidates(text: str) -> list[Span]:
 
 # ----------------------------------------------------------------------------- features
 
+
 def _bigr(s: str) -> set[str]:
     s = re.sub(r"\s+", "", s).lower()
-    return {s[i:i + 2] for i in range(len(s) - 1)}
+    return {s[i : i + 2] for i in range(len(s) - 1)}
 
 
 def _overlap(a: str, b: str) -> float:
@@ -150,11 +176,12 @@ def _qview(qi: Any) -> _QView:
     qt = qi.qtype
     text = q if qi.lang == "ja" else q.lower()
     if qt.wh_start >= 0 and qi.lang == "ja":
-        left, right = q[max(0, qt.wh_start - CTX):qt.wh_start], q[qt.wh_end:qt.wh_end + CTX]
+        left, right = q[max(0, qt.wh_start - CTX) : qt.wh_start], q[qt.wh_end : qt.wh_end + CTX]
     else:
         left = right = ""
-    return _QView(text, left, right, _counters(qt.counter, qi.lang), qt.kinds, qt.kind != "other",
-                  frozenset(_bigr(q)), qi.tokens)
+    return _QView(
+        text, left, right, _counters(qt.counter, qi.lang), qt.kinds, qt.kind != "other", frozenset(_bigr(q)), qi.tokens
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -171,7 +198,7 @@ def _counters(counter: str, lang: str) -> tuple[str, ...]:
     elif counter.endswith("s"):
         out.append(counter[:-1])
     try:
-        from .glossary import expand
+        from rag.search.glossary import expand
 
         for c in list(out):
             out += [t for t in expand(c) if len(t) <= 4]
@@ -191,7 +218,6 @@ def filter_candidates(qi: Any, cands: Sequence[Span]) -> list[Span]:
     """Hard preferences applied before scoring (each only when it leaves something): a candidate the
     question already contains is dropped; a question asking for a typed value keeps the values of a
     compatible kind; one asking with a counter (何言語, how many stores) keeps the values with it."""
-    from .reader_model import squash
 
     qv = _qview(qi)
     out = [c for c in cands if not (squash(c.text) and squash(c.text) in qi.squashed)] or list(cands)
@@ -205,7 +231,6 @@ def filter_candidates(qi: Any, cands: Sequence[Span]) -> list[Span]:
 
 def span_features(qi: Any, text: str, cands: Sequence[Span]) -> np.ndarray:
     """Feature rows (SPAN_FEATURES order) of the candidate spans of one unit."""
-    from .reader_model import content_tokens
 
     qv = _qview(qi)
     t = nfkc(text)
@@ -222,17 +247,30 @@ def span_features(qi: Any, text: str, cands: Sequence[Span]) -> np.ndarray:
         b = _bigr(s.text)
         inq = (len(b & qv.bigr) / len(b)) if b else float(s.text in qv.text)
         if marks:
-            d = min(max(0, a - s.end, s.start - e) for a, e in marks if not (a >= s.start and e <= s.end)) \
-                if any(not (a >= s.start and e <= s.end) for a, e in marks) else 50
+            d = (
+                min(max(0, a - s.end, s.start - e) for a, e in marks if not (a >= s.start and e <= s.end))
+                if any(not (a >= s.start and e <= s.end) for a, e in marks)
+                else 50
+            )
         else:
             d = 50
-        left = _overlap(t[max(0, s.start - CTX):s.start], qv.left) if qv.left else 0.0
-        right = _overlap(t[s.end:s.end + CTX], qv.right) if qv.right else 0.0
+        left = _overlap(t[max(0, s.start - CTX) : s.start], qv.left) if qv.left else 0.0
+        right = _overlap(t[s.end : s.end + CTX], qv.right) if qv.right else 0.0
         counter = float(_counter_match(qv, s))
         proper = float(s.kind == "name")
-        quoted = float(s.start > 0 and s.end < len(t) and t[s.start - 1] in "「『“\"" and t[s.end] in "」』”\"")
-        X[i] = (float(tm), float(qv.typed and not tm), inq, math.exp(-d / 8.0), left, right, counter, proper,
-                quoted, math.log1p(len(s.text)))
+        quoted = float(s.start > 0 and s.end < len(t) and t[s.start - 1] in '「『“"' and t[s.end] in '」』”"')
+        X[i] = (
+            float(tm),
+            float(qv.typed and not tm),
+            inq,
+            math.exp(-d / 8.0),
+            left,
+            right,
+            counter,
+            proper,
+            quoted,
+            math.log1p(len(s.text)),
+        )
     return X
 
 
@@ -250,12 +288,12 @@ def name_variant(text: str, span: Span, lang: str) -> str:
     s = span.text
     if lang != "en" or _LATIN.search(s) and not _JA.search(s):
         return s
-    m = _PAREN_AFTER.match(t[span.end:])
+    m = _PAREN_AFTER.match(t[span.end :])
     if m and _LATIN.search(m.group(1)) and not _JA.search(m.group(1)):
         return m.group(1).strip()
     # "Arthur Mensch（アルチュール・メンシュ）": the span is the part in parentheses
-    if _PAREN_BEFORE.search(t[:span.start]):
-        head = t[:span.start].rstrip()[:-1].rstrip()
+    if _PAREN_BEFORE.search(t[: span.start]):
+        head = t[: span.start].rstrip()[:-1].rstrip()
         m2 = re.search(r"([A-Z][A-Za-z0-9&'.\-]*(?:\s+[A-Za-z0-9&'.\-]+){0,5})$", head)
         if m2:
             return m2.group(1).strip()
@@ -263,10 +301,9 @@ def name_variant(text: str, span: Span, lang: str) -> str:
 
 
 def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
-    """A table row: among the columns whose header the question names (rag.reader_model.header_scores),
+    """A table row: among the columns whose header the question names (rag.answer.reader.model.header_scores),
     the cell holding a value of the (first) asked kind; else the cell holding no value at all (非公開: the
     document's own word that the figure is not given); else the row's only cell of that kind."""
-    from .reader_model import HEADER_MATCH, _typed, header_scores, kind_match, squash
 
     if not unit.header or len(unit.header) != len(unit.cells):
         return None
@@ -322,8 +359,13 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
         return name_variant(sub, s, qi.lang) if s.kind == "name" else s.text
 
     s = cands[i]
-    alts = tuple(dict.fromkeys(shown(cands[j]) for j in order[1:4]
-                               if p[j] >= max(m["threshold"], 0.5 * p[i]) and shown(cands[j]) != shown(s)))
+    alts = tuple(
+        dict.fromkeys(
+            shown(cands[j])
+            for j in order[1:4]
+            if p[j] >= max(m["threshold"], 0.5 * p[i]) and shown(cands[j]) != shown(s)
+        )
+    )
     return SpanChoice(shown(s), s.kind, float(p[i]), s.start + off, s.end + off, alts)
 
 
@@ -331,15 +373,17 @@ _span_model: dict[str, Any] = {}
 
 
 def load_span_model(path: Any = None) -> dict[str, Any]:
-    from .reader_model import WEIGHTS_FILE, load_weights_file
-
     key = str(path or WEIGHTS_FILE)
     got = _span_model.get(key)
     if got is None:
         d = load_weights_file(path)["span"]
-        got = _span_model[key] = {"mean": np.asarray(d["mean"]), "scale": np.asarray(d["scale"]),
-                                  "w": np.asarray(d["weights"]), "b": float(d["bias"]),
-                                  "threshold": float(d.get("threshold", 0.0))}
+        got = _span_model[key] = {
+            "mean": np.asarray(d["mean"]),
+            "scale": np.asarray(d["scale"]),
+            "w": np.asarray(d["weights"]),
+            "b": float(d["bias"]),
+            "threshold": float(d.get("threshold", 0.0)),
+        }
     return got
 
 

@@ -13,12 +13,16 @@ Kinds, most specific first: percent, duration, date, amount, count, number (any 
 quantity: どれくらい, 何倍, how big …), name (people, organisations, places, products), other.
 Every text span is found on NFKC-normalised text; offsets refer to that normalised text.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from rag.ingest.japanese import _tag as tag
+from rag.ingest.japanese import detect_language
 
 KINDS = ("percent", "duration", "date", "amount", "count", "number", "name", "other")
 NUMERIC = frozenset({"percent", "duration", "date", "amount", "count", "number"})
@@ -37,39 +41,83 @@ _JA_COUNTERS = (
 )
 _JA = [
     ("percent", re.compile(r"何\s*(?:%|パーセント|割|ポイント)|割合|比率|シェア|(?<![効])率")),
-    ("duration", re.compile(r"何\s*(?:年間|か月|ヶ月|カ月|ヵ月|箇月|週間|日間|時間|分間?|秒)|"
-                            r"(?:どれ|どの)(?:くらい|ぐらい|ほど)の(?:期間|時間|年月)|期間|所要時間|"
-                            r"(?:時間|日数|年数|月数).{0,10}(?:どれ|どの)(?:くらい|ぐらい|ほど|程度)")),
+    (
+        "duration",
+        re.compile(
+            r"何\s*(?:年間|か月|ヶ月|カ月|ヵ月|箇月|週間|日間|時間|分間?|秒)|"
+            r"(?:どれ|どの)(?:くらい|ぐらい|ほど)の(?:期間|時間|年月)|期間|所要時間|"
+            r"(?:時間|日数|年数|月数).{0,10}(?:どれ|どの)(?:くらい|ぐらい|ほど|程度)"
+        ),
+    ),
     ("date", re.compile(r"いつ|何\s*(?:年(?!間)|月|日(?!間)|曜|世紀|年代|時代)|時期|年月日|西暦|年号")),
-    ("amount", re.compile(r"いくら|何\s*(?:円|ドル|ユーロ|ポンド|元)|金額|価格|値段|費用|コスト|料金|予算|売上|収益|利益|"
-                          r"収入|[評価調達投資]額|額")),
+    (
+        "amount",
+        re.compile(
+            r"いくら|何\s*(?:円|ドル|ユーロ|ポンド|元)|金額|価格|値段|費用|コスト|料金|予算|売上|収益|利益|"
+            r"収入|[評価調達投資]額|額"
+        ),
+    ),
     ("count", re.compile(rf"何\s*(?:{_JA_COUNTERS})|いくつ|[人件回個社]数|数(?=[はをがも]|$|[?？]|について)")),
     ("number", re.compile(r"(?:どれ|どの)(?:くらい|ぐらい|だけ|ほど)|どの程度|何倍|規模")),
-    ("name", re.compile(r"誰|だれ|どなた|何者|どこ|何と(?:いう|いい|呼|言)|何という|名前|名称|"
-                        r"どの(?:会社|企業|国|都市|人物?|団体|組織|大学|チーム|銀行|投資家|モデル|製品|サービス)")),
+    (
+        "name",
+        re.compile(
+            r"誰|だれ|どなた|何者|どこ|何と(?:いう|いい|呼|言)|何という|名前|名称|"
+            r"どの(?:会社|企業|国|都市|人物?|団体|組織|大学|チーム|銀行|投資家|モデル|製品|サービス)"
+        ),
+    ),
     ("other", re.compile(r"何|なに|なん|どれ|どの|どんな|どう|どのよう")),
 ]
-_EN_MONEY = (r"price|prices|cost|costs|amount|valuation|value|revenue|revenues|sales|profit|profits|income|"
-             r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr")
+_EN_MONEY = (
+    r"price|prices|cost|costs|amount|valuation|value|revenue|revenues|sales|profit|profits|income|"
+    r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr"
+)
 _EN = [
     ("percent", re.compile(r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate)\b|%")),
-    ("duration", re.compile(r"\bhow long\b|\bhow many (?:years|months|weeks|days|hours|minutes|seconds)\b|"
-                            r"\b(?:what|which) (?:period|duration)\b")),
-    ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:year|month|date|day|decade|century|time)\b|"
-                        r"\bin what year\b|\bsince when\b")),
-    ("amount", re.compile(rf"\bhow much\b(?! (?:longer|shorter|faster|slower|more|less|time|bigger|larger))|\b(?:{_EN_MONEY})\b")),
+    (
+        "duration",
+        re.compile(
+            r"\bhow long\b|\bhow many (?:years|months|weeks|days|hours|minutes|seconds)\b|"
+            r"\b(?:what|which) (?:period|duration)\b"
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\bwhen\b|\b(?:what|which) (?:year|month|date|day|decade|century|time)\b|"
+            r"\bin what year\b|\bsince when\b"
+        ),
+    ),
+    (
+        "amount",
+        re.compile(
+            rf"\bhow much\b(?! (?:longer|shorter|faster|slower|more|less|time|bigger|larger))|\b(?:{_EN_MONEY})\b"
+        ),
+    ),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b")),
-    ("number", re.compile(r"\bhow (?:big|large|small|fast|far|high|tall|old|often|heavy|much|many)\b|"
-                          r"\bwhat (?:size|speed|scale|score|multiple)\b|\bby how\b|\btimes\b")),
-    ("name", re.compile(r"\bwho(?:m|se)?\b|\bwhere\b|\bname(?:d|s)?\b|\bcalled\b|\btitled\b|"
-                        r"\b(?:which|what) (?:company|companies|firm|firms|person|people|country|countries|city|"
-                        r"cities|bank|banks|investor|investors|model|models|product|products|organi[sz]ation|"
-                        r"organi[sz]ations|university|team|platform|tool|tools|service|services|partner|partners|"
-                        r"vendor|vendors|customer|customers|brand|language|languages)\b")),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:big|large|small|fast|far|high|tall|old|often|heavy|much|many)\b|"
+            r"\bwhat (?:size|speed|scale|score|multiple)\b|\bby how\b|\btimes\b"
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"\bwho(?:m|se)?\b|\bwhere\b|\bname(?:d|s)?\b|\bcalled\b|\btitled\b|"
+            r"\b(?:which|what) (?:company|companies|firm|firms|person|people|country|countries|city|"
+            r"cities|bank|banks|investor|investors|model|models|product|products|organi[sz]ation|"
+            r"organi[sz]ations|university|team|platform|tool|tools|service|services|partner|partners|"
+            r"vendor|vendors|customer|customers|brand|language|languages)\b"
+        ),
+    ),
     ("other", re.compile(r"\bwhat\b|\bwhich\b|\bhow\b")),
 ]
-_WH_JA = re.compile(r"何\s*[\u4e00-\u9fff%ヶか]{0,3}|なに|なん|誰|だれ|どなた|どこ|いつ|いくら|いくつ|"
-                    r"どれ(?:くらい|ぐらい|だけ|ほど)?|どの(?:くらい|ぐらい|程度)?|どんな|どう")
+_WH_JA = re.compile(
+    r"何\s*[\u4e00-\u9fff%ヶか]{0,3}|なに|なん|誰|だれ|どなた|どこ|いつ|いくら|いくつ|"
+    r"どれ(?:くらい|ぐらい|だけ|ほど)?|どの(?:くらい|ぐらい|程度)?|どんな|どう"
+)
 _WH_EN = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how(?: (?:much|many|long|big|large|old|often|far))?)\b")
 
 
@@ -87,16 +135,19 @@ def question_type(question: str, lang: str | None = None) -> QType:
     """The kind of value `question` asks for (see the module docstring)."""
     q = nfkc(question)
     if lang is None:
-        from .japanese import detect_language
-
         lang = detect_language(q)
     rules = _JA if lang == "ja" else _EN
     text = q if lang == "ja" else q.lower()
     kinds = [k for k, pat in rules if pat.search(text)]
     if lang == "en" and "amount" in kinds and "count" in kinds and not re.search(r"\bhow much\b", text):
         kinds.remove("amount")  # "how many … raised" counts things
-    if lang == "en" and "percent" in kinds and "count" in kinds and "%" not in text and \
-            not re.search(r"percent|proportion", text):
+    if (
+        lang == "en"
+        and "percent" in kinds
+        and "count" in kinds
+        and "%" not in text
+        and not re.search(r"percent|proportion", text)
+    ):
         kinds.remove("percent")  # "how many … share"
     if lang == "ja" and "other" in kinds and len(kinds) > 1:
         pass
@@ -105,8 +156,11 @@ def question_type(question: str, lang: str | None = None) -> QType:
         kinds.remove("other")
     counter = ""
     if lang == "ja":
-        m = re.search(rf"何\s*({_JA_COUNTERS}|年間|か月|ヶ月|カ月|週間|日間|時間|分|秒|円|ドル|ユーロ|%|パーセント|割|"
-                      r"[\u4e00-\u9fff](?![\u4e00-\u9fff]))", q)
+        m = re.search(
+            rf"何\s*({_JA_COUNTERS}|年間|か月|ヶ月|カ月|週間|日間|時間|分|秒|円|ドル|ユーロ|%|パーセント|割|"
+            r"[\u4e00-\u9fff](?![\u4e00-\u9fff]))",
+            q,
+        )
         if m:
             counter = m.group(1)
     else:
@@ -144,34 +198,54 @@ _ERA = r"(?:紀元前|明治|大正|昭和|平成|令和|西暦)"
 _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(rf"{_NUM}\s*分の\s*{_NUM}")),  # 3分の1 (a fraction, not minutes)
     ("percent", re.compile(rf"{_NR}\s*(?:%|パーセント|ポイント|percent\b|pt\b)|{_N1}割(?:\s*{_N1}分)?")),
-    ("amount", re.compile(
-        rf"{_PRE}(?:US)?[$€¥£]\s*{_NUM}(?:\s*(?:[-~〜～–]|to)\s*[$€¥£]?\s*{_NUM})?(?:\s*(?:K|M|B|T|bn|mn|million|billion|trillion|万|億|兆)(?![A-Za-z]))?|"
-        rf"{_NR}\s*(?:円|米ドル|ドル|ユーロ|ポンド|元|ウォン|dollars?\b|euros?\b|yen\b|USD\b|EUR\b|JPY\b)|"
-        rf"(?:USD|EUR|JPY)\s*{_NUM}(?:\s*(?:K|M|B|million|billion)(?![A-Za-z]))?|"
-        rf"{_PRE}{_NUM}\s*(?:million|billion|trillion)\b")),
-    ("date", re.compile(
-        rf"{_ERA}?\s*(?:\d{{1,4}}|元|{_KNUM})\s*年(?!間|代以上)(?:\s*\d{{1,2}}\s*月(?!間)(?:\s*\d{{1,2}}\s*日(?!間))?)?(?:\s*(?:頃|ごろ|初頭|末|半ば|前半|後半|代))?|"
-        r"\d{1,2}\s*月\s*\d{1,2}\s*日(?!間)|(?<![\d.])\d{1,2}\s*月(?!間|額|次|末の)(?=[\s、。にのはからまで)）]|$)|"
-        rf"(?:{_KNUM}|\d+)\s*世紀(?:\s*(?:初頭|前半|後半|末|半ば|頃))?|"
-        rf"(?:19|20)\d\d[-/]\d{{1,2}}(?:[-/]\d{{1,2}})?|"
-        rf"{_MONTHS}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d|(?:\d{{1,2}}\s+)?{_MONTHS}\s+(?:19|20)\d\d|"
-        r"(?<![A-Za-z])(?:(?:Q[1-4]|H[12])\s+(?:FY\s*)?(?:19|20)\d\d|FY\s*(?:19|20)?\d\d)(?!\d)|(?<![\d.,$€¥£])(?:19|20)\d\d(?![\d.,%年])(?:s\b)?")),
-    ("duration", re.compile(
-        rf"{_NR}\s*(?:年間|か月間?|ヶ月間?|カ月間?|ヵ月間?|箇月間?|週間|日間|時間|分間|分(?!の|野|析|類|散|担|割|配|け|子|解|かれ|布)|秒間?|"
-        r"years?\b|months?\b|weeks?\b|days?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b)")),
-    ("count", re.compile(
-        rf"{_NR}\s*(?:[KMB](?![A-Za-z]))?\s*(?:の(?=[\u4e00-\u9fff\u30a1-\u30fa]{{2}}))?(?:{_JA_COUNTERS}|従業員|社員|ユーザー|顧客|users?\b|people\b|persons?\b|employees?\b|customers?\b|companies\b|"
-        r"stores?\b|times\b|x(?![A-Za-z0-9])|languages?\b|countries\b|hospitals?\b|models?\b|pages?\b)")),
+    (
+        "amount",
+        re.compile(
+            rf"{_PRE}(?:US)?[$€¥£]\s*{_NUM}(?:\s*(?:[-~〜～–]|to)\s*[$€¥£]?\s*{_NUM})?(?:\s*(?:K|M|B|T|bn|mn|million|billion|trillion|万|億|兆)(?![A-Za-z]))?|"
+            rf"{_NR}\s*(?:円|米ドル|ドル|ユーロ|ポンド|元|ウォン|dollars?\b|euros?\b|yen\b|USD\b|EUR\b|JPY\b)|"
+            rf"(?:USD|EUR|JPY)\s*{_NUM}(?:\s*(?:K|M|B|million|billion)(?![A-Za-z]))?|"
+            rf"{_PRE}{_NUM}\s*(?:million|billion|trillion)\b"
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            rf"{_ERA}?\s*(?:\d{{1,4}}|元|{_KNUM})\s*年(?!間|代以上)(?:\s*\d{{1,2}}\s*月(?!間)(?:\s*\d{{1,2}}\s*日(?!間))?)?(?:\s*(?:頃|ごろ|初頭|末|半ば|前半|後半|代))?|"
+            r"\d{1,2}\s*月\s*\d{1,2}\s*日(?!間)|(?<![\d.])\d{1,2}\s*月(?!間|額|次|末の)(?=[\s、。にのはからまで)）]|$)|"
+            rf"(?:{_KNUM}|\d+)\s*世紀(?:\s*(?:初頭|前半|後半|末|半ば|頃))?|"
+            rf"(?:19|20)\d\d[-/]\d{{1,2}}(?:[-/]\d{{1,2}})?|"
+            rf"{_MONTHS}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d|(?:\d{{1,2}}\s+)?{_MONTHS}\s+(?:19|20)\d\d|"
+            r"(?<![A-Za-z])(?:(?:Q[1-4]|H[12])\s+(?:FY\s*)?(?:19|20)\d\d|FY\s*(?:19|20)?\d\d)(?!\d)|(?<![\d.,$€¥£])(?:19|20)\d\d(?![\d.,%年])(?:s\b)?"
+        ),
+    ),
+    (
+        "duration",
+        re.compile(
+            rf"{_NR}\s*(?:年間|か月間?|ヶ月間?|カ月間?|ヵ月間?|箇月間?|週間|日間|時間|分間|分(?!の|野|析|類|散|担|割|配|け|子|解|かれ|布)|秒間?|"
+            r"years?\b|months?\b|weeks?\b|days?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b)"
+        ),
+    ),
+    (
+        "count",
+        re.compile(
+            rf"{_NR}\s*(?:[KMB](?![A-Za-z]))?\s*(?:の(?=[\u4e00-\u9fff\u30a1-\u30fa]{{2}}))?(?:{_JA_COUNTERS}|従業員|社員|ユーザー|顧客|users?\b|people\b|persons?\b|employees?\b|customers?\b|companies\b|"
+            r"stores?\b|times\b|x(?![A-Za-z0-9])|languages?\b|countries\b|hospitals?\b|models?\b|pages?\b)"
+        ),
+    ),
     ("number", re.compile(rf"(?<![A-Za-z0-9.,\-]){_NR}(?:[KMBT]|\s*[A-Za-z]{{1,4}})?(?![A-Za-z0-9])")),
 ]
 _KATA_NAME = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}(?:[・=][\u30a1-\u30fa\u30fc]{2,})+")  # アルチュール・メンシュ
-_LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9&'\-.]*[A-Za-z0-9]"
-                         r"(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z0-9](?:[A-Za-z0-9&'\-.]*[A-Za-z0-9])?)*")
+_LATIN_NAME = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9&'\-.]*[A-Za-z0-9]"
+    r"(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z0-9](?:[A-Za-z0-9&'\-.]*[A-Za-z0-9])?)*"
+)
 _QUOTED = re.compile(r"[「『“\"]([^」』”\"]{1,40})[」』”\"]")
-_NOT_NAMES = frozenset("""the a an this that these those it its and or but in on at for with from by to of as is
+_NOT_NAMES = frozenset(
+    """the a an this that these those it its and or but in on at for with from by to of as is
 are was were be has have had ai api llm ceo cto cfo coo q1 q2 q3 q4 fy usd eur jpy kpi roi yes no
 founder co-founder cofounder chairman chairwoman president director chief officer head vice vp manager
-executive partner""".split())
+executive partner""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -183,8 +257,6 @@ class Span:
 
 
 def _tag(text: str) -> list[tuple[str, str, str]]:
-    from .japanese import _tag as tag
-
     return tag(text)
 
 
@@ -214,7 +286,9 @@ def _name_spans(t: str) -> tuple[Span, ...]:
         f = feat.split(",")
         if ws or i > pos and t[pos:i].strip():
             flush()
-        nominal = f[0] == "名詞" and (len(f) < 2 or f[1] != "数詞") or (f[0] == "接尾辞" and len(f) > 1 and f[1] == "名詞的")
+        nominal = (
+            f[0] == "名詞" and (len(f) < 2 or f[1] != "数詞") or (f[0] == "接尾辞" and len(f) > 1 and f[1] == "名詞的")
+        )
         if nominal:
             run.append((i, i + len(surf), len(f) > 1 and f[1] == "固有名詞"))
         else:
@@ -264,7 +338,7 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
             out.append(Span(a, b, kind, t[a:b]))
     if names:
         for s in _name_spans(t):
-            if not any(taken[s.start:s.end]):
+            if not any(taken[s.start : s.end]):
                 out.append(s)
     out.sort(key=lambda s: (s.start, -s.end))
     return tuple(out)

