@@ -26,12 +26,10 @@ import numpy as np
 
 from eval.questionset import load_questions
 from eval.runner import make_filters
-from rag.answer.reader import candidates_of, library_units, read
-from rag.answer.reader.model import VectorCache
+from rag.answer.reader import VectorCache, candidates_of, library_units, read
 from rag.config import Settings
-from rag.index.embeddings import get_embedder
-from rag.index.library import get_library
-from rag.search.retrieval import get_retriever
+from rag.index import get_embedder, get_library
+from rag.search import get_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 

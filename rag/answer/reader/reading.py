@@ -7,7 +7,7 @@
 Pipeline (all models fitted on data by eval/train_reader.py, none on the project's questions):
   1. units of the top `n_sections` hits (rag.answer.reader.units.section_units: sentences, bullet items, table
      rows with their header, profile fields — each with its file line range);
-  2. features per unit and a logistic regression (rag.answer.reader.model; weights in rag/answer/reader/weights.json)
+  2. features per unit and a logistic regression (rag.answer.reader.features, .model; weights in rag/answer/reader/weights.json)
      → probability that the unit carries the answer;
   3. the answer span inside each returned unit (rag.answer.reader.span: typed values, noun phrases, table cells).
 
@@ -36,12 +36,15 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.reader.model import Candidate, VectorCache, features, load_model, question_info
+from rag.answer.reader.features import Candidate, features, question_info
+from rag.answer.reader.model import load_model
 from rag.answer.reader.span import extract_span
 from rag.answer.reader.units import Unit, file_lines, profile_units, section_units, units_from_lines
+from rag.answer.reader.vectors import VectorCache
 from rag.config import Settings
-from rag.index.embeddings import get_embedder
-from rag.ingest.chunking import chunk_body
+from rag.index import get_embedder
+from rag.ingest import chunk_body
+from rag.search import get_retriever
 
 N_SECTIONS = 6
 
@@ -169,8 +172,6 @@ def read(
         cache = cache if cache is not None else unit_vector_cache(settings)
         if qvec is None:
             try:
-                from rag.search.retrieval import get_retriever
-
                 qvec = get_retriever(settings).embed_query(question)
             except Exception:  # noqa: BLE001 — no retriever for these settings: embed directly
                 qvec = cache.embedder.embed_query(question)

@@ -52,17 +52,11 @@ from typing import Any
 import numpy as np
 
 from rag.answer.reader.answer_types import NUMERIC, Span, compatible, nfkc, typed_spans
-from rag.answer.reader.model import (
-    HEADER_MATCH,
-    WEIGHTS_FILE,
-    _typed,
-    header_scores,
-    kind_match,
-    load_weights_file,
-    squash,
-)
+from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
+from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
 from rag.answer.reader.units import Unit
 from rag.ingest.japanese import _tag
+from rag.search.glossary import expand
 
 SPAN_FEATURES = (
     "type_match",
@@ -198,8 +192,6 @@ def _counters(counter: str, lang: str) -> tuple[str, ...]:
     elif counter.endswith("s"):
         out.append(counter[:-1])
     try:
-        from rag.search.glossary import expand
-
         for c in list(out):
             out += [t for t in expand(c) if len(t) <= 4]
     except Exception:  # noqa: BLE001
@@ -301,7 +293,7 @@ def name_variant(text: str, span: Span, lang: str) -> str:
 
 
 def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
-    """A table row: among the columns whose header the question names (rag.answer.reader.model.header_scores),
+    """A table row: among the columns whose header the question names (rag.answer.reader.features.header_scores),
     the cell holding a value of the (first) asked kind; else the cell holding no value at all (非公開: the
     document's own word that the figure is not given); else the row's only cell of that kind."""
 

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.ingest import read_text
 from rag.ingest.japanese import sentence_spans
 
 KINDS = ("sentence", "bullet", "row", "profile", "heading")
@@ -302,8 +303,6 @@ def file_lines(path: str) -> list[str] | None:
         if got and got[0] == stamp:
             return got[1]
     try:
-        from rag.ingest.documents import read_text
-
         text, _enc, _issues = read_text(path)
     except Exception:  # noqa: BLE001 — a vanished or broken file: the caller uses the indexed text
         return None
