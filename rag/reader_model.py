@@ -172,7 +172,7 @@ class Candidate:
 def _idf(docs: Sequence[frozenset[str]], terms: frozenset[str]) -> dict[str, float]:
     n = len(docs)
     out = {}
-    for t in terms:
+    for t in sorted(terms):  # a fixed order: float sums do not depend on the hash seed
         df = sum(1 for d in docs if t in d)
         out[t] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
     return out
@@ -182,7 +182,7 @@ def _share(weights: dict[str, float], found: frozenset[str] | set[str]) -> float
     tot = sum(weights.values())
     if tot <= 0:
         return 0.0
-    return sum(w for t, w in weights.items() if t in found) / tot
+    return sum(w for t, w in weights.items() if t in found) / tot  # weights is built in sorted order
 
 
 def type_match(qi: QuestionInfo, text: str) -> bool:
