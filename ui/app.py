@@ -4,7 +4,7 @@ wiring, each from its own module. All logic lives in rag/ (and eval/); the UI on
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=4).launch(**launch_kwargs())   # ui/serve.py does this
 
-Tabs: Chat (ui.tab_chat: streamed, cited answers; sources panel; ui.filters with suggestions; ui.rating
+Tabs: Chat (ui.tab_chat: streamed, cited answers; the saved conversations of ui.tab_conversations; sources panel; ui.filters with suggestions; ui.rating
 👍/👎 + comment), Library (ui.tab_library: documents, facets, index status, uploads, re-index),
 Briefing (ui.tab_briefing, rag.brief), Evaluation (ui.tab_eval: eval.runner + eval.report). The UI
 language (ja/en) is a toggle (ui.language); answers follow the question's language (decided in rag).
@@ -29,6 +29,7 @@ from .language import wire_language
 from .rating import wire_feedback
 from .tab_briefing import briefing_tab, wire_briefing
 from .tab_chat import chat_tab, wire_chat
+from .tab_conversations import wire_conversations
 from .tab_eval import eval_tab, wire_eval
 from .tab_library import library_tab, wire_library
 from .theme import launch_kwargs
@@ -61,9 +62,10 @@ def build_app(settings: Any) -> gr.Blocks:
             ev = eval_tab(L0)
 
         # events, in the order the handlers have always been registered
-        wire_language(be, head, chat, lib, br, ev, lang, turns, suggestion)
+        wire_language(demo, be, head, chat, lib, br, ev, lang, turns, suggestion)
         wire_filters(be, chat.fp, lang, suggestion)
         wire_chat(be, chat, lang, turns, suggestion)
+        wire_conversations(demo, chat, lang, turns)
         wire_feedback(be, chat.chatbot, chat.fb, lang, turns, rated)
         wire_library(be, demo, lib, chat.fp, br, lang)
         wire_briefing(settings, br)

@@ -6,15 +6,77 @@ Gradio state, so they are tested directly.
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
+from rag.ingest import aliases_for, canonical_value, has_japanese
+
 from . import render as R
 from .i18n import t
 
 FACET_CONTROLS = ("country", "industry", "category", "company", "tags")
+_CODE_RE = re.compile(r"^[A-Z][A-Z.]{1,4}$")
+
+
+# ------------------------------------------------------------------------------------ bilingual values
+
+
+def _other_script_name(key: str, value: str) -> str | None:
+    """The value's name in the other script: "日本" → "Japan", "Mistral AI" → "ミストラルAI", else None."""
+    if key == "country":
+        en = canonical_value("country_en", value)
+        return en if en and en != value else None
+    if key != "company":
+        return None
+    want_ja = not has_japanese(value)
+    names = sorted(a for a in aliases_for("company", value) if a != value and has_japanese(a) == want_ja)
+    return names[0] if names else None
+
+
+def facet_label(key: str, value: str) -> str:
+    """What the dropdown shows for a canonical value: "日本 / Japan (JP, JPN)"; Gradio's filter matches
+    what is typed against this label, so it holds both names and the short codes of a country."""
+    other = _other_script_name(key, value)
+    label = f"{value} / {other}" if other else value
+    if key == "country":
+        codes = sorted(a for a in aliases_for("country", value) if _CODE_RE.match(a) and a not in label)
+        if codes:
+            label += f" ({', '.join(codes)})"
+    return label
+
+
+def choice_pairs(key: str, values: list[str]) -> list[tuple[str, str]]:
+    """(label, canonical value) choices of one facet control."""
+    return [(facet_label(key, v), v) for v in values]
+
+
+def resolve_value(key: str, typed: str, values: list[str]) -> str | None:
+    """The facet value that `typed` names (the value itself, its label, or any alias), else None."""
+    text = (typed or "").strip()
+    if not text:
+        return None
+    if text in values:
+        return text
+    folded = text.casefold()
+    for v in values:
+        if folded in (v.casefold(), facet_label(key, v).casefold()):
+            return v
+    canon = canonical_value(key, text)
+    if canon in values:
+        return canon
+    for v in values:
+        if folded in {a.casefold() for a in aliases_for(key, v)}:
+            return v
+    return None
+
+
+def canonical_controls(key: str, picked: list[str] | None, values: list[str]) -> list[str]:
+    """A control's values with typed names (custom values) replaced by the facet value they name."""
+    out = [resolve_value(key, str(p), values) or str(p) for p in (picked or []) if p not in (None, "")]
+    return list(dict.fromkeys(out))
 
 
 # ------------------------------------------------------------------------------------ conversions
@@ -88,34 +150,49 @@ def filter_panel(be: Any, choices0: dict[str, Any], L0: str) -> SimpleNamespace:
             sug_dismiss = gr.Button(t("f_dismiss", L0), size="sm", elem_id="sug-dismiss")
     with gr.Accordion(t("filters", L0), open=False, elem_id="filters-box") as filt_acc:
         f_country = gr.Dropdown(
-            choices0["country"],
+            choice_pairs("country", choices0["country"]),
+            filterable=True,
+            allow_custom_value=True,
             value=[],
             multiselect=True,
             label=t("f_country", L0),
             elem_id="f-country",
         )
         f_industry = gr.Dropdown(
-            choices0["industry"],
+            choice_pairs("industry", choices0["industry"]),
+            filterable=True,
+            allow_custom_value=True,
             value=[],
             multiselect=True,
             label=t("f_industry", L0),
             elem_id="f-industry",
         )
         f_category = gr.Dropdown(
-            choices0["category"],
+            choice_pairs("category", choices0["category"]),
+            filterable=True,
+            allow_custom_value=True,
             value=[],
             multiselect=True,
             label=t("f_category", L0),
             elem_id="f-category",
         )
         f_company = gr.Dropdown(
-            choices0["company"],
+            choice_pairs("company", choices0["company"]),
+            filterable=True,
+            allow_custom_value=True,
             value=[],
             multiselect=True,
             label=t("f_company", L0),
             elem_id="f-company",
         )
-        f_tags = gr.Dropdown(choices0["tags"], value=[], multiselect=True, label=t("f_tags", L0), elem_id="f-tags")
+        f_tags = gr.Dropdown(
+            choice_pairs("tags", choices0["tags"]),
+            value=[],
+            multiselect=True,
+            filterable=True,
+            label=t("f_tags", L0),
+            elem_id="f-tags",
+        )
         with gr.Row():
             f_from = gr.Dropdown(year_choices(choices0), value="", label=t("f_year_from", L0), elem_id="f-from")
             f_to = gr.Dropdown(year_choices(choices0), value="", label=t("f_year_to", L0), elem_id="f-to")
@@ -159,6 +236,18 @@ def wire_filters(be: Any, fp: SimpleNamespace, lang: gr.State, suggestion: gr.St
 
     def on_clear_filters():
         return [gr.update(value=[]) for _ in facet_dds] + [gr.update(value=""), gr.update(value="")]
+
+    def make_canon(key):
+        def on_input(vals):
+            vals = list(vals or [])
+            canon = canonical_controls(key, vals, list(be.facet_choices().get(key) or []))
+            return gr.update(value=canon) if canon != vals else gr.skip()
+
+        return on_input
+
+    for key, dd in zip(FACET_CONTROLS, facet_dds):
+        if key != "tags":  # typed names ("Japan", "USA") become the facet value they name (日本, 米国)
+            dd.input(make_canon(key), dd, dd, api_visibility="private", show_progress="hidden")
 
     fp.f_clear.click(on_clear_filters, None, filter_inputs, api_visibility="private")
 

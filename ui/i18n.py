@@ -72,6 +72,16 @@ LABELS: dict[str, dict[str, str]] = {
     "f_suggest": {"ja": "質問から推定した絞り込み", "en": "Filter suggested by the question"},
     "f_apply": {"ja": "適用", "en": "Apply"},
     "f_dismiss": {"ja": "無視", "en": "Dismiss"},
+    # conversations
+    "cv_title": {"ja": "会話の履歴", "en": "Conversations"},
+    "cv_new": {"ja": "新しい会話", "en": "New conversation"},
+    "cv_list": {"ja": "保存された会話", "en": "Saved conversations"},
+    "cv_rename": {"ja": "名前", "en": "Name"},
+    "cv_rename_btn": {"ja": "名前を変更", "en": "Rename"},
+    "cv_delete": {"ja": "削除", "en": "Delete"},
+    "cv_export": {"ja": "Markdown で書き出す", "en": "Export as Markdown"},
+    "cv_file": {"ja": "書き出したファイル", "en": "Exported file"},
+    "cv_untitled": {"ja": "（無題）", "en": "(untitled)"},
     # feedback
     "fb_title": {
         "ja": "最新の回答を評価・コメント（各回答の下の評価ボタンも使えます）",

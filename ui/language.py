@@ -1,4 +1,6 @@
-"""The UI-language toggle (ja/en): one handler that relabels every component of every tab, re-renders
+"""The UI-language toggle (ja/en): the first page follows the browser (the choice remembered in its
+localStorage, else Accept-Language), a choice is remembered there and Gradio's own labels (footer)
+follow it; one handler that relabels every component of every tab, re-renders
 the status line, the suggestion, the active filters, the sources panel and the library table in the new
 language, and stores it in the `lang` state. Answers keep the question's language (decided in rag).
 """
@@ -13,10 +15,57 @@ import gradio as gr
 from . import render as R
 from .filters import filters_from_controls
 from .i18n import pick_lang, t
+from .tab_chat import done_text
+from .tab_conversations import panel_components, panel_relabel
 from .tab_library import library_view
+
+STORAGE_KEY = "casebook-lang"
+
+# First visit: the language remembered in this browser (localStorage), else the browser's own
+# (navigator.language); the server falls back to Accept-Language if this script cannot run.
+STORED_LANG_JS = (
+    "(stored, current) => { let s = ''; "
+    f"try {{ s = localStorage.getItem('{STORAGE_KEY}') || ''; }} catch (e) {{}} "
+    "if (s !== 'ja' && s !== 'en') s = /^ja\\b/i.test(navigator.language || '') ? 'ja' : 'en'; "
+    "return [s, current]; }"
+)
+# A choice made with the toggle is remembered in this browser.
+REMEMBER_LANG_JS = f"(v) => {{ try {{ localStorage.setItem('{STORAGE_KEY}', v); }} catch (e) {{}} }}"
+# Gradio's own labels (footer, settings) follow the toggle too (ui.theme defines __casebookLocale).
+GRADIO_LOCALE_JS = "(v) => { if (window.__casebookLocale) window.__casebookLocale(v); }"
+
+
+def lang_from_accept(header: str | None) -> str | None:
+    """ "ja" or "en", whichever the Accept-Language header prefers (by q, then order); None if neither."""
+    best: tuple[float, int, str] | None = None
+    for i, part in enumerate((header or "").split(",")):
+        bits = part.strip().split(";")
+        tag = bits[0].strip().lower()
+        q = 1.0
+        for b in bits[1:]:
+            b = b.strip()
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        code = tag.split("-")[0]
+        if code in ("ja", "en") and q > 0 and (best is None or (-q, i) < (-best[0], best[1])):
+            best = (q, i, code)
+    return best[2] if best else None
+
+
+def initial_lang(stored: str | None, request: Any) -> str:
+    """The UI language of a new page: the one remembered in the browser, else the browser's
+    Accept-Language, else the default."""
+    if stored in ("ja", "en"):
+        return stored
+    headers = getattr(request, "headers", None) or {}
+    return lang_from_accept(headers.get("accept-language")) or pick_lang(None)
 
 
 def wire_language(
+    demo: gr.Blocks,
     be: Any,
     head: SimpleNamespace,
     chat: SimpleNamespace,
@@ -35,7 +84,9 @@ def wire_language(
         desc_f = filters_from_controls(*fvals)
         last = turns_v[-1]["turn"] if turns_v else 0
         upd = [
-            R.status_html("done", t("status_done", L), last) if last else R.status_html("idle", t("status_ready", L)),
+            R.status_html("done", done_text(L, turns_v[-1].get("seconds")), last)
+            if last
+            else R.status_html("idle", t("status_ready", L)),
             R.suggestion_html(be.describe(sugg, L), L) if sugg else "",
             L,
             gr.update(value=f"## {t('title', L)}\n{t('subtitle', L)}"),
@@ -89,6 +140,7 @@ def wire_language(
             gr.update(value=t("ev_run", L)),
             gr.update(label=t("ev_plots", L)),
             gr.update(label=t("ev_report", L)),
+            *panel_relabel(L),
         ]
         return upd
 
@@ -141,7 +193,16 @@ def wire_language(
         ev.ev_run,
         ev.ev_plots,
         ev.ev_files,
+        *panel_components(chat.cv),
     ]
+
+    def on_page_load(request: gr.Request, stored, current):
+        L = initial_lang(stored, request)
+        return gr.update(value=L) if L != current else gr.skip()
+
+    demo.load(on_page_load, [head.ui_lang, head.ui_lang], head.ui_lang, js=STORED_LANG_JS, api_visibility="private")
+    head.ui_lang.input(None, [head.ui_lang], None, js=REMEMBER_LANG_JS)
+    head.ui_lang.change(None, [head.ui_lang], None, js=GRADIO_LOCALE_JS)
     head.ui_lang.change(
         on_lang,
         [head.ui_lang, turns, suggestion, *fp.filter_inputs],

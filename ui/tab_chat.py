@@ -19,14 +19,17 @@ from .feedback import new_answer_id
 from .filters import filter_panel, filters_from_controls, suggestion_to_controls
 from .i18n import EXAMPLES, pick_lang, t
 from .rating import feedback_panel
+from .tab_conversations import conversation_panel, save_turn
 
 
 def chat_tab(be: Any, choices0: dict[str, Any], L0: str) -> SimpleNamespace:
     """The chat tab's components (in the current gr.Tabs): tab, chatbot, status, question, send, clear,
-    sources_title, sources; `fp` the filter panel (ui.filters) and `fb` the feedback box (ui.rating)."""
+    sources_title, sources; `fp` the filter panel (ui.filters), `fb` the feedback box (ui.rating) and
+    `cv` the conversation side panel (ui.tab_conversations)."""
     with gr.Tab(t("tab_chat", L0), id="chat", elem_id="tab-chat") as tab_chat:
-        with gr.Row():
-            with gr.Column(scale=3, min_width=420):
+        with gr.Row(elem_id="chat-row"):
+            cv = conversation_panel(L0, be.settings.data_dir)
+            with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
                     value=[],
                     label=t("chat", L0),
@@ -69,6 +72,16 @@ def chat_tab(be: Any, choices0: dict[str, Any], L0: str) -> SimpleNamespace:
         sources=sources,
         fp=fp,
         fb=fb,
+        cv=cv,
+    )
+
+
+def done_text(lang: str, seconds: float | None) -> str:
+    """The status line of an answered question: "Answered · 1.24 s" (two decimals under 10 s)."""
+    if seconds is None:
+        return t("status_done", lang)
+    return (
+        f"{t('status_done', lang)} · {seconds:.2f} s" if seconds < 10 else f"{t('status_done', lang)} · {seconds:.1f} s"
     )
 
 
@@ -87,14 +100,17 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
         fp.suggest_html,
         question,
         fp.filt_acc,
+        view.cv.current,
+        view.cv.conv_list,
     ]
 
-    def on_submit(q, chat, turns_v, L, *fvals):
+    def on_submit(request: gr.Request, q, chat, turns_v, L, current, *fvals):
         q = (q or "").strip()
         L = pick_lang(L)
         if not q:
             yield [gr.skip()] * len(chat_outputs)
             return
+        started = time.monotonic()
         f = filters_from_controls(*fvals)
         turn = (turns_v[-1]["turn"] if turns_v else 0) + 1
         chat = list(chat or []) + [
@@ -110,6 +126,8 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
             gr.skip(),
             gr.skip(),
             "",
+            gr.skip(),
+            gr.skip(),
             gr.skip(),
         ]
         acc = ""
@@ -147,14 +165,20 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
                 gr.skip(),
                 gr.skip(),
                 gr.skip(),
+                gr.skip(),
+                gr.skip(),
             ]
             return
         chat[-1] = {"role": "assistant", "content": R.answer_html(final.text, turn, final.citations)}
-        turns_v = list(turns_v or []) + [{"turn": turn, "answer": final, "answer_id": new_answer_id(), "filters": f}]
+        # the time the user waited, measured here: rag's own timings are 0 for an answer served from its cache
+        secs = time.monotonic() - started
+        turns_v = list(turns_v or []) + [
+            {"turn": turn, "answer": final, "answer_id": new_answer_id(), "filters": f, "seconds": secs}
+        ]
         sugg = be.suggest(q, final, f)
         sug_vis = bool(sugg) and bool(suggestion_to_controls(sugg, be.facet_choices()))
-        ms = final.timings.get("total") if isinstance(final.timings, dict) else None
-        done = t("status_done", L) + (f" · {ms / 1000:.1f} s" if ms else "")
+        done = done_text(L, secs)
+        cid, conv_list = save_turn(view.cv, request, current, final, f, L)
         yield [
             chat,
             R.status_html("done", done, turn),
@@ -165,20 +189,22 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
             R.suggestion_html(be.describe(sugg, L), L) if sug_vis else "",
             gr.skip(),
             gr.update(open=False),  # the sources of the new answer come into view
+            cid,
+            conv_list,
         ]
 
-    submit_inputs = [question, chatbot, turns, lang, *filter_inputs]
+    submit_inputs = [question, chatbot, turns, lang, view.cv.current, *filter_inputs]
     question.submit(on_submit, submit_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
     view.send.click(on_submit, submit_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
 
-    def on_example(evt: gr.SelectData, chat, turns_v, L, *fvals):
+    def on_example(request: gr.Request, evt: gr.SelectData, chat, turns_v, L, current, *fvals):
         v = evt.value
         q = v.get("text") if isinstance(v, dict) else str(v or "")
-        yield from on_submit(q, chat, turns_v, L, *fvals)
+        yield from on_submit(request, q, chat, turns_v, L, current, *fvals)
 
     chatbot.example_select(
         on_example,
-        [chatbot, turns, lang, *filter_inputs],
+        [chatbot, turns, lang, view.cv.current, *filter_inputs],
         chat_outputs,
         api_visibility="private",
         show_progress="hidden",
@@ -195,6 +221,8 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
             "",
             "",
             gr.skip(),
+            "",  # Clear starts a new conversation; the saved one stays in the list
+            gr.update(value=None),
         ]
 
     view.clear.click(on_clear, [lang], chat_outputs, api_visibility="private")

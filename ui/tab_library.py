@@ -16,7 +16,7 @@ import gradio as gr
 from rag.index import index_library
 
 from . import render as R
-from .filters import FACET_CONTROLS, year_choices
+from .filters import FACET_CONTROLS, choice_pairs, year_choices
 from .i18n import pick_lang, t
 from .load_messages import issue_line
 from .uploads import accept_uploads, delete_upload, list_uploads
@@ -81,7 +81,7 @@ def wire_library(
         ch = be.facet_choices()
         comp = be.companies(ch["company"])
         years = year_choices(ch)
-        return [gr.update(choices=ch[k]) for k in FACET_CONTROLS] + [
+        return [gr.update(choices=choice_pairs(k, ch[k])) for k in FACET_CONTROLS] + [
             gr.update(choices=years),
             gr.update(choices=years),
             gr.update(choices=comp),

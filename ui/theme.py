@@ -1,4 +1,5 @@
-"""How the page looks and what it loads: the system-font theme, the citation-link script and the
+"""How the page looks and what it loads: the system-font theme, the citation-link script (which also
+defines `__casebookLocale`, used by ui.language to switch Gradio's own labels) and the
 arguments of `demo.launch()` shared by `casebook serve` and the tests (in Gradio 6 theme, css and js
 go to launch, not to Blocks). Nothing here is fetched from outside: system fonts only, no CDN, no PWA.
 """
@@ -32,6 +33,14 @@ CITATION_JS = r"""
     el.classList.add('active');
     el.scrollIntoView({behavior: 'smooth', block: 'start'});
   }, true);
+  // Gradio's own labels (footer, settings) in the UI language: its i18n module is already loaded by
+  // the page, so importing the same URL gives the same instance and its changeLocale.
+  window.__casebookLocale = (lang) => {
+    const url = performance.getEntriesByType('resource').map((e) => e.name)
+      .find((n) => /\/assets\/core-[^/]+\.js$/.test(n));
+    if (!url) return;
+    import(url).then((m) => { if (m.changeLocale) m.changeLocale(lang); }).catch(() => {});
+  };
 }
 """
 

@@ -190,7 +190,7 @@ def test_04_country_filter_is_obeyed(page, data_dir):
     us_docs = {d["doc_id"] for d in docs if d["facets"].get("country") == "米国"}
     assert us_docs
     page.click("#filters-box button.label-wrap")  # open the accordion
-    pick(page, "f-country", "米国")
+    pick(page, "f-country", "米国 / United States (U.S., US, USA)")
     page.wait_for_function("() => document.querySelector('#active-filters').classList.contains('filters-active')")
     assert "米国" in page.inner_text("#active-filters")
     ask(page, "生成AIの導入でどんな成果が出た？", 3)
@@ -355,3 +355,61 @@ def test_10_evaluation_tab_runs_a_question_set(page):
     )
     assert page.locator("#ev-files a, #ev-files .file-preview").count() >= 1
     shot(page, "10-evaluation", full=True)
+
+
+@needs_shared
+def test_11_english_browser_japan_filter_and_saved_conversation(server):
+    """An English browser gets the English UI (footer too); "Japan" typed in the country filter picks
+    日本; a question is saved as a conversation that survives a reload and reopens with its sources; a
+    repeated question shows its real answer time (not 0.0 s)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        pg = ctx.new_page()
+        pg.goto(server.url + "/")
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        pg.wait_for_function("() => document.querySelector('#send').innerText.trim() === 'Send'", timeout=30_000)
+        assert pg.locator("#ui-lang").get_by_label("English").is_checked()
+        pg.wait_for_function("() => /Ready/.test(document.querySelector('#chat-status').innerText)")
+        footer_en = pg.inner_text("footer")
+        # "Japan" typed in the country filter finds 日本 (the label holds both names; the value is 日本)
+        pg.click("#filters-box button.label-wrap")
+        pg.click("#f-country input")
+        pg.keyboard.type("Japan")
+        pg.wait_for_timeout(300)
+        opt = pg.get_by_role("option", name="日本 / Japan")
+        assert opt.count() == 1, pg.inner_text("body")[:500]
+        opt.first.click()
+        pg.keyboard.press("Escape")
+        pg.wait_for_function("() => /日本/.test(document.querySelector('#active-filters').innerText)")
+        shot(pg, "11-japan-filter")
+        ask(pg, "What generative AI results did companies report?", 1)
+        pg.wait_for_function("() => document.querySelectorAll('#conv-list input[type=radio]').length >= 1")
+        pg.click("#filters-box button.label-wrap")
+        pg.click("#f-clear")
+        ask(pg, "What generative AI results did companies report?", 2)  # the same question again
+        status = pg.inner_text("#chat-status")
+        m = re.search(r"(\d+\.\d+) s", status)
+        assert m and float(m.group(1)) > 0, status
+        n_sources = len(source_docs(pg, 2))
+        assert n_sources >= 1
+        # reload: still English (remembered), the conversation is listed and reopens with its sources
+        pg.reload()
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        pg.wait_for_function("() => document.querySelector('#send').innerText.trim() === 'Send'", timeout=30_000)
+        pg.wait_for_function("() => document.querySelectorAll('#conv-list input[type=radio]').length >= 1")
+        pg.locator("#conv-list label").first.click()
+        pg.wait_for_selector("#chatbot .answer-turn-2", timeout=30_000)
+        assert len(source_docs(pg, 2)) == n_sources
+        shot(pg, "11-conversation-reopened")
+        # switching to Japanese switches Gradio's footer too, and the choice is remembered
+        pg.locator("#ui-lang").get_by_label("日本語").check()
+        pg.wait_for_function("() => document.querySelector('#send').innerText.trim() === '送信'")
+        pg.wait_for_function("(en) => document.querySelector('footer').innerText !== en", arg=footer_en, timeout=10_000)
+        pg.reload()
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        pg.wait_for_timeout(1500)
+        assert pg.locator("#ui-lang").get_by_label("日本語").is_checked()
+        ctx.close()
+        browser.close()

@@ -202,7 +202,8 @@ def test_accept_uploads_checks_and_saves(tmp_path):
     assert all(p.parent == settings.uploads_dir for p in res.saved)
     kinds = {(k, m.split(":")[0]) for k, m in res.messages}
     assert ("error", "bin.md") in kinds and ("error", "run.exe") in kinds
-    warn = [m for k, m in res.messages if k == "warn" and m.startswith("yaml.md, line")]
+    # issue #16: warnings read file:line (was "yaml.md, line N")
+    warn = [m for k, m in res.messages if k == "warn" and re.match(r"yaml\.md:\d+: ", m)]
     assert warn, res.messages
     res2 = accept_uploads([big], settings, "ja", max_bytes=1000)
     assert res2.saved == [] and res2.messages[0][0] == "error" and "大きすぎ" in res2.messages[0][1]
