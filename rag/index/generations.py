@@ -1,8 +1,9 @@
 """Index generations: a pointer file names the complete, current generation.
 
 A writer builds generation n+1 in its own directory (and, in server mode, its own collection),
-then replaces the pointer atomically. A run killed at any moment leaves the pointer at the last
-complete generation, which stays readable; the next run deletes the leftovers.
+then replaces the pointer atomically (in server mode, first the server's: rag.index.remote_state).
+A run killed at any moment leaves the pointer at the last complete generation, which stays
+readable; the next run deletes the leftovers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rag.index.remote_state import publish_remote
+from rag.index.store import server_collection_name
 
 POINTER = "CURRENT.json"
 
@@ -68,6 +72,16 @@ def pointer_stamp(data_dir: Path) -> tuple[int, int] | None:
 
 
 def publish(data_dir: Path, pointer: Pointer) -> None:
+    """Make `pointer.generation` current: in server mode first on the server (its state uploaded,
+    then the server's pointer moved: what replicas follow), then in the local pointer file."""
+    if pointer.chroma_url:
+        publish_remote(
+            pointer.chroma_url,
+            pointer.generation,
+            pointer.embedder,
+            server_collection_name(data_dir, pointer.generation),
+            gen_dir(data_dir, pointer.generation),
+        )
     write_json_atomic(data_dir / POINTER, pointer.as_dict)
 
 

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -156,6 +157,13 @@ class LexicalIndex:
         texts (chunk_id → text, e.g. the generation's Chroma documents) feed the "chars" field."""
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
+        return cls.from_data(data, texts, k1, b)
+
+    @classmethod
+    def from_data(
+        cls, data: Mapping[str, Any], texts: Mapping[str, str] | None = None, k1: float = K1, b: float = B
+    ) -> LexicalIndex:
+        """From the parsed content of a saved index (e.g. a Chroma server's copy: rag.index.remote_state)."""
         ids = data["chunk_ids"]
         tx = [texts.get(c, "") for c in ids] if texts is not None else None
         return cls(ids, data["tokens"], k1, b, tx)

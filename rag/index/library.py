@@ -2,6 +2,10 @@
 
 `Library.snapshot()` returns the generation published last; a reader keeps using the snapshot it
 got for a whole query, so a concurrent index run is seen entirely or not at all.
+
+In server mode (`CASEBOOK_CHROMA_URL`) the pointer, the BM25 token lists and the manifest are read
+from the Chroma server (rag.index.remote_state), never from the local data directory: replicas with
+empty data directories serve the same library and follow each newly published generation.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from rag.config import Settings
 from rag.index import generations as gens
 from rag.index.embeddings import ChromaEmbeddingFunction, get_embedder
 from rag.index.lexical import LexicalIndex
-from rag.index.store import VectorStore
+from rag.index.remote_state import RemoteStamp, load_state, read_remote_pointer
+from rag.index.store import VectorStore, make_client_url
 
 
 class IndexMissing(RuntimeError):
@@ -64,13 +69,24 @@ class Library:
         self.settings = settings
         self._lock = threading.Lock()
         self._snap: Snapshot | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: Any = None
+        self._remote_stamp: RemoteStamp | None = None
 
     def exists(self) -> bool:
+        if self.settings.chroma_url:
+            return self._remote().get() is not None
         return gens.read_pointer(self.settings.data_dir) is not None
 
+    def _remote(self) -> RemoteStamp:
+        if self._remote_stamp is None:
+            self._remote_stamp = RemoteStamp(str(self.settings.chroma_url), REMOTE_POLL_S)
+        return self._remote_stamp
+
     def snapshot(self) -> Snapshot:
-        stamp = gens.pointer_stamp(self.settings.data_dir)
+        if self.settings.chroma_url:
+            stamp: Any = self._remote().get()
+        else:
+            stamp = gens.pointer_stamp(self.settings.data_dir)
         with self._lock:
             if self._snap is None or stamp != self._stamp:
                 self._snap = self._open()
@@ -78,6 +94,8 @@ class Library:
             return self._snap
 
     def _open(self) -> Snapshot:
+        if self.settings.chroma_url:
+            return self._open_remote()
         data_dir = self.settings.data_dir
         ptr = gens.read_pointer(data_dir)
         if ptr is None:
@@ -91,16 +109,47 @@ class Library:
                 f"{embedder.name!r}: run `casebook index --rebuild`"
             )
         store = VectorStore(self.settings, ptr.generation, gdir, ChromaEmbeddingFunction(embedder))
-        exact = store.count() <= EXACT_DENSE_MAX
-        got = store.collection.get(include=["documents", "metadatas", *(["embeddings"] if exact else [])])
-        texts = dict(zip(got["ids"], got["documents"]))
-        metas = dict(zip(got["ids"], got["metadatas"]))
-        lexical = LexicalIndex.load(gdir / "lexical.json", texts)
-        vectors = None
-        if exact and len(got["ids"]):
-            vectors = np.asarray(got["embeddings"], dtype=np.float32)
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return Snapshot(ptr.generation, manifest, store, lexical, texts, metas, vectors, list(got["ids"]))
+        lexical = json.loads((gdir / "lexical.json").read_text(encoding="utf-8"))
+        return _assemble(ptr.generation, manifest, store, lexical)
+
+    def _open_remote(self) -> Snapshot:
+        """Server mode: the generation the server's pointer names, read from the server alone."""
+        url = str(self.settings.chroma_url)
+        client = make_client_url(url)
+        ptr = read_remote_pointer(url, client)
+        if ptr is None:
+            raise IndexMissing(f"no index published on {url}: run `casebook index` with CASEBOOK_CHROMA_URL set")
+        state = load_state(client, ptr.state)
+        manifest = state["manifest"]
+        embedder = get_embedder(self.settings)
+        if ptr.embedder != embedder.name:
+            raise IndexMissing(
+                f"the index on {url} was built with {ptr.embedder!r} but the configured model is "
+                f"{embedder.name!r}: configure the same engine, or re-index with `casebook index --rebuild`"
+            )
+        store = VectorStore(
+            self.settings,
+            ptr.generation,
+            self.settings.data_dir,
+            ChromaEmbeddingFunction(embedder),
+            name=ptr.collection,
+            client=client,
+        )
+        return _assemble(ptr.generation, manifest, store, state["lexical"])
+
+
+def _assemble(generation: int, manifest: dict[str, Any], store: VectorStore, lexical_data: Any) -> Snapshot:
+    """Snapshot of an opened generation: texts, metadata and (up to EXACT_DENSE_MAX) vectors."""
+    exact = store.count() <= EXACT_DENSE_MAX
+    got = store.collection.get(include=["documents", "metadatas", *(["embeddings"] if exact else [])])
+    texts = dict(zip(got["ids"], got["documents"]))
+    metas = dict(zip(got["ids"], got["metadatas"]))
+    lexical = LexicalIndex.from_data(lexical_data, texts)
+    vectors = None
+    if exact and len(got["ids"]):
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return Snapshot(generation, manifest, store, lexical, texts, metas, vectors, list(got["ids"]))
 
 
 EXACT_DENSE_MAX = 100_000
@@ -108,6 +157,10 @@ EXACT_DENSE_MAX = 100_000
 ~1 ms per 10,000 chunks) on vectors loaded with the snapshot: deterministic and without the ~0.2 %
 of top-50 misses HNSW had on the dev set, whose tail changes the fusion's min-max scaling from run
 to run. Larger libraries query Chroma's HNSW index."""
+
+REMOTE_POLL_S = 1.0
+"""Server mode: a reader asks the server for its pointer at most this often (a newly published
+generation is served within this many seconds, without a restart)."""
 
 _libraries: dict[tuple[str, str | None], Library] = {}
 

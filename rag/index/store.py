@@ -34,24 +34,43 @@ def make_client(settings: Settings, local_path: Path | None = None):
     import chromadb  # noqa: PLC0415 — ~1.6 s to import: paid only when a store is opened
 
     if settings.chroma_url:
-        u = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(
-            host=u.hostname or "127.0.0.1",
-            port=u.port or (443 if u.scheme == "https" else 8000),
-            ssl=u.scheme == "https",
-            settings=_chroma_settings(),
-        )
+        return make_client_url(settings.chroma_url)
     assert local_path is not None
     local_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(local_path), settings=_chroma_settings())
 
 
+def make_client_url(url: str):
+    """HttpClient of the Chroma server at `url` (e.g. http://127.0.0.1:8000)."""
+    import chromadb  # noqa: PLC0415 — ~1.6 s to import: paid only when a store is opened
+
+    u = urlparse(url)
+    return chromadb.HttpClient(
+        host=u.hostname or "127.0.0.1",
+        port=u.port or (443 if u.scheme == "https" else 8000),
+        ssl=u.scheme == "https",
+        settings=_chroma_settings(),
+    )
+
+
 def collection_name(settings: Settings, generation: int) -> str:
     if settings.chroma_url:
-        # One server may hold several libraries: the data dir's name keeps them apart.
-        tag = hashlib.sha1(str(settings.data_dir.resolve()).encode()).hexdigest()[:8]
-        return f"casebook-{tag}-g{generation:06d}"
+        return server_collection_name(settings.data_dir, generation)
     return "casebook"
+
+
+def server_collection_name(data_dir: Path, generation: int) -> str:
+    # One server may hold several writers' generations: the data dir's name keeps them apart.
+    tag = hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:8]
+    return f"casebook-{tag}-g{generation:06d}"
+
+
+STATE = "casebook_state"  # server-side reader state (rag.index.remote_state): not `casebook-…`
+
+
+def state_collection_name(vector_collection: str) -> str:
+    """A generation's state collection (lexical + manifest): `casebook-<tag>-gN` → `casebook_state-<tag>-gN`."""
+    return STATE + vector_collection.removeprefix("casebook")
 
 
 def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -96,12 +115,21 @@ class VectorStore:
     """The Chroma collection of one index generation."""
 
     def __init__(
-        self, settings: Settings, generation: int, gen_dir: Path, embedding_function: Any, create: bool = False
+        self,
+        settings: Settings,
+        generation: int,
+        gen_dir: Path,
+        embedding_function: Any,
+        create: bool = False,
+        name: str | None = None,
+        client: Any = None,
     ):
+        """`name`/`client`: open a given collection (a server replica follows the published pointer,
+        whose collection is named after the writer's data directory, not its own)."""
         self.settings = settings
         self.generation = generation
-        self.client = make_client(settings, gen_dir / "chroma")
-        self.name = collection_name(settings, generation)
+        self.client = client if client is not None else make_client(settings, gen_dir / "chroma")
+        self.name = name or collection_name(settings, generation)
         if create:
             try:
                 self.client.delete_collection(self.name)  # leftover of a killed run
@@ -174,10 +202,13 @@ def drop_generation(settings: Settings, generation: int, gen_dir: Path) -> None:
     """Remove a generation's collection on a server (local ones go with their directory)."""
     if not settings.chroma_url:
         return
-    try:
-        make_client(settings).delete_collection(collection_name(settings, generation))
-    except Exception:
-        pass
+    client = make_client(settings)
+    name = collection_name(settings, generation)
+    for n in (name, state_collection_name(name)):
+        try:
+            client.delete_collection(n)
+        except Exception:
+            pass
 
 
 def iter_batches(items: Sequence, size: int) -> Iterable[Sequence]:
