@@ -9,10 +9,17 @@
 Filters: `filters=None` lets a follow-up inherit the previous turn's filters (flagged); an
 explicitly empty filter (`{}`, `[]`, `Filters()`) means none — a cleared filter stays cleared.
 
-Pipeline: follow-up resolution (rag.followup) → hybrid retrieval (rag.retrieval.retrieve, filters
-applied as given; inferred filters are only *suggested*) → question analysis and answer units
-(rag.extractive) → refusal gate (rag.refusal, calibrated thresholds) → answer: extractive by
-default, or an LLM backend when Settings.llm / CASEBOOK_LLM is set (rag.backends, rag.prompting),
+Pipeline: follow-up resolution (rag.followup) → entity gate (rag.answer.entities via
+rag.answer.compose.entity_gate: a question about an entity no document covers is refused with that
+reason, "The library has no document about Toyota.", the closest sections only as `related`) →
+hybrid retrieval (rag.retrieval.retrieve, filters applied as given; inferred filters are only
+*suggested*) → question analysis and answer units (rag.extractive) → refusal gate (rag.refusal,
+calibrated thresholds; min_best is left to the reader's own threshold) → answer: by default the
+reader-based answer (rag.answer.compose: the question split into parts, each part read by
+rag.answer.reader, per company from its own sections when two library companies are named; answer
+lines in the question's language, then the quotes as evidence; refused below the reader's
+top-probability threshold); CASEBOOK_ANSWER=units gives the older unit-scorer answer; or an LLM
+backend when Settings.llm / CASEBOOK_LLM is set (rag.backends, rag.prompting),
 whose citations are checked: invalid [n] are removed and flagged, an answer with no valid
 citation (or in the wrong language) is replaced by the extractive answer and flagged.
 
@@ -20,8 +27,8 @@ Streaming contract: ask_stream yields str deltas (the extractive answer line by 
 tokens as they arrive) and finally the Answer. The final Answer.text is authoritative: citation
 repair or a fallback may rewrite what was streamed (Answer.flagged says why).
 
-Timings (ms): followup, retrieve (and retrieve_embed/_dense/_bm25/_fuse), analyze, answer (llm_first_token
-for an LLM), total.
+Timings (ms): followup, entities, retrieve (and retrieve_embed/_dense/_bm25/_fuse, retrieve_per_company),
+analyze, read, answer (llm_first_token for an LLM), total.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from rag.answer import backends, followup, refusal
+from rag.answer import backends, compose, followup, refusal
 from rag.answer import extractive as X
 from rag.answer.prompting import (
     answer_messages,
@@ -164,7 +171,12 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     flagged.extend(res.notes)
     timings["followup"] = _ms(t)
 
-    # 2. retrieval (filters as given; suggestions never applied)
+    # 2. entity gate: a question about an entity no document covers is refused with that reason
+    t = time.perf_counter()
+    gate = compose.entity_gate(standalone, lang, snap)
+    timings["entities"] = _ms(t)
+
+    # 3. retrieval (filters as given; suggestions never applied)
     t = time.perf_counter()
     rt: dict[str, float] = {}
     n_fetch = max(k, X.UNIT_SECTIONS, LLM_SOURCES)
@@ -180,15 +192,6 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     except Exception:  # noqa: BLE001 — suggestions are optional
         suggested = {}
 
-    # 3. analysis, answer units, evidence
-    t = time.perf_counter()
-    info = X.analyze(standalone, snap)
-    scored = X.score_units(info, hits)
-    chosen = X.select(info, scored)
-    ev = refusal.evidence(info, hits, scored, chosen, X._idf(snap))
-    refuse, why = refusal.decide(ev, lang=info.lang)
-    timings["analyze"] = _ms(t)
-
     base = dict(
         question=q,
         lang=lang,
@@ -197,6 +200,33 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
         standalone_question=standalone,
         backend=backend,
     )
+    if gate.refuse:
+        text = gate.reason
+        if stream:
+            yield text
+        timings["answer"] = 0.0
+        timings["total"] = _ms(t_all)
+        yield Answer(
+            text=text,
+            refused=True,
+            related=hits[:3],
+            flagged=flagged + [f"refused: {gate.reason}"],
+            timings=timings,
+            **base,
+        )
+        return
+
+    # 4. analysis, answer units, evidence
+    t = time.perf_counter()
+    info = X.analyze(standalone, snap)
+    scored = X.score_units(info, hits)
+    chosen = X.select(info, scored)
+    ev = refusal.evidence(info, hits, scored, chosen, X._idf(snap))
+    cal = None
+    if model is None and compose.reader_enabled() and not compose.KEEP_MIN_BEST:
+        cal = {**refusal.CALIBRATION, "min_best": 0.0}  # the reader's own threshold replaces it
+    refuse, why = refusal.decide(ev, cal, lang=info.lang)
+    timings["analyze"] = _ms(t)
 
     if refuse:
         text = refusal.refusal_text(lang)
@@ -209,8 +239,36 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
         yield ans
         return
 
-    # 4a. extractive answer (default)
+    # 5a. extractive answer (default): the reader, per part and per company (rag.answer.compose)
     t = time.perf_counter()
+    if model is None and compose.reader_enabled():
+        out = _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings, chosen)
+        timings["answer"] = _ms(t)
+        if out.top_probability < compose.READER_MIN_TOP or not out.citations:
+            text = refusal.refusal_text(lang)
+            if stream:
+                yield text
+            timings["total"] = _ms(t_all)
+            why = f"reader top probability {out.top_probability:.2f} < {compose.READER_MIN_TOP}"
+            yield Answer(
+                text=text,
+                refused=True,
+                related=hits[:3],
+                flagged=flagged + [f"refused: {why}"],
+                timings=timings,
+                **base,
+            )
+            return
+        if stream:
+            for i, line in enumerate(out.lines):
+                yield line + ("\n" if i < len(out.lines) - 1 else "")
+        if out.missing:
+            flagged.append(f"{len(out.missing)} part(s) of the question not found in the library")
+        timings["total"] = _ms(t_all)
+        yield Answer(text=out.text, citations=out.citations, flagged=flagged, timings=timings, **base)
+        return
+
+    # 5b. extractive answer from the unit scorer (CASEBOOK_ANSWER=units)
     if model is None:
         text, cites, lines = X.render(info, hits, chosen)
         if stream:
@@ -221,7 +279,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
         yield Answer(text=text, citations=cites, flagged=flagged, timings=timings, **base)
         return
 
-    # 4b. LLM answer, checked
+    # 5c. LLM answer, checked
 
     sources = hits[: min(LLM_SOURCES, backends.llm_sources())]
     keep: dict[int, list[str]] = {}
@@ -297,6 +355,31 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     timings["answer"] = _ms(t)
     timings["total"] = _ms(t_all)
     yield Answer(text=rep.text, citations=cites, flagged=flagged, timings=timings, **base)
+
+
+def _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings, chosen) -> compose.Composed:
+    """Parts of the question read over the hits; a question naming two or more library companies is
+    read per company over that company's own sections (retrieved with a doc_id filter)."""
+    parts = compose.split_parts(standalone, lang)
+    per_doc: dict[str, list[Hit]] = {}
+    named = list(gate.check.named_docs) if gate.check is not None else []
+    if len(named) >= 2:
+        t = time.perf_counter()
+        for d in named[:3]:
+            f = {**_filters_dict(filters), "doc_id": d}
+            try:
+                per_doc[d] = retrieve(standalone, filters=f, k=X.UNIT_SECTIONS, settings=settings)
+            except Exception:  # noqa: BLE001 — fall back to the document's sections among the hits
+                per_doc[d] = [h for h in hits if h.doc_id == d]
+            if not per_doc[d]:
+                per_doc.pop(d)
+        timings["retrieve_per_company"] = _ms(t)
+    rt: dict[str, float] = {}
+    extra = compose.from_scored(chosen, hits) if compose.KEEP_UNIT_QUOTES and len(per_doc) < 2 else []
+    out = compose.compose(standalone, parts, hits, lang, snap, per_doc, settings=settings, timings=rt, extra=extra)
+    if "read" in rt:
+        timings["read"] = round(rt["read"], 3)
+    return out
 
 
 def _supported(claim: str, hits: list[Hit]) -> bool:

@@ -1,0 +1,121 @@
+"""Issue #14 examples through `casebook ask` (rag.cli.main.main, real index of the seed + shared cases):
+two-part questions answered part by part with citations, a question about a company without a
+document refused with that reason (exit 3), answers whose lines are in the asker's language."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.answer.compose import split_parts
+from rag.cli.main import main
+from tests.conftest import needs_shared
+
+
+def _ask(capsys, settings, question: str, *extra: str) -> tuple[int, str]:
+    capsys.readouterr()
+    rc = main(["--data-dir", str(settings.data_dir), "ask", question, *extra])
+    return rc, capsys.readouterr().out
+
+
+def _ask_json(capsys, settings, question: str) -> tuple[int, dict]:
+    rc, out = _ask(capsys, settings, question, "--json")
+    return rc, json.loads(out)
+
+
+def _answer_lines(text: str) -> list[str]:
+    """The answer's own lines (before the quoted evidence, which starts with '>')."""
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(">")]
+
+
+# ----------------------------------------------------------------------------- question parts (no index)
+
+
+@pytest.mark.parametrize(
+    "question,lang,n",
+    [
+        ("What valuation did Mistral AI reach, and who led the round?", "en", 2),
+        ("Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？", "ja", 2),
+        ("When was Mistral AI founded?", "en", 1),
+        ("ミストラルAIのCEOは誰？", "ja", 1),
+        ("How many parameters does Mixtral 8x7B have and how many are active?", "en", 2),
+    ],
+)
+def test_split_parts(question, lang, n):
+    parts = split_parts(question, lang)
+    assert len(parts) == n, parts
+    assert all(p.strip() for p in parts)
+
+
+# ----------------------------------------------------------------------------- through `casebook ask`
+
+
+@needs_shared
+def test_mistral_two_parts(capsys, indexed_settings):
+    rc, a = _ask_json(capsys, indexed_settings, "What valuation did Mistral AI reach, and who led the round?")
+    assert rc == 0 and not a["refused"], a["text"]
+    lines = _answer_lines(a["text"])
+    assert any("11.7B" in ln or "11,700" in ln for ln in lines), a["text"]  # the valuation in an answer line
+    assert any("ASML" in ln for ln in lines), a["text"]  # the lead investor in an answer line
+    assert all("[" in ln for ln in lines if "11.7B" in ln or "ASML" in ln), lines  # each part cited
+    assert a["citations"] and all(c["doc_id"] == "GENAI_042" for c in a["citations"][:1])
+    c = a["citations"][0]
+    assert c["quote"] and c["start_line"] >= 1 and c["end_line"] >= c["start_line"]
+
+
+@needs_shared
+def test_toyota_refused_with_reason(capsys, indexed_settings):
+    rc, out = _ask(capsys, indexed_settings, "What is Toyota's 2024 revenue?")
+    assert rc == 3, out
+    assert "no document about Toyota" in out
+    first = out.strip().splitlines()[0]
+    assert not any(ch.isdigit() for ch in first.replace("2024", "")), first  # no figure given as the answer
+
+
+@needs_shared
+def test_toyota_refused_ja(capsys, indexed_settings):
+    rc, a = _ask_json(capsys, indexed_settings, "トヨタの2024年の売上高は？")
+    assert rc == 3 and a["refused"], a["text"]
+    assert "トヨタ" in a["text"] and "資料はありません" in a["text"]
+    assert not a["citations"]
+
+
+@needs_shared
+def test_klarna_results_answered(capsys, indexed_settings):
+    rc, a = _ask_json(capsys, indexed_settings, "What results did Klarna's AI assistant achieve?")
+    assert rc == 0 and not a["refused"], a["text"]
+    t = a["text"].replace(",", "")
+    assert any(f in t for f in ("2.3 million", "230万", "2.3M", "11分", "11 minutes", "700")), a["text"]
+    assert all(c["doc_id"] == "021_klarna" for c in a["citations"]), a["citations"]
+
+
+@needs_shared
+@pytest.mark.xfail(
+    reason="measured 2026-12-04: the reader (and the unit scorer's sections it defers to) picks the "
+    "competitor-comparison table row (Westlaw/LexisNexis) of Harvey's document, not its named clients",
+    strict=False,
+)
+def test_harvey_customers_are_clients(capsys, indexed_settings):
+    rc, a = _ask_json(capsys, indexed_settings, "Who are Harvey's customers?")
+    assert rc == 0, a["text"]
+    lines = " ".join(_answer_lines(a["text"]))
+    assert "Westlaw" not in lines and "LexisNexis" not in lines, lines
+    assert any(w in a["text"] for w in ("Allen & Overy", "A&O", "PwC", "法律事務所")), a["text"]
+
+
+@needs_shared
+def test_english_answer_line_is_english(capsys, indexed_settings):
+    rc, a = _ask_json(capsys, indexed_settings, "When was Mistral AI founded?")
+    assert rc == 0 and not a["refused"], a["text"]
+    first = _answer_lines(a["text"])[0]
+    assert "2023" in first and "April" in first, first
+    assert not any("\u3040" <= ch <= "\u9fff" for ch in first), first  # no Japanese in the English line
+    assert any(ln.startswith(">") for ln in a["text"].splitlines())  # the quotes follow as evidence
+
+
+@needs_shared
+def test_units_setting_restores_old_answer(capsys, indexed_settings, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_ANSWER", "units")
+    rc, a = _ask_json(capsys, indexed_settings, "When was Mistral AI founded?")
+    assert rc == 0 and a["text"].startswith("According to the library:"), a["text"]
