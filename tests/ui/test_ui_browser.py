@@ -358,13 +358,13 @@ def test_10_evaluation_tab_runs_a_question_set(page):
 
 
 @needs_shared
-def test_11_english_browser_japan_filter_and_saved_conversation(server):
+def test_11_english_browser_japan_filter_and_saved_conversation(page, server):
     """An English browser gets the English UI (footer too); "Japan" typed in the country filter picks
     日本; a question is saved as a conversation that survives a reload and reopens with its sources; a
     repeated question shows its real answer time (not 0.0 s)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    # one Playwright per process: a second sync_playwright() inside the module fixture's fails
+    if True:
+        browser = page.context.browser
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
         pg = ctx.new_page()
         pg.goto(server.url + "/")
@@ -412,4 +412,3 @@ def test_11_english_browser_japan_filter_and_saved_conversation(server):
         pg.wait_for_timeout(1500)
         assert pg.locator("#ui-lang").get_by_label("日本語").is_checked()
         ctx.close()
-        browser.close()
