@@ -12,22 +12,8 @@ from __future__ import annotations
 import re
 
 from rag.brief.records import BriefItem
-from rag.brief.text import nfkc
+from rag.brief.text import _MONTHS, nfkc
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _KANA_ONLY = r"[\u3040-\u30ff・ー\s]+"
 # "Arthur Mensch（アルチュール・メンシュ）" / "アルチュール・メンシュ（Arthur Mensch）"
 _LATIN_THEN_KANA = re.compile(r"([A-Za-z][A-Za-z0-9 .&'\-]*?)\s*[（(]" + _KANA_ONLY + r"[）)]")

@@ -11,23 +11,8 @@ from rag.brief.builder_base import _BuilderBase
 from rag.brief.document import _mapping
 from rag.brief.labels import PROFILE_FIELDS, labels
 from rag.brief.records import BriefItem, _Ref
-from rag.brief.text import _fold, evidence_key, nfkc
+from rag.brief.text import _MONTHS, _fold, evidence_key, nfkc
 from rag.ingest import alias_key, has_japanese, parse_year
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 class _ProfileMixin(_BuilderBase):

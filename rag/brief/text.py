@@ -9,7 +9,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from rag.answer.value_text import MONTHS
+
 MAX_QUOTE_CHARS = 160
+
+# English month names, shared by the profile and the English value rendering (the answer line's own)
+_MONTHS = tuple(MONTHS)
 
 
 _WS = re.compile(r"\s+")

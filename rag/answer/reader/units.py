@@ -24,7 +24,6 @@ numbers exact); otherwise they come from the hit's text with start/end None.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import unicodedata
@@ -32,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.ingest import read_text
+from rag.answer.extractive.units import file_lines  # one cached file reader for both
 from rag.ingest.japanese import sentence_spans
 
 KINDS = ("sentence", "bullet", "row", "profile", "heading")
@@ -284,34 +283,6 @@ def _locate(
 
 
 # ----------------------------------------------------------------------------- a retrieved section
-
-_file_lock = threading.Lock()
-_file_cache: dict[str, tuple[tuple[float, int], list[str]]] = {}
-
-
-def file_lines(path: str) -> list[str] | None:
-    """Lines of a library file (decoded as the indexer does), cached by mtime and size; None if unreadable."""
-    if not path:
-        return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    stamp = (st.st_mtime, st.st_size)
-    with _file_lock:
-        got = _file_cache.get(path)
-        if got and got[0] == stamp:
-            return got[1]
-    try:
-        text, _enc, _issues = read_text(path)
-    except Exception:  # noqa: BLE001 — a vanished or broken file: the caller uses the indexed text
-        return None
-    lines = text.split("\n")
-    with _file_lock:
-        if len(_file_cache) > 256:
-            _file_cache.clear()
-        _file_cache[path] = (stamp, lines)
-    return lines
 
 
 def _squash(s: str) -> str:
