@@ -41,6 +41,7 @@ INDEX_FORMAT = 1
 Progress = Callable[[str, int, int], None]  # (message, done, total)
 EmbedProgress = Callable[[int, int], None]  # (chunks embedded, chunks to embed)
 EMBED_BATCH = 32  # chunks per embed_passages call: progress granularity, bounded activations
+WINDOW_CHUNKS = 512  # new chunks held in memory at once (files are embedded and stored by windows)
 
 
 @dataclass
@@ -229,18 +230,50 @@ def _index_locked(
             tokens += [old_tokens.get(cid, []) for cid in got["ids"]]
         _close(old_store)
 
-    # 2. load and chunk what changed, then embed every new chunk, shortest first (batches of
-    #    similar lengths: no padding waste in batching engines), then store per file
+    # 2. load and chunk what changed, then embed the new chunks in windows of about WINDOW_CHUNKS
+    #    (shortest first inside a window: batches of similar lengths, no padding waste), then store
+    #    per file. The window bounds memory: documents and chunks are dropped once stored.
     mapping = FacetMapping.load(settings.facets_file)
     files_out: dict[str, Any] = dict(keep)
     errors_out: dict[str, Any] = dict(keep_errors)
-    loaded: list[tuple[str, Document, list[Chunk]]] = []
+    window: list[tuple[str, Document, list[Chunk]]] = []
+    to_embed = embed_progress or _embed_to(progress)
+
+    def flush() -> None:
+        chunks_in = [c for _, _, chunks in window for c in chunks]
+        base = report.embedded
+        step = (lambda d, t: to_embed(base + d, base + t)) if to_embed else None
+        vectors = embed_sorted(embedder, chunks_in, step)
+        report.embedded += len(chunks_in)
+        at = 0
+        for key, doc, chunks in window:
+            texts = [c.text for c in chunks]
+            vecs = vectors[at : at + len(chunks)]
+            at += len(chunks)
+            metas = [chunk_metadata(c, doc.facets, doc.uid, doc.source, doc.title) for c in chunks]
+            store.add([c.chunk_id for c in chunks], vecs, texts, metas)
+            ids.extend(c.chunk_id for c in chunks)
+            tokens.extend(tokenize(t) for t in texts)
+            report.indexed += 1
+            report.warnings += doc.issues
+            files_out[key] = {
+                "hash": hashes[key],
+                "doc_id": doc.doc_id,
+                "uid": doc.uid,
+                "title": doc.title,
+                "encoding": doc.encoding,
+                "chunk_ids": [c.chunk_id for c in chunks],
+                "facets": doc.facets,
+                "issues": [w.__dict__ for w in doc.issues],
+            }
+        window.clear()
+
     for i, key in enumerate(todo):
         if progress:
             progress(Path(key).name, i, len(todo))
         try:
             doc = load_document(Path(key), mapping=mapping, max_bytes=settings.max_file_bytes)
-            loaded.append((key, doc, _chunks_for(doc, embedder, chunk_document, profile_chunk)))
+            window.append((key, doc, _chunks_for(doc, embedder, chunk_document, profile_chunk)))
         except LoadError as e:
             errors_out[key] = {"hash": hashes[key], "issue": e.issue.__dict__}
             report.errors.append(e.issue)
@@ -248,33 +281,12 @@ def _index_locked(
             issue = LoadIssue(key, None, f"could not be indexed: {type(e).__name__}: {e}", "error")
             errors_out[key] = {"hash": hashes[key], "issue": issue.__dict__}
             report.errors.append(issue)
+        if sum(len(chunks) for _, _, chunks in window) >= WINDOW_CHUNKS:
+            flush()
+    if window:
+        flush()
     if progress:
         progress("", len(todo), len(todo))
-
-    all_chunks = [c for _, _, chunks in loaded for c in chunks]
-    vectors = embed_sorted(embedder, all_chunks, embed_progress or _embed_to(progress))
-    report.embedded = len(all_chunks)
-    at = 0
-    for key, doc, chunks in loaded:
-        texts = [c.text for c in chunks]
-        vecs = vectors[at : at + len(chunks)]
-        at += len(chunks)
-        metas = [chunk_metadata(c, doc.facets, doc.uid, doc.source, doc.title) for c in chunks]
-        store.add([c.chunk_id for c in chunks], vecs, texts, metas)
-        ids += [c.chunk_id for c in chunks]
-        tokens += [tokenize(t) for t in texts]
-        report.indexed += 1
-        report.warnings += doc.issues
-        files_out[key] = {
-            "hash": hashes[key],
-            "doc_id": doc.doc_id,
-            "uid": doc.uid,
-            "title": doc.title,
-            "encoding": doc.encoding,
-            "chunk_ids": [c.chunk_id for c in chunks],
-            "facets": doc.facets,
-            "issues": [w.__dict__ for w in doc.issues],
-        }
 
     _check_duplicate_ids(files_out, report)
     LexicalIndex(ids, tokens).save(gdir / "lexical.json")
