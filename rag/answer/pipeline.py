@@ -120,6 +120,17 @@ def _filters_dict(f: Any) -> dict[str, Any]:
     return {}
 
 
+def _refused(text, why, hits, flagged, timings, t_all, base, stream) -> Iterator[str | Answer]:
+    """A refusal: the text (streamed too), the closest sections as related material, the reason flagged."""
+    if stream:
+        yield text
+    timings.setdefault("answer", 0.0)
+    timings["total"] = _ms(t_all)
+    yield Answer(
+        text=text, refused=True, related=hits[:3], flagged=flagged + [f"refused: {why}"], timings=timings, **base
+    )
+
+
 def _pipeline(question, filters, history, settings, k, chat_model, stream) -> Iterator[str | Answer]:
     t_all = time.perf_counter()
     settings = settings or Settings.from_env()
@@ -201,19 +212,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
         backend=backend,
     )
     if gate.refuse:
-        text = gate.reason
-        if stream:
-            yield text
-        timings["answer"] = 0.0
-        timings["total"] = _ms(t_all)
-        yield Answer(
-            text=text,
-            refused=True,
-            related=hits[:3],
-            flagged=flagged + [f"refused: {gate.reason}"],
-            timings=timings,
-            **base,
-        )
+        yield from _refused(gate.reason, gate.reason, hits, flagged, timings, t_all, base, stream)
         return
 
     # 4. analysis, answer units, evidence
@@ -229,14 +228,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     timings["analyze"] = _ms(t)
 
     if refuse:
-        text = refusal.refusal_text(lang)
-        ans = Answer(text=text, refused=True, related=hits[:3], flagged=flagged + [f"refused: {why}"], **base)
-        if stream:
-            yield text
-        timings["answer"] = 0.0
-        timings["total"] = _ms(t_all)
-        ans.timings = timings
-        yield ans
+        yield from _refused(refusal.refusal_text(lang), why, hits, flagged, timings, t_all, base, stream)
         return
 
     # 5a. extractive answer (default): the reader, per part and per company (rag.answer.compose)
@@ -245,19 +237,8 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
         out = _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings, chosen)
         timings["answer"] = _ms(t)
         if out.top_probability < compose.READER_MIN_TOP or not out.citations:
-            text = refusal.refusal_text(lang)
-            if stream:
-                yield text
-            timings["total"] = _ms(t_all)
             why = f"reader top probability {out.top_probability:.2f} < {compose.READER_MIN_TOP}"
-            yield Answer(
-                text=text,
-                refused=True,
-                related=hits[:3],
-                flagged=flagged + [f"refused: {why}"],
-                timings=timings,
-                **base,
-            )
+            yield from _refused(refusal.refusal_text(lang), why, hits, flagged, timings, t_all, base, stream)
             return
         if stream:
             for i, line in enumerate(out.lines):
