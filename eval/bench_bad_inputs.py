@@ -182,7 +182,9 @@ def run_measured(argv: list[str], env: dict[str, str], out: Path, timeout: float
     t0 = time.perf_counter()
     with open(out.with_suffix(".stdout"), "wb") as so, open(out.with_suffix(".stderr"), "wb") as se:
         proc = subprocess.Popen(argv, cwd=str(REPO), env=env, stdout=so, stderr=se, stdin=subprocess.DEVNULL)
+    hwm = 0
     while True:
+        hwm = max(hwm, _vm_hwm(proc.pid))
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
@@ -192,7 +194,22 @@ def run_measured(argv: list[str], env: dict[str, str], out: Path, timeout: float
             break
         time.sleep(0.1)
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-    return proc.returncode, usage.ru_maxrss * 1024, time.perf_counter() - t0
+    # ru_maxrss of a child starts from the parent's RSS at fork (Linux carries the high-water mark
+    # across fork and exec), so a big parent (a long pytest session) inflates it; VmHWM of the
+    # exec'd program's own memory map does not. ru_maxrss only when the child was too quick to read.
+    return proc.returncode, (hwm or usage.ru_maxrss * 1024), time.perf_counter() - t0
+
+
+def _vm_hwm(pid: int) -> int:
+    """Peak resident size so far (bytes) of a running process, from /proc; 0 when unreadable."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 # ------------------------------------------------------------------------------------ bench
