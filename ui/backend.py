@@ -7,15 +7,20 @@ feedback store and the lock that keeps two index runs from overlapping.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
-from rag.answer import ask, ask_stream
+from rag.answer import DEFAULT_K, ask, ask_stream, spec_from_settings
 from rag.brief import list_companies
 from rag.index import get_library
 from rag.search import Filters, infer_filters
 
 from .feedback import FeedbackStore
 from .filters import FACET_CONTROLS
+from .llm_status import LlmStatus, llm_status
+
+MODES = ("extractive", "llm")
+K_RANGE = (1, 20)
 
 
 class Backend:
@@ -25,6 +30,9 @@ class Backend:
         self.settings = settings
         self.feedback = FeedbackStore(settings.data_dir)
         self._index_lock = threading.Lock()
+        self.llm_spec = spec_from_settings(settings)
+        # the same settings without the LLM: the extractive mode while an LLM is configured
+        self._extractive = replace(settings, llm=None) if getattr(settings, "llm", None) else settings
 
     # ---- index
     def snapshot(self):
@@ -65,10 +73,32 @@ class Backend:
         res["years"] = (min(years), max(years)) if years else (None, None)
         return res
 
+    # ---- answer settings (ui.tab_settings)
+    def llm_status(self, check: bool = True) -> LlmStatus:
+        return llm_status(self.llm_spec, check=check)
+
+    def default_mode(self) -> str:
+        return "llm" if self.llm_status(check=False).usable else "extractive"
+
+    def answer_options(self, mode: Any = None, k: Any = None) -> tuple[str, int]:
+        """A valid (mode, k) from what the settings panel (or the browser's storage) holds: the LLM mode
+        only while one is configured, k clamped to K_RANGE."""
+        m = mode if mode in MODES else self.default_mode()
+        if m == "llm" and not self.llm_status(check=False).usable:
+            m = "extractive"
+        try:
+            kk = int(k) if k not in (None, "") else DEFAULT_K
+        except (TypeError, ValueError):
+            kk = DEFAULT_K
+        return m, max(K_RANGE[0], min(K_RANGE[1], kk))
+
     # ---- answers
-    def ask_stream(self, question: str, filters: dict | None, history: list | None):
+    def ask_stream(self, question: str, filters: dict | None, history: list | None, *, mode: Any = None, k: Any = None):
+        """Streamed answer (rag's ask_stream) with the answer mode and k of the settings panel."""
+        m, kk = self.answer_options(mode, k)
+        settings = self.settings if m == "llm" else self._extractive
         return ask_stream(
-            question, filters=Filters.from_dict(filters or {}), history=history or None, settings=self.settings
+            question, filters=Filters.from_dict(filters or {}), history=history or None, settings=settings, k=kk
         )
 
     def ask(self, question: str, filters: dict | None = None, history: list | None = None):

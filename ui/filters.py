@@ -36,11 +36,16 @@ def _other_script_name(key: str, value: str) -> str | None:
     return names[0] if names else None
 
 
+def bilingual_name(key: str, value: str) -> str:
+    """A value with its name in the other script when there is one: "日本 / Japan", else the value."""
+    other = _other_script_name(key, value)
+    return f"{value} / {other}" if other else value
+
+
 def facet_label(key: str, value: str) -> str:
     """What the dropdown shows for a canonical value: "日本 / Japan (JP, JPN)"; Gradio's filter matches
     what is typed against this label, so it holds both names and the short codes of a country."""
-    other = _other_script_name(key, value)
-    label = f"{value} / {other}" if other else value
+    label = bilingual_name(key, value)
     if key == "country":
         codes = sorted(a for a in aliases_for("country", value) if _CODE_RE.match(a) and a not in label)
         if codes:

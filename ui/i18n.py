@@ -72,6 +72,11 @@ LABELS: dict[str, dict[str, str]] = {
     "f_suggest": {"ja": "質問から推定した絞り込み", "en": "Filter suggested by the question"},
     "f_apply": {"ja": "適用", "en": "Apply"},
     "f_dismiss": {"ja": "無視", "en": "Dismiss"},
+    # filter chips (under the question box)
+    "chips_label": {"ja": "絞り込み（× で解除）", "en": "Filters (× removes)"},
+    "chip_from": {"ja": "設立 {y} 年以降", "en": "Founded ≥ {y}"},
+    "chip_to": {"ja": "設立 {y} 年以前", "en": "Founded ≤ {y}"},
+    "chip_more": {"ja": "ほか {n} 件", "en": "+{n} more"},
     # conversations
     "cv_title": {"ja": "会話の履歴", "en": "Conversations"},
     "cv_new": {"ja": "新しい会話", "en": "New conversation"},
@@ -143,6 +148,32 @@ LABELS: dict[str, dict[str, str]] = {
     "br_md": {"ja": "Markdown をダウンロード", "en": "Download Markdown"},
     "br_html": {"ja": "HTML をダウンロード", "en": "Download HTML"},
     "br_none": {"ja": "企業を選んでください", "en": "Pick a company"},
+    # settings
+    "tab_settings": {"ja": "設定", "en": "Settings"},
+    "st_mode": {"ja": "回答方式", "en": "Answer mode"},
+    "st_extractive": {
+        "ja": "抽出型（オフライン、文書の文をそのまま引用）",
+        "en": "Extractive (offline, quotes the documents)",
+    },
+    "st_llm": {"ja": "LLM", "en": "LLM"},
+    "st_llm_status": {"ja": "LLM バックエンド", "en": "LLM backend"},
+    "st_llm_none": {
+        "ja": "未設定（CASEBOOK_LLM を設定すると LLM で回答できます）",
+        "en": "not configured (set CASEBOOK_LLM to answer with an LLM)",
+    },
+    "st_llm_invalid": {"ja": "設定が正しくありません", "en": "invalid setting"},
+    "st_llm_ok": {"ja": "接続できます", "en": "reachable"},
+    "st_llm_down": {"ja": "接続できません", "en": "not reachable"},
+    "st_llm_unchecked": {"ja": "未確認", "en": "not checked"},
+    "st_check": {"ja": "接続を確認", "en": "Check connection"},
+    "st_k": {"ja": "返す検索結果の数 (k)", "en": "Search results per question (k)"},
+    "st_k_info": {
+        "ja": "質問ごとに回答とともに返す検索結果（箇所）の数。抽出型の回答は k によらず上位の数箇所から読み取ります。",
+        "en": "Sections returned with each answer. The extractive answer reads the top few sections whatever k is.",
+    },
+    "st_applies": {"ja": "次の質問から適用されます", "en": "Applies from the next question"},
+    "st_sections": {"ja": "検索結果 {n} 件", "en": "{n} search results"},
+    "mode_extractive": {"ja": "抽出型", "en": "extractive"},
     # eval
     "ev_path": {"ja": "質問セットのパス", "en": "Question set path"},
     "ev_upload": {"ja": "または質問セットをアップロード（.jsonl）", "en": "or upload a question set (.jsonl)"},

@@ -84,7 +84,7 @@ def wire_language(
         desc_f = filters_from_controls(*fvals)
         last = turns_v[-1]["turn"] if turns_v else 0
         upd = [
-            R.status_html("done", done_text(L, turns_v[-1].get("seconds")), last)
+            R.status_html("done", done_text(L, turns_v[-1].get("seconds"), turns_v[-1].get("answer")), last)
             if last
             else R.status_html("idle", t("status_ready", L)),
             R.suggestion_html(be.describe(sugg, L), L) if sugg else "",

@@ -67,8 +67,9 @@ def answer_html(text: str, turn: int, citations: Sequence[Any] = (), *, streamin
     if not streaming:
         body = link_citations(body, turn, [c.n for c in citations])
     body = body.replace("\r\n", "\n").replace("\n", "<br>")
-    # the chat sanitizer drops data-* attributes: the turn goes into a class
-    return f'<div class="answer answer-turn-{int(turn)}">{body}</div>'
+    # the chat sanitizer drops data-* attributes: the turn (and "streaming" while the text still grows)
+    # go into classes
+    return f'<div class="answer answer-turn-{int(turn)}{" streaming" if streaming else ""}">{body}</div>'
 
 
 def question_html(text: str) -> str:

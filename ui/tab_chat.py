@@ -15,10 +15,12 @@ from typing import Any
 import gradio as gr
 
 from . import render as R
+from .chips import chips_row
 from .feedback import new_answer_id
 from .filters import filter_panel, filters_from_controls, suggestion_to_controls
 from .i18n import EXAMPLES, pick_lang, t
 from .rating import feedback_panel
+from .stream_view import visible_steps
 from .tab_conversations import conversation_panel, save_turn
 
 
@@ -56,6 +58,7 @@ def chat_tab(be: Any, choices0: dict[str, Any], L0: str) -> SimpleNamespace:
                     )
                     send = gr.Button(t("send", L0), variant="primary", scale=1, min_width=90, elem_id="send")
                     clear = gr.Button(t("clear", L0), scale=1, min_width=90, size="md", elem_id="clear")
+                chips = chips_row(L0)
                 fb = feedback_panel(L0)
             with gr.Column(scale=2, min_width=320):
                 fp = filter_panel(be, choices0, L0)
@@ -73,20 +76,29 @@ def chat_tab(be: Any, choices0: dict[str, Any], L0: str) -> SimpleNamespace:
         fp=fp,
         fb=fb,
         cv=cv,
+        chips=chips,
     )
 
 
-def done_text(lang: str, seconds: float | None) -> str:
-    """The status line of an answered question: "Answered · 1.24 s" (two decimals under 10 s)."""
-    if seconds is None:
-        return t("status_done", lang)
-    return (
-        f"{t('status_done', lang)} · {seconds:.2f} s" if seconds < 10 else f"{t('status_done', lang)} · {seconds:.1f} s"
-    )
+def done_text(lang: str, seconds: float | None, answer: Any = None) -> str:
+    """The status line of an answered question: "Answered · 1.24 s" (two decimals under 10 s), with the
+    answer's mode and the number of sections retrieved when the answer is given:
+    "Answered · 1.24 s · extractive · 8 search results"."""
+    bits = [t("status_done", lang)]
+    if seconds is not None:
+        bits.append(f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s")
+    if answer is not None:
+        backend = getattr(answer, "backend", "") or "extractive"
+        bits.append(t("mode_extractive", lang) if backend == "extractive" else backend)
+        bits.append(t("st_sections", lang).format(n=len(getattr(answer, "hits", None) or [])))
+    return " · ".join(bits)
 
 
-def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, suggestion: gr.State) -> None:
-    """Submit (Enter, Send, an example) streams an answer; Clear (button or the chatbot's) resets the chat."""
+def wire_chat(
+    be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, suggestion: gr.State, st: SimpleNamespace
+) -> None:
+    """Submit (Enter, Send, an example) streams an answer with the answer mode and k of the settings tab
+    (`st`, ui.tab_settings); Clear (button or the chatbot's) resets the chat."""
     fp = view.fp
     filter_inputs = fp.filter_inputs
     chatbot, question = view.chatbot, view.question
@@ -104,7 +116,7 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
         view.cv.conv_list,
     ]
 
-    def on_submit(request: gr.Request, q, chat, turns_v, L, current, *fvals):
+    def on_submit(request: gr.Request, q, chat, turns_v, L, current, mode, k, *fvals):
         q = (q or "").strip()
         L = pick_lang(L)
         if not q:
@@ -130,31 +142,26 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
             gr.skip(),
             gr.skip(),
         ]
-        acc = ""
         final = None
         try:
             if not be.has_index():
                 raise RuntimeError(t("no_index", L))
-            last_emit = 0.0
             # follow-ups: (question, Answer) of the previous turns (rag.answer.followup). No filters in it: the
             # filter controls are the visible truth, rag must not carry an earlier turn's filters.
             hist = [(x["answer"].question, x["answer"]) for x in (turns_v or [])][-6:]
-            for item in be.ask_stream(q, f, hist):
-                if isinstance(item, str):
-                    acc += item
-                    now = time.monotonic()
-                    if now - last_emit > 0.05:
-                        last_emit = now
-                        chat[-1] = {"role": "assistant", "content": R.answer_html(acc, turn, streaming=True)}
-                        yield [chat] + [gr.skip()] * (len(chat_outputs) - 1)
+            # the bubble grows line by line (ui.stream_view), marked "streaming" until the final answer
+            for kind, value in visible_steps(be.ask_stream(q, f, hist, mode=mode, k=k)):
+                if kind == "text":
+                    chat[-1] = {"role": "assistant", "content": R.answer_html(value.rstrip(), turn, streaming=True)}
+                    yield [chat] + [gr.skip()] * (len(chat_outputs) - 1)
                 else:
-                    final = item
+                    final = value
             if final is None:
                 raise RuntimeError("the answer stream ended without an answer")
         except Exception as e:  # noqa: BLE001 — show it, keep the session usable
             msg = str(e) if isinstance(e, RuntimeError) else f"{type(e).__name__}: {e}"
             traceback.print_exc()
-            chat[-1] = {"role": "assistant", "content": R.answer_html(f"⚠ {msg}", turn, streaming=True)}
+            chat[-1] = {"role": "assistant", "content": R.answer_html(f"⚠ {msg}", turn)}
             yield [
                 chat,
                 R.status_html("error", f"{t('status_error', L)}: {msg}", turn),
@@ -177,7 +184,7 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
         ]
         sugg = be.suggest(q, final, f)
         sug_vis = bool(sugg) and bool(suggestion_to_controls(sugg, be.facet_choices()))
-        done = done_text(L, secs)
+        done = done_text(L, secs, final)
         cid, conv_list = save_turn(view.cv, request, current, final, f, L)
         yield [
             chat,
@@ -193,18 +200,18 @@ def wire_chat(be: Any, view: SimpleNamespace, lang: gr.State, turns: gr.State, s
             conv_list,
         ]
 
-    submit_inputs = [question, chatbot, turns, lang, view.cv.current, *filter_inputs]
+    submit_inputs = [question, chatbot, turns, lang, view.cv.current, st.mode, st.k, *filter_inputs]
     question.submit(on_submit, submit_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
     view.send.click(on_submit, submit_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
 
-    def on_example(request: gr.Request, evt: gr.SelectData, chat, turns_v, L, current, *fvals):
+    def on_example(request: gr.Request, evt: gr.SelectData, chat, turns_v, L, current, mode, k, *fvals):
         v = evt.value
         q = v.get("text") if isinstance(v, dict) else str(v or "")
-        yield from on_submit(request, q, chat, turns_v, L, current, *fvals)
+        yield from on_submit(request, q, chat, turns_v, L, current, mode, k, *fvals)
 
     chatbot.example_select(
         on_example,
-        [chatbot, turns, lang, view.cv.current, *filter_inputs],
+        [chatbot, turns, lang, view.cv.current, st.mode, st.k, *filter_inputs],
         chat_outputs,
         api_visibility="private",
         show_progress="hidden",

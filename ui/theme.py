@@ -45,6 +45,38 @@ CITATION_JS = r"""
 """
 
 
+# The chat's own layout rules, on top of ui.render.CSS (the rendered HTML's): the filter chips, the
+# bubble while an answer streams, and a phone-sized window (390 px: the header stacks, the title stays
+# on one line, nothing makes the page scroll sideways).
+LAYOUT_CSS = """
+#filter-chips { flex-wrap: wrap; gap: 6px; align-items: center; }
+#filter-chips > * { flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
+#filter-chips .chips-label, #filter-chips .chips-more { font-size: 0.85em; color: var(--body-text-color-subdued); }
+#filter-chips button.filter-chip { border-radius: 999px; padding: 2px 12px; font-size: 0.85em; white-space: nowrap;
+  max-width: 100%; overflow: hidden; text-overflow: ellipsis; border-color: var(--color-accent);
+  color: var(--color-accent); background: var(--color-accent-soft); }
+#filter-chips button.filter-chip:hover { text-decoration: line-through; }
+.answer.streaming::after { content: "▍"; margin-left: 2px; color: var(--color-accent);
+  animation: casebook-caret 1s steps(2, start) infinite; }
+@keyframes casebook-caret { to { visibility: hidden; } }
+#llm-status.llm-ok { color: #047857; } #llm-status.llm-down, #llm-status.llm-invalid { color: #b91c1c; }
+#settings-box { max-width: 720px; }
+#app-title h2 { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+@media (max-width: 640px) {
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  #app-title { min-width: 100% !important; }
+  #app-title h2 { font-size: 1.05rem; margin-bottom: 2px; }
+  #ui-lang { min-width: 100% !important; }
+  #chat-row > * { min-width: 100% !important; }
+  #chat-row > #conv-panel { order: 9; }  /* the chat and its sources first, saved conversations below */
+  #chatbot { height: 60vh !important; }
+  #sources-panel { max-height: none; }
+  table.lib { display: block; overflow-x: auto; }
+  .src-text, .answer { overflow-wrap: anywhere; }
+}
+"""
+
+
 def theme() -> gr.themes.Base:
     """A built-in theme with system fonts only (nothing is fetched; Noto CJK renders Japanese)."""
     sans = ["Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", "Meiryo", "system-ui", "sans-serif"]
@@ -56,7 +88,7 @@ def launch_kwargs() -> dict[str, Any]:
     """Arguments of demo.launch() shared by `casebook serve` and tests (theme/css/js go to launch in Gradio 6)."""
     return {
         "theme": theme(),
-        "css": R.CSS,
+        "css": R.CSS + LAYOUT_CSS,
         "js": CITATION_JS,
         "ssr_mode": False,
         "pwa": False,

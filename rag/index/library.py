@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +166,10 @@ _libraries: dict[tuple[str, str | None], Library] = {}
 
 
 def get_library(settings: Settings) -> Library:
+    """The Library of a data dir. Settings that differ only in the answer backend (`llm`) share it: the
+    UI answers one question extractively and the next with the LLM without reopening the index."""
     key = (str(Path(settings.data_dir).resolve()), settings.chroma_url)
     lib = _libraries.get(key)
-    if lib is None or lib.settings != settings:
+    if lib is None or replace(lib.settings, llm=None) != replace(settings, llm=None):
         lib = _libraries[key] = Library(settings)
     return lib

@@ -412,3 +412,173 @@ def test_11_english_browser_japan_filter_and_saved_conversation(page, server):
         pg.wait_for_timeout(1500)
         assert pg.locator("#ui-lang").get_by_label("日本語").is_checked()
         ctx.close()
+
+
+# ---------------------------------------------------------------------- chips, streaming, settings, phone
+
+
+def next_turn(pg) -> int:
+    """The turn the next question gets (the module's earlier tests may or may not have run)."""
+    return int(pg.get_attribute("#chat-status", "data-turn") or 0) + 1
+
+
+def pick_prefix(pg, dropdown_id: str, typed: str, label_start: str) -> None:
+    """Pick the one option whose label holds `label_start` (labels carry codes: "日本 / Japan (JP, JPN)")."""
+    pg.click(f"#{dropdown_id} input")
+    pg.fill(f"#{dropdown_id} input", "")
+    pg.keyboard.type(typed)
+    pg.wait_for_timeout(300)
+    opts = pg.get_by_role("option").filter(has_text=label_start)
+    assert opts.count() == 1, pg.eval_on_selector_all("[role=option]", "els => els.map(e => e.innerText)")
+    opts.first.click()
+    pg.keyboard.press("Escape")
+
+
+@needs_shared
+def test_12_filter_chips_shown_and_removed(page):
+    page.get_by_role("tab", name="チャット").click()
+    assert not page.locator("#filter-chips").is_visible()  # no filter, no chips
+    page.click("#filters-box button.label-wrap")
+    pick_prefix(page, "f-country", "日本", "日本 / Japan")
+    pick_prefix(page, "f-country", "米国", "米国 / United States")
+    page.wait_for_selector("#chip-1", state="visible", timeout=10_000)
+    chips = [page.inner_text(f"#chip-{i}").strip() for i in range(2)]
+    assert chips == ["国: 日本 / Japan ×", "国: 米国 / United States ×"], chips
+    assert not page.locator("#chip-2").is_visible()
+    # the chips sit under the question box
+    q_box, chip_box = page.locator("#question").bounding_box(), page.locator("#chip-0").bounding_box()
+    assert chip_box["y"] >= q_box["y"] + q_box["height"] - 1
+    shot(page, "filter-chips")
+    # × on 米国: the chip, the control's token and the summary all lose it; 日本 stays
+    page.click("#chip-1")
+    page.wait_for_selector("#chip-1", state="hidden", timeout=10_000)
+    page.wait_for_function("() => !/米国/.test(document.querySelector('#active-filters').innerText)")
+    assert "米国" not in page.inner_text("#f-country") and "日本" in page.inner_text("#f-country")
+    assert page.inner_text("#chip-0").strip() == "国: 日本 / Japan ×"
+    # × on 日本: no filter left, and the next question is answered from the whole library
+    page.click("#chip-0")
+    page.wait_for_selector("#filter-chips", state="hidden", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#active-filters').classList.contains('filters-none')")
+    assert "日本" not in page.inner_text("#f-country")
+    turn = next_turn(page)
+    text = ask(page, "ミストラルAIのCEOは誰？", turn)
+    assert "Arthur Mensch" in text or "アーサー" in text, text
+    assert "GENAI_042" in source_docs(page, turn)  # a French company: the Japan filter is gone
+
+
+STATES_JS = """(turn) => {
+  window.__bubble = [];
+  const seen = () => {
+    const els = document.querySelectorAll('#chatbot .answer-turn-' + turn);
+    const el = els[els.length - 1];
+    if (!el) return;
+    const s = {streaming: el.classList.contains('streaming'), text: el.innerText.trim()};
+    const last = window.__bubble[window.__bubble.length - 1];
+    if (!last || last.streaming !== s.streaming || last.text !== s.text) window.__bubble.push(s);
+  };
+  window.__bubbleObs && window.__bubbleObs.disconnect();
+  window.__bubbleObs = new MutationObserver(seen);
+  window.__bubbleObs.observe(document.querySelector('#chatbot'),
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+@needs_shared
+def test_13_answer_streams_into_the_bubble(page):
+    page.get_by_role("tab", name="チャット").click()
+    turn = next_turn(page)
+    page.evaluate(STATES_JS, turn)
+    page.fill("#question textarea", "Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？")
+    page.click("#send")
+    # a bubble with part of the answer, still marked as streaming
+    page.wait_for_function(
+        "(t) => { const e = document.querySelector('#chatbot .answer-turn-' + t + '.streaming');"
+        " return e && e.innerText.trim().length > 1; }",
+        arg=turn,
+        timeout=ANSWER_TIMEOUT,
+        polling="raf",
+    )
+    shot(page, "streaming")
+    page.wait_for_selector(f'#chat-status[data-state=done][data-turn="{turn}"]', timeout=ANSWER_TIMEOUT)
+    page.wait_for_timeout(300)
+    states = page.evaluate("() => window.__bubble")
+    final = page.locator(f"#chatbot .answer-turn-{turn}").inner_text().strip()
+    assert "streaming" not in page.get_attribute(f"#chatbot .answer-turn-{turn}", "class")
+    partial = [s for s in states if s["streaming"] and s["text"] not in ("", "…")]
+    assert partial, states
+    assert len(partial[0]["text"]) < len(final), (partial[0], final)  # the answer grew: not all at once
+    assert final.startswith(partial[0]["text"].splitlines()[0][:20])
+    assert not states[-1]["streaming"] and states[-1]["text"] == final
+    assert page.locator(f"#chatbot .answer-turn-{turn} a.cite").count() >= 1  # the final answer is linked
+
+
+@needs_shared
+def test_14_settings_apply_to_the_next_question(page):
+    page.get_by_role("tab", name="設定").click()
+    page.wait_for_selector("#llm-status", timeout=10_000)
+    # this server has no CASEBOOK_LLM: extractive only, and the LLM is shown as not configured
+    assert page.get_attribute("#llm-status", "data-state") == "none"
+    assert page.locator("#st-mode input[type=radio]").count() == 1
+    assert page.locator("#st-mode input[value=extractive]").is_checked()
+    page.fill("#st-k input[type=number]", "3")
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#st-applied[data-k="3"]', timeout=10_000)
+    shot(page, "settings")
+    page.get_by_role("tab", name="チャット").click()
+    turn = next_turn(page)
+    ask(page, "ASMLはミストラルAIにいくら出資した？", turn)
+    status = page.inner_text("#chat-status")
+    assert "検索結果 3 件" in status and "抽出型" in status, status
+    # remembered in this browser: a reload keeps k = 3
+    page.reload()
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    page.get_by_role("tab", name="設定").click()
+    page.wait_for_function("() => document.querySelector('#st-k input[type=number]').value === '3'", timeout=20_000)
+    # the settings' language choice switches the whole UI (the header toggle follows)
+    page.locator("#st-lang").get_by_label("English").check()
+    page.wait_for_function("() => document.querySelector('#send').innerText.trim() === 'Send'", timeout=20_000)
+    assert page.locator("#ui-lang").get_by_label("English").is_checked()
+    page.get_by_role("tab", name="Settings").wait_for(timeout=10_000)
+    page.locator("#ui-lang").get_by_label("日本語").check()
+    page.wait_for_function("() => document.querySelector('#send').innerText.trim() === '送信'", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#st-lang input[value=ja]').checked", timeout=20_000)
+    page.fill("#st-k input[type=number]", "8")  # back to the default for any later test
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#st-applied[data-k="8"]', timeout=10_000)
+    page.get_by_role("tab", name="チャット").click()
+
+
+TITLE_ONE_LINE_JS = """() => {
+  const h = document.querySelector('#app-title h2');
+  const r = h.getBoundingClientRect(), cs = getComputedStyle(h);
+  const lh = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.3;
+  return {height: r.height, lineHeight: lh, right: r.right, clipped: h.scrollWidth > h.clientWidth + 1};
+}"""
+
+
+@needs_shared
+def test_15_phone_layout_390(page, server):
+    ctx = page.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP", is_mobile=True)
+    try:
+        pg = ctx.new_page()
+        pg.goto(server.url + "/")
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        pg.wait_for_selector("#chat-status[data-state=idle]", timeout=30_000)
+        title = pg.evaluate(TITLE_ONE_LINE_JS)
+        assert title["height"] < 1.5 * title["lineHeight"], title  # one line: no "caseboo/k"
+        assert not title["clipped"] and title["right"] <= 390, title
+        assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390
+        text = ask(pg, "ミストラルAIのCEOは誰？", 1)
+        assert "Arthur Mensch" in text or "アーサー" in text, text
+        assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390
+        for sel in ("#chatbot", "#question textarea", "#send", "#sources-panel"):
+            box = pg.locator(sel).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5, (sel, box)
+        assert pg.locator("#sources-panel details.src").count() >= 1
+        # the chat comes first on a phone, the saved conversations below it
+        assert pg.locator("#chatbot").bounding_box()["y"] < pg.locator("#conv-panel").bounding_box()["y"]
+        pg.locator("#chatbot").scroll_into_view_if_needed()
+        shot(pg, "phone-390")
+        shot(pg, "phone-390-full", full=True)
+    finally:
+        ctx.close()
