@@ -31,6 +31,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     def progress(name: str, done: int, total: int) -> None:
         if args.quiet:
             return
+        if "chunks" in bars:  # embedding has begun: one bar for the rest of the run, the file being read beside it
+            bars["chunks"].set_postfix_str(name[:40])
+            return
         bar = bars.get("files")
         if bar is None:
             bar = bars["files"] = tqdm(total=total, unit="file", file=sys.stderr, leave=False, desc="reading")
@@ -48,6 +51,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             bar = bars["chunks"] = tqdm(
                 total=total, unit="chunk", file=sys.stderr, leave=False, desc="embedding", smoothing=0.1
             )
+        if bar.total != total:  # the indexer's estimate of the run's chunks, exact in its last window
+            bar.total = total
         bar.update(done - bar.n)
 
     paths = [Path(p) for p in args.paths] or None

@@ -238,11 +238,18 @@ def _index_locked(
     errors_out: dict[str, Any] = dict(keep_errors)
     window: list[tuple[str, Document, list[Chunk]]] = []
     to_embed = embed_progress or _embed_to(progress)
+    sizes = {k: _size(k) for k in todo}
+    read = {"bytes": 0, "chunks": 0, "files": 0}
 
     def flush() -> None:
         chunks_in = [c for _, _, chunks in window for c in chunks]
         base = report.embedded
-        step = (lambda d, t: to_embed(base + d, base + t)) if to_embed else None
+        # the run's chunk total, estimated from the bytes still to read at the chunks per byte seen so
+        # far (exact in the last window): a progress bar keeps one total and a steady ETA across windows
+        left = sum(sizes[k] for k in todo[read["files"] :])
+        rate = read["chunks"] / read["bytes"] if read["bytes"] else 0.0
+        total = base + len(chunks_in) + round(left * rate)
+        step = (lambda d, t: to_embed(base + d, total)) if to_embed else None
         vectors = embed_sorted(embedder, chunks_in, step)
         report.embedded += len(chunks_in)
         at = 0
@@ -274,6 +281,8 @@ def _index_locked(
         try:
             doc = load_document(Path(key), mapping=mapping, max_bytes=settings.max_file_bytes)
             window.append((key, doc, _chunks_for(doc, embedder, chunk_document, profile_chunk)))
+            read["bytes"] += sizes[key]
+            read["chunks"] += len(window[-1][2])
         except LoadError as e:
             errors_out[key] = {"hash": hashes[key], "issue": e.issue.__dict__}
             report.errors.append(e.issue)
@@ -281,6 +290,7 @@ def _index_locked(
             issue = LoadIssue(key, None, f"could not be indexed: {type(e).__name__}: {e}", "error")
             errors_out[key] = {"hash": hashes[key], "issue": issue.__dict__}
             report.errors.append(issue)
+        read["files"] = i + 1
         if sum(len(chunks) for _, _, chunks in window) >= WINDOW_CHUNKS:
             flush()
     if window:
@@ -317,6 +327,13 @@ def _index_locked(
     report.chunks = len(ids)
     report.failed = len(errors_out) + bad_names
     return report
+
+
+def _size(key: str) -> int:
+    try:
+        return Path(key).stat().st_size
+    except OSError:
+        return 0
 
 
 def _embed_to(progress: Progress | None) -> EmbedProgress | None:

@@ -211,3 +211,26 @@ def test_chroma_server_mode(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_embed_progress_has_one_total_across_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files are embedded in windows; the progress total is an estimate of the whole run (from the bytes
+    still to read), never smaller than what is done, and exact at the end — so a bar keeps its ETA."""
+    import rag.index.indexer as indexer
+
+    monkeypatch.setattr(indexer, "WINDOW_CHUNKS", 8)  # several windows from the small library
+    lib = _small_library(tmp_path)
+    seen: list[tuple[int, int]] = []
+    rep = index_library(
+        Settings.from_env(data_dir=tmp_path / "data", library=(lib,)),
+        [lib],
+        embed_progress=lambda done, total: seen.append((done, total)),
+    )
+    assert rep.published and rep.embedded > 8
+    dones = [d for d, _ in seen]
+    assert dones == sorted(dones) and all(d <= t for d, t in seen)
+    assert seen[-1] == (rep.embedded, rep.embedded)
+    # the first window already reports a total beyond itself (the files still to read, estimated from
+    # their bytes; chunks per byte vary between files, so only the order of magnitude is checked)
+    first_window = next(t for d, t in seen if d > 0) if seen else 0
+    assert 8 < seen[0][1] <= 3 * rep.embedded and first_window == seen[0][1]
