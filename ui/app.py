@@ -26,6 +26,7 @@ import gradio as gr
 from .api import register_api
 from .backend import Backend
 from .chips import wire_chips
+from .doc_viewer import doc_viewer
 from .filters import wire_filters
 from .i18n import DEFAULT_LANG, LANG_CHOICES, t
 from .language import wire_language
@@ -65,6 +66,7 @@ def build_app(settings: Any) -> gr.Blocks:
             br = briefing_tab(choices0, L0)
             ev = eval_tab(L0)
             st = settings_tab(be, L0)
+        doc_viewer(turns, lang)  # "Open the full document" of a source: a panel over the page (ui.doc_viewer)
 
         # events, in the order the handlers have always been registered
         wire_language(demo, be, head, chat, lib, br, ev, lang, turns, suggestion)

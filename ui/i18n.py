@@ -46,6 +46,23 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "The library does not contain the answer. The closest sections are shown for reference.",
     },
     "previous_answer": {"ja": "以前の回答", "en": "Earlier answer"},
+    # source viewer (ui.render, ui.doc_viewer)
+    "not_evidence": {"ja": "参考・回答の根拠ではありません", "en": "for reference, not evidence"},
+    "open_doc": {"ja": "文書全体を開く", "en": "Open the full document"},
+    "doc_close": {"ja": "閉じる", "en": "Close"},
+    "doc_cited": {"ja": "引用箇所をハイライト表示", "en": "Cited lines highlighted"},
+    "doc_related": {
+        "ja": "関連する箇所（回答の根拠ではありません・ハイライトなし）",
+        "en": "Related section (not evidence, not highlighted)",
+    },
+    "doc_unavailable": {
+        "ja": "このサーバーでは文書ファイルを読めません。索引に保存された箇所のみ表示します。",
+        "en": "The document file cannot be read on this server; only the indexed section is shown.",
+    },
+    "doc_gone": {
+        "ja": "この出典は現在の会話にありません。",
+        "en": "This source is not in the current conversation.",
+    },
     "company": {"ja": "企業", "en": "Company"},
     "file": {"ja": "ファイル", "en": "File"},
     "lines": {"ja": "行", "en": "lines"},

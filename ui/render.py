@@ -4,22 +4,27 @@ Rule of this module: text from a document or a user goes through `esc()` (html.e
 included) before it touches markup, and markup is only ever added *around* escaped pieces (citation
 links, <mark> highlights). Highlight spans are computed on the raw text and each piece is escaped
 separately, so a quote can never re-open an escaped tag. `gr.HTML` does not sanitise its value
-(an `<img onerror>` in it would run), so nothing unescaped may reach it.
+(an `<img onerror>` in it would run), so nothing unescaped may reach it. A source's section is
+rendered from its Markdown by ui.markdown_view under the same rule.
 
 Anchors: citation n of answer `turn` links to `#src-{turn}-{n}`, related section i to
 `#rel-{turn}-{i}`; the page's script (ui.theme.CITATION_JS) opens and highlights the target.
+"Open the full document" (`a.open-doc`, data-key = that anchor id) is answered by ui.doc_viewer.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .doc_source import doc_text, section_range
+from .highlight import cited_marks, highlight, highlight_spans  # noqa: F401 — highlight*: re-exported API
 from .i18n import t
+from .markdown_view import CSS as MARKDOWN_CSS
+from .markdown_view import render_markdown
 
 PATH_SEP = " › "
 _CITE_RE = re.compile(r"\[(\d{1,3}(?:\s*[,、，]\s*\d{1,3})*)\]")
@@ -76,96 +81,6 @@ def question_html(text: str) -> str:
     return esc(text).replace("\n", "<br>")
 
 
-# ------------------------------------------------------------------------------------ highlighting
-
-
-def _flex_pattern(quote: str) -> re.Pattern[str] | None:
-    """A quote as a regex that tolerates differences in whitespace (line breaks inside a section)."""
-    parts = [re.escape(p) for p in quote.split() if p]
-    if not parts:
-        return None
-    return re.compile(r"\s*".join(parts))
-
-
-_LOOSE_SKIP = set("*_`~#>|") | {"\u3000"}
-
-
-def _compact(s: str) -> tuple[str, list[int]]:
-    """`s` without whitespace and Markdown markup characters, NFKC-folded, plus each kept char's index."""
-    out: list[str] = []
-    idx: list[int] = []
-    for i, ch in enumerate(s):
-        if ch.isspace() or ch in _LOOSE_SKIP:
-            continue
-        for c in unicodedata.normalize("NFKC", ch).casefold():
-            out.append(c)
-            idx.append(i)
-    return "".join(out), idx
-
-
-def _loose_find(text: str, quote: str) -> tuple[int, int] | None:
-    """Span of `quote` in `text` ignoring whitespace, Markdown emphasis/table markup, width and case
-    (an extractive answer quotes sentences with `**`/`__`/`|` removed); else its longest piece."""
-    ct, idx = _compact(text)
-    for piece in [quote, *sorted(re.split(r"[…\n]|\.\.\.", quote), key=len, reverse=True)[:1]]:
-        cq, _ = _compact(piece)
-        if len(cq) < 4:
-            continue
-        i = ct.find(cq)
-        if i >= 0:
-            return idx[i], idx[i + len(cq) - 1] + 1
-    return None
-
-
-def highlight_spans(text: str, quotes: Iterable[str]) -> list[tuple[int, int]]:
-    """Character spans of `text` covered by the quotes (exact, else whitespace-insensitive), merged."""
-    spans: list[tuple[int, int]] = []
-    for q in quotes:
-        q = (q or "").strip()
-        if len(q) < 2:
-            continue
-        found = False
-        start = 0
-        while True:
-            i = text.find(q, start)
-            if i < 0:
-                break
-            spans.append((i, i + len(q)))
-            found = True
-            start = i + len(q)
-        if not found:
-            pat = _flex_pattern(q)
-            if pat is not None:
-                for m in pat.finditer(text):
-                    if m.end() > m.start():
-                        spans.append((m.start(), m.end()))
-                        found = True
-        if not found:
-            span = _loose_find(text, q)
-            if span:
-                spans.append(span)
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for a, b in spans:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def highlight(text: str, quotes: Iterable[str]) -> str:
-    """Escaped `text` with every quote wrapped in <mark> (the quotes are matched on the raw text)."""
-    out: list[str] = []
-    pos = 0
-    for a, b in highlight_spans(text, quotes):
-        out.append(esc(text[pos:a]))
-        out.append(f"<mark>{esc(text[a:b])}</mark>")
-        pos = b
-    out.append(esc(text[pos:]))
-    return "".join(out)
-
-
 # ------------------------------------------------------------------------------------ sources panel
 
 
@@ -177,14 +92,22 @@ def _same_section(hit: Any, c: Any) -> bool:
     )
 
 
-def section_text_for(c: Any, hits: Sequence[Any]) -> str:
-    """The full text of a cited section: from the answer's hits, else from the file's line range."""
+def _section_hit(c: Any, hits: Sequence[Any]) -> Any:
+    """The answer's hit for the section of citation `c` (its text is the indexed section), or None."""
     for h in hits:
         if _same_section(h, c) and getattr(h, "text", ""):
-            return h.text
+            return h
     for h in hits:  # same section under another file path spelling
         if getattr(h, "doc_id", None) == c.doc_id and tuple(h.heading_path) == tuple(c.heading_path) and h.text:
-            return h.text
+            return h
+    return None
+
+
+def section_text_for(c: Any, hits: Sequence[Any]) -> str:
+    """The full text of a cited section: from the answer's hits, else from the file's line range."""
+    h = _section_hit(c, hits)
+    if h is not None:
+        return h.text
     try:
         lines = Path(c.source).read_text(encoding="utf-8", errors="replace").splitlines()
         if c.start_line and c.end_line and 0 < c.start_line <= c.end_line <= len(lines):
@@ -194,11 +117,43 @@ def section_text_for(c: Any, hits: Sequence[Any]) -> str:
     return "\n".join(getattr(c, "quote", []) or [])
 
 
+def section_view(
+    source: str,
+    start: int,
+    end: int,
+    quotes: Sequence[str],
+    heading_path: Sequence[str],
+    fallback: tuple[str, int],
+    *,
+    marks: bool = True,
+) -> str:
+    """The whole section holding line `start` of `source`, rendered (ui.markdown_view), with the
+    lines `start`–`end` quoting `quotes` highlighted when `marks`. `fallback` is (text, its first
+    line): the indexed text, used when the file cannot be read here."""
+    doc = doc_text(source)
+    if doc is not None:
+        a, b = section_range(doc, start or fallback[1], heading_path, end)
+        lines = doc.lines[a - 1 : b]
+        front = len(lines) if b < doc.body_start else 0
+    else:
+        lines, a, front = fallback[0].split("\n"), int(fallback[1] or 1), 0
+    m = cited_marks(lines, a, start, end, quotes) if marks else {}
+    return render_markdown(lines, a, m, front_matter=front)
+
+
+def open_doc_link(key: str, lang: str) -> str:
+    """ "Open the full document" under a source; ui.doc_viewer answers the click (data-key: the anchor id)."""
+    return (
+        f'<div class="src-actions"><a class="open-doc" href="#doc-viewer" role="button" data-key="{esc(key)}">'
+        f"{esc(t('open_doc', lang))}</a></div>"
+    )
+
+
 def _file_label(source: str) -> str:
     return Path(str(source or "")).name or str(source or "")
 
 
-def _meta_line(title: str, company: str, path: Sequence[str], source: str, start: int, end: int, lang: str) -> str:
+def meta_line(title: str, company: str, path: Sequence[str], source: str, start: int, end: int, lang: str) -> str:
     bits = []
     if company and company != title:
         bits.append(f'<span class="src-company">{esc(t("company", lang))}: {esc(company)}</span>')
@@ -212,30 +167,42 @@ def _meta_line(title: str, company: str, path: Sequence[str], source: str, start
 
 
 def citation_html(c: Any, turn: int, hits: Sequence[Any] = (), lang: str = "ja", open_: bool = False) -> str:
-    text = section_text_for(c, hits)
+    """One cited source: its whole section rendered, the cited lines/quote marked, and a link to
+    the full document."""
+    h = _section_hit(c, hits)
+    fallback = (h.text, h.start_line) if h is not None else (section_text_for(c, hits), c.start_line or 1)
     quotes = list(getattr(c, "quote", []) or [])
+    body = section_view(c.source, c.start_line, c.end_line, quotes, c.heading_path, fallback)
     return (
         f'<details class="src" id="{src_anchor(turn, c.n)}" data-n="{int(c.n)}" data-doc="{esc(c.doc_id)}"'
         f"{' open' if open_ else ''}>"
         f'<summary><span class="src-n">[{int(c.n)}]</span> <span class="src-title">{esc(c.title or c.doc_id)}</span>'
         f' <span class="src-doc">({esc(c.doc_id)})</span></summary>'
-        f'<div class="src-meta">{_meta_line(c.title, c.company, c.heading_path, c.source, c.start_line, c.end_line, lang)}</div>'
-        f'<div class="src-text">{highlight(text, quotes)}</div>'
+        f'<div class="src-meta">{meta_line(c.title, c.company, c.heading_path, c.source, c.start_line, c.end_line, lang)}</div>'
+        f'<div class="src-text">{body}</div>{open_doc_link(src_anchor(turn, c.n), lang)}'
         "</details>"
     )
 
 
 def related_html(h: Any, i: int, turn: int, lang: str = "ja", open_: bool = False) -> str:
+    """A section shown on a refusal: rendered, never highlighted, and labelled as not evidence."""
     meta = getattr(h, "metadata", {}) or {}
     company = meta.get("company") or ""
+    body = section_view(h.source, h.start_line, h.end_line, (), h.heading_path, (h.text, h.start_line), marks=False)
     return (
         f'<details class="src related" id="{rel_anchor(turn, i)}" data-doc="{esc(h.doc_id)}"{" open" if open_ else ""}>'
         f'<summary><span class="src-n">{esc(t("related_short", lang))} {i}</span> '
-        f'<span class="src-title">{esc(h.title or h.doc_id)}</span> <span class="src-doc">({esc(h.doc_id)})</span></summary>'
-        f'<div class="src-meta">{_meta_line(h.title, company, h.heading_path, h.source, h.start_line, h.end_line, lang)}</div>'
-        f'<div class="src-text">{highlight(h.text, list(getattr(h, "sentences", []) or [])[:2])}</div>'
+        f'<span class="src-title">{esc(h.title or h.doc_id)}</span> <span class="src-doc">({esc(h.doc_id)})</span>'
+        f' <span class="not-evidence">{esc(t("not_evidence", lang))}</span></summary>'
+        f'<div class="src-meta">{meta_line(h.title, company, h.heading_path, h.source, h.start_line, h.end_line, lang)}</div>'
+        f'<div class="src-text">{body}</div>{open_doc_link(rel_anchor(turn, i), lang)}'
         "</details>"
     )
+
+
+def related_sections(answer: Any) -> list[Any]:
+    """The sections shown as related (not evidence) for a refused or uncited answer, numbered from 1."""
+    return list(getattr(answer, "related", []) or []) or list(getattr(answer, "hits", []) or [])[:3]
 
 
 def turn_sources_html(answer: Any, turn: int, lang: str = "ja", *, open_all: bool = True) -> str:
@@ -244,7 +211,7 @@ def turn_sources_html(answer: Any, turn: int, lang: str = "ja", *, open_all: boo
     hits = list(getattr(answer, "hits", []) or []) + list(getattr(answer, "related", []) or [])
     cites = list(getattr(answer, "citations", []) or [])
     if getattr(answer, "refused", False) or not cites:
-        related = list(getattr(answer, "related", []) or []) or list(getattr(answer, "hits", []) or [])[:3]
+        related = related_sections(answer)
         parts.append(f'<p class="refused-note">{esc(t("refused_note", lang))}</p>')
         if related:
             parts.append(f'<div class="related-head">{esc(t("related", lang))}</div>')
@@ -410,9 +377,30 @@ details.src.active { outline: 2px solid var(--color-accent); }
 .src-title { font-weight: 600; }
 .src-doc { color: var(--body-text-color-subdued); font-size: 0.85em; }
 .src-meta { font-size: 0.8em; color: var(--body-text-color-subdued); margin: 4px 0; }
-.src-text { white-space: pre-wrap; font-size: 0.88em; line-height: 1.55; max-height: 22em; overflow-y: auto;
-  border-top: 1px dashed var(--border-color-primary); padding-top: 4px; }
-.src-text mark { background: #fde68a; color: inherit; padding: 0 1px; }
+.src-text { font-size: 0.86em; max-height: 24em; overflow-y: auto;
+  border-top: 1px dashed var(--border-color-primary); padding-top: 2px; }
+.src-actions { text-align: right; font-size: 0.82em; margin-top: 4px; }
+a.open-doc { color: var(--color-accent); text-decoration: none; cursor: pointer; }
+a.open-doc::before { content: "⤢ "; }
+a.open-doc:hover { text-decoration: underline; }
+details.src.related { border-style: dashed; background: transparent; }
+.not-evidence { font-size: 0.75em; font-weight: 400; color: var(--body-text-color-subdued);
+  border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 0 6px; white-space: nowrap; }
+#doc-viewer:not(:has(.docview)) { display: none !important; }
+.docview { position: fixed; top: 0; right: 0; bottom: 0; width: min(880px, 100vw); z-index: 1000;
+  display: flex; flex-direction: column; background: var(--background-fill-primary);
+  border-left: 1px solid var(--border-color-primary); box-shadow: -8px 0 24px rgba(0, 0, 0, 0.18); }
+.docview-head { flex: none; display: flex; gap: 10px; align-items: flex-start; padding: 10px 14px;
+  border-bottom: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+.docview-info { flex: 1; min-width: 0; }
+.docview-title { font-weight: 700; }
+.docview-kind { font-size: 0.8em; font-weight: 600; color: #92400e; }
+.docview-kind.cited { color: var(--color-accent); }
+.doc-close { flex: none; cursor: pointer; border: 1px solid var(--border-color-primary); border-radius: 6px;
+  padding: 2px 10px; background: var(--background-fill-primary); color: var(--body-text-color); }
+.docview-body { flex: 1; overflow-y: auto; padding: 10px 18px 40vh 6px; }
+.docview-body .md { font-size: 0.92em; }
+.docview-missing { color: #92400e; font-size: 0.9em; margin: 6px 0; }
 .refused-note { font-size: 0.9em; color: #92400e; }
 .related-head { font-size: 0.85em; font-weight: 600; }
 details.earlier { font-size: 0.9em; opacity: 0.85; }
@@ -435,3 +423,4 @@ li.msg-error { color: #b91c1c; } li.msg-warn { color: #92400e; }
 #sources-panel { max-height: 80vh; overflow-y: auto; }
 iframe.brief-frame { width: 100%; height: 78vh; border: 1px solid var(--border-color-primary); border-radius: 6px; background: white; }
 """
+CSS += MARKDOWN_CSS

@@ -582,3 +582,76 @@ def test_15_phone_layout_390(page, server):
         shot(pg, "phone-390-full", full=True)
     finally:
         ctx.close()
+
+
+@needs_shared
+def test_16_source_viewer_renders_highlights_and_opens_the_full_document(page, server):
+    """Issue #16, source viewer: a Japanese question about a table value shows its whole section as
+    rendered Markdown (a <table>, no `|---|` or `**`) with the cited row highlighted; "open the full
+    document" shows the whole file with line numbers, scrolled to the cited lines; a refusal's related
+    sections are rendered with no highlight and labelled as not evidence."""
+    page.get_by_role("tab", name="チャット").click()
+    turn = int(page.get_attribute("#chat-status", "data-turn") or 0) + 1
+    text = ask(page, "三菱UFJ銀行の従業員数は？", turn)
+    assert "40,000" in text, text
+    src = page.locator(f'#sources-panel section.turn-sources[data-turn="{turn}"] details.src').first
+    box = src.locator(".src-text")
+    assert box.locator("table").count() >= 1 and box.locator("th").count() >= 2
+    shown = box.inner_text()
+    assert "|" not in shown and "---" not in shown and "**" not in shown, shown[:300]
+    row = box.locator("tr.md-cited", has_text="従業員数")
+    assert row.count() == 1 and "40,000" in row.inner_text()
+    assert row.locator("mark.cite-hl").count() >= 1
+    assert box.locator("tr:not(.md-cited) mark").count() == 0  # the other rows are context only
+    assert re.search(r"行 \d+–\d+", src.locator(".src-file").inner_text())
+    src.scroll_into_view_if_needed()
+    inside = "([r, b]) => { const x = r.getBoundingClientRect(), y = b.getBoundingClientRect(); "
+    inside += "return x.height > 0 && x.top >= y.top - 1 && x.bottom <= y.bottom + 1; }"
+    assert page.evaluate(inside, [row.element_handle(), box.element_handle()])  # seen within its box
+    shot(page, "source-viewer")
+
+    src.locator("a.open-doc").click()
+    viewer = page.locator(f'#doc-viewer .docview[data-key="src-{turn}-1"]')
+    viewer.locator(".md-numbered").wait_for(timeout=20_000)
+    body = viewer.locator(".docview-body")
+    target = viewer.locator(".md-target")
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#doc-viewer .docview-body'); "
+        "const t = b && b.querySelector('.md-target'); if (!t) return false; "
+        "const x = t.getBoundingClientRect(), y = b.getBoundingClientRect(); "
+        "return b.scrollTop > 0 && x.top >= y.top && x.bottom <= y.bottom && x.bottom <= innerHeight; }",
+        timeout=10_000,
+    )
+    cited = viewer.locator("tr.md-cited", has_text="従業員数")
+    assert page.evaluate(inside, [cited.element_handle(), body.element_handle()])  # the cited row, in view
+    assert cited.locator("mark.cite-hl").count() >= 1
+    n = cited.get_attribute("data-line")
+    gutter = cited.locator("[data-ln]").evaluate("e => getComputedStyle(e, '::before').content")
+    assert gutter == f'"{n}"'  # the line number is shown beside the row
+    assert int(target.get_attribute("data-line")) <= int(n)
+    assert viewer.locator('.md-fl[data-line="1"]').count() == 1  # the whole file, front matter included
+    assert viewer.locator("[data-line]").count() > 100
+    assert viewer.locator("h1").count() >= 1 and "**" not in viewer.locator(".md").inner_text()
+    shot(page, "full-document")
+    viewer.locator(".doc-close").click()
+    page.wait_for_selector("#doc-viewer .docview", state="detached", timeout=10_000)
+
+    ask(page, "トヨタ自動車の生成AI導入の成果は？", turn + 1)
+    sec = page.locator(f'#sources-panel section.turn-sources[data-turn="{turn + 1}"]')
+    assert sec.locator(".refused-note").count() == 1
+    related = sec.locator("details.src.related")
+    assert related.count() >= 1
+    assert "根拠ではありません" in related.first.locator("summary").inner_text()
+    assert related.first.locator(".src-text .md").count() == 1  # rendered, not raw Markdown
+    assert sec.locator("mark").count() == 0 and sec.locator(".md-cited").count() == 0
+    sec.scroll_into_view_if_needed()
+    shot(page, "refusal-related")
+    related.first.locator("a.open-doc").click()
+    rel = page.locator(f'#doc-viewer .docview[data-key="rel-{turn + 1}-1"]')
+    rel.locator(".md-target").wait_for(timeout=20_000)
+    assert rel.locator("mark").count() == 0 and rel.locator(".md-cited").count() == 0
+    assert "根拠ではありません" in rel.locator(".docview-kind").inner_text()
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#doc-viewer .docview", state="detached", timeout=10_000)
+    hosts = {urlparse(u).netloc for u in page.requests if not u.startswith(("data:", "blob:", "about:"))}
+    assert hosts == {f"127.0.0.1:{server.port}"}, hosts

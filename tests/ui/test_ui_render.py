@@ -61,7 +61,8 @@ def test_citation_html_escapes_planted_heading_and_text_and_highlights():
     assert "&lt;script&gt;alert(&quot;h&quot;)&lt;/script&gt;" in html  # heading path and text, as text
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in html
     assert 'id="src-4-1"' in html
-    marks = re.findall(r"<mark>(.*?)</mark>", html, re.S)
+    # issue #16: the section is rendered Markdown; the quote is a <mark class="cite-hl"> (was a bare <mark>)
+    marks = re.findall(r'<mark class="cite-hl">(.*?)</mark>', html, re.S)
     assert marks == ["The fund raised &lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt; €1.3B in 2025."]
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; plain" in html  # not highlighted, still escaped
     assert "x.md" in html and "10–13" in html
@@ -120,7 +121,7 @@ def test_section_text_falls_back_to_file_lines(tmp_path):
     f.write_text("l1\nl2 <x>\nl3\nl4\n", encoding="utf-8")
     c = Citation(1, "D", "T", "C", ("H",), str(f), 2, 3, ["l2 <x>"])
     assert R.section_text_for(c, []) == "l2 <x>\nl3"
-    assert "<mark>l2 &lt;x&gt;</mark>" in R.citation_html(c, 1, [], "ja")
+    assert '<mark class="cite-hl">l2 &lt;x&gt;</mark>' in R.citation_html(c, 1, [], "ja")
 
 
 def test_library_html_escapes_everything():
