@@ -8,10 +8,9 @@
    library's company names and aliases), the numbers it contains, and what it asks for: an amount /
    count / percentage (いくら, 何%, どれくらい, how many/much…), a date (いつ, 何年, when…), a name
    (誰, どの, who, which…), plus the counter it expects (何時間 → 時間, "how many stores" → 店舗).
-2. Units (`units.section_units`): each retrieved section is re-read from its source file (line
-   numbers exact; falls back to the hit text when the file changed): sentences of paragraphs,
-   bullet items, table rows (kept WITH the table's header row), front-matter profile fields (one per
-   list item).
+2. Units (`units.section_units`): the units of rag.answer.units (shared with the reader: sentences,
+   bullet items, table rows kept WITH the header row, profile fields, headings, each with its file
+   lines), code fences included, seen with the scorer's own row text (source columns left out).
 3. Scoring (`scoring.score_units`): idf-weighted coverage of the question's concepts by the unit
    (the section's heading path counts half), a bonus when the unit carries what the question asks
    for (a new number with the right counter/unit, a date, a proper name not in the question), the

@@ -54,7 +54,7 @@ import numpy as np
 from rag.answer.reader.answer_types import NUMERIC, Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
-from rag.answer.reader.units import Unit
+from rag.answer.units import Unit
 from rag.ingest.japanese import _tag
 from rag.search.glossary import expand
 
