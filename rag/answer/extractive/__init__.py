@@ -1,6 +1,11 @@
-"""Extractive answerer (the offline default): quote the sentences that answer the question.
+"""The unit scorer: question analysis and the answer units that best cover it. The reader
+(rag.answer.reader) writes the default answer; the unit scorer feeds the refusal gate
+(rag.answer.refusal), adds its chosen units as further quoted evidence (rag.answer.compose), and
+writes the answer when an LLM answer fails its checks.
 
-    ans = answer_extractive(question, hits, snapshot)   # → Extraction (text, citations, features)
+    info = analyze(question, snapshot)
+    chosen = select(info, score_units(info, hits))
+    text, citations, lines = render(info, hits, chosen)
 
 1. Question analysis (`question.analyze`): language (rag.ingest.japanese.detect_language), content
    concepts (rag.ingest.japanese.tokenize; for English questions each word also matches its
@@ -23,41 +28,22 @@
    the line range narrowed to the quoted lines (`Citation.start_line/end_line`), quotes = the
    chosen units.
 
-The same analysis feeds the refusal gate (rag.answer.refusal) through `Extraction.features`.
 """
 
-from rag.answer.extractive.companies import company_display, find_companies
-from rag.answer.extractive.question import QuestionInfo, _idf, analyze
-from rag.answer.extractive.rendering import (
-    LEAD,
-    Extraction,
-    answer_extractive,
-    cite_units_for_claim,
-    make_citation,
-    render,
-)
-from rag.answer.extractive.scoring import MAX_UNITS, UNIT_SECTIONS, Scored, _covered, _hit_key, score_units, select
+from rag.answer.extractive.question import _idf, analyze
+from rag.answer.extractive.rendering import LEAD, cite_units_for_claim, make_citation, render
+from rag.answer.extractive.scoring import UNIT_SECTIONS, _covered, _hit_key, score_units, select
 from rag.answer.extractive.text import fold, toks
-from rag.answer.extractive.units import Unit, section_units
 
 __all__ = [
     "LEAD",
-    "MAX_UNITS",
     "UNIT_SECTIONS",
-    "Extraction",
-    "QuestionInfo",
-    "Scored",
-    "Unit",
     "analyze",
-    "answer_extractive",
     "cite_units_for_claim",
-    "company_display",
-    "find_companies",
     "fold",
     "make_citation",
     "render",
     "score_units",
-    "section_units",
     "select",
     "toks",
     # internals the refusal gate, the LLM citation check and eval.bench_answer read as they are

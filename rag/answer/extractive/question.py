@@ -99,7 +99,6 @@ _AMOUNT_IN = re.compile(
     r"[$€¥£]\s*\d|\d\s*(?:億|万|兆|円|ドル|ユーロ|%|％|倍|[kKmMbB](?![a-zA-Z])|billion|million|times|x(?![a-zA-Z0-9]))|"
     r"\d[\d,.]*\s*(?:の\s*)?(?:人|名|時間|分|日|週間|ヶ月|か月|カ月|件|回|個|店舗|種類|言語|ページ|病院|台|チップ|点|ポイント|品目|社|項目)"
 )
-_NAME_IN = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&.\-]+(?:\s+[A-Z][A-Za-z0-9&.\-]+)*|[\u30a1-\u30fa\u30fc・]{3,}")
 
 
 @dataclass

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.reader.answer_types import NUMERIC, Span, compatible, nfkc, typed_spans
+from rag.answer.reader.answer_types import Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
 from rag.answer.units import Unit
@@ -377,7 +377,3 @@ def load_span_model(path: Any = None) -> dict[str, Any]:
             "threshold": float(d.get("threshold", 0.0)),
         }
     return got
-
-
-def is_numeric(kind: str) -> bool:
-    return kind in NUMERIC
