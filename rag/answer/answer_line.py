@@ -22,7 +22,7 @@ the unit outside the span) into one deterministic template:
 Limits (it is a template, not a translator): Japanese words that neither these rules nor the
 glossary know are dropped from an English line when a value remains (the quotes that follow the
 line carry them), and kept otherwise; English words stay in a Japanese line; a label is found only
-for table rows ("header: value / …", as rag.answer.extractive.units writes them) and "label: value"
+for table rows ("header: value / …", as rag.answer.units writes them) and "label: value"
 units; the period is left out when the unit holds several candidate dates.
 """
 

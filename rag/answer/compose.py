@@ -35,7 +35,6 @@ Choices measured on the dev set only (eval/questions/dev.jsonl, 13-document inde
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,11 +57,6 @@ EVIDENCE_SHARE = 0.6  # further units are quoted when their probability is at le
 KEEP_UNIT_QUOTES = True  # also quote the unit scorer's chosen units (see the module docstring)
 
 MISSING = {"ja": "ライブラリにない情報：", "en": "Not in the library: "}
-
-
-def reader_enabled() -> bool:
-    """The reader-based answer is the default; CASEBOOK_ANSWER=units restores the unit-scoring answer."""
-    return os.environ.get("CASEBOOK_ANSWER", "reader").strip().lower() != "units"
 
 
 # ----------------------------------------------------------------------------- entity gate

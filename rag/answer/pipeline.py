@@ -18,8 +18,7 @@ calibrated thresholds; min_best is left to the reader's own threshold) → answe
 reader-based answer (rag.answer.compose: the question split into parts, each part read by
 rag.answer.reader, per company from its own sections when two library companies are named; answer
 lines in the question's language, then the quotes as evidence; refused below the reader's
-top-probability threshold); CASEBOOK_ANSWER=units gives the older unit-scorer answer; or an LLM
-backend when Settings.llm / CASEBOOK_LLM is set (rag.backends, rag.prompting),
+top-probability threshold); or an LLM backend when Settings.llm / CASEBOOK_LLM is set (rag.backends, rag.prompting),
 whose citations are checked: invalid [n] are removed and flagged, an answer with no valid
 citation (or in the wrong language) is replaced by the extractive answer and flagged.
 
@@ -222,7 +221,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     chosen = X.select(info, scored)
     ev = refusal.evidence(info, hits, scored, chosen, X._idf(snap))
     cal = None
-    if model is None and compose.reader_enabled() and not compose.KEEP_MIN_BEST:
+    if model is None and not compose.KEEP_MIN_BEST:
         cal = {**refusal.CALIBRATION, "min_best": 0.0}  # the reader's own threshold replaces it
     refuse, why = refusal.decide(ev, cal, lang=info.lang)
     timings["analyze"] = _ms(t)
@@ -233,7 +232,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
 
     # 5a. extractive answer (default): the reader, per part and per company (rag.answer.compose)
     t = time.perf_counter()
-    if model is None and compose.reader_enabled():
+    if model is None:
         out = _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings, chosen)
         timings["answer"] = _ms(t)
         if out.top_probability < compose.READER_MIN_TOP or not out.citations:
@@ -249,19 +248,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
         yield Answer(text=out.text, citations=out.citations, flagged=flagged, timings=timings, **base)
         return
 
-    # 5b. extractive answer from the unit scorer (CASEBOOK_ANSWER=units)
-    if model is None:
-        text, cites, lines = X.render(info, hits, chosen)
-        if stream:
-            for i, line in enumerate(lines):
-                yield line + ("\n" if i < len(lines) - 1 else "")
-        timings["answer"] = _ms(t)
-        timings["total"] = _ms(t_all)
-        yield Answer(text=text, citations=cites, flagged=flagged, timings=timings, **base)
-        return
-
-    # 5c. LLM answer, checked
-
+    # 5b. LLM answer, checked (the unit scorer's answer is the fallback)
     sources = hits[: min(LLM_SOURCES, backends.llm_sources())]
     keep: dict[int, list[str]] = {}
     for c in chosen:

@@ -12,8 +12,7 @@ Signals (computed by `evidence(info, hits, scored, chosen)` from the extractive 
 * typed_cover    — best share of the question's concepts covered by ONE passage that also carries the
   asked-for kind of value (a name for 誰/who, an amount for いくら/how much, a date for いつ/when):
   "Who is Moderna's CFO?" finds "CFO" only in a line without any name;
-* best           — score of the best answer unit (rag.extractive: coverage + answer type + rank);
-* cover          — share of the question's concepts covered by the best quoted unit(s).
+* best           — score of the best answer unit (rag.answer.extractive: coverage + answer type + rank).
 
 Decision (`decide`): refuse when focus_missing, or missing_numbers > 0, or miss_w > max_missing[lang],
 or typed_cover < min_typed_cover, or best < min_best. The thresholds are CALIBRATED on the dev question set (eval/questions/dev.jsonl:
@@ -59,25 +58,8 @@ class Evidence:
     miss_w: float = 0.0
     missing: list[str] = field(default_factory=list)  # concept labels absent from the top sections
     best: float = 0.0
-    cover: float = 0.0
-    sec_cov: float = 0.0  # best coverage of the question's concepts by ONE top section
     typed_cover: float = 1.0  # best coverage by ONE unit that also carries the asked-for kind of value
-    type_ok: bool = False
     n_hits: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "missing_numbers": list(self.missing_numbers),
-            "focus_missing": self.focus_missing,
-            "miss_w": round(self.miss_w, 4),
-            "missing": list(self.missing),
-            "best": round(self.best, 4),
-            "cover": round(self.cover, 4),
-            "sec_cov": round(self.sec_cov, 4),
-            "typed_cover": round(self.typed_cover, 4),
-            "type_ok": self.type_ok,
-            "n_hits": self.n_hits,
-        }
 
 
 def _assessable_weight(c: Any, idf: dict[str, float]) -> float:
@@ -123,11 +105,6 @@ def evidence(
     labels = [c.label for c in info.concepts]
     missing = [lb for lb in labels if lb not in cov and weights[lb] > 0 and not _excused(lb, labels, cov)]
     ev.missing = missing
-    for h in secs:
-        t = " ".join(h.heading_path) + "\n" + h.text
-        c1 = X._covered(info, X.toks(t), X.fold(t))
-        w1 = sum(weights[lb] for lb in labels if lb in c1 or (lb not in c1 and _excused(lb, labels, c1)))
-        ev.sec_cov = max(ev.sec_cov, w1 / total if total > 0 else 1.0)
     ev.miss_w = (sum(weights[m] for m in missing) / total) if total > 0 else 0.0
     folded = X.fold(text).replace(",", "")
     ev.missing_numbers = [n for n in info.numbers if n.replace(",", "") not in folded]
@@ -140,9 +117,6 @@ def evidence(
         ev.typed_cover = tc
     if chosen:
         ev.best = max(c.score for c in chosen)
-        covered = set().union(*(c.covered for c in chosen))
-        ev.cover = (sum(weights[c] for c in covered if c in weights) / total) if total > 0 else 0.0
-        ev.type_ok = any(c.type_ok for c in chosen)
     return ev
 
 

@@ -112,10 +112,3 @@ def test_english_answer_line_is_english(capsys, indexed_settings):
     assert "2023" in first and "April" in first, first
     assert not any("\u3040" <= ch <= "\u9fff" for ch in first), first  # no Japanese in the English line
     assert any(ln.startswith(">") for ln in a["text"].splitlines())  # the quotes follow as evidence
-
-
-@needs_shared
-def test_units_setting_restores_old_answer(capsys, indexed_settings, monkeypatch):
-    monkeypatch.setenv("CASEBOOK_ANSWER", "units")
-    rc, a = _ask_json(capsys, indexed_settings, "When was Mistral AI founded?")
-    assert rc == 0 and a["text"].startswith("According to the library:"), a["text"]

@@ -39,8 +39,9 @@ _QWORD_IN = re.compile(r"いくら|いくつ|何|どれ|どの|誰|いつ|どこ
 _GENERIC_WEAK = frozenset("数 年 月 日 額 率 人 名 社 件 回 時間 割合 企業 会社 company companies firm".split())
 
 _COUNTER_JA = re.compile(
-    r"何\s*(時間|人|名|分|秒|日|週間|週|ヶ月|か月|カ月|ヵ月|年|回|件|個|店舗|店|種類|言語|ページ|倍|[%％]|項目|社|病院|台|枚|ドル|円|億|万|品目|チップ|基|モデル|点)"
+    r"何\s*(時間|人|名|分|秒|日|週間|週|ヶ月|か月|カ月|ヵ月|年|回|件|個|店舗|店|種類|言語|ページ|倍|[%％]|項目|社|台|枚|ドル|円|億|万|品目|チップ|基|モデル|点)"
 )
+# "how many X": units of time and words for people; any other X goes through the glossary (_noun_counters)
 _EN_COUNTERS: dict[str, tuple[str, ...]] = {
     "hour": ("時間", "hour"),
     "minute": ("分", "minute"),
@@ -54,40 +55,21 @@ _EN_COUNTERS: dict[str, tuple[str, ...]] = {
     "employee": ("人", "名", "employee"),
     "staff": ("人", "名"),
     "user": ("人", "名", "user"),
-    "doctor": ("人", "名"),
-    "physician": ("人", "名"),
-    "lawyer": ("人", "名", "lawyer"),
-    "specialist": ("人", "名"),
-    "nurse": ("人", "名"),
-    "store": ("店舗", "店", "store"),
-    "shop": ("店舗", "店"),
-    "page": ("ページ", "page"),
-    "language": ("言語", "language"),
-    "model": ("モデル", "種類", "model"),
-    "hospital": ("病院", "施設", "hospital"),
-    "chip": ("チップ", "基", "chip"),
-    "gpu": ("GPU", "基", "枚"),
-    "inquiry": ("件", "inquir"),
-    "inquiries": ("件", "inquir"),
-    "conversation": ("件", "回", "conversation"),
     "time": ("倍", "回", "times"),
     "point": ("点", "ポイント", "point"),
-    "medicine": ("医薬品", "品目", "medicine"),
-    "use case": ("件", "ユースケース", "use case"),
     "case": ("件",),
-    "gpt": ("GPT", "個"),
 }
 _WANT_DATE = re.compile(
     r"いつ|何年(?!間)|何月|時期|年月|(?<![a-z])(when|what year|which year|what date|since when|founded|established)(?![a-z])"
 )
 _WANT_NAME = re.compile(
     r"誰|だれ|どこ|どの|何という|名前|名称|(?<![a-z])(who|whom|whose|which|called|named|name of|what is the name|what service|"
-    r"what cloud|what platform|what tool|what model|what product|what project|what company)(?![a-z])"
+    r"what platform|what tool|what model|what product|what project|what company)(?![a-z])"
 )
 _WANT_NUM = re.compile(
     r"いくら|いくつ|何[^年月日とをがはもで]|何[%％]|どれだけ|どれくらい|どのくらい|どの程度|割合|比率|[率額数]|"
     r"(?<![a-z])(how many|how much|how long|how big|how large|what percentage|what share|what rate|percent|rate|score|"
-    r"price|valuation|revenue|arr|number of|amount|size|cost|budget|speed-up|speedup|reduction|share)(?![a-z])"
+    r"price|valuation|revenue|arr|number of|amount|size|cost|budget|share)(?![a-z])"
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DATE_IN = re.compile(
@@ -99,7 +81,21 @@ _AMOUNT_IN = re.compile(
     r"[$€¥£]\s*\d|\d\s*(?:億|万|兆|円|ドル|ユーロ|%|％|倍|[kKmMbB](?![a-zA-Z])|billion|million|times|x(?![a-zA-Z0-9]))|"
     r"\d[\d,.]*\s*(?:の\s*)?(?:人|名|時間|分|日|週間|ヶ月|か月|カ月|件|回|個|店舗|種類|言語|ページ|病院|台|チップ|点|ポイント|品目|社|項目)"
 )
-_NAME_IN = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&.\-]+(?:\s+[A-Z][A-Za-z0-9&.\-]+)*|[\u30a1-\u30fa\u30fc・]{3,}")
+
+
+_PERSON = re.compile(r"(?:員|者|師|家|士|人材|スタッフ|ユーザー|メンバー)$")
+
+
+def _noun_counters(word: str, stem: str) -> tuple[str, ...]:
+    """Counters after a number for "how many WORD": the word's Japanese glossary terms and the word
+    itself; 人/名 when the terms name people (…員, …者, …師), else the general counters 件, 個 and 種類."""
+    table = g.load()
+    terms = table.get(word) or table.get(stem) or ()
+    if not terms:
+        return ()
+    if any(_PERSON.search(t) for t in terms):
+        return (*terms, "人", "名", stem)
+    return (*terms, "件", "個", "種類", stem)
 
 
 @dataclass
@@ -401,7 +397,7 @@ def analyze(question: str, snapshot: Any = None) -> QuestionInfo:
             for w in [phrase] + words[::-1]:
                 stem = re.sub(r"(ies)$", "y", w)
                 stem = re.sub(r"(s)$", "", stem)
-                got = _EN_COUNTERS.get(w) or _EN_COUNTERS.get(stem)
+                got = _EN_COUNTERS.get(w) or _EN_COUNTERS.get(stem) or _noun_counters(w, stem)
                 if got:
                     counters += list(got)
                     break

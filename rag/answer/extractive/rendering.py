@@ -1,31 +1,19 @@
-"""Rendering of an extractive answer: a lead line in the question's language, one bullet per
-chosen unit with its [n], citations numbered in order of first use and narrowed to the quoted
-lines (`render`, `make_citation`); `answer_extractive` runs the whole step, and
-`cite_units_for_claim` finds the units that support a claim of an LLM answer."""
+"""Rendering of the unit scorer's answer (the fallback of an LLM answer that fails its checks): a lead
+line in the question's language, one bullet per chosen unit with its [n], citations numbered in order
+of first use and narrowed to the quoted lines (`render`, `make_citation`); `cite_units_for_claim`
+finds the units that support a claim of an LLM answer."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from rag.answer.extractive.question import _NUMBER, QuestionInfo, analyze
-from rag.answer.extractive.scoring import Scored, score_units, select
+from rag.answer.extractive.question import _NUMBER, QuestionInfo
+from rag.answer.extractive.scoring import Scored
 from rag.answer.extractive.text import nfkc, squash, toks
 from rag.answer.extractive.units import Unit, section_units
 from rag.schema import Citation, Hit
 
 LEAD = {"ja": "ライブラリの該当箇所によると：", "en": "According to the library:"}
-
-
-@dataclass
-class Extraction:
-    text: str
-    citations: list[Citation]
-    chosen: list[Scored]
-    info: QuestionInfo
-    scored: list[Scored] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # answer lines (for streaming)
 
 
 def make_citation(n: int, hit: Hit, units: Sequence[Unit]) -> Citation:
@@ -67,16 +55,6 @@ def render(info: QuestionInfo, hits: Sequence[Hit], chosen: list[Scored]) -> tup
         lines.append(f"- {text} [{n_of[c.hit_index]}]")
     citations = [make_citation(n, hits[hi], units_of[hi]) for hi, n in sorted(n_of.items(), key=lambda kv: kv[1])]
     return "\n".join(lines), citations, lines
-
-
-def answer_extractive(
-    question: str, hits: Sequence[Hit], snapshot: Any = None, info: QuestionInfo | None = None
-) -> Extraction:
-    info = info or analyze(question, snapshot)
-    scored = score_units(info, hits)
-    chosen = select(info, scored)
-    text, cites, lines = render(info, hits, chosen)
-    return Extraction(text, cites, chosen, info, scored, lines)
 
 
 def cite_units_for_claim(claim: str, hit: Hit, k: int = 1) -> list[Unit]:

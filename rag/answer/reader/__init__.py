@@ -27,8 +27,8 @@ from rag.answer.reader.reading import (
     warm_units,
 )
 from rag.answer.reader.span import SPAN_FEATURES, candidates, extract_span, filter_candidates, span_features
-from rag.answer.reader.units import Unit, section_units
 from rag.answer.reader.vectors import VectorCache
+from rag.answer.units import Unit, section_units
 
 __all__ = [
     "DENSE_FEATURES",

@@ -342,7 +342,3 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 out.append(s)
     out.sort(key=lambda s: (s.start, -s.end))
     return tuple(out)
-
-
-def kinds_in(text: str) -> frozenset[str]:
-    return frozenset(s.kind for s in typed_spans(text))

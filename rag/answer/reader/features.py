@@ -43,7 +43,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.answer.reader.answer_types import QType, compatible, nfkc, question_type, typed_spans
-from rag.answer.reader.units import Unit
+from rag.answer.units import Unit
 from rag.ingest import char_bigrams, detect_language, tokenize
 from rag.ingest.japanese import _tag
 from rag.search.glossary import expand_tokens

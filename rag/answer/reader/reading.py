@@ -5,7 +5,7 @@
     units[0].span, units[0].probability, units[0].top_probability, units[0].start_line …
 
 Pipeline (all models fitted on data by eval/train_reader.py, none on the project's questions):
-  1. units of the top `n_sections` hits (rag.answer.reader.units.section_units: sentences, bullet items, table
+  1. units of the top `n_sections` hits (rag.answer.units.section_units: sentences, bullet items, table
      rows with their header, profile fields — each with its file line range);
   2. features per unit and a logistic regression (rag.answer.reader.features, .model; weights in rag/answer/reader/weights.json)
      → probability that the unit carries the answer;
@@ -39,8 +39,8 @@ import numpy as np
 from rag.answer.reader.features import Candidate, features, question_info
 from rag.answer.reader.model import load_model
 from rag.answer.reader.span import extract_span
-from rag.answer.reader.units import Unit, file_lines, profile_units, section_units, units_from_lines
 from rag.answer.reader.vectors import VectorCache
+from rag.answer.units import Unit, file_lines, profile_units, section_units, units_from_lines
 from rag.config import Settings
 from rag.index import get_embedder
 from rag.ingest import chunk_body

@@ -51,10 +51,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.reader.answer_types import NUMERIC, Span, compatible, nfkc, typed_spans
+from rag.answer.reader.answer_types import Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
-from rag.answer.reader.units import Unit
+from rag.answer.units import Unit
 from rag.ingest.japanese import _tag
 from rag.search.glossary import expand
 
@@ -377,7 +377,3 @@ def load_span_model(path: Any = None) -> dict[str, Any]:
             "threshold": float(d.get("threshold", 0.0)),
         }
     return got
-
-
-def is_numeric(kind: str) -> bool:
-    return kind in NUMERIC

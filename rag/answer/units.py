@@ -1,4 +1,6 @@
-"""Answer units of a section: sentences, bullet items, table rows, front-matter profile fields.
+"""Answer units of a section: sentences, bullet items, table rows, front-matter profile fields. The one
+splitter of the answer step: the reader (rag.answer.reader) reads these units, and the unit scorer
+(rag.answer.extractive) scores its view of them.
 
     units = section_units(hit)                 # a retrieved section (rag.schema.Hit) → [Unit]
     units = units_from_lines(lines, first_line) # Markdown lines → [Unit] (first_line = file line of lines[0])
@@ -19,11 +21,15 @@ A unit is the smallest piece of text an answer quotes, with its line range in th
   answer by itself).
 
 Units of a section are re-read from the source file when it still holds the indexed text (line
-numbers exact); otherwise they come from the hit's text with start/end None.
+numbers exact); otherwise they come from the hit's text with start/end None. Lines inside code
+fences are skipped, except with `code=True`: the unit scorer reads them too (case files draw
+figures and tables as text in fences, and its answers quote them), the reader was fitted without them.
+`is_link` marks a reference line (a URL or Markdown link with little other text).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -31,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answer.extractive.units import file_lines  # one cached file reader for both
+from rag.ingest import read_text
 from rag.ingest.japanese import sentence_spans
 
 KINDS = ("sentence", "bullet", "row", "profile", "heading")
@@ -48,11 +54,48 @@ class Unit:
     header: tuple[str, ...] = ()  # rows: the table's header cells
     cells: tuple[str, ...] = ()  # rows: the row's cells
     quote: tuple[str, ...] = field(default=(), compare=False)  # source lines to quote (rows: header + row)
+    is_link: bool = field(default=False, compare=False)  # a reference line (a URL or a Markdown link)
+
+
+# ----------------------------------------------------------------------------- source files
+
+_file_lock = threading.Lock()
+_file_cache: dict[str, tuple[tuple[float, int], list[str]]] = {}
+
+
+def _stamp(path: str) -> tuple[float, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime, st.st_size)
+
+
+def file_lines(path: str) -> list[str] | None:
+    """Lines of a library file (decoded like the indexer does), cached by mtime/size; None if unreadable."""
+    stamp = _stamp(path) if path else None
+    if stamp is None:
+        return None
+    with _file_lock:
+        got = _file_cache.get(path)
+        if got and got[0] == stamp:
+            return got[1]
+    try:
+        text, _enc, _issues = read_text(path)
+    except Exception:  # noqa: BLE001 — a vanished or now-broken file: use the indexed text
+        return None
+    lines = text.split("\n")
+    with _file_lock:
+        if len(_file_cache) > 256:
+            _file_cache.clear()
+        _file_cache[path] = (stamp, lines)
+    return lines
 
 
 # ----------------------------------------------------------------------------- Markdown helpers
 
 _MD_LINK = re.compile(r"\[([^\]]*)\]\((?:https?://|/|#)[^)]*\)")
+_URL = re.compile(r"https?://\S+")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+•・]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
@@ -62,6 +105,14 @@ _WORD = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff10-\uf
 
 def has_word_chars(s: str) -> bool:
     return bool(_WORD.search(s or ""))
+
+
+def is_link(raw: str) -> bool:
+    """A reference line: a URL or Markdown link with little other content."""
+    if not (_URL.search(raw) or _MD_LINK.search(raw)):
+        return False
+    rest = _URL.sub("", _MD_LINK.sub("", raw))
+    return len(re.findall(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff]", rest)) < 12
 
 
 def clean_md(s: str) -> str:
@@ -101,8 +152,9 @@ def _sentences(line: str) -> list[str]:
 # ----------------------------------------------------------------------------- lines → units
 
 
-def units_from_lines(lines: Sequence[str], first_line: int | None = 1) -> list[Unit]:
-    """Units of Markdown `lines`; `first_line` is the file line number of lines[0] (None: unknown)."""
+def units_from_lines(lines: Sequence[str], first_line: int | None = 1, code: bool = False) -> list[Unit]:
+    """Units of Markdown `lines`; `first_line` is the file line number of lines[0] (None: unknown);
+    `code`: also the lines inside code fences."""
     out: list[Unit] = []
 
     def ln(i: int) -> int | None:
@@ -123,7 +175,7 @@ def units_from_lines(lines: Sequence[str], first_line: int | None = 1) -> list[U
         if s.startswith(("```", "~~~")):
             in_fence = not in_fence
             continue
-        if in_fence or not s or not has_word_chars(s):
+        if (in_fence and not code) or not s or not has_word_chars(s):
             if not s:
                 in_table = False
             continue
@@ -160,6 +212,7 @@ def units_from_lines(lines: Sequence[str], first_line: int | None = 1) -> list[U
                     header,
                     cells,
                     (header_raw, s) if header_raw else (s,),
+                    is_link(s),
                 )
             )
             continue
@@ -189,6 +242,7 @@ def units_from_lines(lines: Sequence[str], first_line: int | None = 1) -> list[U
                         len(out),
                         lead_in,
                         quote=tuple(x.strip() for x in lines[here : end + 1]),
+                        is_link=is_link(body),
                     )
                 )
             continue
@@ -196,13 +250,11 @@ def units_from_lines(lines: Sequence[str], first_line: int | None = 1) -> list[U
         for sent in _sentences(body):
             t = clean_md(sent)
             if has_word_chars(t):
-                out.append(Unit(t, "sentence", ln(here), ln(here), len(out), lead_in, quote=(t,)))
+                out.append(
+                    Unit(t, "sentence", ln(here), ln(here), len(out), lead_in, quote=(t,), is_link=is_link(sent))
+                )
         lead_in = clean_md(body)[:80]
     return out
-
-
-def units_from_text(text: str, first_line: int | None = 1) -> list[Unit]:
-    return units_from_lines((text or "").split("\n"), first_line)
 
 
 # ----------------------------------------------------------------------------- profile fields
@@ -227,10 +279,10 @@ _PROFILE_SKIP = frozenset(
 
 
 def profile_units(
-    text: str, file_lines: Sequence[str] | None = None, line_range: tuple[int, int] | None = None
+    text: str, flines: Sequence[str] | None = None, line_range: tuple[int, int] | None = None
 ) -> list[Unit]:
     """Units of a profile text ("label (key.path): value" lines, as rag.chunking.profile_lines writes
-    them); each is located in the front matter lines of `file_lines` within `line_range` when possible."""
+    them); each is located in the front matter lines `flines` of the file within `line_range` when possible."""
     lines = (text or "").split("\n")
     if len(lines) > 1 and " › " in lines[0]:
         lines = lines[1:]  # a whole chunk's "title › heading path" first line
@@ -250,9 +302,9 @@ def profile_units(
         parts = [p.strip() for p in value.split("、") if p.strip()]
         items = parts if len(parts) >= 3 and len(value) > 60 else [value]
         for it in items:
-            s, e = _locate(file_lines, line_range, leaf, it)
+            s, e = _locate(flines, line_range, leaf, it)
             u = f"{shown}: {it}"
-            out.append(Unit(u, "profile", s, e, len(out), quote=(u,)))
+            out.append(Unit(u, "profile", s, e, len(out), quote=(u,), is_link=bool(_URL.search(it))))
     return out
 
 
@@ -304,18 +356,12 @@ _units_lock = threading.Lock()
 _units_cache: dict[tuple, list[Unit]] = {}
 
 
-def section_units(hit: Any) -> list[Unit]:
-    """Units of one retrieved section (a rag.schema.Hit), cached per file version and line range."""
+def section_units(hit: Any, code: bool = False) -> list[Unit]:
+    """Units of one retrieved section (a rag.schema.Hit), cached per file version and line range;
+    `code`: also the lines inside code fences."""
     source = getattr(hit, "source", "") or ""
     flines = file_lines(source)
-    key = (
-        source,
-        len(flines) if flines else -1,
-        hit.start_line,
-        hit.end_line,
-        getattr(hit, "kind", ""),
-        hash(hit.text),
-    )
+    key = (source, _stamp(source), hit.start_line, hit.end_line, getattr(hit, "kind", ""), hash(hit.text), code)
     with _units_lock:
         got = _units_cache.get(key)
     if got is not None:
@@ -325,14 +371,14 @@ def section_units(hit: Any) -> list[Unit]:
     else:
         units = []
         if flines and hit.start_line and hit.end_line and hit.end_line <= len(flines):
-            units = units_from_lines(flines[hit.start_line - 1 : hit.end_line], hit.start_line)
+            units = units_from_lines(flines[hit.start_line - 1 : hit.end_line], hit.start_line, code)
             if units and not consistent(units, hit.text):
                 units = []
         if not units:
             text = hit.text
             if "\n" in text and " › " in text.split("\n", 1)[0] and not text.startswith("#"):
                 text = text.split("\n", 1)[1]  # the chunk header "title › heading path"
-            units = units_from_lines(text.split("\n"), None)
+            units = units_from_lines(text.split("\n"), None, code)
     with _units_lock:
         if len(_units_cache) > 4096:
             _units_cache.clear()
