@@ -256,19 +256,23 @@ def make_copy(src: Source, index: int, number: int, name: tuple[str, str], seed:
     return Copy(index, number, doc_id, latin, kana, country, year, file_name, text)
 
 
-def plan_copies(chunks_per_source: Sequence[int], target_chunks: int) -> list[tuple[int, int]]:
-    """(source index, copy number) pairs, copy 0 of every source first, then round-robin copies
-    until the expected chunk total (each copy ~ its source's chunks) reaches `target_chunks`."""
+def plan_copies(chunks_per_source: Sequence[int], target_chunks: int, slack: float = 0.01) -> list[tuple[int, int]]:
+    """(source index, copy number) pairs: copy 0 of every source first, then copies round-robin
+    while the expected chunk total (each copy ~ its source's chunks) stays within `target_chunks`
+    less `slack` (copies come out ~0.7 % longer than their sources: longer names and numbers)."""
     plan = [(i, 0) for i in range(len(chunks_per_source))]
     total = sum(chunks_per_source)
+    limit = target_chunks * (1.0 - slack)
     number = 0
-    while total < target_chunks and any(chunks_per_source):
+    added = True
+    while added:
         number += 1
+        added = False
         for i, n in enumerate(chunks_per_source):
-            if total >= target_chunks:
-                break
-            plan.append((i, number))
-            total += n
+            if n and total + n <= limit:
+                plan.append((i, number))
+                total += n
+                added = True
     return plan
 
 

@@ -4,15 +4,21 @@ in-memory index built from the same tokens."""
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from rag.config import Settings
+from rag.index import Library, get_library, index_library
 from rag.index import generations as gens
-from rag.index import get_library
 from rag.index.lexical import LexicalIndex, token_pairs
-from rag.index.reader_files import ChunkMeta, share_metas
+from rag.index.reader_files import FILES, ChunkMeta, share_metas
 from rag.ingest import char_bigrams, tokenize
+from rag.search.retrieval import Retriever
+from tests.conftest import FIXTURES, SEEDS
 
 
 def test_chunk_meta_reads_like_the_dict() -> None:
@@ -68,3 +74,38 @@ def test_postings_score_as_the_in_memory_index_of_the_same_tokens(indexed_settin
             top, top_mem = lex.search(terms, 10, field=field), mem.search(terms, 10, field=field)
             assert np.allclose([s for _, s in top], [s for _, s in top_mem], rtol=1e-6, atol=0)
     assert lex.idf() == pytest.approx(mem.idf())
+
+
+def test_a_generation_written_before_the_reader_files_is_read_and_carried_over(tmp_path: Path) -> None:
+    """The older layout (lexical.json token lists, everything else in Chroma) still loads, gives the
+    same snapshot, and the next index run carries its unchanged files over into the new layout."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    shutil.copy(SEEDS / "000_2a18f7e169fe24df.txt", lib / "seed.txt")
+    settings = Settings.from_env(data_dir=tmp_path / "data", library=(lib,))
+    first = index_library(settings, [lib])
+    new = Library(settings).snapshot()
+    gdir = gens.gen_dir(settings.data_dir, first.generation)
+    (gdir / "lexical.json").write_text(json.dumps(new.lexical.token_data(), ensure_ascii=False), encoding="utf-8")
+    shutil.rmtree(gdir / "lexical")
+    for name in FILES:
+        (gdir / name).unlink()
+    old = Library(settings).snapshot()
+    assert old.vector_ids and sorted(old.vector_ids) == sorted(new.vector_ids)
+    assert {c: dict(m) for c, m in old.metas.items()} == {c: dict(m) for c, m in new.metas.items()}
+    assert old.texts == new.texts
+    q = "ミストラルAIの評価額は？"
+    assert [h.chunk_ids for h in Retriever(settings).run(q, snapshot=old)] == [
+        h.chunk_ids for h in Retriever(settings).run(q, snapshot=new)
+    ]
+
+    shutil.copy(FIXTURES / "docs" / "fm_subject.md", lib / "fm_subject.md")
+    second = index_library(settings)
+    assert second.unchanged == 1 and second.indexed == 1 and second.published
+    gdir2 = gens.gen_dir(settings.data_dir, second.generation)
+    assert (gdir2 / "lexical" / "meta.json").is_file() and (gdir2 / "chunks.jsonl").is_file()
+    snap = Library(settings).snapshot()
+    carried = [c for c in new.lexical.chunk_ids if c in snap.texts]
+    assert carried and len(carried) == len(new.lexical.chunk_ids)
+    pos = {c: i for i, c in enumerate(snap.lexical.chunk_ids)}
+    assert all(snap.lexical.tokens_of(pos[c]) == new.lexical.tokens_of(i) for i, c in enumerate(carried))
