@@ -132,7 +132,7 @@ def index_library(
     copies of a synthetic library their source chunks' vectors)."""
     t0 = time.perf_counter()
     with gens.writer_lock(settings.data_dir):
-        report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks or embed_sorted)
+        report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks)
     report.seconds = time.perf_counter() - t0
     return report
 
