@@ -128,7 +128,7 @@ def _phase(data_dir: Path, before: int) -> str:
     gdir = gens.gen_dir(data_dir, max(newer))
     if (gdir / "manifest.json").exists():
         return "manifest"
-    if (gdir / "lexical.json").exists():
+    if (gdir / "lexical.json").exists() or (gdir / "lexical").exists():
         return "lexical"
     if (gdir / "chroma").exists():
         return "vectors"

@@ -23,7 +23,9 @@ import numpy as np
 from rag.config import Settings
 from rag.index import generations as gens
 from rag.index.embeddings import ChromaEmbeddingFunction, embedder_name, get_embedder
-from rag.index.lexical import LexicalIndex
+from rag.index.lexical import K1, B, LexicalIndex
+from rag.index.postings import is_postings_folder
+from rag.index.reader_files import ReaderFilesWriter
 from rag.index.store import VectorStore, chunk_metadata, drop_generation
 from rag.ingest import (
     FacetMapping,
@@ -40,6 +42,7 @@ from rag.schema import Chunk, Document, LoadError, LoadIssue
 INDEX_FORMAT = 1
 Progress = Callable[[str, int, int], None]  # (message, done, total)
 EmbedProgress = Callable[[int, int], None]  # (chunks embedded, chunks to embed)
+EmbedChunks = Callable[[Any, list[Chunk], EmbedProgress | None], np.ndarray]  # (embedder, chunks, progress)
 EMBED_BATCH = 32  # chunks per embed_passages call: progress granularity, bounded activations
 WINDOW_CHUNKS = 512  # new chunks held in memory at once (files are embedded and stored by windows)
 
@@ -118,15 +121,18 @@ def index_library(
     rebuild: bool = False,
     progress: Progress | None = None,
     embed_progress: EmbedProgress | None = None,
+    embed_chunks: EmbedChunks | None = None,
 ) -> IndexReport:
     """Bring the index in line with the library folders; returns what was done.
 
     `progress(file name, files done, files)` while files are read and chunked; then
     `embed_progress(chunks embedded, chunks)` while the new chunks are embedded (without it, that
-    phase is reported through `progress("embedding chunks", done, total)`)."""
+    phase is reported through `progress("embedding chunks", done, total)`). `embed_chunks`
+    replaces `embed_sorted` as the source of the new chunks' vectors (eval.bench_scale gives the
+    copies of a synthetic library their source chunks' vectors)."""
     t0 = time.perf_counter()
     with gens.writer_lock(settings.data_dir):
-        report = _index_locked(settings, paths, rebuild, progress, embed_progress)
+        report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -137,7 +143,9 @@ def _index_locked(
     rebuild: bool,
     progress: Progress | None,
     embed_progress: EmbedProgress | None = None,
+    embed_chunks: EmbedChunks | None = None,
 ) -> IndexReport:
+    embed_chunks = embed_chunks or embed_sorted
     data_dir = settings.data_dir
     report = IndexReport()
     pointer = gens.read_pointer(data_dir)
@@ -215,19 +223,24 @@ def _index_locked(
     ef = ChromaEmbeddingFunction(embedder)
     store = VectorStore(settings, new_gen, gdir, ef, create=True)
 
-    ids: list[str] = []
-    tokens: list[list[str]] = []
+    out = ReaderFilesWriter(gdir, local=not settings.chroma_url)
     # 1. carry over unchanged files from the previous generation
     if keep:
-        old_store = VectorStore(settings, old_gen, gens.gen_dir(data_dir, old_gen), ef)
-        old_lex = LexicalIndex.load(gens.gen_dir(data_dir, old_gen) / "lexical.json")
-        old_tokens = dict(zip(old_lex.chunk_ids, old_lex.tokens))
+        old_dir = gens.gen_dir(data_dir, old_gen)
+        old_store = VectorStore(settings, old_gen, old_dir, ef)
+        old_lex = (
+            LexicalIndex.open(old_dir / "lexical")
+            if is_postings_folder(old_dir / "lexical")
+            else LexicalIndex.load(old_dir / "lexical.json")
+        )
+        old_pos = {cid: i for i, cid in enumerate(old_lex.chunk_ids)}
         carry = [cid for v in keep.values() for cid in v["chunk_ids"]]
         for s in range(0, len(carry), 500):
             got = old_store.get(carry[s : s + 500], with_embeddings=True)
-            store.add(got["ids"], np.asarray(got["embeddings"]), got["documents"], got["metadatas"])
-            ids += got["ids"]
-            tokens += [old_tokens.get(cid, []) for cid in got["ids"]]
+            vecs = np.asarray(got["embeddings"])
+            store.add(got["ids"], vecs, got["documents"], got["metadatas"])
+            toks = [old_lex.tokens_of(old_pos[c]) if c in old_pos else [] for c in got["ids"]]
+            out.add(got["ids"], vecs, got["documents"], got["metadatas"], toks)
         _close(old_store)
 
     # 2. load and chunk what changed, then embed the new chunks in windows of about WINDOW_CHUNKS
@@ -250,7 +263,7 @@ def _index_locked(
         rate = read["chunks"] / read["bytes"] if read["bytes"] else 0.0
         total = base + len(chunks_in) + round(left * rate)
         step = (lambda d, t: to_embed(base + d, total)) if to_embed else None
-        vectors = embed_sorted(embedder, chunks_in, step)
+        vectors = embed_chunks(embedder, chunks_in, step)
         report.embedded += len(chunks_in)
         at = 0
         for key, doc, chunks in window:
@@ -258,9 +271,9 @@ def _index_locked(
             vecs = vectors[at : at + len(chunks)]
             at += len(chunks)
             metas = [chunk_metadata(c, doc.facets, doc.uid, doc.source, doc.title) for c in chunks]
-            store.add([c.chunk_id for c in chunks], vecs, texts, metas)
-            ids.extend(c.chunk_id for c in chunks)
-            tokens.extend(tokenize(t) for t in texts)
+            chunk_ids = [c.chunk_id for c in chunks]
+            store.add(chunk_ids, vecs, texts, metas)
+            out.add(chunk_ids, vecs, texts, metas, [tokenize(t) for t in texts])
             report.indexed += 1
             report.warnings += doc.issues
             files_out[key] = {
@@ -299,7 +312,7 @@ def _index_locked(
         progress("", len(todo), len(todo))
 
     _check_duplicate_ids(files_out, report)
-    LexicalIndex(ids, tokens).save(gdir / "lexical.json")
+    out.finish(K1, B)
     gens.write_json_atomic(
         gdir / "manifest.json",
         {
@@ -314,8 +327,8 @@ def _index_locked(
     )
     count = store.count()
     _close(store)
-    if count != len(ids):
-        raise RuntimeError(f"index generation {new_gen} has {count} vectors for {len(ids)} chunks")
+    if count != len(out.lexical):
+        raise RuntimeError(f"index generation {new_gen} has {count} vectors for {len(out.lexical)} chunks")
     gens.publish(data_dir, gens.Pointer(new_gen, embedder.name, settings.chroma_url))
     report.published = True
     for g in gens.existing_generations(data_dir):
@@ -324,7 +337,7 @@ def _index_locked(
     gens.collect_garbage(data_dir, {new_gen, old_gen})
     report.generation = new_gen
     report.documents = len(files_out)
-    report.chunks = len(ids)
+    report.chunks = len(out.lexical)
     report.failed = len(errors_out) + bad_names
     return report
 

@@ -1,7 +1,10 @@
 """Read side of the index: the current generation's Chroma collection, BM25 index and manifest.
 
 `Library.snapshot()` returns the generation published last; a reader keeps using the snapshot it
-got for a whole query, so a concurrent index run is seen entirely or not at all.
+got for a whole query, so a concurrent index run is seen entirely or not at all. A local generation
+is read from its reader files (rag.index.reader_files: chunk texts and metadata, mapped vectors)
+and BM25 postings (rag.index.postings), not record by record from Chroma; one written before them,
+from Chroma and its lexical.json.
 
 In server mode (`CASEBOOK_CHROMA_URL`) the pointer, the BM25 token lists and the manifest are read
 from the Chroma server (rag.index.remote_state), never from the local data directory: replicas with
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,8 @@ from rag.config import Settings
 from rag.index import generations as gens
 from rag.index.embeddings import ChromaEmbeddingFunction, get_embedder
 from rag.index.lexical import LexicalIndex
+from rag.index.postings import is_postings_folder
+from rag.index.reader_files import read_reader_files, share_metas
 from rag.index.remote_state import RemoteStamp, load_state, read_remote_pointer
 from rag.index.store import VectorStore, make_client_url
 
@@ -37,9 +43,11 @@ class Snapshot:
     store: Any  # rag.store.VectorStore
     lexical: LexicalIndex
     texts: dict[str, str] = field(default_factory=dict)  # chunk_id → embedded text
-    metas: dict[str, dict[str, Any]] = field(default_factory=dict)  # chunk_id → Chroma metadata
-    # unit-length vectors (rows in vector_ids order) for exact dense search; None above
-    # EXACT_DENSE_MAX chunks, where the Chroma HNSW index answers instead (rag.retrieval.dense_query)
+    # chunk_id → Chroma metadata (a read-only Mapping: rag.index.reader_files.ChunkMeta)
+    metas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # unit-length vectors (rows in vector_ids order; mapped from vectors.f32 when the generation
+    # has it) for exact dense search; None above EXACT_DENSE_MAX chunks, where the Chroma HNSW
+    # index answers instead (rag.search.dense.dense_query)
     vectors: Any = None
     vector_ids: list[str] = field(default_factory=list)
 
@@ -109,8 +117,16 @@ class Library:
                 f"{embedder.name!r}: run `casebook index --rebuild`"
             )
         store = VectorStore(self.settings, ptr.generation, gdir, ChromaEmbeddingFunction(embedder))
-        lexical = json.loads((gdir / "lexical.json").read_text(encoding="utf-8"))
-        return _assemble(ptr.generation, manifest, store, lexical)
+        files = read_reader_files(gdir) if is_postings_folder(gdir / "lexical") else None
+        if files is None:  # a generation written before the reader files: everything from Chroma
+            lexical = json.loads((gdir / "lexical.json").read_text(encoding="utf-8"))
+            return _assemble(ptr.generation, manifest, store, lexical)
+        ids, texts, metas, vectors = files
+        lex = LexicalIndex.open(gdir / "lexical", texts)
+        if lex.chunk_ids != ids:
+            raise RuntimeError(f"{gdir}: the BM25 postings and the chunk file list different chunks")
+        exact = len(ids) <= EXACT_DENSE_MAX
+        return Snapshot(ptr.generation, manifest, store, lex, texts, metas, vectors if exact else None, ids)
 
     def _open_remote(self) -> Snapshot:
         """Server mode: the generation the server's pointer names, read from the server alone."""
@@ -143,7 +159,7 @@ def _assemble(generation: int, manifest: dict[str, Any], store: VectorStore, lex
     exact = store.count() <= EXACT_DENSE_MAX
     got = store.collection.get(include=["documents", "metadatas", *(["embeddings"] if exact else [])])
     texts = dict(zip(got["ids"], got["documents"]))
-    metas = dict(zip(got["ids"], got["metadatas"]))
+    metas = share_metas(got["ids"], got["metadatas"])
     lexical = LexicalIndex.from_data(lexical_data, texts)
     vectors = None
     if exact and len(got["ids"]):

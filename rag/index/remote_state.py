@@ -8,8 +8,9 @@ A replica with an empty local data directory serves the library from the server 
   (one upsert, atomic for readers) only after the generation's collections are complete; readers
   only ever follow it.
 * per generation, a **state collection** `casebook_state-<tag>-gNNNNNN` holding the generation's
-  `lexical.json` (the BM25 token lists) and `manifest.json` (documents, facets, errors) as the
-  exact file texts, cut into parts (records "lexical:NNNNNN" / "manifest:NNNNNN" in order).
+  BM25 token lists (the `lexical.json` form, exported from its postings) and `manifest.json`
+  (documents, facets, errors) as texts, cut into parts (records "lexical:NNNNNN" /
+  "manifest:NNNNNN" in order).
 
 Names start with `casebook_state` (not `casebook-`), so they never mix with the vector collections.
 The writer still keeps its local CURRENT.json and generation directory (its own next run reads them).
@@ -25,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rag.index.lexical import LexicalIndex
+from rag.index.postings import is_postings_folder
 from rag.index.store import STATE, make_client_url, state_collection_name
 
 PART_CHARS = 512 * 1024  # characters per stored part (one Chroma document)
@@ -66,8 +69,9 @@ def upload_generation(url: str, state: str, gen_dir: Path) -> None:
     except Exception:
         pass
     coll = client.create_collection(state, embedding_function=None)
+    texts = {kind: _file_text(gen_dir, kind) for kind in FILES}
     for kind in FILES:
-        parts = _split((gen_dir / f"{kind}.json").read_text(encoding="utf-8"))
+        parts = _split(texts[kind])
         for s in range(0, len(parts), PARTS_PER_ADD):
             batch = parts[s : s + PARTS_PER_ADD]
             coll.add(
@@ -76,9 +80,18 @@ def upload_generation(url: str, state: str, gen_dir: Path) -> None:
                 metadatas=[{"kind": kind, "part": s + i, "parts": len(parts)} for i in range(len(batch))],
                 embeddings=[[float(s + i), 1.0] for i in range(len(batch))],
             )
-    expected = sum(len(_split((gen_dir / f"{k}.json").read_text(encoding="utf-8"))) for k in FILES)
+    expected = sum(len(_split(texts[k])) for k in FILES)
     if coll.count() != expected:
         raise RuntimeError(f"state collection {state} has {coll.count()} parts, expected {expected}")
+
+
+def _file_text(gen_dir: Path, kind: str) -> str:
+    """The text stored for `kind`: the file; for "lexical", the token lists of the generation's
+    postings (rag.index.postings) in the lexical.json form replicas read."""
+    path = gen_dir / f"{kind}.json"
+    if kind == "lexical" and not path.exists() and is_postings_folder(gen_dir / "lexical"):
+        return json.dumps(LexicalIndex.open(gen_dir / "lexical").token_data(), ensure_ascii=False)
+    return path.read_text(encoding="utf-8")
 
 
 def publish_remote(url: str, generation: int, embedder: str, collection: str, gen_dir: Path) -> RemotePointer:

@@ -3,6 +3,7 @@ matrix product over the snapshot's vectors or by Chroma's HNSW index."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from rag.search.snap_index import snapshot_index
 
 
 def dense_query(
-    snap: Any, qv: np.ndarray, k: int, where: dict | None = None, allowed: set[str] | None = None
+    snap: Any, qv: np.ndarray, k: int, where: dict | None = None, allowed: Set[str] | None = None
 ) -> list[tuple[str, float]]:
     """(chunk_id, cosine) best first. Exact (one matrix product over the snapshot's vectors,
     restricted to `allowed`) when the snapshot holds its vectors (see rag.library.EXACT_DENSE_MAX);

@@ -5,10 +5,10 @@ industries named in it, restricted to values that occur in the index."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from rag.search.filter_clauses import fold
+from rag.search.filter_index import filter_index
 
 # ------------------------------------------------------------------------------- suggestions
 
@@ -49,9 +49,12 @@ def infer_filters(question: str, snapshot: Any = None) -> dict[str, Any]:
     index are suggested (a country nobody is from is not a useful filter).
     """
     q = fold(question)
-    metas: list[Mapping[str, Any]] = list(getattr(snapshot, "metas", {}).values()) if snapshot is not None else []
-    countries_in_index = {m.get("country") for m in metas if m.get("country")}
-    industries_in_index = {m.get("industry") for m in metas if m.get("industry")}
+    countries_in_index: set[Any] = set()
+    industries_in_index: set[Any] = set()
+    if snapshot is not None and getattr(snapshot, "metas", None):
+        fi = filter_index(snapshot)  # distinct values per key, grouped once per snapshot
+        countries_in_index = {v for v, _ in fi.groups("country").values if v}
+        industries_in_index = {v for v, _ in fi.groups("industry").values if v}
     out: dict[str, Any] = {}
     countries: list[str] = []
     # a country as the subject of a set ("Japanese companies", 「米国企業」, "cases from France")

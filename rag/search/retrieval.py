@@ -34,6 +34,7 @@ from rag.index import get_embedder, get_library, token_pairs
 from rag.ingest import chunk_body
 from rag.schema import Hit
 from rag.search.dense import dense_query
+from rag.search.filter_index import allowed_chunks
 from rag.search.filters import Filters
 from rag.search.fusion import fuse
 from rag.search.query import _japanese, detect_language, focus_names, query_tokens
@@ -103,14 +104,13 @@ class Retriever:
         snap = snapshot if snapshot is not None else self.snapshot()
         idx = snapshot_index(snap)
         f = Filters.coerce(filters)
-        allowed: set[str] | None = None
+        allowed: frozenset[str] | None = None
         where = None
         if not f.is_empty:
-            f = f.resolve(snap.metas)
+            f, allowed = allowed_chunks(snap, f)  # f.resolve(snap.metas); the chunks f.matches
             if f.matches_nothing():
                 tm["total"] = (time.perf_counter() - t0) * 1000
                 return [], []
-            allowed = {cid for cid, m in snap.metas.items() if f.matches(m)}
             if not allowed:
                 tm["total"] = (time.perf_counter() - t0) * 1000
                 return [], []

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.index.lexical import K1, LexicalIndex, token_pairs
+from rag.index.lexical import K1, LexicalIndex, PostingsBuilder, token_pairs
 from rag.ingest.japanese import char_bigrams, tokenize
 
 TEXTS = {
@@ -103,3 +103,45 @@ def test_save_load_round_trip_and_old_k1_ignored(tmp_path: Path) -> None:
 def test_idf_is_higher_for_rarer_words() -> None:
     idf = _index().idf()
     assert idf["ミストラル"] > idf["企業"]
+
+
+def _postings(tmp_path: Path, texts: dict[str, str] = TEXTS, k1: float = K1) -> Path:
+    b = PostingsBuilder()
+    for cid, text in texts.items():
+        b.add(cid, tokenize(text), text)
+    b.write(tmp_path / "lexical", k1, 0.75)
+    return tmp_path / "lexical"
+
+
+@pytest.mark.parametrize(
+    "field, query",
+    [
+        ("words", tokenize("企業の評価額")),
+        ("pairs", token_pairs(tokenize("企業評価額"))),
+        ("chars", char_bigrams("ミストラルの企業")),
+        ("words", ["どこにもない語"]),
+    ],
+)
+def test_postings_score_as_the_in_memory_index(tmp_path: Path, field: str, query: list[str]) -> None:
+    """Written postings, mapped back, give the in-memory index's scores on every field."""
+    opened = LexicalIndex.open(_postings(tmp_path), TEXTS)
+    assert opened.chunk_ids == list(TEXTS)
+    assert np.array_equal(opened.scores(query, field), _index().scores(query, field))
+    assert opened.search(query, 3, allowed={"b", "c"}, field=field) == _index().search(query, 3, {"b", "c"}, field)
+
+
+def test_postings_keep_tokens_idf_and_rebuild_for_other_k1(tmp_path: Path) -> None:
+    folder = _postings(tmp_path)
+    opened = LexicalIndex.open(folder, TEXTS)
+    assert opened.tokens == _index().tokens and opened.tokens_of(2) == tokenize(TEXTS["c"])
+    assert opened.idf() == pytest.approx(_index().idf())
+    assert opened.token_data() == {"chunk_ids": list(TEXTS), "tokens": _index().tokens}
+    other = LexicalIndex.open(folder, TEXTS, k1=2.0)  # written with K1: rebuilt in memory
+    q = tokenize("企業の評価額")
+    assert np.allclose(other.scores(q), LexicalIndex(list(TEXTS), _index().tokens, k1=2.0).scores(q))
+    assert other.search(char_bigrams("ミストラル"), 1, field="chars")[0][0] == "c"
+
+
+def test_postings_of_an_empty_library(tmp_path: Path) -> None:
+    opened = LexicalIndex.open(_postings(tmp_path, {}))
+    assert len(opened) == 0 and opened.search(["企業"], 5) == [] and opened.idf() == {}

@@ -6,6 +6,7 @@ import pytest
 
 from rag.config import Settings
 from rag.search import Filters, infer_filters
+from rag.search.filter_index import FilterIndex, allowed_chunks
 from tests.conftest import needs_shared
 
 # ---------------------------------------------------------------------------- parse / where
@@ -177,6 +178,42 @@ def test_resolve_folds_aliases_and_substrings() -> None:
     assert r.to_where() == {"industry": {"$eq": "流通・小売（コンビニエンスストア）"}}
 
 
+def test_filter_index_is_the_twin_of_resolve_and_matches() -> None:
+    """rag.search.filter_index (distinct values per key, cached) resolves and selects exactly as
+    `resolve` + `matches` over every chunk, missing keys, list values and ranges included."""
+    metas = {
+        "fr#0": dict(META_FR, title="Mistral AI - European AI Leader", company_aliases=["Mistral AI", "ミストラルAI"]),
+        "fr#1": dict(META_FR, title="Mistral AI - European AI Leader", company_aliases=["Mistral AI", "ミストラルAI"]),
+        "jp#0": dict(META_JP, industry="金融・銀行業", company_aliases=["MUFG", "三菱UFJ銀行"]),
+        "x#0": {"country": "日本", "industry": "流通・小売（コンビニエンスストア）", "tags": ["需要予測"]},
+        "y#0": {"country": None, "founded_year": 2020.0, "fm.flag": True},
+        "z#0": {"founded_year": "2020", "fm.flag": 1},
+    }
+    fi = FilterIndex(metas)
+    for items in (
+        ["company=ミストラルAI"],
+        ["company=MUFG"],
+        ["company=Nobody Inc"],
+        ["tags~=llm"],
+        ["industry~=金融,小売"],
+        ["country!=日本"],
+        ["country=日本", "industry~=小売"],
+        ["founded_year>=2020"],
+        ["founded_year=2020"],
+        ["fm.flag=true"],
+        ["fm.flag=1"],
+        ["fm.subject.employees=350"],
+    ):
+        f = Filters.parse(items)
+        want = f.resolve(metas)
+        got, allowed = fi.allowed(f)
+        assert [(c.key, c.op, [(type(v), v) for v in c.values]) for c in got.clauses] == [
+            (c.key, c.op, [(type(v), v) for v in c.values]) for c in want.clauses
+        ], items
+        assert allowed == {c for c, m in metas.items() if want.matches(m)}, items
+        assert fi.allowed(f) == (got, allowed)  # cached
+
+
 # ---------------------------------------------------------------------------- against the real index
 
 FILTER_CASES = [
@@ -211,6 +248,7 @@ def test_where_and_matches_agree_on_the_index(indexed_settings: Settings, items:
     assert py, f"{items} should match something in the seed + shared corpus"
     chroma = snap.store.ids_where(f.to_where())
     assert chroma == py
+    assert allowed_chunks(snap, Filters.parse(items)) == (f, py)
 
 
 @needs_shared
