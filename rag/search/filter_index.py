@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rag.search.filters import Filters
+from rag.search.snap_index import PerSnapshot
 
 _COMPANY_KEYS = ("company", "title", "company_aliases")
 _CACHED_FILTERS = 64
@@ -122,22 +123,12 @@ class FilterIndex:
             return resolved, sel
 
 
-_lock = threading.Lock()
-_indexes: dict[int, tuple[Any, FilterIndex]] = {}
+_filter_indexes = PerSnapshot(lambda snap: FilterIndex(snap.metas))
 
 
 def filter_index(snap: Any) -> FilterIndex:
     """The FilterIndex of a snapshot (cached while the snapshot lives, like rag.search.snap_index)."""
-    key = id(snap)
-    with _lock:
-        got = _indexes.get(key)
-        if got is not None and got[0] is snap:
-            return got[1]
-        idx = FilterIndex(snap.metas)
-        if len(_indexes) > 8:
-            _indexes.clear()
-        _indexes[key] = (snap, idx)
-        return idx
+    return _filter_indexes.get(snap)
 
 
 def allowed_chunks(snap: Any, filters: Filters) -> tuple[Filters, frozenset[str]]:

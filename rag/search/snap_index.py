@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,22 +49,31 @@ def _is_reference_list(text: str, heading_path: str) -> bool:
     return links / len(lines) >= 0.5 or (bool(_REF_HEADING.search(last)) and links / len(lines) >= 0.2)
 
 
-_cache_lock = threading.Lock()
-_cache: dict[int, tuple[Any, _SnapIndex]] = {}
+class PerSnapshot:
+    """`get(snap)`: what `build(snap)` derives from an index snapshot, built once while that snapshot
+    lives (keyed by identity: a newly published generation is a new snapshot; at most 8 kept)."""
+
+    def __init__(self, build: Callable[[Any], Any]):
+        self._build = build
+        self._lock = threading.Lock()
+        self._cache: dict[int, tuple[Any, Any]] = {}
+
+    def get(self, snap: Any) -> Any:
+        key = id(snap)
+        with self._lock:
+            got = self._cache.get(key)
+            if got is not None and got[0] is snap:
+                return got[1]
+        value = self._build(snap)
+        with self._lock:
+            if len(self._cache) > 8:
+                self._cache.clear()
+            self._cache[key] = (snap, value)
+        return value
 
 
 def snapshot_index(snap: Any) -> _SnapIndex:
-    key = id(snap)
-    with _cache_lock:
-        got = _cache.get(key)
-        if got is not None and got[0] is snap:
-            return got[1]
-    idx = _build_snap_index(snap)
-    with _cache_lock:
-        if len(_cache) > 8:
-            _cache.clear()
-        _cache[key] = (snap, idx)
-    return idx
+    return _snapshot_indexes.get(snap)
 
 
 def _build_snap_index(snap: Any) -> _SnapIndex:
@@ -144,3 +154,6 @@ def _short_names(name: str) -> list[str]:
 
 def _name_key(name: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if ch.isalnum())
+
+
+_snapshot_indexes = PerSnapshot(_build_snap_index)
