@@ -251,6 +251,21 @@ def from_scored(chosen: Sequence[Any], hits: Sequence[Hit]) -> list[ReadUnit]:
     return out
 
 
+def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:
+    """`hits` of one document, and the units of `extra` from that document re-indexed into them."""
+    out = list(hits)
+    doc = out[0].doc_id if out else None
+    where = {(h.doc_id, tuple(h.heading_path), h.start_line): i for i, h in enumerate(out)}
+    units = []
+    for u in extra:
+        if u.doc_id != doc:
+            continue
+        i = next((j for (d, hp, _s), j in where.items() if d == u.doc_id and hp == tuple(u.heading_path)), None)
+        if i is not None:
+            units.append(ReadUnit(**{**u.__dict__, "section": i}))
+    return out, units
+
+
 def _stated(u: ReadUnit, lines: Sequence[str], lang: str) -> bool:
     said = re.sub(r"\s+", "", " ".join(lines)).casefold()
     forms = {u.span, render_value(u.span, lang)} if u.span and u.span != u.text else set()
