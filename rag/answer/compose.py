@@ -44,6 +44,8 @@ from rag.answer.answer_line import make_answer_line, render_value
 from rag.answer.entities import EntityCheck, check_entities, refusal_reason
 from rag.answer.extractive.companies import company_display
 from rag.answer.reader import ReadUnit, read
+from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
+from rag.answer.reader.span import enumerators
 from rag.schema import Citation, Hit
 
 READER_MIN_TOP = 0.43  # dev set: below every answerable question's top_probability (min 0.446)
@@ -54,6 +56,8 @@ KEEP_MIN_BEST = False  # the unit scorer's min_best rule in front of the reader 
 AGREE_SHARE = 0.0  # see the module docstring
 EVIDENCE_SHARE = 0.6  # further units are quoted when their probability is at least this share of the best
 
+TYPED_SHARE = 0.5  # a unit of the asked kind is preferred when at least this share of the best unit
+STRICT_AMOUNT = True  # a money question needs an amount (currency or magnitude), not a bare number
 KEEP_UNIT_QUOTES = True  # also quote the unit scorer's chosen units (see the module docstring)
 
 MISSING = {"ja": "ライブラリにない情報：", "en": "Not in the library: "}
@@ -176,6 +180,17 @@ def compose(
         units = read(part, list(hs), lang, k_units=POOL, settings=settings, timings=timings)
         tp = units[0].top_probability if units else 0.0
         top = max(top, tp)
+        was_read = bool(units)
+        units = typed_first(part, units)
+        if was_read and not units and extra and len(jobs) == 1:
+            # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
+            # does (its own gate has passed) answers, with that value as its span
+            kinds = asked_kinds(part)
+            for e in extra:
+                v = _value_of_kind(e, kinds)
+                if v is not None:
+                    units = [ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})]
+                    break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
             missing.append(part)
             answer_lines.append(MISSING.get(lang, MISSING["en"]) + part)
@@ -249,6 +264,54 @@ def from_scored(chosen: Sequence[Any], hits: Sequence[Hit]) -> list[ReadUnit]:
             )
         )
     return out
+
+
+def _value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
+    """The unit's span when it is of a kind the question asks for, else the first value in the unit of
+    such a kind (not a heading or list number), else None. A question asking only for money is not
+    answered by a bare number (a head count, a year)."""
+
+    def ok(found: str) -> bool:
+        if STRICT_AMOUNT and tuple(kinds) == ("amount",):
+            return found == "amount"
+        return any(compatible(k, found) for k in kinds)
+
+    if u.span_kind != "unit" and ok(u.span_kind):
+        return u.span
+    t = nfkc(u.text)
+    enum = enumerators(t)
+    for sp in typed_spans(t):
+        if ok(sp.kind) and not any(a <= sp.start and sp.end <= b for a, b in enum):
+            return sp.text
+    return None
+
+
+def _fits(u: ReadUnit, kinds: Sequence[str]) -> bool:
+    return _value_of_kind(u, kinds) is not None
+
+
+def asked_kinds(part: str) -> list[str]:
+    """The value kinds (figure, date, percentage…) a question part asks for; [] for names and others."""
+    return [k for k in question_type(part).kinds if k in NUMERIC]
+
+
+def typed_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
+    """For a question asking for a figure, a date or a percentage: the best unit holding a value of that
+    kind first, when it is not much weaker than the reader's best (TYPED_SHARE); [] when no close unit
+    holds one — the part is then missing rather than answered with a neighbouring value of another
+    kind ("How many hotels…?" → a section number; "従業員数は何人？" → a book title)."""
+    if not units:
+        return []
+    kinds = asked_kinds(part)
+    if not kinds or units[0].answer_type not in NUMERIC:
+        return list(units)
+    best = units[0].probability
+    for u in units:
+        if u.probability < TYPED_SHARE * best:
+            break
+        if _fits(u, kinds):
+            return [u] + [x for x in units if x is not u]
+    return []
 
 
 def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:
