@@ -95,6 +95,9 @@ _JA_AND = re.compile(
 )
 
 
+_JA_AND_COMMA = re.compile(r"^(?P<a>.+?)(?:と|および|及び|や)[、，]\s*(?P<b>[^、，]+?)(?P<post>(?:は|を|が)?[?？]?)$")
+
+
 def split_parts(question: str, lang: str) -> list[str]:
     """The parts of a question with several parts (at most 3), or [question]."""
     q = (question or "").strip()
@@ -105,6 +108,12 @@ def split_parts(question: str, lang: str) -> list[str]:
         if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
             return [p if p.endswith("?") else p.rstrip(".,;") + "?" for p in pieces][:3]
         return [q]
+    m = _JA_AND_COMMA.match(q)
+    if m and len(m.group("a")) >= 2 and len(m.group("b")) >= 2:
+        # 「XのAと、Bは？」: two things asked about X → 「XのAは？」「XのBは？」
+        a, b = m.group("a"), m.group("b")
+        pre = a[: a.rfind("の") + 1] if "の" in a else ""
+        return [a + "は？", (pre if not b.startswith(pre) else "") + b + m.group("post")]
     for sep in ("、", "，"):
         if sep in q:
             left, right = q.split(sep, 1)
