@@ -46,7 +46,9 @@ from rag.answer.extractive.companies import company_display
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
 from rag.answer.reader.span import enumerators
+from rag.ingest.japanese import _tag as tag
 from rag.schema import Citation, Hit
+from rag.search.glossary import expand
 
 READER_MIN_TOP = 0.43  # dev set: below every answerable question's top_probability (min 0.446)
 PART_MIN_TOP = 0.43  # a part below this is named as missing
@@ -194,10 +196,10 @@ def compose(
         if was_read and not units and extra and len(jobs) == 1:
             # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
             # does (its own gate has passed) answers, with that value as its span
-            kinds = asked_kinds(part)
+            kinds, measure = asked_kinds(part), measure_terms(part)
             for e in extra:
                 v = _value_of_kind(e, kinds)
-                if v is not None:
+                if v is not None and _fits(e, kinds, measure):
                     units = [ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})]
                     break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
@@ -213,6 +215,9 @@ def compose(
             secs = {(u.doc_id, u.heading_path) for u in extra}
             best = units[0].probability
             agree = [u for u in units if (u.doc_id, u.heading_path) in secs and u.probability >= AGREE_SHARE * best]
+            if units and asked_kinds(part) and units[0].answer_type in NUMERIC:
+                # the answer unit must still hold a value of the asked kind (typed_first)
+                agree = [u for u in agree if _fits(u, asked_kinds(part), measure_terms(part))]
             if agree:
                 units = agree
         if answer_lines:  # a later part: a span an earlier answer line already states is no answer to it
@@ -295,8 +300,56 @@ def _value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
     return None
 
 
-def _fits(u: ReadUnit, kinds: Sequence[str]) -> bool:
-    return _value_of_kind(u, kinds) is not None
+def _fits(u: ReadUnit, kinds: Sequence[str], measure: Sequence[str] = ()) -> bool:
+    """A value of the asked kind, in a unit that names what is measured (when the question says it)."""
+    if _value_of_kind(u, kinds) is None:
+        return False
+    if not measure:
+        return True
+    hay = nfkc(" ".join([u.text, *u.heading_path])).casefold()
+    return any(m.casefold() in hay for m in measure)
+
+
+_JA_TOPIC = re.compile(r"(?:は|って)(?=\s*(?:何|いくら|いつ|どれ|どの|誰|どこ|[?？]|$))")
+_EN_MEASURE = re.compile(r"\b(revenue|revenues|sales|profit|profits|income|earnings|valuation)\b", re.I)
+
+
+def measure_terms(part: str) -> list[str]:
+    """What a question asks to be measured, in the forms a document may use: the head noun before
+    「は何…/はいくら/は？」 (従業員数 → 従業員, 純利益 → 利益, 企業評価額 → 評価); the counted or money
+    word of an English question with its glossary forms (parameters → パラメータ, revenue → 売上).
+    [] when the question does not say, or (English) when the glossary has no Japanese form for it."""
+    q = nfkc(part)
+    m = _JA_TOPIC.search(q)
+    if m and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", q):
+        toks: list[str] = []
+        for surface, _sp, feat in tag(q[: m.start()]):
+            f = feat.split(",")
+            if f[0] == "接尾辞" and toks:
+                toks[-1] += surface
+            elif f[0] in ("名詞", "接頭辞", "形状詞") and f[1] not in ("数詞", "固有名詞"):
+                toks.append(surface)
+            else:
+                toks = []
+        # a head that only names the kind of value (件数, 人数, 割合, 時期) says nothing about what is
+        # counted: the noun before it does (顧客法務質問の件数 → 質問); money words (利益, 売上) do
+        heads = [
+            t
+            for t in toks
+            if len(t) >= 2
+            and not re.fullmatch(r"[\dA-Za-z]+", t)
+            and question_type(t + "は？", "ja").kind in ("other", "amount")
+        ]
+        return heads[-1:]
+    qt = question_type(q)
+    word = qt.counter if qt.counter and qt.counter.isascii() else ""
+    mm = _EN_MEASURE.search(q) if not word else None
+    word = word or (mm.group(1).lower() if mm else "")
+    if not word:
+        return []
+    forms = [word] + ([word[:-1]] if word.endswith("s") else [])
+    ja = [t for w in forms for t in expand(w) if not t.isascii()]
+    return list(dict.fromkeys(forms + ja)) if ja else []
 
 
 def asked_kinds(part: str) -> list[str]:
@@ -314,11 +367,12 @@ def typed_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
     kinds = asked_kinds(part)
     if not kinds or units[0].answer_type not in NUMERIC:
         return list(units)
+    measure = measure_terms(part)
     best = units[0].probability
     for u in units:
         if u.probability < TYPED_SHARE * best:
             break
-        if _fits(u, kinds):
+        if _fits(u, kinds, measure):
             return [u] + [x for x in units if x is not u]
     return []
 
