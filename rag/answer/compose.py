@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.answer.answer_line import make_answer_line, render_value
-from rag.answer.entities import EntityCheck, check_entities, refusal_reason
+from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
 from rag.answer.extractive.companies import company_display
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC
@@ -228,7 +228,7 @@ def compose(
         all_units += ev
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]
         b = ev[0]
-        name = company_display(snapshot, b.doc_id, lang) if snapshot is not None else ""
+        name = _display(snapshot, b.doc_id, lang)
         line = make_answer_line(lang, name, None, b.span or b.text, b.text)
         answer_lines.append(f"{line} [{ns[0]}]")
     if answer_lines and len(answer_lines) > len(missing):
@@ -276,6 +276,20 @@ def from_scored(chosen: Sequence[Any], hits: Sequence[Hit]) -> list[ReadUnit]:
             )
         )
     return out
+
+
+def _display(snapshot: Any, doc_id: str, lang: str) -> str:
+    """The company name of an answer line; for a document without a company field, the name its
+    text gives (rag.answer.entities.display_name), never its internal key."""
+    if snapshot is None:
+        return ""
+    name = company_display(snapshot, doc_id, lang)
+    if name and name != doc_id and not name.startswith(doc_id + "@"):
+        return name
+    try:
+        return display_name(snapshot, doc_id, lang) or ""
+    except Exception:  # noqa: BLE001 — a display name must not stop the answer
+        return name
 
 
 def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:

@@ -156,6 +156,37 @@ def _stem_name(doc_id: str) -> str | None:
     return m.group(1).replace("_", " ") if m else None
 
 
+_BODY_COMPANY = re.compile(
+    r"(?:企業名|会社名|Company name|Company)\**\s*(?:[:：]|\|)\s*\**\s*([^\n|*]{2,60}?)\s*\**\s*(?:\||\n|$)"
+)
+
+
+def _body_company(body: str) -> str | None:
+    """The company a document without front matter names in its opening profile ("**企業名**: …")."""
+    m = _BODY_COMPANY.search(unicodedata.normalize("NFKC", body[:4000]))
+    return m.group(1).strip() if m else None
+
+
+def display_name(library: Any, doc_id: str, lang: str) -> str | None:
+    """A name to show for a document's company: for "ja" a Japanese name, else a capitalised Latin one
+    (brackets and legal suffixes removed, not a first word cut from a longer name); None if it has none."""
+    idx = library if isinstance(library, EntityIndex) else entity_index(library)
+    d = next((x for x in idx.docs if x.doc_id == doc_id), None)
+    if d is None:
+        return None
+    names = [n for n in d.names if not re.search(r"[()（）]", n) and not _LEGAL.search(n)]
+    ja = [n for n in names if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", n)]
+    en = [
+        n
+        for n in names
+        if n.isascii() and n != n.lower() and not (" " not in n and any(o.startswith(n + " ") for o in names))
+    ]
+    pick = (ja and max(ja, key=len)) if lang == "ja" else (en and min(en, key=len))
+    if lang != "ja":
+        return pick or None  # an English line does not lead with a name in Japanese script
+    return pick or (en and min(en, key=len)) or None
+
+
 def _facet_strings(facets: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for v in facets.values():
@@ -174,7 +205,10 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
     raw_text: list[str] = []
     for i, (doc_id, title, facets, body) in enumerate(records):
         raw = [facets.get("company"), facets.get("company_ja"), *(facets.get("company_aliases") or [])]
-        raw += [_title_head(title), _title_head(str(facets.get("title_ja") or ""))]
+        if not any(raw):
+            raw.append(_body_company(body))  # no company in the front matter: the profile's "企業名: …"
+        if not any(raw) or facets.get("company"):
+            raw += [_title_head(title), _title_head(str(facets.get("title_ja") or ""))]
         given = {unicodedata.normalize("NFKC", str(x)).strip() for x in raw if x}
         names = derived_names(x for x in raw if x) | set(facets.get("company_keys") or [])
         stem = _stem_name(doc_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.entities import EntityCheck, check_entities, entity_index, mention_note, refusal_reason
+from rag.answer.entities import EntityCheck, check_entities, display_name, entity_index, mention_note, refusal_reason
 from rag.ingest import load_document
 from rag.schema import LoadError
 from tests.conftest import CORPUS, FIXTURES, MORE, SEEDS, needs_more, needs_shared
@@ -224,3 +224,12 @@ def test_ordinary_words_do_not_name_a_company(lib49) -> None:
     assert check_entities("How many staff did KDDI recruit?", lib49).named_docs == ["GENAI_JP020"]
     assert check_entities("Did Best Buy use Gemini?", lib49).named_docs == ["GENAI_GL006"]
     assert check_entities("How does Scale AI label data?", lib49).named_docs == ["GENAI_039"]
+
+
+@needs_more
+def test_a_document_without_front_matter_is_named_from_its_profile(lib49) -> None:
+    """002_square_enix has no front matter; its profile says "**企業名**: 株式会社スクウェア・エニックス"."""
+
+    assert display_name(lib49, "002_square_enix_chatgpt_gameai", "ja") == "スクウェア・エニックス"
+    assert display_name(lib49, "002_square_enix_chatgpt_gameai", "en") is None  # no Latin name given
+    assert "002_square_enix_chatgpt_gameai" in check_entities("スクウェア・エニックスの従業員数は？", lib49).named_docs
