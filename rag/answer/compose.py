@@ -18,7 +18,9 @@ Parts: a question is split on a coordinating conjunction followed by a second in
 ("…, and who led the round?"), on 「XのAとBは？」 (→ XのAは？ / XのBは？) and on 「、」/および before a second
 question word. Each part is read by `rag.answer.reader.read` over the hits; a part whose
 top_probability is below `PART_MIN_TOP` is named as missing instead of filled with a neighbouring
-figure. A question naming two or more library companies is read per company from that company's own
+figure; so is a part asking for a figure, date or percentage when no close unit holds a value of that
+kind naming what is measured (rag.answer.typed_answer). A question about one library company is read
+from that company's sections only (the pipeline passes them; `rebase`). A question naming two or more library companies is read per company from that company's own
 sections (`per_doc_hits`, retrieved by the pipeline with a doc_id filter).
 
 Choices measured on the dev set only (eval/questions/dev.jsonl, 13-document index; never the held-out sets):
@@ -41,9 +43,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.answer.answer_line import make_answer_line, render_value
-from rag.answer.entities import EntityCheck, check_entities, refusal_reason
+from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
 from rag.answer.extractive.companies import company_display
 from rag.answer.reader import ReadUnit, read
+from rag.answer.reader.answer_types import NUMERIC
+from rag.answer.typed_answer import asked_kinds, fits, measure_terms, typed_first, value_of_kind
 from rag.schema import Citation, Hit
 
 READER_MIN_TOP = 0.43  # dev set: below every answerable question's top_probability (min 0.446)
@@ -91,6 +95,9 @@ _JA_AND = re.compile(
 )
 
 
+_JA_AND_COMMA = re.compile(r"^(?P<a>.+?)(?:と|および|及び|や)[、，]\s*(?P<b>[^、，]+?)(?P<post>(?:は|を|が)?[?？]?)$")
+
+
 def split_parts(question: str, lang: str) -> list[str]:
     """The parts of a question with several parts (at most 3), or [question]."""
     q = (question or "").strip()
@@ -101,6 +108,12 @@ def split_parts(question: str, lang: str) -> list[str]:
         if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
             return [p if p.endswith("?") else p.rstrip(".,;") + "?" for p in pieces][:3]
         return [q]
+    m = _JA_AND_COMMA.match(q)
+    if m and len(m.group("a")) >= 2 and len(m.group("b")) >= 2:
+        # 「XのAと、Bは？」: two things asked about X → 「XのAは？」「XのBは？」
+        a, b = m.group("a"), m.group("b")
+        pre = a[: a.rfind("の") + 1] if "の" in a else ""
+        return [a + "は？", (pre if not b.startswith(pre) else "") + b + m.group("post")]
     for sep in ("、", "，"):
         if sep in q:
             left, right = q.split(sep, 1)
@@ -176,6 +189,17 @@ def compose(
         units = read(part, list(hs), lang, k_units=POOL, settings=settings, timings=timings)
         tp = units[0].top_probability if units else 0.0
         top = max(top, tp)
+        was_read = bool(units)
+        units = typed_first(part, units)
+        if was_read and not units and extra and len(jobs) == 1:
+            # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
+            # does (its own gate has passed) answers, with that value as its span
+            kinds, measure = asked_kinds(part), measure_terms(part)
+            for e in extra:
+                v = value_of_kind(e, kinds)
+                if v is not None and fits(e, kinds, measure):
+                    units = [ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})]
+                    break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
             missing.append(part)
             answer_lines.append(MISSING.get(lang, MISSING["en"]) + part)
@@ -189,6 +213,9 @@ def compose(
             secs = {(u.doc_id, u.heading_path) for u in extra}
             best = units[0].probability
             agree = [u for u in units if (u.doc_id, u.heading_path) in secs and u.probability >= AGREE_SHARE * best]
+            if units and asked_kinds(part) and units[0].answer_type in NUMERIC:
+                # the answer unit must still hold a value of the asked kind (typed_first)
+                agree = [u for u in agree if fits(u, asked_kinds(part), measure_terms(part))]
             if agree:
                 units = agree
         if answer_lines:  # a later part: a span an earlier answer line already states is no answer to it
@@ -201,7 +228,7 @@ def compose(
         all_units += ev
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]
         b = ev[0]
-        name = company_display(snapshot, b.doc_id, lang) if snapshot is not None else ""
+        name = _display(snapshot, b.doc_id, lang)
         line = make_answer_line(lang, name, None, b.span or b.text, b.text)
         answer_lines.append(f"{line} [{ns[0]}]")
     if answer_lines and len(answer_lines) > len(missing):
@@ -249,6 +276,35 @@ def from_scored(chosen: Sequence[Any], hits: Sequence[Hit]) -> list[ReadUnit]:
             )
         )
     return out
+
+
+def _display(snapshot: Any, doc_id: str, lang: str) -> str:
+    """The company name of an answer line; for a document without a company field, the name its
+    text gives (rag.answer.entities.display_name), never its internal key."""
+    if snapshot is None:
+        return ""
+    name = company_display(snapshot, doc_id, lang)
+    if name and name != doc_id and not name.startswith(doc_id + "@"):
+        return name
+    try:
+        return display_name(snapshot, doc_id, lang) or ""
+    except Exception:  # noqa: BLE001 — a display name must not stop the answer
+        return name
+
+
+def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:
+    """`hits` of one document, and the units of `extra` from that document re-indexed into them."""
+    out = list(hits)
+    doc = out[0].doc_id if out else None
+    where = {(h.doc_id, tuple(h.heading_path), h.start_line): i for i, h in enumerate(out)}
+    units = []
+    for u in extra:
+        if u.doc_id != doc:
+            continue
+        i = next((j for (d, hp, _s), j in where.items() if d == u.doc_id and hp == tuple(u.heading_path)), None)
+        if i is not None:
+            units.append(ReadUnit(**{**u.__dict__, "section": i}))
+    return out, units
 
 
 def _stated(u: ReadUnit, lines: Sequence[str], lang: str) -> bool:

@@ -6,18 +6,22 @@ language (`refusal_reason`) and the note that labels a fact taken from another c
 How it decides, with general rules and the library's own vocabulary only (no name lists):
 
 * Library names: each document's company, company_ja, company_aliases, company_keys and the head of
-  its title ("Harvey - リーガルAI" → Harvey), plus derived forms (legal suffixes and brackets
-  removed, "A / B" split, the first word of a Latin name of 4+ letters, "ミストラルAI" → ミストラル).
-  A name shared by several documents or made only of generic words (AI, Inc., 株式会社, グループ…)
-  names none. Matched on word boundaries for Latin names, as substrings for Japanese ones.
+  its title when the title has one ("Harvey - リーガルAI" → Harvey; "東京都の生成AI（ChatGPT）全庁導入
+  事例" has none, so ChatGPT is no name), a doc_id of the form NNN_word_word ("008_tokyo_metropolitan"
+  → tokyo metropolitan), plus derived forms (legal suffixes and brackets removed, "A / B" split, the
+  first word of a Latin name of 4+ letters unless other documents use that word too — American,
+  Best —, "ミストラルAI" → ミストラル). A name shared by several documents or made only of generic
+  words (AI, Inc., 株式会社, グループ…) names none. Matched on word boundaries for Latin names (a
+  one-word name the library also writes in lower case — Indeed, Scale — only when capitalised), as
+  substrings for Japanese ones.
 * Candidate entities in the question: runs of capitalised Latin words (a sentence-initial word only
   with entity evidence: a possessive, an inner capital as in OpenAI, a legal/corporate word, a
   second capitalised word); Japanese noun runs (fugashi) that hold a proper noun, a corporate suffix
   (社, 株式会社, 銀行, グループ, 証券, 自動車…) or a word the library's text never uses (任天 of
   任天堂, トヨタ in a library that never names it). Question words and months are not candidates.
 * A candidate that starts a library name (Mistral → Mistral AI), or is found in one document only,
-  in its front matter or at least OWN_TOPIC_MENTIONS times (its product: Mixtral, Le Chat), names
-  that document. Otherwise it is searched in every document's text (body, title, facet values):
+  in its front matter, at least OWN_TOPIC_MENTIONS times (its product: Mixtral, Le Chat) or in
+  brackets beside the company's name ("Macquarie Bank（マッコーリー銀行）"), names that document. Otherwise it is searched in every document's text (body, title, facet values):
   found → `mentioned[name]` (the documents that mention it; it has no document of its own), not
   found → `unknown`.
 * Strong evidence that the question is *about* the candidate: an English possessive (Toyota's), a
@@ -50,6 +54,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.answer.entity_candidates import _flat, _fold, _ja_candidates, _latin_candidates
 from rag.ingest import japanese
 
 _lock = threading.Lock()
@@ -62,27 +67,6 @@ _LEGAL = re.compile(
     r"^(?:株式会社|有限会社)\s*|\s*(?:株式会社|,?\s*Inc\.?|Corp\.?|Corporation|Co\.,?\s*Ltd\.?|Ltd\.?|AB|N\.?V\.?|"
     r"S\.?A\.?|AG|PLC|LLC|GmbH)$"
 )
-_CORP_WORD = re.compile(
-    r"^(?:Inc|Corp|Corporation|Co|Ltd|LLC|PLC|AG|AB|SA|NV|GmbH|Group|Holdings|Bank|Motors|Airlines|Technologies|"
-    r"Labs|Systems|Partners|Capital|Ventures|Financial|Insurance|Pharmaceuticals|Industries|Electric|Securities)\.?$"
-)
-_JA_CORP = re.compile(
-    r"(?:社|株式会社|銀行|グループ|ホールディングス|証券|生命|損保|保険|自動車|製作所|電機|電気|商事|物産|工業|重工|"
-    r"電力|航空|鉄道|通信|製薬|薬品|化学|電工|不動産|新聞|放送|大学|病院|研究所|財団|協会|機構)$"
-)
-# English function words that start questions or sit capitalised in them; months and weekdays
-_EN_FUNCTION = frozenset(
-    """what which who whom whose when where why how is are was were do does did can could will would should
-    shall may might has have had tell give list name show compare describe explain summarize summarise according
-    in on at for from by with of and or the a an to as if i we you it this that these those there please
-    among between across within without after before during since until about into over under only all each
-    both either neither some any most other such than then also our your their its my
-    january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday""".split()
-)
-_LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z0-9]+)*(?:['’]s)?")
-_KATA = re.compile(r"[\u30a1-\u30faー]{2,}")
-_KANJI = re.compile(r"[\u3400-\u9fff々]")
 OWN_TOPIC_MENTIONS = 3
 """A name found in one document only, in its front matter or at least this often, is that
 document's own topic (its product, its investor), not an entity without a document."""
@@ -106,6 +90,7 @@ class EntityIndex:
     flat_starts: list[int] = field(default_factory=list)  # where each document starts in `vocab`
     text: str = ""  # every document's folded text joined
     starts: list[int] = field(default_factory=list)  # where each document starts in `text`
+    cased: set[str] = field(default_factory=set)  # one-word names matched only as written (Indeed, not indeed)
 
 
 @dataclass(frozen=True)
@@ -119,14 +104,6 @@ class EntityCheck:
     def refuse(self) -> bool:
         """The question is about something that has no document, and names no library company."""
         return bool(self.no_document) and not self.named_docs
-
-
-def _fold(s: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", s or "")).strip().casefold()
-
-
-def _flat(s: str) -> str:
-    return re.sub(r"[\s\-‐‑–—_・･.,()（）'’&/]+", "", _fold(s))
 
 
 def _words(s: str) -> str:
@@ -163,10 +140,51 @@ def derived_names(raw: Iterable[str]) -> set[str]:
 
 
 def _title_head(title: str) -> str | None:
-    head = re.split(r"\s+[-–—:：|｜]\s+|[：:｜|]", title or "")[0].strip()
-    if head and len(head) <= 30 and not re.search(r"case study|×", head, re.I):
+    """The company part of "Company - what it did"; None for a title without such a separator
+    ("東京都の生成AI（ChatGPT）全庁導入事例" names no company, and its bracket is a product)."""
+    parts = re.split(r"\s+[-–—:：|｜]\s+|[：:｜|]", title or "")
+    head = parts[0].strip()
+    if len(parts) > 1 and head and len(head) <= 30 and not re.search(r"case study|×", head, re.I):
         return head
     return None
+
+
+def _stem_name(doc_id: str) -> str | None:
+    """A name spelled by a doc_id of the form NNN_word_word ("008_tokyo_metropolitan" → "tokyo
+    metropolitan"): the only English name some Japanese-only documents carry."""
+    m = re.fullmatch(r"\d+_([a-z]+(?:_[a-z]+)+)", doc_id or "")
+    return m.group(1).replace("_", " ") if m else None
+
+
+_BODY_COMPANY = re.compile(
+    r"(?:企業名|会社名|Company name|Company)\**\s*(?:[:：]|\|)\s*\**\s*([^\n|*]{2,60}?)\s*\**\s*(?:\||\n|$)"
+)
+
+
+def _body_company(body: str) -> str | None:
+    """The company a document without front matter names in its opening profile ("**企業名**: …")."""
+    m = _BODY_COMPANY.search(unicodedata.normalize("NFKC", body[:4000]))
+    return m.group(1).strip() if m else None
+
+
+def display_name(library: Any, doc_id: str, lang: str) -> str | None:
+    """A name to show for a document's company: for "ja" a Japanese name, else a capitalised Latin one
+    (brackets and legal suffixes removed, not a first word cut from a longer name); None if it has none."""
+    idx = library if isinstance(library, EntityIndex) else entity_index(library)
+    d = next((x for x in idx.docs if x.doc_id == doc_id), None)
+    if d is None:
+        return None
+    names = [n for n in d.names if not re.search(r"[()（）]", n) and not _LEGAL.search(n)]
+    ja = [n for n in names if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", n)]
+    en = [
+        n
+        for n in names
+        if n.isascii() and n != n.lower() and not (" " not in n and any(o.startswith(n + " ") for o in names))
+    ]
+    pick = (ja and max(ja, key=len)) if lang == "ja" else (en and min(en, key=len))
+    if lang != "ja":
+        return pick or None  # an English line does not lead with a name in Japanese script
+    return pick or (en and min(en, key=len)) or None
 
 
 def _facet_strings(facets: dict[str, Any]) -> list[str]:
@@ -182,28 +200,63 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
     """Index of (doc_id, title, facets, body text) records."""
     docs: list[LibraryDoc] = []
     cands: list[set[str]] = []
+    firsts: list[set[str]] = []  # first words cut from a longer Latin name ("American" of American Express)
     owners: dict[str, set[int]] = {}
+    raw_text: list[str] = []
     for i, (doc_id, title, facets, body) in enumerate(records):
         raw = [facets.get("company"), facets.get("company_ja"), *(facets.get("company_aliases") or [])]
-        raw += [_title_head(title), _title_head(str(facets.get("title_ja") or ""))]
+        if not any(raw):
+            raw.append(_body_company(body))  # no company in the front matter: the profile's "企業名: …"
+        if not any(raw) or facets.get("company"):
+            raw += [_title_head(title), _title_head(str(facets.get("title_ja") or ""))]
+        given = {unicodedata.normalize("NFKC", str(x)).strip() for x in raw if x}
         names = derived_names(x for x in raw if x) | set(facets.get("company_keys") or [])
+        stem = _stem_name(doc_id)
+        if stem:
+            names.add(stem)
         names = {n for n in names if _flat(n) not in _GENERIC and len(_flat(n)) >= 2}
+        firsts.append(
+            {
+                n
+                for n in names
+                if n.isascii() and " " not in n and n not in given and any(m.startswith(n + " ") for m in names)
+            }
+        )
         cands.append(names)
+        raw_text.append(unicodedata.normalize("NFKC", "\n".join([title, body])))
         for n in {_flat(n) for n in names}:
             owners.setdefault(n, set()).add(i)
         fs = _facet_strings(facets)
         text = _fold("\n".join([title, *fs, body]))
         company = str(facets.get("company") or title or doc_id)
         docs.append(LibraryDoc(doc_id, company, (), text, _flat(text), _flat("\n".join(fs))))
+    # words the library's text uses in lower case ("best", "scale", "indeed"): as a name they must be
+    # written capitalised in the question
+    lower_words = set(re.findall(r"(?<![A-Za-z0-9])[a-z][a-z0-9\-]*(?![A-Za-z0-9])", "\n".join(raw_text)))
+    folded_all = [_fold(t) for t in raw_text]
     pats: list[tuple[int, re.Pattern[str], str, bool]] = []
+    cased: set[str] = set()
     for i, names in enumerate(cands):
-        own = sorted({n for n in names if len(owners[_flat(n)]) == 1}, key=len, reverse=True)
+        # a first word cut from a longer name that other documents use on its own is a common word
+        # (American, Best, Wells), not this company's name; a capitalised candidate still finds it
+        common = {
+            n
+            for n in firsts[i]
+            if any(
+                re.search(rf"(?<![a-z0-9]){re.escape(_fold(n))}(?![a-z0-9])", t)
+                for j, t in enumerate(folded_all)
+                if j != i
+            )
+        }
+        own = sorted({n for n in names - common if len(owners[_flat(n)]) == 1}, key=len, reverse=True)
         docs[i].names = tuple(own)
         for n in own:
             w = _words(n)
             if w.isascii():
                 if len(w.replace(" ", "")) < 3:
                     continue
+                if " " not in n and n != n.lower() and n.lower() in lower_words:
+                    cased.add(n)
                 pats.append((i, re.compile(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])"), n, True))
             else:
                 pats.append((i, re.compile(re.escape(w.replace(" ", ""))), n, False))
@@ -215,7 +268,7 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
         fpos += len(d.flat) + 1
         pos += len(d.text) + 1
     return EntityIndex(
-        docs, pats, "\x00".join(d.flat for d in docs), flat_starts, "\x00".join(d.text for d in docs), starts
+        docs, pats, "\x00".join(d.flat for d in docs), flat_starts, "\x00".join(d.text for d in docs), starts, cased
     )
 
 
@@ -247,109 +300,6 @@ def entity_index(library: Any) -> EntityIndex:
             _cache[id(library)] = (library, idx)
         return idx
     return build_index((d.doc_id, d.title, d.facets, d.body) for d in library)
-
-
-# ------------------------------------------------------------------------------ candidates
-
-
-@dataclass
-class _Cand:
-    name: str
-    start: int
-    strong: bool  # possessive, corporate word/suffix, proper-noun tag: the question is about it
-    hint: bool = False  # an inner capital (OpenAI) or a Latin name before の/は/が: a name, maybe a product
-    acronym: bool = False  # GPU, CEO, NPS: unknown only with strong evidence (IBM's)
-
-
-def _latin_candidates(q: str, ja_question: bool) -> list[_Cand]:
-    out: list[_Cand] = []
-    toks = list(_LATIN_TOKEN.finditer(q))
-    i = 0
-    while i < len(toks):
-        t = toks[i]
-        w = t.group(0)
-        bare = re.sub(r"['’]s$", "", w)
-        initial = not ja_question and not re.search(r"[^\s\"'“(]", q[: t.start()].split("?")[-1].split(".")[-1])
-        if not bare[0].isupper() and not re.search(r"[a-z][A-Z]", bare) or bare.casefold() in _EN_FUNCTION:
-            i += 1
-            continue
-        seq, j = [t], i + 1
-        while j < len(toks):
-            gap = q[seq[-1].end() : toks[j].start()]
-            nxt = toks[j].group(0)
-            if (
-                seq[-1].group(0).endswith(("'s", "’s"))
-                or gap not in (" ", "")
-                and not re.fullmatch(r"\s*&\s*| of ", gap)
-            ):
-                break
-            if nxt[0].isupper() or re.fullmatch(r"\d[\w.]*", nxt) or (nxt == "of" and j + 1 < len(toks)):
-                seq.append(toks[j])
-                j += 1
-                continue
-            break
-        while seq and seq[-1].group(0) == "of":
-            seq.pop()
-        name = q[seq[0].start() : seq[-1].end()]
-        possessive = bool(re.search(r"['’]s$", name))
-        name = re.sub(r"['’]s$", "", name)
-        inner_cap = bool(re.search(r"[a-z][A-Z]", name))
-        corp = any(_CORP_WORD.match(x.group(0)) for x in seq[1:])
-        strong = possessive or corp
-        acronym = re.fullmatch(r"[A-Z0-9&\-]{1,5}s?", name) is not None
-        follows_ja = ja_question and re.match(r"\s*(?:の|は|が|社)", q[seq[-1].end() :]) is not None
-        if (not initial or strong or inner_cap or len(seq) > 1) and len(name) >= 2:
-            hint = not acronym and (inner_cap or follows_ja)
-            out.append(_Cand(name, seq[0].start(), strong, hint, acronym))
-        i = j
-    return out
-
-
-def _ja_candidates(q: str, vocab_flat: str) -> list[_Cand]:
-    out: list[_Cand] = []
-    pos, run, proper = 0, [], False
-    morphs: list[str] = []
-    words = japanese._tag(q)
-
-    def flush(end: int) -> None:
-        nonlocal run, proper
-        if run:
-            s = "".join(run).strip("・")
-            start = end - len("".join(run))
-            corp = _JA_CORP.search(s) is not None and len(s) > 1 and _JA_CORP.fullmatch(s) is None
-            if re.search(r"[\u3040-\u30ff\u3400-\u9fff]", s) and not re.fullmatch(r"[\d,.]+.?", s):
-                # a word the library never uses (任天 of 任天堂; トヨタ…): the run may be a name
-                unseen = any(
-                    (_KANJI.search(m) or _KATA.search(m))
-                    and (len(m) >= 2 or _KANJI.search(m))
-                    and _flat(m) not in vocab_flat
-                    for m in morphs
-                )
-                if corp or proper or unseen:
-                    out.append(_Cand(s, max(0, start), corp or proper))
-        run, proper, morphs[:] = [], False, []
-
-    for surface, space, feat in words:
-        f = feat.split(",")
-        idx = q.find(surface, pos)
-        if idx < 0:
-            idx = pos
-        pos = idx + len(surface)
-        nouny = f[0] in ("名詞", "接頭辞") or (f[0] == "接尾辞" and f[1] == "名詞的") or surface == "・"
-        if f[0] == "名詞" and f[1] in ("数詞", "代名詞"):
-            nouny = False
-        if nouny and not (space and run and not surface.isascii()):
-            run.append(surface)
-            morphs.append(surface)
-            proper = proper or (f[1] == "固有名詞" and f[2] != "地名")
-        else:
-            flush(idx)
-            if nouny:
-                run.append(surface)
-                morphs.append(surface)
-                proper = f[1] == "固有名詞" and f[2] != "地名"
-    flush(len(q))
-    return out
 
 
 def _docs_with(hay: str, starts: list[int], needle: str, ascii_words: bool = False) -> list[int]:
@@ -387,6 +337,17 @@ def _in_docs(name: str, idx: EntityIndex) -> list[int]:
     return _docs_with(idx.vocab, idx.flat_starts, flat) if flat else []
 
 
+def _bracket_alias(name: str, doc: LibraryDoc) -> bool:
+    """`name` is written beside one of the document's own names in brackets: "Macquarie Bank
+    （マッコーリー銀行）", "日本生命（Nippon Life）" — the company's other spelling."""
+    a = re.escape(_fold(name))
+    for n in doc.names:
+        b = re.escape(_fold(n))
+        if re.search(rf"{b}\s*\(\s*{a}\s*\)|{a}\s*\(\s*{b}\s*\)", doc.text):
+            return True
+    return False
+
+
 _CONJ = r"(?:and|or|vs\.?|versus|with|と|や|、|,|及び|および)"
 
 
@@ -413,6 +374,8 @@ def check_entities(question: str, library: Any) -> EntityCheck:
         if i in seen:
             continue
         m = pat.search(words if latin else flat) or (pat.search(flat) if " " in name else None)
+        if m and name in idx.cased and not re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![a-z0-9])", q):
+            m = None
         if m:
             seen.add(i)
             found.append((m.start(), i, name))
@@ -433,8 +396,8 @@ def check_entities(question: str, library: Any) -> EntityCheck:
         hits = [] if owner else _in_docs(c.name, idx)
         if not owner and len(hits) == 1:
             d = idx.docs[hits[0]]
-            if cf in d.facets_flat or d.flat.count(cf) >= OWN_TOPIC_MENTIONS:
-                owner = [d]  # a product / topic of one document (Mixtral, Le Chat): that document
+            if cf in d.facets_flat or d.flat.count(cf) >= OWN_TOPIC_MENTIONS or _bracket_alias(c.name, d):
+                owner = [d]  # a product / topic of one document (Mixtral, Le Chat), its other name: that document
         if owner:
             if owner[0].doc_id not in named:
                 named.append(owner[0].doc_id)

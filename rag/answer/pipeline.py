@@ -342,8 +342,22 @@ def _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings,
             if not per_doc[d]:
                 per_doc.pop(d)
         timings["retrieve_per_company"] = _ms(t)
-    rt: dict[str, float] = {}
     extra = compose.from_scored(chosen, hits) if compose.KEEP_UNIT_QUOTES and len(per_doc) < 2 else []
+    if len(named) == 1:
+        # whose fact it is: a question about one library company is answered from that company's own
+        # document only (its best sections, retrieved with a doc_id filter); another document's figure
+        # is no answer to it
+        d = named[0]
+        try:
+            own = retrieve(
+                standalone, filters={**_filters_dict(filters), "doc_id": d}, k=X.UNIT_SECTIONS, settings=settings
+            )
+        except Exception:  # noqa: BLE001 — fall back to the document's sections among the hits
+            own = []
+        own = own or [h for h in hits if h.doc_id == d]
+        if own:
+            hits, extra = compose.rebase(own, extra)
+    rt: dict[str, float] = {}
     out = compose.compose(standalone, parts, hits, lang, snap, per_doc, settings=settings, timings=rt, extra=extra)
     if "read" in rt:
         timings["read"] = round(rt["read"], 3)

@@ -165,6 +165,15 @@ def _amount_en(m: re.Match[str], short: bool) -> str:
         sym = _CURRENCY_JA[unit]
     if not big and not unit and not m.group("pre") and not m.group("post") and (sym or not m.group("b")):
         return m.group(0)  # a bare number or an amount already in Latin form: leave it
+    b_txt = (m.group("b") or "").strip()
+    if (
+        not big
+        and not unit
+        and not sym
+        and re.fullmatch(r"(?:19|20)\d\d", m.group("a"))
+        and re.fullmatch(r"(?:19|20)\d\d", b_txt)
+    ):
+        return f"{m.group('a')}–{b_txt}"  # a range of years (2023-2024), not an amount
 
     def one(v: Decimal) -> str:
         return en_number(v, short and bool(sym)) if big or v >= 10**6 else _plain(v)
@@ -266,8 +275,26 @@ def _per(m: re.Match[str]) -> str:
     return f"{amount.group(0)}{' per month' if m.group(1) else ' per year'}{tail}"
 
 
+_ISO_DATE = re.compile(r"(?<![\d\-/])((?:19|20)\d\d)-(\d{1,2})(?:-(\d{1,2}))?(?![\d\-/])")
+
+
+def _iso(text: str, lang: str) -> str:
+    """ISO dates (2025-05-05, 2025-05) as words: May 5, 2025 / 2025年5月5日; a year range (2023-2024)
+    or an impossible month stays as it is."""
+
+    def one(m: re.Match[str]) -> str:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None
+        if not 1 <= mo <= 12 or (d is not None and not 1 <= d <= 31):
+            return m.group(0)
+        if lang == "ja":
+            return f"{y}年{mo}月" + (f"{d}日" if d else "")
+        return f"{MONTHS[mo - 1]} {d}, {y}" if d else f"{MONTHS[mo - 1]} {y}"
+
+    return _ISO_DATE.sub(one, text)
+
+
 def to_en(text: str) -> str:
-    s = latin_names(unicodedata.normalize("NFKC", text)).replace("\u301c", "〜")
+    s = latin_names(_iso(unicodedata.normalize("NFKC", text), "en")).replace("\u301c", "〜")
     short = bool(re.search(r"\d\s*[BMKT](?![A-Za-z])", s))
     s = _JA_DATE.sub(_date_en, s)
     s = _MONTH_ONLY.sub(lambda m: MONTHS[int(m.group(1)) - 1] + (f" {int(m.group(2))}" if m.group(2) else ""), s)
@@ -372,7 +399,7 @@ def _date_ja(m: re.Match[str]) -> str:
 
 
 def to_ja(text: str) -> str:
-    s = unicodedata.normalize("NFKC", text)
+    s = _iso(unicodedata.normalize("NFKC", text), "ja")
     s = _EN_DATE.sub(_date_ja, s)
     s = _EN_AMOUNT.sub(_amount_ja, s)
     s = re.sub(r"\(([^()]*)\)", r"（\1）", s)

@@ -148,3 +148,16 @@ def test_english_line_drops_unknown_japanese_words() -> None:
     out = render_value("カスタマーサービス対応時間2分（従来11分）", "en")
     assert out == "2 minutes (previously 11 minutes)"
     assert detect_language(make_answer_line("en", "Klarna", None, "カスタマーサービス対応時間2分（従来11分）")) == "en"
+
+
+@pytest.mark.parametrize(
+    "text,en,ja",
+    [
+        ("2025-05-05", "May 5, 2025", "2025年5月5日"),
+        ("2025-05", "May 2025", "2025年5月"),
+        ("2023-2024", "2023–2024", "2023-2024"),  # a range of years, not an amount
+    ],
+)
+def test_iso_dates_and_year_ranges(text: str, en: str, ja: str) -> None:
+    assert render_value(text, "en") == en
+    assert render_value(text, "ja") == ja

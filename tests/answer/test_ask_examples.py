@@ -112,3 +112,42 @@ def test_english_answer_line_is_english(capsys, indexed_settings):
     assert "2023" in first and "April" in first, first
     assert not any("\u3040" <= ch <= "\u9fff" for ch in first), first  # no Japanese in the English line
     assert any(ln.startswith(">") for ln in a["text"].splitlines())  # the quotes follow as evidence
+
+
+# ----------------------------------------------------------------------------- whose fact, which figure (issue #14)
+
+
+@pytest.mark.parametrize(
+    "question,parts",
+    [
+        (
+            "KDDI AI-Chatの提供開始日と、対象となった社員数は？",
+            ["KDDI AI-Chatの提供開始日は？", "KDDI AI-Chatの対象となった社員数は？"],
+        ),
+        (
+            "住友商事の年間コスト削減額と、月間アクティブユーザー率は？",
+            ["住友商事の年間コスト削減額は？", "住友商事の月間アクティブユーザー率は？"],
+        ),
+    ],
+)
+def test_split_parts_ja_to_comma(question, parts):
+    """「XのAと、Bは？」 asks two things about X: each part keeps X."""
+    assert split_parts(question, "ja") == parts
+
+
+@needs_shared
+def test_one_company_is_answered_from_its_own_document(capsys, indexed_settings):
+    """DBRX is Databricks' model: Mixtral's parameter counts (the Mistral document) are no answer."""
+    rc, a = _ask_json(capsys, indexed_settings, "DBRXの総パラメータ数とアクティブパラメータ数は？")
+    assert rc == 0 and not a["refused"], a["text"]
+    assert {c["doc_id"] for c in a["citations"]} == {"GENAI_040"}, a["citations"]
+    assert "47B" not in a["text"] and "13B" not in a["text"], a["text"]
+
+
+@needs_shared
+@pytest.mark.parametrize("question", ["What is Moderna's annual revenue?", "モデルナの年間売上高はいくら？"])
+def test_a_figure_the_document_does_not_give_is_refused(capsys, indexed_settings, question):
+    """The Moderna case gives no company revenue: no other number (a section number, a head count) is
+    offered as the answer — `casebook ask` refuses (exit 3)."""
+    rc, out = _ask(capsys, indexed_settings, question)
+    assert rc == 3, out

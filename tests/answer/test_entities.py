@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.entities import EntityCheck, check_entities, entity_index, mention_note, refusal_reason
+from rag.answer.entities import EntityCheck, check_entities, display_name, entity_index, mention_note, refusal_reason
 from rag.ingest import load_document
 from rag.schema import LoadError
-from tests.conftest import CORPUS, FIXTURES, SEEDS, needs_shared
+from tests.conftest import CORPUS, FIXTURES, MORE, SEEDS, needs_more, needs_shared
 
 
 def _load(paths) -> list:
@@ -184,3 +184,52 @@ def test_real_snapshot_agrees(indexed_settings, lib13) -> None:
     ]:
         assert check_entities(q, snap) == check_entities(q, lib13), q
     assert entity_index(snap) is entity_index(snap)  # cached per snapshot
+
+
+# ----------------------------------------------------------------------------- 49 documents (corpus/more)
+
+
+@pytest.fixture(scope="module")
+def lib49():
+    return entity_index(_load([*sorted(SEEDS.iterdir()), *sorted(CORPUS.glob("*.md")), *sorted(MORE.glob("*.md"))]))
+
+
+@needs_more
+def test_a_bracket_in_a_title_without_a_company_part_is_no_name(lib49) -> None:
+    """「東京都の生成AI（ChatGPT）全庁導入事例」 has no "Company - …" head: ChatGPT does not name that
+    document, so a question about a missing company and ChatGPT is refused, and a question about MUFG
+    and ChatGPT names MUFG only."""
+    c = check_entities("サントリーのChatGPT利用者数は？", lib49)
+    assert c.refuse and c.no_document == ["サントリー"], c
+    assert check_entities("How many hours did MUFG save with ChatGPT?", lib49).named_docs == ["001_mufg"]
+
+
+@needs_more
+def test_a_name_in_brackets_beside_the_company_names_it(lib49) -> None:
+    """ "Macquarie Bank（マッコーリー銀行）" in the document: the Japanese name is that company's."""
+    c = check_entities("マッコーリー銀行の年間純利益は？", lib49)
+    assert c.named_docs == ["GENAI_GL009"] and not c.refuse, c
+
+
+@needs_more
+def test_a_doc_id_spells_the_english_name_of_a_japanese_only_document(lib49) -> None:
+    c = check_entities("How many ideas did the Tokyo Metropolitan Government collect?", lib49)
+    assert c.named_docs == ["008_tokyo_metropolitan"] and not c.refuse, c
+
+
+@needs_more
+def test_ordinary_words_do_not_name_a_company(lib49) -> None:
+    """best (Best Buy), scale (Scale AI), recruit (Recruit Holdings) written as ordinary words."""
+    assert check_entities("What is the best practice for deploying AI at scale?", lib49).named_docs == []
+    assert check_entities("How many staff did KDDI recruit?", lib49).named_docs == ["GENAI_JP020"]
+    assert check_entities("Did Best Buy use Gemini?", lib49).named_docs == ["GENAI_GL006"]
+    assert check_entities("How does Scale AI label data?", lib49).named_docs == ["GENAI_039"]
+
+
+@needs_more
+def test_a_document_without_front_matter_is_named_from_its_profile(lib49) -> None:
+    """002_square_enix has no front matter; its profile says "**企業名**: 株式会社スクウェア・エニックス"."""
+
+    assert display_name(lib49, "002_square_enix_chatgpt_gameai", "ja") == "スクウェア・エニックス"
+    assert display_name(lib49, "002_square_enix_chatgpt_gameai", "en") is None  # no Latin name given
+    assert "002_square_enix_chatgpt_gameai" in check_entities("スクウェア・エニックスの従業員数は？", lib49).named_docs

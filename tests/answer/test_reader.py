@@ -22,6 +22,7 @@ from rag.answer.reader import (
     section_units,
     typed_spans,
 )
+from rag.answer.reader.span import candidates
 from rag.config import Settings
 from rag.index import get_embedder
 from rag.schema import Hit
@@ -303,3 +304,27 @@ def test_training_script_runs_end_to_end_on_a_tiny_slice(tmp_path: Path, embedde
 
 def test_dev_tooling_refuses_held_out_sets() -> None:
     assert reader_dev.main([str(REPO / "eval" / "questions" / "heldout.jsonl")]) == 2
+
+
+@pytest.mark.parametrize(
+    "text,not_values",
+    [
+        ("## 7. Meeting & Group Sales Transformation", {"7"}),
+        ("### 5. 2024年7月「スクウェア・エニックスのAI」書籍出版", {"5"}),
+        ("### 3.1 企業概要", {"3.1", "3", "1"}),
+        ("- 2. 導入は2024年4月", {"2"}),
+    ],
+)
+def test_heading_and_list_numbers_are_no_candidates(text: str, not_values: set[str]) -> None:
+    got = {c.text for c in candidates(text)}
+    assert not got & not_values, got
+
+
+def test_a_number_in_a_sentence_stays_a_candidate() -> None:
+    assert "1,520" in {c.text for c in candidates("### 2.1 企業概要 ホテル数: 1,520")}
+    assert "2.3 million" in {c.text for c in candidates("- 2.3 million people")}
+
+
+@pytest.mark.parametrize("q", ["KDDI AI-Chatの提供開始日は？", "三井不動産の創業年は？"])
+def test_a_noun_ending_in_day_or_year_asks_for_a_date(q: str) -> None:
+    assert question_type(q).kind == "date"

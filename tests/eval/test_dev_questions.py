@@ -15,6 +15,7 @@ from tests.conftest import CORPUS, HAVE_MORE, MORE, MORE_REASON, REPO, SEEDS, ne
 DEV = REPO / "eval" / "questions" / "dev.jsonl"
 HELDOUT = REPO / "eval" / "questions" / "heldout.jsonl"
 HELDOUT_MORE = REPO / "eval" / "questions" / "heldout-more.jsonl"
+DEV_MORE = REPO / "eval" / "questions" / "dev-more.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -24,6 +25,7 @@ SETS = [
     pytest.param(DEV, False, id="dev"),
     pytest.param(HELDOUT, False, id="heldout"),
     pytest.param(HELDOUT_MORE, True, id="heldout-more", marks=needs_more_param),
+    pytest.param(DEV_MORE, True, id="dev-more", marks=needs_more_param),
 ]
 
 
@@ -70,6 +72,24 @@ def test_heldout_more_has_the_required_mix_and_is_separate() -> None:
     other_texts = {q.question for path in (DEV, HELDOUT) for q in load_questions(path)[0]}
     assert not {q.id for q in qs} & others
     assert not {q.question for q in qs} & other_texts
+
+
+def test_dev_more_has_the_required_mix_and_is_separate_from_dev() -> None:
+    """dev-more.jsonl: the tuning set over the 49-document library (its ids all start with "dm-")."""
+    qs, errors = load_questions(DEV_MORE)
+    assert not errors and len(qs) >= 60
+    assert all(q.id.startswith("dm-") for q in qs)
+    langs = [q.lang for q in qs]
+    assert abs(langs.count("ja") - langs.count("en")) <= 2, "half Japanese, half English"
+    assert sum(not q.answerable for q in qs) >= 14
+    two_part = [q for q in qs if q.kind == "two_part"]
+    assert len(two_part) >= 10 and all(len(q.facts) >= 2 for q in two_part)
+    multi = [q for q in qs if q.kind == "multi_doc"]
+    assert len(multi) >= 5 and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
+    assert sum(q.kind == "date" for q in qs) >= 5 and sum(q.kind == "name" for q in qs) >= 5
+    dev, _ = load_questions(DEV)
+    assert not {q.id for q in qs} & {q.id for q in dev}
+    assert not {q.question for q in qs} & {q.question for q in dev}
 
 
 @needs_shared

@@ -73,7 +73,7 @@ _WANT_NUM = re.compile(
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DATE_IN = re.compile(
-    r"(?:19|20)\d\d\s*年|\d{1,2}\s*月|(?:19|20)\d\d[-/]\d{1,2}|"
+    r"(?:1[5-9]|20)\d\d\s*年|\d{1,2}\s*月|(?:19|20)\d\d[-/]\d{1,2}|"
     r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2},?\s+)?(?:19|20)\d\d|"
     r"(?<!\d)(?:19|20)\d\d(?!\d)"
 )

@@ -127,14 +127,31 @@ def _noun_runs(t: str) -> tuple[Span, ...]:
     return tuple(s for s in out if s.text.strip("・"))
 
 
+# the number of a numbered heading or list item ("## 7. Meeting…", "### 3.1 企業概要", "- 5. 2024年7月…"):
+# an enumerator, never a value
+_ENUM = re.compile(r"(?m)^\s*#+\s*(\d+(?:\.\d+)*)\.?(?=\s)|^[\s>*\-+]*(\d{1,2})[.)](?=\s)")
+
+
+def enumerators(t: str) -> list[tuple[int, int]]:
+    """(start, end) offsets in `t` of heading / list-item numbers."""
+    return [m.span(1) if m.group(1) else m.span(2) for m in _ENUM.finditer(t)]
+
+
+def _inside(s: Span, ranges: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= s.start and s.end <= b for a, b in ranges)
+
+
 def candidates(text: str) -> list[Span]:
-    """Typed spans and noun phrases of nfkc(text), deduplicated by offsets."""
+    """Typed spans and noun phrases of nfkc(text), deduplicated by offsets; enumerators left out."""
     t = nfkc(text)
     seen: dict[tuple[int, int], Span] = {}
+    enum = enumerators(t)
     for s in typed_spans(t):
-        seen.setdefault((s.start, s.end), s)
+        if not _inside(s, enum):
+            seen.setdefault((s.start, s.end), s)
     for s in _noun_runs(t):
-        seen.setdefault((s.start, s.end), s)
+        if not _inside(s, enum):
+            seen.setdefault((s.start, s.end), s)
     return sorted(seen.values(), key=lambda s: (s.start, s.end))
 
 

@@ -1,0 +1,120 @@
+"""Does a read unit answer what the question asks for? For a question asking for a figure, a date or a
+percentage (rag.answer.reader.answer_types kinds), the answer unit must hold a value of that kind (not
+a heading or list number, and for a money question an amount, not a bare number) and name what is
+measured when the question says it (従業員数 → 従業員, parameters → パラメータ). rag.answer.compose
+puts such a unit first, or names the part as missing when no close unit qualifies — instead of
+answering with a neighbouring figure of another kind or about another thing.
+
+Measured on the dev sets only (eval/questions/dev.jsonl on 13 documents, dev-more.jsonl on 49).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.answer.reader import ReadUnit
+from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
+from rag.answer.reader.span import enumerators
+from rag.ingest.japanese import _tag as tag
+from rag.search.glossary import expand
+
+TYPED_SHARE = 0.5  # a unit of the asked kind is preferred when at least this share of the best unit
+STRICT_AMOUNT = True  # a money question needs an amount (currency or magnitude), not a bare number
+
+
+def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
+    """The unit's span when it is of a kind the question asks for, else the first value in the unit of
+    such a kind (not a heading or list number), else None. A question asking only for money is not
+    answered by a bare number (a head count, a year)."""
+
+    def ok(found: str) -> bool:
+        if STRICT_AMOUNT and tuple(kinds) == ("amount",):
+            return found == "amount"
+        return any(compatible(k, found) for k in kinds)
+
+    if u.span_kind != "unit" and ok(u.span_kind):
+        return u.span
+    t = nfkc(u.text)
+    enum = enumerators(t)
+    for sp in typed_spans(t):
+        if ok(sp.kind) and not any(a <= sp.start and sp.end <= b for a, b in enum):
+            return sp.text
+    return None
+
+
+def fits(u: ReadUnit, kinds: Sequence[str], measure: Sequence[str] = ()) -> bool:
+    """A value of the asked kind, in a unit that names what is measured (when the question says it)."""
+    if value_of_kind(u, kinds) is None:
+        return False
+    if not measure:
+        return True
+    hay = nfkc(" ".join([u.text, *u.heading_path])).casefold()
+    return any(m.casefold() in hay for m in measure)
+
+
+_JA_TOPIC = re.compile(r"(?:は|って)(?=\s*(?:何|いくら|いつ|どれ|どの|誰|どこ|[?？]|$))")
+_EN_MEASURE = re.compile(r"\b(revenue|revenues|sales|profit|profits|income|earnings|valuation)\b", re.I)
+
+
+def measure_terms(part: str) -> list[str]:
+    """What a question asks to be measured, in the forms a document may use: the head noun before
+    「は何…/はいくら/は？」 (従業員数 → 従業員, 純利益 → 利益, 企業評価額 → 評価); the counted or money
+    word of an English question with its glossary forms (parameters → パラメータ, revenue → 売上).
+    [] when the question does not say, or (English) when the glossary has no Japanese form for it."""
+    q = nfkc(part)
+    m = _JA_TOPIC.search(q)
+    if m and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", q):
+        toks: list[str] = []
+        for surface, _sp, feat in tag(q[: m.start()]):
+            f = feat.split(",")
+            if f[0] == "接尾辞" and toks:
+                toks[-1] += surface
+            elif f[0] in ("名詞", "接頭辞", "形状詞") and f[1] not in ("数詞", "固有名詞"):
+                toks.append(surface)
+            else:
+                toks = []
+        # a head that only names the kind of value (件数, 人数, 割合, 時期) says nothing about what is
+        # counted: the noun before it does (顧客法務質問の件数 → 質問); money words (利益, 売上) do
+        heads = [
+            t
+            for t in toks
+            if len(t) >= 2
+            and not re.fullmatch(r"[\dA-Za-z]+", t)
+            and question_type(t + "は？", "ja").kind in ("other", "amount")
+        ]
+        return heads[-1:]
+    qt = question_type(q)
+    word = qt.counter if qt.counter and qt.counter.isascii() else ""
+    mm = _EN_MEASURE.search(q) if not word else None
+    word = word or (mm.group(1).lower() if mm else "")
+    if not word:
+        return []
+    forms = [word] + ([word[:-1]] if word.endswith("s") else [])
+    ja = [t for w in forms for t in expand(w) if not t.isascii()]
+    return list(dict.fromkeys(forms + ja)) if ja else []
+
+
+def asked_kinds(part: str) -> list[str]:
+    """The value kinds (figure, date, percentage…) a question part asks for; [] for names and others."""
+    return [k for k in question_type(part).kinds if k in NUMERIC]
+
+
+def typed_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
+    """For a question asking for a figure, a date or a percentage: the best unit holding a value of that
+    kind first, when it is not much weaker than the reader's best (TYPED_SHARE); [] when no close unit
+    holds one — the part is then missing rather than answered with a neighbouring value of another
+    kind ("How many hotels…?" → a section number; "従業員数は何人？" → a book title)."""
+    if not units:
+        return []
+    kinds = asked_kinds(part)
+    if not kinds or units[0].answer_type not in NUMERIC:
+        return list(units)
+    measure = measure_terms(part)
+    best = units[0].probability
+    for u in units:
+        if u.probability < TYPED_SHARE * best:
+            break
+        if fits(u, kinds, measure):
+            return [u] + [x for x in units if x is not u]
+    return []

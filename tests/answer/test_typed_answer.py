@@ -1,0 +1,77 @@
+"""rag.answer.typed_answer: a question asking for a figure, a date or a percentage is answered by a unit
+holding a value of that kind that names what is measured — or the part is missing. Real fugashi and
+the real glossary; the units are written as the reader returns them."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.reader import ReadUnit
+from rag.answer.typed_answer import asked_kinds, fits, measure_terms, typed_first
+
+
+def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "count") -> ReadUnit:
+    return ReadUnit(
+        doc_id="D",
+        heading_path=("概要",),
+        start_line=1,
+        end_line=1,
+        text=text,
+        span=span,
+        answer_type=answer_type,
+        span_kind=span_kind,
+        probability=p,
+        top_probability=0.8,
+    )
+
+
+@pytest.mark.parametrize(
+    "part,terms",
+    [
+        ("スクウェア・エニックスの従業員数は何人？", ["従業員"]),
+        ("Visaの2023年の純利益はいくら？", ["利益"]),
+        ("EndoBRAIN-Xの特異度は何％？", ["特異"]),
+        ("KDDI AI-Chatの提供開始日は？", ["開始"]),
+        ("Cohereの売上のうちプライベートデプロイメントの割合は？", []),  # 割合 only names the kind of value
+        ("How many hotels does Radisson operate?", []),  # no Japanese form known: not checked
+    ],
+)
+def test_measure_terms(part: str, terms: list[str]) -> None:
+    assert measure_terms(part) == terms
+
+
+def test_measure_terms_english_through_the_glossary() -> None:
+    assert "パラメータ" in measure_terms("How many parameters does Wallaby have?")
+    assert "売上" in measure_terms("What was Mayo Clinic's annual revenue in 2024?")
+
+
+def test_a_section_number_is_no_count() -> None:
+    """ "How many hotels…?": the heading "## 7. Meeting…" holds no count; the unit with 1,520 comes first."""
+    q = "How many hotels does Radisson Hotel Group operate?"
+    head = _unit("## 7. Meeting & Group Sales Transformation", "Meeting", "name", 0.30)
+    row = _unit("Radisson Hotel Group (本社: ベルギー、1,520以上のホテル)", "1,520", "number", 0.20)
+    assert asked_kinds(q) == ["count", "number"]
+    assert not fits(head, asked_kinds(q))
+    assert typed_first(q, [head, row])[0] is row
+
+
+def test_a_figure_of_another_measure_leaves_the_part_missing() -> None:
+    """従業員数 asked; the close units count users or carry a date: nothing answers."""
+    q = "スクウェア・エニックスの従業員数は何人？"
+    users = _unit("ユーザー数: 100人以上", "100人", "count", 0.4)
+    book = _unit("### 5. 2024年7月「スクウェア・エニックスのAI」書籍出版", "2024年7月", "date", 0.5)
+    assert typed_first(q, [book, users]) == []
+
+
+def test_a_money_question_is_not_answered_by_a_head_count() -> None:
+    q = "What was Mayo Clinic's annual revenue in 2024?"
+    staff = _unit("従業員数増加: 76,000 (2022) → 82,800 (2024)", "82,800", "number", 0.6, "amount")
+    assert typed_first(q, [staff]) == []
+    sales = _unit("売上高: 約2,160億ドル（2023年）", "約2,160億ドル", "amount", 0.5, "amount")
+    assert typed_first(q, [staff, sales])[0] is sales
+
+
+def test_questions_without_a_value_kind_are_left_alone() -> None:
+    q = "Who founded Perplexity AI?"
+    u = _unit("Aravind Srinivas氏が創業", "Aravind Srinivas", "name", 0.7, "name")
+    assert typed_first(q, [u]) == [u]
