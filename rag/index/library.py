@@ -82,6 +82,7 @@ class Library:
         self._stamp: Any = None
         self._remote_stamp: RemoteStamp | None = None
         self._replica_in_use: set[str] = set()  # server mode: the downloaded generation folder in use
+        self._opening = threading.Lock()  # server mode: held by the thread opening a new generation
 
     def exists(self) -> bool:
         if self.settings.chroma_url:
@@ -95,18 +96,37 @@ class Library:
 
     def snapshot(self) -> Snapshot:
         if self.settings.chroma_url:
-            stamp: Any = self._remote().get()
-        else:
-            stamp = gens.pointer_stamp(self.settings.data_dir)
+            return self._snapshot_remote(self._remote().get())
+        stamp = gens.pointer_stamp(self.settings.data_dir)
         with self._lock:
             if self._snap is None or stamp != self._stamp:
                 self._snap = self._open()
                 self._stamp = stamp
             return self._snap
 
+    def _snapshot_remote(self, stamp: Any) -> Snapshot:
+        """Server mode: one thread opens a newly published generation (its download takes seconds
+        in a large library) while the others keep answering from the current snapshot."""
+        with self._lock:
+            snap = self._snap
+            if snap is not None and stamp == self._stamp:
+                return snap
+        if snap is not None and not self._opening.acquire(blocking=False):
+            return snap  # another thread is opening the new generation
+        if snap is None:
+            self._opening.acquire()
+        try:
+            with self._lock:
+                if self._snap is not None and stamp == self._stamp:  # opened meanwhile by another thread
+                    return self._snap
+            new = self._open_remote()
+            with self._lock:
+                self._snap, self._stamp = new, stamp
+            return new
+        finally:
+            self._opening.release()
+
     def _open(self) -> Snapshot:
-        if self.settings.chroma_url:
-            return self._open_remote()
         data_dir = self.settings.data_dir
         ptr = gens.read_pointer(data_dir)
         if ptr is None:

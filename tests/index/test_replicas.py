@@ -33,6 +33,7 @@ import pytest
 from rag.answer import ask
 from rag.config import Settings
 from rag.index import Library, get_library
+from rag.index import library as library_module
 from rag.index.indexer import index_library
 from rag.index.lexical import LexicalIndex
 from rag.index.library import REPLICA_DIR
@@ -410,3 +411,46 @@ def test_replica_files_checked_and_old_state_readable(tmp_path: Path, chroma_url
     assert snap.generation == ptr.generation and not isinstance(snap.vectors, np.memmap)
     assert _replicas(s.data_dir) == []
     assert _hits(s) == expected
+
+
+def test_replica_serves_the_current_generation_while_the_next_downloads(
+    tmp_path: Path, chroma_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one thread downloads and opens a newly published generation, the replica's other
+    threads keep answering from the current snapshot instead of waiting for the download."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    shutil.copy(FIXTURES / "fm_subject.md", lib / "fm_subject.md")
+    writer = Settings.from_env(data_dir=tmp_path / "A", library=(lib,), chroma_url=chroma_url)
+    rep = index_library(writer, [lib])
+    reader = get_library(Settings.from_env(data_dir=tmp_path / "R", library=(), chroma_url=chroma_url))
+    snap1 = reader.snapshot()
+    assert snap1.generation == rep.generation
+
+    started, release = threading.Event(), threading.Event()
+    real_fetch = library_module.fetch_generation
+
+    def held_fetch(*args: Any, **kwargs: Any) -> Any:  # the real download, once the test lets it go
+        started.set()
+        assert release.wait(60)
+        return real_fetch(*args, **kwargs)
+
+    monkeypatch.setattr(library_module, "fetch_generation", held_fetch)
+    shutil.copy(FIXTURES / "fm_organization.md", lib / "fm_organization.md")
+    rep2 = index_library(writer)
+    assert rep2.published and rep2.generation > rep.generation
+    time.sleep(library_module.REMOTE_POLL_S + 0.3)  # the readers' pointer poll sees the new generation
+    opened: dict[str, Any] = {}
+    opener = threading.Thread(target=lambda: opened.update(snap=reader.snapshot()))
+    opener.start()
+    try:
+        assert started.wait(30), "the new generation was never fetched"
+        t = time.monotonic()
+        assert reader.snapshot() is snap1  # answered at once from the current generation
+        assert time.monotonic() - t < 5
+    finally:
+        release.set()
+        opener.join(60)
+    assert opened["snap"].generation == rep2.generation
+    assert reader.snapshot() is opened["snap"]
+    assert _hits(reader.settings) == _hits(writer)
