@@ -223,7 +223,7 @@ def _index_locked(
     ef = ChromaEmbeddingFunction(embedder)
     store = VectorStore(settings, new_gen, gdir, ef, create=True)
 
-    out = ReaderFilesWriter(gdir, local=not settings.chroma_url)
+    out = ReaderFilesWriter(gdir)  # in server mode too: uploaded for replicas (rag.index.remote_files)
     # 1. carry over unchanged files from the previous generation
     if keep:
         old_dir = gens.gen_dir(data_dir, old_gen)

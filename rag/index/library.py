@@ -6,9 +6,10 @@ is read from its reader files (rag.index.reader_files: chunk texts and metadata,
 and BM25 postings (rag.index.postings), not record by record from Chroma; one written before them,
 from Chroma and its lexical.json.
 
-In server mode (`CASEBOOK_CHROMA_URL`) the pointer, the BM25 token lists and the manifest are read
-from the Chroma server (rag.index.remote_state), never from the local data directory: replicas with
-empty data directories serve the same library and follow each newly published generation.
+In server mode (`CASEBOOK_CHROMA_URL`) the pointer is read from the Chroma server
+(rag.index.remote_state) and the generation's reader files are downloaded from it into the data
+directory (rag.index.remote_files), never taken from a local index run: replicas with empty data
+directories serve the same library and follow each newly published generation.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from rag.index.embeddings import ChromaEmbeddingFunction, get_embedder
 from rag.index.lexical import LexicalIndex
 from rag.index.postings import is_postings_folder
 from rag.index.reader_files import read_reader_files, share_metas
-from rag.index.remote_state import RemoteStamp, load_state, read_remote_pointer
-from rag.index.store import VectorStore, make_client_url
+from rag.index.remote_files import READER_FILES, prune
+from rag.index.remote_state import RemoteStamp, fetch_generation, load_state, read_remote_pointer
+from rag.index.store import VectorStore, make_client_url, server_collection_name
 
 
 class IndexMissing(RuntimeError):
@@ -79,6 +81,8 @@ class Library:
         self._snap: Snapshot | None = None
         self._stamp: Any = None
         self._remote_stamp: RemoteStamp | None = None
+        self._replica_in_use: set[str] = set()  # server mode: the downloaded generation folder in use
+        self._opening = threading.Lock()  # server mode: held by the thread opening a new generation
 
     def exists(self) -> bool:
         if self.settings.chroma_url:
@@ -92,18 +96,37 @@ class Library:
 
     def snapshot(self) -> Snapshot:
         if self.settings.chroma_url:
-            stamp: Any = self._remote().get()
-        else:
-            stamp = gens.pointer_stamp(self.settings.data_dir)
+            return self._snapshot_remote(self._remote().get())
+        stamp = gens.pointer_stamp(self.settings.data_dir)
         with self._lock:
             if self._snap is None or stamp != self._stamp:
                 self._snap = self._open()
                 self._stamp = stamp
             return self._snap
 
+    def _snapshot_remote(self, stamp: Any) -> Snapshot:
+        """Server mode: one thread opens a newly published generation (its download takes seconds
+        in a large library) while the others keep answering from the current snapshot."""
+        with self._lock:
+            snap = self._snap
+            if snap is not None and stamp == self._stamp:
+                return snap
+        if snap is not None and not self._opening.acquire(blocking=False):
+            return snap  # another thread is opening the new generation
+        if snap is None:
+            self._opening.acquire()
+        try:
+            with self._lock:
+                if self._snap is not None and stamp == self._stamp:  # opened meanwhile by another thread
+                    return self._snap
+            new = self._open_remote()
+            with self._lock:
+                self._snap, self._stamp = new, stamp
+            return new
+        finally:
+            self._opening.release()
+
     def _open(self) -> Snapshot:
-        if self.settings.chroma_url:
-            return self._open_remote()
         data_dir = self.settings.data_dir
         ptr = gens.read_pointer(data_dir)
         if ptr is None:
@@ -117,41 +140,69 @@ class Library:
                 f"{embedder.name!r}: run `casebook index --rebuild`"
             )
         store = VectorStore(self.settings, ptr.generation, gdir, ChromaEmbeddingFunction(embedder))
-        files = read_reader_files(gdir) if is_postings_folder(gdir / "lexical") else None
-        if files is None:  # a generation written before the reader files: everything from Chroma
+        snap = _open_files(ptr.generation, manifest, store, gdir)
+        if snap is None:  # a generation written before the reader files: everything from Chroma
             lexical = json.loads((gdir / "lexical.json").read_text(encoding="utf-8"))
             return _assemble(ptr.generation, manifest, store, lexical)
-        ids, texts, metas, vectors = files
-        lex = LexicalIndex.open(gdir / "lexical", texts)
-        if lex.chunk_ids != ids:
-            raise RuntimeError(f"{gdir}: the BM25 postings and the chunk file list different chunks")
-        exact = len(ids) <= EXACT_DENSE_MAX
-        return Snapshot(ptr.generation, manifest, store, lex, texts, metas, vectors if exact else None, ids)
+        return snap
 
     def _open_remote(self) -> Snapshot:
-        """Server mode: the generation the server's pointer names, read from the server alone."""
+        """Server mode: the generation the server's pointer names. Its reader files are downloaded
+        into `<data dir>/replica/<state collection>/` once and opened like a local generation (the
+        writer's own data dir opens its generation directory); a generation published before them
+        is read from the server record by record."""
         url = str(self.settings.chroma_url)
         client = make_client_url(url)
         ptr = read_remote_pointer(url, client)
         if ptr is None:
             raise IndexMissing(f"no index published on {url}: run `casebook index` with CASEBOOK_CHROMA_URL set")
-        state = load_state(client, ptr.state)
-        manifest = state["manifest"]
         embedder = get_embedder(self.settings)
         if ptr.embedder != embedder.name:
             raise IndexMissing(
                 f"the index on {url} was built with {ptr.embedder!r} but the configured model is "
                 f"{embedder.name!r}: configure the same engine, or re-index with `casebook index --rebuild`"
             )
+        data_dir = self.settings.data_dir
         store = VectorStore(
             self.settings,
             ptr.generation,
-            self.settings.data_dir,
+            data_dir,
             ChromaEmbeddingFunction(embedder),
             name=ptr.collection,
             client=client,
         )
-        return _assemble(ptr.generation, manifest, store, state["lexical"])
+        own = gens.gen_dir(data_dir, ptr.generation)
+        if server_collection_name(data_dir, ptr.generation) == ptr.collection and (own / READER_FILES[1]).is_file():
+            folder: Path | None = own  # this data dir wrote the generation: no download
+        else:
+            folder = fetch_generation(client, ptr.state, data_dir / REPLICA_DIR)
+        if folder is None:  # published before the reader files
+            state = load_state(client, ptr.state)
+            return _assemble(ptr.generation, state["manifest"], store, state["lexical"])
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        snap = _open_files(ptr.generation, manifest, store, folder)
+        if snap is None:
+            raise RuntimeError(f"{folder}: the generation's reader files are incomplete")
+        if folder.parent == data_dir / REPLICA_DIR:
+            # earlier downloads go, but never the folder in use nor the one the previous snapshot
+            # (perhaps still answering a query) maps
+            prune(folder.parent, {folder.name, *self._replica_in_use})
+            self._replica_in_use = {folder.name}
+        return snap
+
+
+def _open_files(generation: int, manifest: dict[str, Any], store: VectorStore, folder: Path) -> Snapshot | None:
+    """Snapshot of a generation folder with reader files (texts, metadata and vectors mapped, BM25
+    postings mapped); None for one written before them."""
+    files = read_reader_files(folder) if is_postings_folder(folder / "lexical") else None
+    if files is None:
+        return None
+    ids, texts, metas, vectors = files
+    lex = LexicalIndex.open(folder / "lexical", texts)
+    if lex.chunk_ids != ids:
+        raise RuntimeError(f"{folder}: the BM25 postings and the chunk file list different chunks")
+    exact = len(ids) <= EXACT_DENSE_MAX
+    return Snapshot(generation, manifest, store, lex, texts, metas, vectors if exact else None, ids)
 
 
 def _assemble(generation: int, manifest: dict[str, Any], store: VectorStore, lexical_data: Any) -> Snapshot:
@@ -173,6 +224,9 @@ EXACT_DENSE_MAX = 100_000
 ~1 ms per 10,000 chunks) on vectors loaded with the snapshot: deterministic and without the ~0.2 %
 of top-50 misses HNSW had on the dev set, whose tail changes the fusion's min-max scaling from run
 to run. Larger libraries query Chroma's HNSW index."""
+
+REPLICA_DIR = "replica"
+"""Server mode: where a replica keeps the generations it downloaded (`<data dir>/replica/<state>/`)."""
 
 REMOTE_POLL_S = 1.0
 """Server mode: a reader asks the server for its pointer at most this often (a newly published

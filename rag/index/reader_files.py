@@ -1,6 +1,7 @@
 """What an index run writes for readers beside the Chroma collection, and how a reader loads it.
 
-A local generation directory holds, in one chunk order:
+A generation directory holds, in one chunk order (in server mode too: the indexer uploads these
+files to the Chroma server and replicas download them, rag.index.remote_files):
 
     chunks.jsonl     one line per chunk: {"id", "doc", "text", "meta"}: the embedded text, the key
                      of its document's shared metadata and its own (heading path, lines, order, kind,
@@ -98,16 +99,14 @@ def share_metas(ids: Sequence[str], metas: Sequence[Mapping[str, Any]]) -> dict[
 class ReaderFilesWriter:
     """Collects every chunk of a run (in store order) into the reader files and the postings."""
 
-    def __init__(self, gdir: Path, local: bool):
-        """local=False (a Chroma server holds the vectors and texts): only the postings."""
+    def __init__(self, gdir: Path):
         self.gdir = gdir
         self.lexical = PostingsBuilder()
-        self.local = local
         self._docs: dict[str, dict[str, Any]] = {}
         self._rows = 0
         self._dim = 0
-        self._chunks = open(gdir / "chunks.jsonl", "w", encoding="utf-8") if local else None  # noqa: SIM115
-        self._vectors = open(gdir / "vectors.f32", "wb") if local else None  # noqa: SIM115
+        self._chunks = open(gdir / "chunks.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._vectors = open(gdir / "vectors.f32", "wb")  # noqa: SIM115
 
     def add(
         self,
@@ -119,8 +118,6 @@ class ReaderFilesWriter:
     ) -> None:
         for cid, text, toks in zip(ids, texts, tokens):
             self.lexical.add(cid, toks, text)
-        if self._chunks is None or self._vectors is None:
-            return
         lines = []
         for cid, text, meta in zip(ids, texts, metas):
             own, shared = split_meta(meta)
@@ -136,8 +133,6 @@ class ReaderFilesWriter:
     def finish(self, k1: float, b: float) -> None:
         """Write the postings and close the files (fsynced; the caller publishes afterwards)."""
         self.lexical.write(self.gdir / "lexical", k1, b)
-        if self._chunks is None or self._vectors is None:
-            return
         for f in (self._chunks, self._vectors):
             f.flush()
             os.fsync(f.fileno())
@@ -150,7 +145,7 @@ class ReaderFilesWriter:
 
     def close(self) -> None:
         for f in (self._chunks, self._vectors):
-            if f is not None and not f.closed:
+            if not f.closed:
                 f.close()
 
 

@@ -8,9 +8,10 @@ A replica with an empty local data directory serves the library from the server 
   (one upsert, atomic for readers) only after the generation's collections are complete; readers
   only ever follow it.
 * per generation, a **state collection** `casebook_state-<tag>-gNNNNNN` holding the generation's
-  BM25 token lists (the `lexical.json` form, exported from its postings) and `manifest.json`
-  (documents, facets, errors) as texts, cut into parts (records "lexical:NNNNNN" /
-  "manifest:NNNNNN" in order).
+  reader files (chunk texts and metadata, vectors, BM25 postings, manifest: rag.index.remote_files),
+  which a replica downloads into its data directory once per generation and opens like a local
+  generation. One published before them holds the BM25 token lists (`lexical.json` form) and
+  `manifest.json` as texts (records "lexical:NNNNNN" / "manifest:NNNNNN"), still readable.
 
 Names start with `casebook_state` (not `casebook-`), so they never mix with the vector collections.
 The writer still keeps its local CURRENT.json and generation directory (its own next run reads them).
@@ -26,13 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag.index.lexical import LexicalIndex
-from rag.index.postings import is_postings_folder
+from rag.index.remote_files import fetch_files, read_index, upload_files
 from rag.index.store import STATE, make_client_url, state_collection_name
 
-PART_CHARS = 512 * 1024  # characters per stored part (one Chroma document)
-PARTS_PER_ADD = 8  # parts per add request (bounded request size)
-FILES = ("lexical", "manifest")
+FILES = ("lexical", "manifest")  # the texts of a state collection published before the reader files
 
 
 def library_name() -> str:
@@ -57,41 +55,18 @@ def _state_root(client: Any) -> Any:
     return client.get_or_create_collection(STATE, embedding_function=None)
 
 
-def _split(text: str) -> list[str]:
-    return [text[s : s + PART_CHARS] for s in range(0, len(text), PART_CHARS)] or [""]
-
-
 def upload_generation(url: str, state: str, gen_dir: Path) -> None:
-    """Store the generation's lexical.json and manifest.json in its state collection."""
+    """Store the generation's reader files in its state collection (rag.index.remote_files) and
+    check that every record arrived; the caller moves the pointer only afterwards."""
     client = make_client_url(url)
     try:
         client.delete_collection(state)  # leftover of a killed run
     except Exception:
         pass
     coll = client.create_collection(state, embedding_function=None)
-    texts = {kind: _file_text(gen_dir, kind) for kind in FILES}
-    for kind in FILES:
-        parts = _split(texts[kind])
-        for s in range(0, len(parts), PARTS_PER_ADD):
-            batch = parts[s : s + PARTS_PER_ADD]
-            coll.add(
-                ids=[f"{kind}:{s + i:06d}" for i in range(len(batch))],
-                documents=batch,
-                metadatas=[{"kind": kind, "part": s + i, "parts": len(parts)} for i in range(len(batch))],
-                embeddings=[[float(s + i), 1.0] for i in range(len(batch))],
-            )
-    expected = sum(len(_split(texts[k])) for k in FILES)
+    expected = upload_files(coll, gen_dir)
     if coll.count() != expected:
-        raise RuntimeError(f"state collection {state} has {coll.count()} parts, expected {expected}")
-
-
-def _file_text(gen_dir: Path, kind: str) -> str:
-    """The text stored for `kind`: the file; for "lexical", the token lists of the generation's
-    postings (rag.index.postings) in the lexical.json form replicas read."""
-    path = gen_dir / f"{kind}.json"
-    if kind == "lexical" and not path.exists() and is_postings_folder(gen_dir / "lexical"):
-        return json.dumps(LexicalIndex.open(gen_dir / "lexical").token_data(), ensure_ascii=False)
-    return path.read_text(encoding="utf-8")
+        raise RuntimeError(f"state collection {state} has {coll.count()} records, expected {expected}")
 
 
 def publish_remote(url: str, generation: int, embedder: str, collection: str, gen_dir: Path) -> RemotePointer:
@@ -119,8 +94,17 @@ def read_remote_pointer(url: str, client: Any = None) -> RemotePointer | None:
         return None
 
 
+def fetch_generation(client: Any, state: str, root: Path) -> Path | None:
+    """`root/<state>`: the generation's reader files downloaded from its state collection and
+    verified (rag.index.remote_files); None for a state collection published before them."""
+    coll = client.get_collection(state, embedding_function=None)
+    index = read_index(coll)
+    return None if index is None else fetch_files(coll, index, root, state)
+
+
 def load_state(client: Any, state: str) -> dict[str, Any]:
-    """{"lexical": parsed lexical.json, "manifest": parsed manifest.json} of one generation."""
+    """{"lexical": parsed lexical.json, "manifest": parsed manifest.json} of a generation published
+    before the reader files were (a state collection without them)."""
     coll = client.get_collection(state, embedding_function=None)
     got = coll.get(include=["documents", "metadatas"])
     parts: dict[str, list[tuple[int, str]]] = {k: [] for k in FILES}
