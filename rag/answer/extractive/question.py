@@ -218,6 +218,18 @@ def _glossary_groups(question: str) -> list[tuple[str, tuple[str, ...]]]:
         return []
 
 
+@lru_cache(maxsize=1)
+def ja_synonyms() -> dict[str, frozenset[str]]:
+    """Japanese term → the other Japanese terms of the glossary entries it translates first
+    (founded: [設立, 創業] → 設立 also matches 創業), so a Japanese question matches the words an
+    English question of the same meaning matches."""
+    out: dict[str, set[str]] = {}
+    for vals in g.load().values():
+        if len(vals) > 1:
+            out.setdefault(vals[0], set()).update(v for v in vals[1:] if v != vals[0])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 @lru_cache(maxsize=4096)
 def ja_compounds(text: str) -> tuple[str, ...]:
     """Runs of two or more nominal morphemes (prefix + nouns + nominal suffixes), kana/kanji only."""
@@ -330,6 +342,7 @@ def analyze(question: str, snapshot: Any = None) -> QuestionInfo:
             g = loan_gloss(t)
             if g:
                 alts.add(g)  # リテンション also matches "Retention"
+            alts |= ja_synonyms().get(t, frozenset())  # 設立 also matches 創業 (both "founded")
         concepts.append(Concept(t, frozenset(a for a in alts if a), max(w, 0.05), en_only, is_num))
     # Japanese compounds (開発費, 東京オフィス, 総パラメータ数): the tokenizer emits their parts only;
     # the compound itself is matched as a substring and says more than its parts
