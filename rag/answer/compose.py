@@ -43,6 +43,7 @@ from typing import Any
 from rag.answer.answer_line import make_answer_line, render_value
 from rag.answer.entities import EntityCheck, check_entities, refusal_reason
 from rag.answer.extractive.companies import company_display
+from rag.answer.founding import founding_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.units import shown_text
 from rag.schema import Citation, Hit
@@ -191,7 +192,10 @@ def compose(
             # the part's reading and the whole question's reading together
             fp = full_p.setdefault(id(hs), _probs(read(question, list(hs), lang, k_units=POOL, settings=settings)))
             units = _rerank(units, fp)
-        if extra:  # a close reader unit in a section the unit scorer also chose comes first
+        founding = founding_first(part, units, snapshot)  # the founding date the document records
+        if founding:
+            units = founding
+        elif extra:  # a close reader unit in a section the unit scorer also chose comes first
             secs = {(u.doc_id, u.heading_path) for u in extra}
             best = units[0].probability
             agree = [u for u in units if (u.doc_id, u.heading_path) in secs and u.probability >= AGREE_SHARE * best]

@@ -222,11 +222,18 @@ def _glossary_groups(question: str) -> list[tuple[str, tuple[str, ...]]]:
 def ja_synonyms() -> dict[str, frozenset[str]]:
     """Japanese term → the other Japanese terms of the glossary entries it translates first
     (founded: [設立, 創業] → 設立 also matches 創業), so a Japanese question matches the words an
-    English question of the same meaning matches."""
+    English question of the same meaning matches. The terms of the "founded" entry match each other
+    both ways (創業 also matches 設立: rag.answer.founding answers either from the recorded founding
+    date); other entries only one way, since a further term is often broader (月額 → 月)."""
     out: dict[str, set[str]] = {}
-    for vals in g.load().values():
-        if len(vals) > 1:
-            out.setdefault(vals[0], set()).update(v for v in vals[1:] if v != vals[0])
+    table = g.load()
+    for vals in table.values():
+        for v in vals[1:]:
+            if v != vals[0]:
+                out.setdefault(vals[0], set()).add(v)
+    founded = table.get("founded", ())
+    for v in founded:
+        out.setdefault(v, set()).update(x for x in founded if x != v)
     return {k: frozenset(v) for k, v in out.items()}
 
 
