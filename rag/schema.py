@@ -115,11 +115,19 @@ class Citation:
     source: str
     start_line: int
     end_line: int
-    quote: list[str] = field(default_factory=list)
+    quote: list[str] = field(default_factory=list)  # the exact source text quoted (what a viewer highlights)
+    # the same quotes as the answer shows them (a table row read with its header, Markdown markers
+    # removed); empty in answers recorded before it existed
+    quote_display: list[str] = field(default_factory=list)
 
     @property
     def path_str(self) -> str:
         return PATH_SEP.join(self.heading_path)
+
+    @property
+    def shown_quotes(self) -> list[str]:
+        """The quotes to show a reader: `quote_display`, else `quote`."""
+        return list(self.quote_display or self.quote)
 
 
 @dataclass

@@ -29,6 +29,7 @@ def answer_payload(answer: Any) -> dict[str, Any]:
                 "start_line": c.start_line,
                 "end_line": c.end_line,
                 "quote": list(c.quote),
+                "quote_display": list(getattr(c, "quote_display", None) or c.quote),
             }
             for c in answer.citations
         ],

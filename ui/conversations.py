@@ -221,6 +221,6 @@ class ConversationStore:
                 for c in a.citations:
                     where = " › ".join(c.heading_path)
                     out.append(f"- [{c.n}] {c.title} — {where} ({c.source}, lines {c.start_line}–{c.end_line})")
-                    out += [f"  > {q}" for q in c.quote]
+                    out += [f"  > {q}" for q in c.shown_quotes]
                 out.append("")
         return "\n".join(out).rstrip() + "\n"

@@ -77,7 +77,10 @@ class CitationOut(BaseModel):
     source: str
     start_line: int
     end_line: int
-    quote: list[str]
+    quote: list[str] = Field(..., description="the exact source text quoted (inside start_line–end_line)")
+    quote_display: list[str] = Field(
+        default_factory=list, description="the quotes as the answer shows them (a table row read with its header)"
+    )
 
 
 class AskResponse(BaseModel):

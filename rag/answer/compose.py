@@ -45,9 +45,11 @@ from typing import Any
 from rag.answer.answer_line import make_answer_line, render_value
 from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
 from rag.answer.extractive.companies import company_display
+from rag.answer.founding import founding_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC
 from rag.answer.typed_answer import asked_kinds, fits, measure_terms, typed_first, value_of_kind
+from rag.answer.units import shown_text
 from rag.schema import Citation, Hit
 
 READER_MIN_TOP = 0.43  # dev set: below every answerable question's top_probability (min 0.446)
@@ -152,8 +154,13 @@ def _evidence(units: Sequence[ReadUnit]) -> list[ReadUnit]:
     return [u for i, u in enumerate(units[:MAX_EVIDENCE]) if i == 0 or u.probability >= EVIDENCE_SHARE * best]
 
 
+def _shown(u: ReadUnit) -> str:
+    """The unit as the answer quotes it (a table row read with its header; rag.answer.units.shown_text)."""
+    return shown_text(u.unit) if u.unit is not None else u.text
+
+
 def _quote_line(u: ReadUnit) -> str:
-    body = " ".join((" ".join(u.quote) if u.quote else u.text).split())
+    body = " ".join(_shown(u).split())
     return f"「{body[:300]}」"
 
 
@@ -209,7 +216,10 @@ def compose(
             # the part's reading and the whole question's reading together
             fp = full_p.setdefault(id(hs), _probs(read(question, list(hs), lang, k_units=POOL, settings=settings)))
             units = _rerank(units, fp)
-        if extra:  # a close reader unit in a section the unit scorer also chose comes first
+        founding = founding_first(part, units, snapshot)  # the founding date the document records
+        if founding:
+            units = founding
+        elif extra:  # a close reader unit in a section the unit scorer also chose comes first
             secs = {(u.doc_id, u.heading_path) for u in extra}
             best = units[0].probability
             agree = [u for u in units if (u.doc_id, u.heading_path) in secs and u.probability >= AGREE_SHARE * best]
@@ -241,13 +251,17 @@ def compose(
 
 
 def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_lines: list[str]) -> int:
-    """Cite `u` (one citation per section, narrowed to its quoted units) and quote it once."""
+    """Cite `u` (one citation per section, narrowed to its quoted units) and quote it once: a unit
+    the answer already quotes (the reader's and the unit scorer's view of the same source lines) is
+    not quoted again; its citation number is returned."""
+    for n, c in cites.values():
+        if any(_key(x) == _key(u) for x in c.units):
+            return n
     key = (h.doc_id, tuple(h.heading_path), h.start_line, h.end_line)
     if key not in cites:
         cites[key] = (len(cites) + 1, _Cite(h))
     n, c = cites[key]
-    if all(_key(x) != _key(u) for x in c.units):
-        c.units.append(u)
+    c.units.append(u)
     q = _quote_line(u)
     if not any(q in e for e in evidence_lines):
         evidence_lines.append(f"> {q} [{n}]")
@@ -272,7 +286,8 @@ def from_scored(chosen: Sequence[Any], hits: Sequence[Hit]) -> list[ReadUnit]:
                 probability=float(c.score),
                 top_probability=0.0,
                 section=c.hit_index,
-                quote=tuple(u.quote),
+                quote=tuple(u.src.quote) if u.src is not None else tuple(u.quote),
+                unit=u.src,
             )
         )
     return out
@@ -314,7 +329,8 @@ def _stated(u: ReadUnit, lines: Sequence[str], lang: str) -> bool:
 
 
 def _key(u: ReadUnit) -> tuple[Any, ...]:
-    return (u.doc_id, u.start_line, u.text)
+    """One unit of the source, whoever read it: its document, lines and shown text."""
+    return (u.doc_id, u.start_line, u.end_line, _shown(u))
 
 
 def _probs(units: Sequence[ReadUnit]) -> dict[tuple[Any, ...], float]:
@@ -348,10 +364,13 @@ def _names_doc(part: str, doc_id: str, snapshot: Any) -> bool:
 def _citation(n: int, c: _Cite) -> Citation:
     h = c.hit
     quote: list[str] = []
+    shown: list[str] = []
     for u in c.units:
         for q in u.quote or (u.text,):
             if q not in quote:
                 quote.append(q)
+        if _shown(u) not in shown:
+            shown.append(_shown(u))
     starts = [u.start_line for u in c.units if u.start_line]
     ends = [u.end_line for u in c.units if u.end_line]
     return Citation(
@@ -364,4 +383,5 @@ def _citation(n: int, c: _Cite) -> Citation:
         start_line=int(min(starts) if starts else h.start_line or 0),
         end_line=int(max(ends) if ends else h.end_line or 0),
         quote=quote,
+        quote_display=shown,
     )

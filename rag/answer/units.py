@@ -20,6 +20,9 @@ A unit is the smallest piece of text an answer quotes, with its line range in th
 * heading — a heading line inside the section (a heading such as "2023年4月：設立" can carry an
   answer by itself).
 
+An answer shows a unit as `shown_text(u)` (a row as "label — header: cell / …", see `row_display`)
+and cites its exact source lines (`u.quote`, `u.start`–`u.end`).
+
 Units of a section are re-read from the source file when it still holds the indexed text (line
 numbers exact); otherwise they come from the hit's text with start/end None. Lines inside code
 fences are skipped, except with `code=True`: the unit scorer reads them too (case files draw
@@ -125,14 +128,19 @@ def clean_md(s: str) -> str:
     return s.strip()
 
 
-def table_cells(row: str) -> list[str]:
-    """Cells of a Markdown table row (escaped pipes kept inside cells), cleaned."""
+def raw_cells(row: str) -> list[str]:
+    """Cells of a Markdown table row as written (escaped pipes kept inside cells)."""
     r = row.strip()
     if r.startswith("|"):
         r = r[1:]
     if r.endswith("|") and not r.endswith("\\|"):
         r = r[:-1]
-    return [clean_md(c.strip()) for c in re.split(r"(?<!\\)\|", r)]
+    return [c.strip() for c in re.split(r"(?<!\\)\|", r)]
+
+
+def table_cells(row: str) -> list[str]:
+    """Cells of a Markdown table row (escaped pipes kept inside cells), cleaned."""
+    return [clean_md(c) for c in raw_cells(row)]
 
 
 _EMPTY_CELL = frozenset({"", "-", "—", "–", "n/a", "N/A"})
@@ -143,6 +151,42 @@ def row_text(header: Sequence[str], cells: Sequence[str]) -> str:
     if header and len(header) == len(cells):
         return " / ".join(f"{h}: {c}" if h else c for h, c in zip(header, cells) if c not in _EMPTY_CELL)
     return " | ".join(c for c in cells if c not in _EMPTY_CELL)
+
+
+# column headers of reference columns (a source link is not part of what a row says)
+SOURCE_HEADERS = frozenset({"ソース", "出典", "source", "sources", "参考", "参照", "リンク", "link", "url", "引用元"})
+
+
+def row_display(header: Sequence[str], cells: Sequence[str], links: Sequence[bool] = ()) -> str:
+    """A table row as an answer shows it: the row's label (first cell) then its other cells paired
+    with their column names ("Series C — 時期: 2025年9月 / 金額: €1,700M"); a table of one label and
+    one value column reads "label: value" ("従業員数: 約40,000名"). Empty cells and reference cells
+    (a cell `links` marks, or one of a source column) are left out; every other cell is kept verbatim."""
+    cells = [c.strip() for c in cells]
+    if not header or len(header) != len(cells) or len(cells) < 2:
+        return " / ".join(c for c in cells if c not in _EMPTY_CELL)
+    ref = [
+        bool(i and ((i < len(links) and links[i]) or h.strip().lower() in SOURCE_HEADERS)) for i, h in enumerate(header)
+    ]
+    label = cells[0]
+    rest = [(h.strip(), c) for h, c, r in zip(header[1:], cells[1:], ref[1:]) if c not in _EMPTY_CELL and not r]
+    if label in _EMPTY_CELL:
+        return " / ".join(f"{h}: {c}" if h else c for h, c in rest)
+    if not rest:
+        return label
+    if len(cells) - sum(ref) == 2:
+        return f"{label}: {rest[0][1]}"
+    return f"{label} — " + " / ".join(f"{h}: {c}" if h else c for h, c in rest)
+
+
+def shown_text(u: Unit) -> str:
+    """The unit as an answer quotes it: a table row read with its header (`row_display`), any other
+    unit as its cleaned text (Markdown markers removed). The exact source lines stay in `u.quote`."""
+    if u.kind == "row" and u.cells:
+        raw = raw_cells(u.quote[-1]) if u.quote else []
+        links = [is_link(c) for c in raw] if len(raw) == len(u.cells) else []
+        return row_display(u.header, u.cells, links)
+    return u.text
 
 
 def _sentences(line: str) -> list[str]:

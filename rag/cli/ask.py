@@ -91,7 +91,7 @@ def format_citations(ans: Any) -> list[str]:
     for c in ans.citations:
         out.append(f"[{c.n}] {c.doc_id} › {c.path_str}")
         out.append(f"    {c.source}:{c.start_line}-{c.end_line}")
-        for q in c.quote[:3]:
+        for q in c.shown_quotes[:3]:  # a table row read with its header; the lines above are exact
             q1 = " ".join(q.split())
             out.append(f"    > {q1[:300]}")
     return out

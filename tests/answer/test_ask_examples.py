@@ -5,6 +5,7 @@ document refused with that reason (exit 3), answers whose lines are in the asker
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -151,3 +152,92 @@ def test_a_figure_the_document_does_not_give_is_refused(capsys, indexed_settings
     offered as the answer — `casebook ask` refuses (exit 3)."""
     rc, out = _ask(capsys, indexed_settings, question)
     assert rc == 3, out
+
+
+# ----------------------------------------------------------------------------- quotes and founding dates
+
+
+def _file(path: str) -> list[str]:
+    from rag.ingest import read_text
+
+    return read_text(path)[0].split("\n")
+
+
+def _evidence(text: str) -> list[str]:
+    return [re.sub(r"\s*\[\d+\]$", "", ln) for ln in text.splitlines() if ln.startswith(">")]
+
+
+@needs_shared
+def test_table_row_quote_reads_with_its_header(capsys, indexed_settings):
+    """A table row is quoted as its cells paired with the header, in the answer and in `casebook
+    ask`'s citation block; the citation keeps the exact row line, inside its line range."""
+    q = "What valuation did Mistral AI reach, and who led the round?"
+    rc, out = _ask(capsys, indexed_settings, q)
+    assert rc == 0, out
+    shown = "Series C — 時期: 2025年9月 / 金額（EUR）: €1,700M / 評価額（EUR）: €11,700M"
+    assert f"> 「{shown}」" in out, out  # the evidence line
+    assert f"    > {shown}" in out, out  # the citation block
+    assert not any(ln.lstrip("> 「").startswith("|") for ln in out.splitlines()), out  # no raw table row shown
+    rc, a = _ask_json(capsys, indexed_settings, q)
+    raw = "| **Series C** | 2025年9月 | **€1,700M** | **€11,700M** |"
+    c = next(c for c in a["citations"] if raw in c["quote"])
+    assert shown in c["quote_display"], c
+    lines = _file(c["source"])
+    at = [i + 1 for i, ln in enumerate(lines) if ln.strip() == raw]
+    assert len(at) == 1 and c["start_line"] <= at[0] <= c["end_line"], (at, c["start_line"], c["end_line"])
+    assert lines[c["start_line"] - 1].startswith("| ラウンド |")  # the range starts at the table's header
+
+
+@needs_shared
+def test_each_source_line_quoted_once(capsys, indexed_settings):
+    """The reader's and the unit scorer's view of one bullet used to be quoted twice (raw and cleaned)."""
+    rc, a = _ask_json(capsys, indexed_settings, "Mixtral 8x7Bの総パラメータ数とアクティブパラメータ数は？")
+    assert rc == 0, a["text"]
+    ev = _evidence(a["text"])
+    assert ev and len(ev) == len(set(ev)), ev
+    assert any("Mixtral 8x7B: 47Bパラメータ、13Bアクティブ" in e for e in ev), ev
+    assert not any("**" in e or e.startswith("> 「- ") for e in ev), ev  # shown clean, without list markers
+    for c in a["citations"]:
+        lines = _file(c["source"])
+        rng = [ln.strip() for ln in lines[c["start_line"] - 1 : c["end_line"]]]
+        hit = [rng.index(q.strip()) for q in c["quote"] if q.strip() in rng]
+        assert len(hit) == len(set(hit)), c["quote"]  # no file line quoted twice
+        assert len(c["quote_display"]) == len(set(c["quote_display"])), c
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "question,want",
+    [
+        ("Mistral AIはいつ設立された？", "2023年4月"),
+        ("ミストラルAIの創業はいつ？", "2023年4月"),
+        ("When was Mistral AI founded?", "April 2023"),
+        ("ソフトバンクはいつ設立された？", "1981"),
+        ("When was SoftBank founded?", "1981"),
+        ("When was Hugging Face founded?", "2016"),
+    ],
+)
+def test_founding_date_is_the_recorded_one(capsys, indexed_settings, question, want):
+    """Issue #14: a founding question is answered with the founding date the document gives, not a
+    dated 設立 line about something else (a planned Tokyo office, SB OpenAI, a possible Japan office)."""
+    rc, a = _ask_json(capsys, indexed_settings, question)
+    assert rc == 0 and not a["refused"], a["text"]
+    first = _answer_lines(a["text"])[0]
+    assert want in first and not re.search(r"202[5-6]", first), first
+    n = int(re.search(r"\[(\d+)\]", first).group(1))
+    c = next(c for c in a["citations"] if c["n"] == n)
+    cited = "\n".join(_file(c["source"])[c["start_line"] - 1 : c["end_line"]])
+    assert want.replace("April 2023", "2023年4月") in cited, (c, cited)  # the cited lines state it
+
+
+@needs_shared
+def test_founding_rule_only_for_the_company_itself(indexed_settings):
+    from rag.answer.founding import asks_founding
+    from rag.index import get_library
+
+    snap = get_library(indexed_settings).snapshot()
+    assert asks_founding("When was Mistral AI founded?", snap)
+    assert asks_founding("Mistral AIは何年に設立された？", snap)
+    assert not asks_founding("When did Anthropic set up its Japanese subsidiary?", snap)  # the subsidiary's
+    assert not asks_founding("Anthropicの日本法人はいつ設立された？", snap)
+    assert not asks_founding("When was Hugging Face founded, and by whom?", snap)  # a name asked too

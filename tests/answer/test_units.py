@@ -52,3 +52,39 @@ def test_scorer_view(tmp_path):
     assert bullet.quote == ["- 対象: 全従業員約2万人"]  # quoted as its cleaned line
     assert "row:投資コスト: $132,000/month" not in view and "sentence:投資コスト: $132,000/month" in view
     assert XU.section_units(hit) is XU.section_units(hit)  # cached
+
+
+def test_row_shown_with_its_header_and_exact_lines():
+    """Issue #14: a table row is quoted as its cells paired with the header, citing its exact lines."""
+    units = [u for u in U.units_from_lines(LINES, 10) if u.kind == "row"]
+    assert len(units) == 1
+    row = units[0]
+    # one label and one value column (the source column is a reference): "label: value"
+    assert U.shown_text(row) == "設立: 2018年"
+    assert (row.start, row.end) == (13, 15)  # header line to the row line, as before
+    assert LINES[row.end - 10] == row.quote[-1]  # the exact row line stays the quote
+    table = [
+        "| ラウンド | 時期 | 金額（EUR） | 評価額（EUR） |",
+        "|---|---|---|---|",
+        "| **Seed** | 2023年6月 | €105M | 非公開 |",
+        "| **Series C** | 2025年9月 | **€1,700M** | **€11,700M** |",
+        "| Bridge | - | €50M | |",
+    ]
+    rows = U.units_from_lines(table, 179)
+    shown = [U.shown_text(u) for u in rows]
+    assert shown == [
+        "Seed — 時期: 2023年6月 / 金額（EUR）: €105M / 評価額（EUR）: 非公開",
+        "Series C — 時期: 2025年9月 / 金額（EUR）: €1,700M / 評価額（EUR）: €11,700M",
+        "Bridge — 金額（EUR）: €50M",  # empty cells left out
+    ]
+    assert [(u.start, u.end) for u in rows] == [(179, 181), (179, 182), (179, 183)]
+    assert "|" not in "".join(shown) and "**" not in "".join(shown)
+    # headerless rows: the cells in order
+    assert U.row_display((), ("A", "", "B")) == "A / B"
+
+
+def test_shown_text_of_other_units_is_their_clean_text():
+    bullet, sentence = (next(u for u in U.units_from_lines(LINES, 10) if u.kind == k) for k in ("bullet", "sentence"))
+    assert bullet.quote == ("- **対象**: 全従業員約2万人",)
+    assert U.shown_text(bullet) == "対象: 全従業員約2万人"  # no list marker, no **
+    assert U.shown_text(sentence) == sentence.text

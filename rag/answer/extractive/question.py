@@ -218,6 +218,25 @@ def _glossary_groups(question: str) -> list[tuple[str, tuple[str, ...]]]:
         return []
 
 
+@lru_cache(maxsize=1)
+def ja_synonyms() -> dict[str, frozenset[str]]:
+    """Japanese term → the other Japanese terms of the glossary entries it translates first
+    (founded: [設立, 創業] → 設立 also matches 創業), so a Japanese question matches the words an
+    English question of the same meaning matches. The terms of the "founded" entry match each other
+    both ways (創業 also matches 設立: rag.answer.founding answers either from the recorded founding
+    date); other entries only one way, since a further term is often broader (月額 → 月)."""
+    out: dict[str, set[str]] = {}
+    table = g.load()
+    for vals in table.values():
+        for v in vals[1:]:
+            if v != vals[0]:
+                out.setdefault(vals[0], set()).add(v)
+    founded = table.get("founded", ())
+    for v in founded:
+        out.setdefault(v, set()).update(x for x in founded if x != v)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 @lru_cache(maxsize=4096)
 def ja_compounds(text: str) -> tuple[str, ...]:
     """Runs of two or more nominal morphemes (prefix + nouns + nominal suffixes), kana/kanji only."""
@@ -330,6 +349,7 @@ def analyze(question: str, snapshot: Any = None) -> QuestionInfo:
             g = loan_gloss(t)
             if g:
                 alts.add(g)  # リテンション also matches "Retention"
+            alts |= ja_synonyms().get(t, frozenset())  # 設立 also matches 創業 (both "founded")
         concepts.append(Concept(t, frozenset(a for a in alts if a), max(w, 0.05), en_only, is_num))
     # Japanese compounds (開発費, 東京オフィス, 総パラメータ数): the tokenizer emits their parts only;
     # the compound itself is matched as a substring and says more than its parts

@@ -11,17 +11,26 @@ from rag.answer.extractive.question import _NUMBER, QuestionInfo
 from rag.answer.extractive.scoring import Scored
 from rag.answer.extractive.text import nfkc, squash, toks
 from rag.answer.extractive.units import Unit, section_units
+from rag.answer.units import shown_text
 from rag.schema import Citation, Hit
 
 LEAD = {"ja": "ライブラリの該当箇所によると：", "en": "According to the library:"}
 
 
+def shown(u: Unit) -> str:
+    """The unit as an answer shows it (a table row read with its header; rag.answer.units.shown_text)."""
+    return shown_text(u.src) if u.src is not None else u.text
+
+
 def make_citation(n: int, hit: Hit, units: Sequence[Unit]) -> Citation:
     quote: list[str] = []
+    display: list[str] = []
     for u in units:
         for q in u.quote:
             if q not in quote:
                 quote.append(q)
+        if shown(u) not in display:
+            display.append(shown(u))
     starts = [u.start for u in units if u.start]
     ends = [u.end for u in units if u.end]
     start = min(starts) if starts else hit.start_line
@@ -36,6 +45,7 @@ def make_citation(n: int, hit: Hit, units: Sequence[Unit]) -> Citation:
         start_line=int(start or 0),
         end_line=int(end or 0),
         quote=quote,
+        quote_display=display,
     )
 
 
@@ -49,7 +59,7 @@ def render(info: QuestionInfo, hits: Sequence[Hit], chosen: list[Scored]) -> tup
     lines = [LEAD.get(info.lang, LEAD["en"]), ""]
     for c in chosen:
         u = c.unit
-        text = u.text
+        text = shown(u)
         if u.kind == "bullet" and u.context and len(text) < 40 and c.unit.context.endswith(("：", ":")):
             text = f"{u.context} {text}"
         lines.append(f"- {text} [{n_of[c.hit_index]}]")

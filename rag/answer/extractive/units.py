@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rag.answer import units as shared
 from rag.answer.extractive.text import toks
@@ -26,9 +26,11 @@ class Unit:
     tokens: frozenset[str] = frozenset()
     context: str = ""  # preceding lead-in (the line a bullet list hangs from)
     is_link: bool = False  # a reference/link line (a URL or a markdown link)
+    # the shared unit this view is of (its shown text, its exact source lines)
+    src: shared.Unit | None = field(default=None, compare=False, repr=False)
 
 
-_SOURCE_HEADERS = frozenset({"ソース", "出典", "source", "sources", "参考", "参照", "リンク", "link", "url", "引用元"})
+_SOURCE_HEADERS = shared.SOURCE_HEADERS
 
 
 def _row_text(header: Sequence[str], row: Sequence[str]) -> str:
@@ -50,7 +52,7 @@ def _view(u: shared.Unit) -> Unit:
         quote = [shared.clean_md(u.quote[0])]
     elif u.kind == "heading":
         quote = [u.text]
-    return Unit(text, quote, u.kind, u.start, u.end, u.order, toks(text), u.context, u.is_link)
+    return Unit(text, quote, u.kind, u.start, u.end, u.order, toks(text), u.context, u.is_link, u)
 
 
 _lock = threading.Lock()
