@@ -13,7 +13,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.ingest import load_document, read_text, split_sections
+from rag.answer.units import file_lines
+from rag.ingest import load_document, split_sections
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,12 @@ def doc_text(path: str | None) -> DocText | None:
         if got and got[0] == stamp:
             return got[1]
     try:
-        text, _enc, _issues = read_text(path)
+        lines = file_lines(str(path))  # the answer side's cache of the same file's lines
         doc = load_document(path)
         sections = [(s.start_line, s.end_line, tuple(s.heading_path)) for s in split_sections(doc)]
-        out: DocText | None = DocText(str(path), text.split("\n"), max(1, doc.body_start_line), sections)
+        out: DocText | None = (
+            DocText(str(path), lines, max(1, doc.body_start_line), sections) if lines is not None else None
+        )
     except Exception:  # noqa: BLE001 — a vanished or now-broken file: the caller uses the indexed text
         out = None
     with _lock:
