@@ -14,7 +14,8 @@ from rag.search import retrieve
 
 def _doc(version: str) -> str:
     sections = "\n\n".join(
-        f"## {i}. 章{i}\n\n版{version}の本文です。第{i}章の売上は{i}{version}億円でした。" for i in range(1, 6)
+        f"## {i}. 章{i}\n\n版{version}の本文です。第{i}章の売上は{i}{'AB'.index(version) + 1}億円でした。"
+        for i in range(1, 6)
     )
     return f"---\nid: VERSIONED\ntitle: 版管理の事例\nsubject:\n  name: 版管理株式会社\n---\n\n{sections}\n"
 
