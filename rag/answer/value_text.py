@@ -154,6 +154,11 @@ _JA_AMOUNT = re.compile(
 )
 
 
+def _one_scale(m: re.Match[str]) -> bool:
+    """3,000万 / 40億: exactly one of 兆/億/万 and nothing after it."""
+    return sum(bool(m.group(g)) for g in ("cho", "oku", "man")) == 1 and not m.group("rest")
+
+
 def _amount_en(m: re.Match[str], short: bool) -> str:
     a = _JA_BIG.fullmatch(m.group("a"))
     va = _ja_value(a) if a else None
@@ -178,13 +183,25 @@ def _amount_en(m: re.Match[str], short: bool) -> str:
     def one(v: Decimal) -> str:
         return en_number(v, short and bool(sym)) if big or v >= 10**6 else _plain(v)
 
-    text = sym + one(va)
+    vb = None
     if m.group("b"):
         bb = _JA_BIG.fullmatch(m.group("b"))
         vb = _ja_value(bb) if bb else None
-        if vb is not None and not any(bb.group(g) for g in ("cho", "oku", "man")) and big:
-            vb = vb * (va / _dec(a.group("cho") or a.group("oku") or a.group("man")))  # 30〜40億: scale shared
-        text += "–" + (sym + one(vb) if vb is not None else m.group("b"))
+        b_big = bb is not None and any(bb.group(g) for g in ("cho", "oku", "man"))
+        if vb is not None and not b_big and big:
+            vb = vb * (va / _dec(a.group("cho") or a.group("oku") or a.group("man")))  # 30億〜40: scale shared
+        elif vb is not None and not big and bb is not None and _one_scale(bb):
+            # 30〜40億 / 2,000-3,000万: the first number takes the second's scale
+            va = va * (vb / _dec(bb.group("cho") or bb.group("oku") or bb.group("man")))
+            big = True
+    text = sym + one(va)
+    if m.group("b"):
+        second = sym + one(vb) if vb is not None else m.group("b")
+        head, _, word = text.rpartition(" ")
+        if head and second.endswith(" " + word):  # ¥20 million–¥30 million → ¥20–30 million
+            text = head + "–" + second[len(sym) :]
+        else:
+            text += "–" + second
     if unit == "%":
         text += "%"
     elif unit in _COUNTER_EN:

@@ -39,7 +39,7 @@ from rag.ingest.pieces import CountTokens, _atoms, _chunks_from_atoms, _Counter
 from rag.ingest.sections import _HEADING, _body_lines, heading_text, split_sections
 from rag.schema import PATH_SEP, Chunk, Document, Section
 
-VERSION = 2
+VERSION = 3  # 3: profile values of *_percent keys carry their %
 
 DEFAULT_TARGET_TOKENS = 256
 """Default chunk size in model tokens (≈ 600 Japanese characters with multilingual-e5)."""

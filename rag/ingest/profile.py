@@ -204,14 +204,22 @@ def _label(path: list[str]) -> str:
     return f"{lab} ({dotted})" if lab else dotted
 
 
+_PERCENT_KEY = {"percent", "percentage", "pct"}
+_BARE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:\s*[-〜～~]\s*[0-9]+(?:\.[0-9]+)?)?")
+
+
 def _scalar(key: str, v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
+    percent = bool(_PERCENT_KEY & set(key.lower().split("_")))
     if isinstance(v, (int, float)):
         text = f"{v:g}" if isinstance(v, float) else str(v)
+        if percent:  # picking_time_reduction_percent: 30 → 30%
+            return text + "%"
         human = _human_number(key, v)
         return f"{text}（{human}）" if human else text
-    return " ".join(str(v).split())
+    text = " ".join(str(v).split())
+    return text + "%" if percent and _BARE_NUMBER.fullmatch(text) else text
 
 
 def profile_lines(front_matter: dict[str, Any]) -> list[str]:

@@ -40,6 +40,10 @@ JA_TO_EN = [
     ("Arthur Mensch（アルチュール・メンシュ）", "Arthur Mensch"),
     ("アルチュール・メンシュ（Arthur Mensch）", "Arthur Mensch"),
     ("$14.0B", "$14.0B"),
+    ("約2,000-3,000万円", "about ¥20–30 million"),  # the first number takes the second's scale
+    ("30〜40億円", "¥3–4 billion"),
+    ("1-2億ドル", "$100–200 million"),
+    ("5〜10万件", "50,000–100,000"),
 ]
 
 EN_TO_JA = [

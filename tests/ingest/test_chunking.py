@@ -514,8 +514,16 @@ def test_profile_lines_rendering() -> None:
         "tags": {"region": ["欧州", "フランス"]},
         "founders": [{"name": "Arthur Mensch", "role": "CEO"}],
         "empty": None,
+        "picking_time_reduction_percent": 30,
+        "efficiency_improvement_percent": "30-40",
+        "cost_reduction_percentage": "40-50%",
+        "adoption_rate_percent_2025_06": 94.1,
     }
     lines = profile_lines(fm)
+    assert any(ln.endswith("(picking_time_reduction_percent): 30%") for ln in lines)
+    assert any(ln.endswith("(efficiency_improvement_percent): 30-40%") for ln in lines)
+    assert any(ln.endswith("(cost_reduction_percentage): 40-50%") for ln in lines)
+    assert any(ln.endswith("(adoption_rate_percent_2025_06): 94.1%") for ln in lines)
     assert "名称 (subject.name): Mistral AI" in lines
     assert "国 (subject.country): フランス" in lines
     assert "設立年 (subject.founded_year): 2023" in lines
