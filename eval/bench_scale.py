@@ -166,6 +166,12 @@ def report(res: dict[str, Any]) -> None:
     _row("full build (measured + extrapolated)", f"{(b['build_s'] + extra) / 3600:.2f} h")
     _row("vectors: same position in source / nearest", f"{b['reused_same_position']} / {b['reused_other_position']}")
     _row("build peak RSS", f"{b['build_peak_rss_mb']:.0f} MB")
+    if "reindex_one_file_s" in b:
+        _row(
+            "re-index: nothing changed / one file edited",
+            f"{b['reindex_nochange_s']:.1f} / {b['reindex_one_file_s']:.1f} s",
+            f"({b['reindex_one_file_embedded']} chunks embedded for real; peak RSS {b['reindex_peak_rss_mb']:.0f} MB)",
+        )
     _row(
         "disk: generation / chroma / BM25 / reader files",
         f"{b['disk_generation_mb']:.0f} / {b['disk_chroma_mb']:.0f} / {b['disk_lexical_mb']:.0f} / "
@@ -216,6 +222,13 @@ def report(res: dict[str, Any]) -> None:
         ("snap_index", "per-snapshot derived structures"),
     ):
         _row(f"memory: {label} (held + mapped)", f"{s[f'mem_{name}_mb']:.0f} + {s.get(f'mapped_{name}_mb', 0):.0f} MB")
+    if "ask" in s:
+        a = s["ask"]
+        _row(
+            f"whole answer (`ask`) p50 / p95 over {a['n']} questions",
+            f"{a['p50_ms']:.0f} / {a['p95_ms']:.0f} ms",
+            f"(RSS after {s['rss_after_ask_mb']:.0f} MB)",
+        )
     print(f"load average during the queries: {s['load_avg_before_queries']:.1f} → {s['load_avg_after_queries']:.1f}")
 
 

@@ -48,7 +48,7 @@ from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC
-from rag.answer.typed_answer import asked_kinds, fits, measure_terms, typed_first, value_of_kind
+from rag.answer.typed_answer import asked_kinds, fits, labelled_first, measure_terms, typed_first, value_of_kind
 from rag.answer.units import shown_text
 from rag.schema import Citation, Hit
 
@@ -175,6 +175,7 @@ def compose(
     settings: Any = None,
     timings: dict[str, float] | None = None,
     extra: Sequence[ReadUnit] = (),
+    scored: set[tuple[str, tuple[str, ...]]] | None = None,
 ) -> Composed:
     """Read every part (per company when `per_doc_hits` has two or more documents) and write the answer."""
     jobs: list[tuple[str, Sequence[Hit]]] = []
@@ -197,7 +198,7 @@ def compose(
         tp = units[0].top_probability if units else 0.0
         top = max(top, tp)
         was_read = bool(units)
-        units = typed_first(part, units)
+        units = labelled_first(part, typed_first(part, units))
         if was_read and not units and extra and len(jobs) == 1:
             # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
             # does (its own gate has passed) answers, with that value as its span
@@ -221,6 +222,8 @@ def compose(
             units = founding
         elif extra:  # a close reader unit in a section the unit scorer also chose comes first
             secs = {(u.doc_id, u.heading_path) for u in extra}
+            if scored is not None:  # a section the unit scorer never saw cannot disagree with it
+                secs |= {(h.doc_id, tuple(h.heading_path)) for h in hs} - scored
             best = units[0].probability
             agree = [u for u in units if (u.doc_id, u.heading_path) in secs and u.probability >= AGREE_SHARE * best]
             if units and asked_kinds(part) and units[0].answer_type in NUMERIC:
@@ -239,7 +242,9 @@ def compose(
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]
         b = ev[0]
         name = _display(snapshot, b.doc_id, lang)
-        line = make_answer_line(lang, name, None, b.span or b.text, b.text)
+        span = _whole_list(b, units, lang)
+        unit_text = b.text if span == (b.span or b.text) else f"{b.text.split(': ', 1)[0]}: {span}"
+        line = make_answer_line(lang, name, None, span, unit_text)
         answer_lines.append(f"{line} [{ns[0]}]")
     if answer_lines and len(answer_lines) > len(missing):
         for u in extra:  # the unit scorer's quotes, kept as further evidence (measured on dev: they help)
@@ -248,6 +253,28 @@ def compose(
     citations = [_citation(n, c) for n, c in sorted(cites.values(), key=lambda x: x[0])]
     lines = [*answer_lines, "", *evidence_lines] if evidence_lines else answer_lines
     return Composed("\n".join(lines), citations, lines, top, missing, all_units)
+
+
+def _whole_list(b: ReadUnit, units: Sequence[ReadUnit], lang: str) -> str:
+    """The answer span; for a profile field whose list was split into one unit per item (主要顧客: A、B、C),
+    every item the reader has of that same field, in the document's order."""
+    span = b.span or b.text
+    if b.kind != "profile" or b.unit is None or ": " not in b.text:
+        return span
+    label = b.text.split(": ", 1)[0]
+    same = [
+        u
+        for u in units
+        if u.kind == "profile"
+        and u.unit is not None
+        and (u.doc_id, u.heading_path, u.start_line) == (b.doc_id, b.heading_path, b.start_line)
+        and u.text.split(": ", 1)[0] == label
+    ]
+    if len(same) < 2:
+        return span
+    same.sort(key=lambda u: u.unit.order if u.unit is not None else 0)
+    items = [u.text.split(": ", 1)[1] for u in same]
+    return ("、" if lang == "ja" else ", ").join(dict.fromkeys(items))
 
 
 def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_lines: list[str]) -> int:

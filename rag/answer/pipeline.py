@@ -47,6 +47,9 @@ from rag.answer.prompting import (
     strip_citations,
     without_instructions,
 )
+from rag.answer.reader.answer_types import question_type
+from rag.answer.reader.reading import N_SECTIONS
+from rag.answer.units import section_units
 from rag.config import Settings
 from rag.index import get_library
 from rag.ingest import detect_language
@@ -55,6 +58,7 @@ from rag.search import infer_filters, retrieve
 
 DEFAULT_K = 8  # sections returned in Answer.hits (the answer itself looks at the top UNIT_SECTIONS)
 LLM_SOURCES = 5  # sections given to an LLM
+READ_SECTIONS = N_SECTIONS  # sections the reader reads: a one-company question reads its profile among them
 
 
 def _ms(t0: float) -> float:
@@ -343,6 +347,7 @@ def _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings,
                 per_doc.pop(d)
         timings["retrieve_per_company"] = _ms(t)
     extra = compose.from_scored(chosen, hits) if compose.KEEP_UNIT_QUOTES and len(per_doc) < 2 else []
+    scored = {(h.doc_id, tuple(h.heading_path)) for h in hits[: X.UNIT_SECTIONS]}  # what the unit scorer saw
     if len(named) == 1:
         # whose fact it is: a question about one library company is answered from that company's own
         # document only (its best sections, retrieved with a doc_id filter); another document's figure
@@ -355,13 +360,46 @@ def _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings,
         except Exception:  # noqa: BLE001 — fall back to the document's sections among the hits
             own = []
         own = own or [h for h in hits if h.doc_id == d]
+        if (
+            own
+            and question_type(standalone, lang).kind == "name"
+            and not any(h.kind == "profile" for h in own[:READ_SECTIONS])
+        ):
+            prof = _profile_hit(standalone, d, filters, settings)
+            if prof and _profile_names_it(standalone, prof[0]):
+                own = own[: READ_SECTIONS - 1] + prof + own[READ_SECTIONS - 1 :]
         if own:
             hits, extra = compose.rebase(own, extra)
     rt: dict[str, float] = {}
-    out = compose.compose(standalone, parts, hits, lang, snap, per_doc, settings=settings, timings=rt, extra=extra)
+    out = compose.compose(
+        standalone, parts, hits, lang, snap, per_doc, settings=settings, timings=rt, extra=extra, scored=scored
+    )
     if "read" in rt:
         timings["read"] = round(rt["read"], 3)
     return out
+
+
+def _profile_hit(question: str, doc_id: str, filters, settings) -> list[Hit]:
+    """The document's front matter (its profile section) as one more section to read for a question
+    asking for names, when one of its field labels names what is asked (`_profile_names_it`): named
+    customers, investors or partners often stand nowhere else in the text.
+    Measured on the dev set, reading it for figure questions too answered "employees in Japan" with
+    the total headcount (2 more wrong-entity answers), so it is read for name questions only."""
+    try:
+        return retrieve(
+            question, filters={**_filters_dict(filters), "doc_id": doc_id, "kind": "profile"}, k=1, settings=settings
+        )
+    except Exception:  # noqa: BLE001 — no profile section: read the others
+        return []
+
+
+def _profile_names_it(question: str, profile: Hit) -> bool:
+    """Does a field label of the profile name what the question asks about (customers → 主要顧客)?"""
+    labels = " ".join(
+        u.text.split(": ", 1)[0].casefold() for u in section_units(profile) if u.kind == "profile" and ": " in u.text
+    )
+    asked = [c for c in X.analyze(question).concepts if not c.phrase and c.weight < 4.0 and not c.number]
+    return any(a.casefold() in labels for c in asked for a in c.alts if len(a) >= 2)
 
 
 def _supported(claim: str, hits: list[Hit]) -> bool:

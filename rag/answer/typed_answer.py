@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.answer.extractive import analyze
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
 from rag.answer.reader.span import enumerators
@@ -20,6 +21,7 @@ from rag.ingest.japanese import _tag as tag
 from rag.search.glossary import expand
 
 TYPED_SHARE = 0.5  # a unit of the asked kind is preferred when at least this share of the best unit
+LABEL_SHARE = 0.7  # a "label: value" unit whose label names the asked thing, when this close to the best
 STRICT_AMOUNT = True  # a money question needs an amount (currency or magnitude), not a bare number
 
 
@@ -118,3 +120,40 @@ def typed_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
         if fits(u, kinds, measure):
             return [u] + [x for x in units if x is not u]
     return []
+
+
+def _label(u: ReadUnit) -> str:
+    if u.kind not in ("profile", "sentence", "bullet"):  # a row's "header: cell / …" is no label
+        return ""
+    head, sep, _ = u.text.partition(": ")
+    return head.casefold() if sep and len(head) <= 30 else ""
+
+
+def labelled_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
+    """For a question not asking for a figure: a close unit written as "label: value" whose label names
+    what is asked ("Who is Harvey's CEO?" → "CEO: Winston Weinberg") before the reader's best when that
+    one's label names something else ("企業名: Counsel AI Corporation"). Company names are not what is
+    asked (their concepts carry the entity weight)."""
+    if not units or asked_kinds(part):
+        return list(units)
+    terms = {
+        a.casefold()
+        for c in analyze(part).concepts
+        if not c.phrase and not c.number and c.weight < 4.0
+        for a in c.alts
+        if len(a) >= 2
+    }
+
+    def named(u: ReadUnit) -> bool:
+        lab = _label(u)
+        return bool(lab) and any(t in lab for t in terms)
+
+    if not terms or named(units[0]):
+        return list(units)
+    best = units[0].probability
+    for u in units:
+        if u.probability < LABEL_SHARE * best:
+            break
+        if named(u):
+            return [u] + [x for x in units if x is not u]
+    return list(units)
