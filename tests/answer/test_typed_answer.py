@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.reader import ReadUnit
-from rag.answer.typed_answer import asked_kinds, fits, measure_terms, typed_first
+from rag.answer.typed_answer import asked_kinds, fits, labelled_first, measure_terms, typed_first
 
 
 def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "count") -> ReadUnit:
@@ -75,3 +75,29 @@ def test_questions_without_a_value_kind_are_left_alone() -> None:
     q = "Who founded Perplexity AI?"
     u = _unit("Aravind Srinivas氏が創業", "Aravind Srinivas", "name", 0.7, "name")
     assert typed_first(q, [u]) == [u]
+
+
+def _named(text: str, p: float, kind: str = "sentence") -> ReadUnit:
+    u = _unit(text, text.split(": ", 1)[-1], "name", p, answer_type="name")
+    return ReadUnit(**{**u.__dict__, "kind": kind})
+
+
+def test_the_unit_labelled_with_the_asked_thing_comes_first() -> None:
+    units = [_named("企業名: Counsel AI Corporation", 0.69), _named("CEO: Winston Weinberg", 0.62)]
+    assert labelled_first("Who is Harvey's CEO?", units)[0].text == "CEO: Winston Weinberg"
+    assert labelled_first("ハーヴィーのCEOは誰？", units)[0].text == "CEO: Winston Weinberg"
+
+
+def test_a_labelled_unit_far_below_the_best_does_not_jump() -> None:
+    units = [_named("企業名: Counsel AI Corporation", 0.69), _named("CEO: Winston Weinberg", 0.30)]
+    assert labelled_first("Who is Harvey's CEO?", units)[0].text.startswith("企業名")
+
+
+def test_table_rows_and_figure_questions_are_left_alone() -> None:
+    rows = [
+        _named("企業: Westlaw / 弱み: レガシー", 0.7, kind="row"),
+        _named("企業: Harvey / CEO: Winston", 0.6, kind="row"),
+    ]
+    assert labelled_first("Who is Harvey's CEO?", rows) == rows  # a row's "header: cell" is no label
+    figures = [_unit("従業員数: 500名", "500名", "count", 0.7), _unit("売上: 10億円", "10億円", "amount", 0.6)]
+    assert labelled_first("How much revenue?", figures) == figures
