@@ -196,6 +196,9 @@ def _facet_strings(facets: dict[str, Any]) -> list[str]:
     return out
 
 
+_WORD_RUN = re.compile(r"[a-z0-9]+")
+
+
 def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> EntityIndex:
     """Index of (doc_id, title, facets, body text) records."""
     docs: list[LibraryDoc] = []
@@ -234,20 +237,27 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
     # written capitalised in the question
     lower_words = set(re.findall(r"(?<![A-Za-z0-9])[a-z][a-z0-9\-]*(?![A-Za-z0-9])", "\n".join(raw_text)))
     folded_all = [_fold(t) for t in raw_text]
+    # which documents use each first word as a whole word: one pass over each text (a search of every
+    # other text per candidate took minutes at 1,700 documents)
+    wanted = {_fold(n) for fs in firsts for n in fs}
+    word_docs: dict[str, set[int]] = {}
+    for j, t in enumerate(folded_all):
+        for w in wanted.intersection(_WORD_RUN.findall(t)):
+            word_docs.setdefault(w, set()).add(j)
+
+    def used_elsewhere(n: str, i: int) -> bool:
+        f = _fold(n)
+        if _WORD_RUN.fullmatch(f):
+            return bool(word_docs.get(f, set()) - {i})
+        pat = re.compile(rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])")
+        return any(pat.search(t) for j, t in enumerate(folded_all) if j != i)
+
     pats: list[tuple[int, re.Pattern[str], str, bool]] = []
     cased: set[str] = set()
     for i, names in enumerate(cands):
         # a first word cut from a longer name that other documents use on its own is a common word
         # (American, Best, Wells), not this company's name; a capitalised candidate still finds it
-        common = {
-            n
-            for n in firsts[i]
-            if any(
-                re.search(rf"(?<![a-z0-9]){re.escape(_fold(n))}(?![a-z0-9])", t)
-                for j, t in enumerate(folded_all)
-                if j != i
-            )
-        }
+        common = {n for n in firsts[i] if used_elsewhere(n, i)}
         own = sorted({n for n in names - common if len(owners[_flat(n)]) == 1}, key=len, reverse=True)
         docs[i].names = tuple(own)
         for n in own:
