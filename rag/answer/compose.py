@@ -256,9 +256,15 @@ def compose(
 
 
 def _whole_list(b: ReadUnit, units: Sequence[ReadUnit], lang: str) -> str:
-    """The answer span; for a profile field whose list was split into one unit per item (主要顧客: A、B、C),
-    every item the reader has of that same field, in the document's order."""
+    """The answer span; for a name question answered by a "label: A、B、C" unit, the whole list; for a
+    profile field whose list was split into one unit per item, every item the reader has of that
+    field, in the document's order."""
     span = b.span or b.text
+    sep = "、" if lang == "ja" else ", "
+    if ": " in b.text and b.kind in ("profile", "bullet", "sentence") and b.answer_type == "name":
+        items = [x.strip() for x in b.text.split(": ", 1)[1].split("、") if x.strip()]
+        if len(items) > 1 and span in items and all(len(x) <= 40 for x in items):
+            return sep.join(items)  # "共同投資家: A、B、C" answers "who invested?" with every name
     if b.kind != "profile" or b.unit is None or ": " not in b.text:
         return span
     label = b.text.split(": ", 1)[0]
@@ -274,7 +280,7 @@ def _whole_list(b: ReadUnit, units: Sequence[ReadUnit], lang: str) -> str:
         return span
     same.sort(key=lambda u: u.unit.order if u.unit is not None else 0)
     items = [u.text.split(": ", 1)[1] for u in same]
-    return ("、" if lang == "ja" else ", ").join(dict.fromkeys(items))
+    return sep.join(dict.fromkeys(items))
 
 
 def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_lines: list[str]) -> int:

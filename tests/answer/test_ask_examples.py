@@ -248,3 +248,12 @@ def test_founding_rule_only_for_the_company_itself(indexed_settings):
     assert not asks_founding("When did Anthropic set up its Japanese subsidiary?", snap)  # the subsidiary's
     assert not asks_founding("Anthropicの日本法人はいつ設立された？", snap)
     assert not asks_founding("When was Hugging Face founded, and by whom?", snap)  # a name asked too
+
+
+@needs_shared
+def test_a_listed_field_answers_with_every_name(capsys, indexed_settings):
+    """'共同投資家: DST Global、Andreessen Horowitz、…、NVIDIA' answers 'who invested?' with the list, not its first name."""
+    rc, a = _ask_json(capsys, indexed_settings, "Who invested in Mistral AI?")
+    assert rc == 0, a["text"]
+    first = _answer_lines(a["text"])[0]
+    assert all(n in first for n in ("DST Global", "Andreessen Horowitz", "NVIDIA")), first
