@@ -49,7 +49,7 @@ from rag.answer.founding import founding_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC
 from rag.answer.typed_answer import asked_kinds, fits, labelled_first, measure_terms, typed_first, value_of_kind
-from rag.answer.units import shown_text
+from rag.answer.units import label_value, shown_text
 from rag.schema import Citation, Hit
 
 READER_MIN_TOP = 0.43  # dev set: below every answerable question's top_probability (min 0.446)
@@ -243,7 +243,7 @@ def compose(
         b = ev[0]
         name = _display(snapshot, b.doc_id, lang)
         span = _whole_list(b, units, lang)
-        unit_text = b.text if span == (b.span or b.text) else f"{b.text.split(': ', 1)[0]}: {span}"
+        unit_text = b.text if span == (b.span or b.text) else f"{label_value(b.text)[0]}: {span}"
         line = make_answer_line(lang, name, None, span, unit_text)
         answer_lines.append(f"{line} [{ns[0]}]")
     if answer_lines and len(answer_lines) > len(missing):
@@ -261,26 +261,27 @@ def _whole_list(b: ReadUnit, units: Sequence[ReadUnit], lang: str) -> str:
     field, in the document's order."""
     span = b.span or b.text
     sep = "、" if lang == "ja" else ", "
-    if ": " in b.text and b.kind in ("profile", "bullet", "sentence") and b.answer_type == "name":
-        items = [x.strip() for x in b.text.split(": ", 1)[1].split("、") if x.strip()]
+    label, value = label_value(b.text)
+    if not label:
+        return span
+    if b.kind in ("profile", "bullet", "sentence") and b.answer_type == "name":
+        items = [x.strip() for x in value.split("、") if x.strip()]
         if len(items) > 1 and span in items and all(len(x) <= 40 for x in items):
             return sep.join(items)  # "共同投資家: A、B、C" answers "who invested?" with every name
-    if b.kind != "profile" or b.unit is None or ": " not in b.text:
+    if b.kind != "profile" or b.unit is None:
         return span
-    label = b.text.split(": ", 1)[0]
     same = [
         u
         for u in units
         if u.kind == "profile"
         and u.unit is not None
         and (u.doc_id, u.heading_path, u.start_line) == (b.doc_id, b.heading_path, b.start_line)
-        and u.text.split(": ", 1)[0] == label
+        and label_value(u.text)[0] == label
     ]
     if len(same) < 2:
         return span
     same.sort(key=lambda u: u.unit.order if u.unit is not None else 0)
-    items = [u.text.split(": ", 1)[1] for u in same]
-    return sep.join(dict.fromkeys(items))
+    return sep.join(dict.fromkeys(label_value(u.text)[1] for u in same))
 
 
 def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_lines: list[str]) -> int:

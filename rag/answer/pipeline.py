@@ -49,7 +49,8 @@ from rag.answer.prompting import (
 )
 from rag.answer.reader.answer_types import question_type
 from rag.answer.reader.reading import N_SECTIONS
-from rag.answer.units import section_units
+from rag.answer.typed_answer import asked_terms
+from rag.answer.units import label_value, section_units
 from rag.config import Settings
 from rag.index import get_library
 from rag.ingest import detect_language
@@ -58,7 +59,6 @@ from rag.search import infer_filters, retrieve
 
 DEFAULT_K = 8  # sections returned in Answer.hits (the answer itself looks at the top UNIT_SECTIONS)
 LLM_SOURCES = 5  # sections given to an LLM
-READ_SECTIONS = N_SECTIONS  # sections the reader reads: a one-company question reads its profile among them
 
 
 def _ms(t0: float) -> float:
@@ -363,11 +363,11 @@ def _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings,
         if (
             own
             and question_type(standalone, lang).kind == "name"
-            and not any(h.kind == "profile" for h in own[:READ_SECTIONS])
+            and not any(h.kind == "profile" for h in own[:N_SECTIONS])
         ):
             prof = _profile_hit(standalone, d, filters, settings)
             if prof and _profile_names_it(standalone, prof[0]):
-                own = own[: READ_SECTIONS - 1] + prof + own[READ_SECTIONS - 1 :]
+                own = own[: N_SECTIONS - 1] + prof + own[N_SECTIONS - 1 :]
         if own:
             hits, extra = compose.rebase(own, extra)
     rt: dict[str, float] = {}
@@ -395,11 +395,8 @@ def _profile_hit(question: str, doc_id: str, filters, settings) -> list[Hit]:
 
 def _profile_names_it(question: str, profile: Hit) -> bool:
     """Does a field label of the profile name what the question asks about (customers → 主要顧客)?"""
-    labels = " ".join(
-        u.text.split(": ", 1)[0].casefold() for u in section_units(profile) if u.kind == "profile" and ": " in u.text
-    )
-    asked = [c for c in X.analyze(question).concepts if not c.phrase and c.weight < 4.0 and not c.number]
-    return any(a.casefold() in labels for c in asked for a in c.alts if len(a) >= 2)
+    labels = " ".join(label_value(u.text)[0].casefold() for u in section_units(profile) if u.kind == "profile")
+    return any(t in labels for t in asked_terms(question))
 
 
 def _supported(claim: str, hits: list[Hit]) -> bool:

@@ -17,6 +17,7 @@ from rag.answer.extractive import analyze
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
 from rag.answer.reader.span import enumerators
+from rag.answer.units import label_value
 from rag.ingest.japanese import _tag as tag
 from rag.search.glossary import expand
 
@@ -122,27 +123,32 @@ def typed_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
     return []
 
 
-def _label(u: ReadUnit) -> str:
-    if u.kind not in ("profile", "sentence", "bullet"):  # a row's "header: cell / …" is no label
-        return ""
-    head, sep, _ = u.text.partition(": ")
-    return head.casefold() if sep and len(head) <= 30 else ""
-
-
-def labelled_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
-    """For a question not asking for a figure: a close unit written as "label: value" whose label names
-    what is asked ("Who is Harvey's CEO?" → "CEO: Winston Weinberg") before the reader's best when that
-    one's label names something else ("企業名: Counsel AI Corporation"). Company names are not what is
-    asked (their concepts carry the entity weight)."""
-    if not units or asked_kinds(part):
-        return list(units)
-    terms = {
+def asked_terms(part: str) -> set[str]:
+    """What a question asks about, in every form the glossary gives (CEO → ceo, 最高経営責任者;
+    customers → 顧客), casefolded; company names are left out (their concepts carry the entity weight)."""
+    return {
         a.casefold()
         for c in analyze(part).concepts
         if not c.phrase and not c.number and c.weight < 4.0
         for a in c.alts
         if len(a) >= 2
     }
+
+
+def _label(u: ReadUnit) -> str:
+    if u.kind not in ("profile", "sentence", "bullet"):  # a row's "header: cell / …" is no label
+        return ""
+    head = label_value(u.text)[0]
+    return head.casefold() if len(head) <= 30 else ""
+
+
+def labelled_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
+    """For a question not asking for a figure: a close unit written as "label: value" whose label names
+    what is asked ("Who is Harvey's CEO?" → "CEO: Winston Weinberg") before the reader's best when that
+    one's label names something else ("企業名: Counsel AI Corporation")."""
+    if not units or asked_kinds(part):
+        return list(units)
+    terms = asked_terms(part)
 
     def named(u: ReadUnit) -> bool:
         lab = _label(u)

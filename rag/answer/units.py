@@ -179,6 +179,12 @@ def row_display(header: Sequence[str], cells: Sequence[str], links: Sequence[boo
     return f"{label} — " + " / ".join(f"{h}: {c}" if h else c for h, c in rest)
 
 
+def label_value(text: str) -> tuple[str, str]:
+    """ "CEO: Winston Weinberg" → ("CEO", "Winston Weinberg"); ("", text) when the text has no label."""
+    head, sep, rest = text.partition(": ")
+    return (head, rest) if sep else ("", text)
+
+
 def shown_text(u: Unit) -> str:
     """The unit as an answer quotes it: a table row read with its header (`row_display`), any other
     unit as its cleaned text (Markdown markers removed). The exact source lines stay in `u.quote`."""

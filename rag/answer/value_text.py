@@ -159,6 +159,11 @@ def _one_scale(m: re.Match[str]) -> bool:
     return sum(bool(m.group(g)) for g in ("cho", "oku", "man")) == 1 and not m.group("rest")
 
 
+def _scale(m: re.Match[str], value: Decimal) -> Decimal:
+    """The 兆/億/万 multiplier of a parsed amount: 40億 (value 4e9) → 1e8."""
+    return value / _dec(m.group("cho") or m.group("oku") or m.group("man"))
+
+
 def _amount_en(m: re.Match[str], short: bool) -> str:
     a = _JA_BIG.fullmatch(m.group("a"))
     va = _ja_value(a) if a else None
@@ -189,10 +194,10 @@ def _amount_en(m: re.Match[str], short: bool) -> str:
         vb = _ja_value(bb) if bb else None
         b_big = bb is not None and any(bb.group(g) for g in ("cho", "oku", "man"))
         if vb is not None and not b_big and big:
-            vb = vb * (va / _dec(a.group("cho") or a.group("oku") or a.group("man")))  # 30億〜40: scale shared
+            vb = vb * _scale(a, va)  # 30億〜40: scale shared
         elif vb is not None and not big and bb is not None and _one_scale(bb):
             # 30〜40億 / 2,000-3,000万: the first number takes the second's scale
-            va = va * (vb / _dec(bb.group("cho") or bb.group("oku") or bb.group("man")))
+            va = va * _scale(bb, vb)
             big = True
     text = sym + one(va)
     if m.group("b"):
