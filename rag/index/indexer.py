@@ -22,9 +22,10 @@ import numpy as np
 
 from rag.config import Settings
 from rag.index import generations as gens
+from rag.index.carry import carried_records, close_store, has_reader_files, open_store_from_copy
 from rag.index.embeddings import ChromaEmbeddingFunction, embedder_name, get_embedder
-from rag.index.lexical import K1, B, LexicalIndex
-from rag.index.postings import is_postings_folder
+from rag.index.lexical import K1, B
+from rag.index.postings_carry import CarryError, can_carry
 from rag.index.reader_files import ReaderFilesWriter
 from rag.index.store import VectorStore, chunk_metadata, drop_generation
 from rag.ingest import (
@@ -63,6 +64,8 @@ class IndexReport:
     seconds: float = 0.0
     published: bool = False
     rebuilt: bool = False
+    copied_store: bool = False  # the Chroma collection began as a copy of the previous one
+    carried_postings: bool = False  # the BM25 postings were carried, not rebuilt from tokens
 
     def lines(self) -> list[str]:
         out = [
@@ -132,7 +135,10 @@ def index_library(
     copies of a synthetic library their source chunks' vectors)."""
     t0 = time.perf_counter()
     with gens.writer_lock(settings.data_dir):
-        report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks)
+        try:
+            report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks)
+        except CarryError:  # a hash the carried postings cannot take: build them from tokens instead
+            report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks, False)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -144,6 +150,7 @@ def _index_locked(
     progress: Progress | None,
     embed_progress: EmbedProgress | None = None,
     embed_chunks: EmbedChunks | None = None,
+    carry_postings: bool = True,
 ) -> IndexReport:
     embed_chunks = embed_chunks or embed_sorted
     data_dir = settings.data_dir
@@ -221,27 +228,32 @@ def _index_locked(
     gdir.mkdir(parents=True)
 
     ef = ChromaEmbeddingFunction(embedder)
-    store = VectorStore(settings, new_gen, gdir, ef, create=True)
-
-    out = ReaderFilesWriter(gdir)  # in server mode too: uploaded for replicas (rag.index.remote_files)
-    # 1. carry over unchanged files from the previous generation
-    if keep:
-        old_dir = gens.gen_dir(data_dir, old_gen)
-        old_store = VectorStore(settings, old_gen, old_dir, ef)
-        old_lex = (
-            LexicalIndex.open(old_dir / "lexical")
-            if is_postings_folder(old_dir / "lexical")
-            else LexicalIndex.load(old_dir / "lexical.json")
-        )
-        old_pos = {cid: i for i, cid in enumerate(old_lex.chunk_ids)}
-        carry = [cid for v in keep.values() for cid in v["chunk_ids"]]
-        for s in range(0, len(carry), 500):
-            got = old_store.get(carry[s : s + 500], with_embeddings=True)
-            vecs = np.asarray(got["embeddings"])
-            store.add(got["ids"], vecs, got["documents"], got["metadatas"])
-            toks = [old_lex.tokens_of(old_pos[c]) if c in old_pos else [] for c in got["ids"]]
-            out.add(got["ids"], vecs, got["documents"], got["metadatas"], toks)
-        _close(old_store)
+    # 1. carry over unchanged files from the previous generation (rag.index.carry): in local mode the
+    #    old collection is copied and the changed files' chunks deleted from the copy, not re-inserted;
+    #    the BM25 postings are carried in bulk (rag.index.postings_carry)
+    carry = [cid for v in keep.values() for cid in v["chunk_ids"]]
+    old_dir = gens.gen_dir(data_dir, old_gen)
+    from_files = bool(carry) and has_reader_files(old_dir)
+    carry_lex = carry_postings and from_files and can_carry(old_dir / "lexical")
+    # in server mode too: uploaded for replicas (rag.index.remote_files)
+    out = ReaderFilesWriter(gdir, carry_from=old_dir / "lexical" if carry_lex else None)
+    store = None
+    if carry:
+        carry_set = set(carry)
+        stale = [cid for v in old_files.values() for cid in v["chunk_ids"] if cid not in carry_set]
+        store = open_store_from_copy(settings, new_gen, old_dir, gdir, ef, stale, len(carry))
+    copied = report.copied_store = store is not None
+    report.carried_postings = carry_lex
+    if store is None:
+        store = VectorStore(settings, new_gen, gdir, ef, create=True)
+    if carry:
+        old_store = None if from_files else VectorStore(settings, old_gen, old_dir, ef)
+        for ids, vecs, texts, metas, toks in carried_records(old_dir, carry, old_store, with_tokens=not carry_lex):
+            if not copied:
+                store.add(ids, vecs, texts, metas)
+            out.add(ids, vecs, texts, metas, toks)
+        if old_store is not None:
+            close_store(old_store)
 
     # 2. load and chunk what changed, then embed the new chunks in windows of about WINDOW_CHUNKS
     #    (shortest first inside a window: batches of similar lengths, no padding waste), then store
@@ -326,9 +338,9 @@ def _index_locked(
         },
     )
     count = store.count()
-    _close(store)
-    if count != len(out.lexical):
-        raise RuntimeError(f"index generation {new_gen} has {count} vectors for {len(out.lexical)} chunks")
+    close_store(store)
+    if count != len(out):
+        raise RuntimeError(f"index generation {new_gen} has {count} vectors for {len(out)} chunks")
     gens.publish(data_dir, gens.Pointer(new_gen, embedder.name, settings.chroma_url))
     report.published = True
     for g in gens.existing_generations(data_dir):
@@ -337,7 +349,7 @@ def _index_locked(
     gens.collect_garbage(data_dir, {new_gen, old_gen})
     report.generation = new_gen
     report.documents = len(files_out)
-    report.chunks = len(out.lexical)
+    report.chunks = len(out)
     report.failed = len(errors_out) + bad_names
     return report
 
@@ -401,10 +413,3 @@ def _check_duplicate_ids(files: dict[str, Any], report: IndexReport) -> None:
                     paths[1], None, f"duplicate doc_id {doc_id!r} (also in {paths[0]}); both kept, told apart by file"
                 )
             )
-
-
-def _close(store: Any) -> None:
-    try:
-        store.client.close()
-    except Exception:
-        pass

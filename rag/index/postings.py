@@ -19,6 +19,8 @@ Layout of a generation's `lexical/` folder:
     <field>.indptr.npy   int64 start of each row's postings (terms + 1)
     <field>.docs.npy     int32 chunk column of each posting, ascending within a row
     <field>.weights.npy  float32 BM25 weight of each posting, with the k1 / b of meta.json
+    <field>.tfs.npy      int32 term frequency of each posting    } for the next index run only
+    <field>.lengths.npy  int32 terms of each chunk               } (rag.index.postings_carry)
 
 Readers map the arrays (numpy mmap): only the postings of query terms are read from disk. A query
 term finds its row by binary search on the hashes; two terms of one field with the same 64-bit
@@ -43,6 +45,8 @@ from rag.ingest import char_bigrams
 
 FORMAT = 2
 FIELDS = ("words", "pairs", "chars")
+WRITER_PARTS = ("tfs", "lengths")
+"""Per-field arrays only the next index run reads (to carry unchanged chunks): not sent to replicas."""
 PAIR_SEP = " "  # tokens never contain a space (the tokenizer splits at whitespace)
 
 
@@ -130,29 +134,36 @@ class PostingsBuilder:
             perm = np.argsort(new_rows, kind="stable")  # columns stay ascending within a row
             indptr = np.zeros(n_terms + 1, np.int64)
             np.cumsum(np.bincount(new_rows, minlength=n_terms), out=indptr[1:])
-            _save(folder / f"{f}.hash.npy", hashes[f][order])
-            _save(folder / f"{f}.indptr.npy", indptr)
-            _save(folder / f"{f}.docs.npy", cols[perm].astype(np.int32))
-            _save(folder / f"{f}.weights.npy", weights[perm])
+            save_array(folder / f"{f}.hash.npy", hashes[f][order])
+            save_array(folder / f"{f}.indptr.npy", indptr)
+            save_array(folder / f"{f}.docs.npy", cols[perm].astype(np.int32))
+            save_array(folder / f"{f}.weights.npy", weights[perm])
+            save_array(folder / f"{f}.tfs.npy", tfs[perm].astype(np.int32))
+            save_array(folder / f"{f}.lengths.npy", lengths.astype(np.int32))
             meta["fields"][f] = {"terms": n_terms, "postings": len(rows)}
             if f == "words":
                 terms = list(self._vocab[f])
-                _write_json(folder / "words.terms.json", [terms[i] for i in order])
+                write_json(folder / "words.terms.json", [terms[i] for i in order])
                 toks = np.frombuffer(self._tokens, np.int32) if self._tokens else np.zeros(0, np.int32)
-                _save(folder / "tokens.npy", rank[toks].astype(np.int32) if len(toks) else toks)
-                _save(folder / "tokens_at.npy", np.frombuffer(self._token_at, np.int64))
-        _write_json(folder / "chunk_ids.json", self.chunk_ids)
-        _write_json(folder / "meta.json", meta)  # last: a folder without it is incomplete
+                save_array(folder / "tokens.npy", rank[toks].astype(np.int32) if len(toks) else toks)
+                save_array(folder / "tokens_at.npy", np.frombuffer(self._token_at, np.int64))
+        write_json(folder / "chunk_ids.json", self.chunk_ids)
+        write_json(folder / "meta.json", meta)  # last: a folder without it is incomplete
 
 
-def _save(path: Path, arr: np.ndarray) -> None:
+def is_writer_part(name: str) -> bool:
+    """Whether a `lexical/` file name is one of the WRITER_PARTS (readers never open it)."""
+    return any(name == f"{f}.{p}.npy" for f in FIELDS for p in WRITER_PARTS)
+
+
+def save_array(path: Path, arr: np.ndarray) -> None:
     with open(path, "wb") as f:
         np.save(f, arr)
         f.flush()
         os.fsync(f.fileno())
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False)
         f.flush()

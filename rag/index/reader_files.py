@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from rag.index.postings import PostingsBuilder
+from rag.index.postings_carry import write_carried
 
 CHUNK_KEYS = ("heading_path", "heading_json", "start_line", "end_line", "order", "kind", "n_tokens")
 """Metadata keys that differ between the chunks of one document (rag.index.store.chunk_metadata)."""
@@ -97,11 +98,16 @@ def share_metas(ids: Sequence[str], metas: Sequence[Mapping[str, Any]]) -> dict[
 
 
 class ReaderFilesWriter:
-    """Collects every chunk of a run (in store order) into the reader files and the postings."""
+    """Collects every chunk of a run (in store order) into the reader files and the postings.
 
-    def __init__(self, gdir: Path):
+    `carry_from`: the previous generation's `lexical/` folder, whose postings the chunks added with
+    `tokens=None` keep (rag.index.postings_carry); those come first, in that folder's order."""
+
+    def __init__(self, gdir: Path, carry_from: Path | None = None):
         self.gdir = gdir
-        self.lexical = PostingsBuilder()
+        self.lexical = PostingsBuilder()  # the chunks with tokens only, when carrying
+        self.carry_from = carry_from
+        self.carried: list[str] = []
         self._docs: dict[str, dict[str, Any]] = {}
         self._rows = 0
         self._dim = 0
@@ -114,10 +120,15 @@ class ReaderFilesWriter:
         vectors: np.ndarray,
         texts: Sequence[str],
         metas: Sequence[Mapping[str, Any]],
-        tokens: Sequence[Sequence[str]],
+        tokens: Sequence[Sequence[str]] | None,
     ) -> None:
-        for cid, text, toks in zip(ids, texts, tokens):
-            self.lexical.add(cid, toks, text)
+        if tokens is None:
+            if self.carry_from is None or len(self.lexical):
+                raise ValueError("chunks without tokens are carried postings: first, and with carry_from")
+            self.carried += ids
+        else:
+            for cid, text, toks in zip(ids, texts, tokens):
+                self.lexical.add(cid, toks, text)
         lines = []
         for cid, text, meta in zip(ids, texts, metas):
             own, shared = split_meta(meta)
@@ -131,8 +142,12 @@ class ReaderFilesWriter:
         self._dim = v.shape[1] if len(ids) else self._dim
 
     def finish(self, k1: float, b: float) -> None:
-        """Write the postings and close the files (fsynced; the caller publishes afterwards)."""
-        self.lexical.write(self.gdir / "lexical", k1, b)
+        """Write the postings and close the files (fsynced; the caller publishes afterwards).
+        Raises CarryError where the previous postings cannot be carried."""
+        if self.carry_from is not None and self.carried:
+            write_carried(self.gdir / "lexical", self.carry_from, self.carried, self.lexical, k1, b)
+        else:
+            self.lexical.write(self.gdir / "lexical", k1, b)
         for f in (self._chunks, self._vectors):
             f.flush()
             os.fsync(f.fileno())
@@ -142,6 +157,10 @@ class ReaderFilesWriter:
                 json.dump(data, f, ensure_ascii=False)
                 f.flush()
                 os.fsync(f.fileno())
+
+    def __len__(self) -> int:
+        """Chunks added."""
+        return self._rows
 
     def close(self) -> None:
         for f in (self._chunks, self._vectors):

@@ -35,6 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from rag.index.postings import is_writer_part
+
 FORMAT = 1
 PART_BYTES = 1 << 20  # file bytes per stored part (before compression)
 PARTS_PER_REQUEST = 4  # parts per add / get request (bounded request size: ≤ ~6 MB)
@@ -50,7 +52,10 @@ class RemoteFilesError(RuntimeError):
 def generation_files(gen_dir: Path) -> list[str]:
     """Relative paths of the files a reader needs from a generation directory (all must exist)."""
     lexical = gen_dir / "lexical"
-    paths = [*READER_FILES, *(f"lexical/{p.name}" for p in sorted(lexical.iterdir()) if p.is_file())]
+    paths = [
+        *READER_FILES,
+        *(f"lexical/{p.name}" for p in sorted(lexical.iterdir()) if p.is_file() and not is_writer_part(p.name)),
+    ]
     missing = [p for p in paths if not (gen_dir / p).is_file()]
     if missing or not lexical.is_dir():
         raise FileNotFoundError(f"{gen_dir}: reader files missing: {', '.join(missing) or 'lexical/'}")

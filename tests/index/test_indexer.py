@@ -16,8 +16,12 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
+from rag.index import reader_files
 from rag.index.indexer import index_library
+from rag.index.lexical import token_pairs
 from rag.index.library import Library
+from rag.index.postings_carry import CarryError
+from rag.ingest.japanese import char_bigrams, tokenize
 from tests.conftest import CORPUS, FIXTURES, HAVE_SHARED, REPO, SEEDS, needs_shared
 
 EXPECTED_IDS = {
@@ -104,8 +108,30 @@ def test_incremental_reindex(tmp_path: Path) -> None:
     ids = _collection_ids(settings)
     assert len(ids) == len(set(ids)) == _manifest_chunk_count(settings)
 
+    assert third.copied_store and third.carried_postings and fourth.copied_store and fourth.carried_postings
+    carried = _retrieval_view(settings)
     rebuilt = index_library(settings, rebuild=True)
     assert rebuilt.rebuilt and rebuilt.chunks == fourth.chunks and rebuilt.embedded == fourth.chunks
+    assert not rebuilt.copied_store and not rebuilt.carried_postings
+    assert _retrieval_view(settings) == carried  # carrying gives what a fresh build gives
+
+
+def _retrieval_view(settings: Settings) -> dict:
+    """What retrieval sees of an index, by chunk id: BM25 scores of every field for a few queries,
+    Chroma's nearest chunks for a few vectors, the stored vectors."""
+    snap = Library(settings).snapshot()
+    lex = snap.lexical
+    view: dict = {"ids": sorted(lex.chunk_ids)}
+    for q in ("ミストラルの評価額", "Mistral AI valuation", "追記 新しい段落"):
+        for field, terms in (("words", tokenize(q)), ("pairs", token_pairs(tokenize(q))), ("chars", char_bigrams(q))):
+            scores = lex.scores(terms, field)
+            view[(q, field)] = {c: round(float(s), 4) for c, s in zip(lex.chunk_ids, scores) if s}
+    pos = {c: i for i, c in enumerate(snap.vector_ids)}
+    for cid in view["ids"][:: max(1, len(view["ids"]) // 5)]:
+        vec = snap.vectors[pos[cid]]
+        view[("near", cid)] = [c for c, _cos, _t, _m in snap.store.query(vec, 5)]
+        view[("vec", cid)] = [round(float(x), 5) for x in vec[:8]]
+    return view
 
 
 def test_broken_file_does_not_stop_others(tmp_path: Path) -> None:
@@ -234,3 +260,25 @@ def test_embed_progress_has_one_total_across_windows(tmp_path: Path, monkeypatch
     # their bytes; chunks per byte vary between files, so only the order of magnitude is checked)
     first_window = next(t for d, t in seen if d > 0) if seen else 0
     assert 8 < seen[0][1] <= 3 * rep.embedded and first_window == seen[0][1]
+
+
+def test_postings_that_cannot_be_carried_are_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CarryError (e.g. a new term whose hash an old one has) makes the run build the postings
+    from tokens instead; the run still publishes, with the same chunks."""
+    lib = _small_library(tmp_path)
+    settings = Settings.from_env(data_dir=tmp_path / "data", library=(lib,))
+    first = index_library(settings, [lib])
+    calls = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        raise CarryError("test: a colliding hash")
+
+    monkeypatch.setattr(reader_files, "write_carried", refuse)
+    edited = lib / "seed.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n## 追記\n\n新しい段落です。\n", encoding="utf-8")
+    second = index_library(settings)
+    assert calls and second.published and not second.carried_postings and second.copied_store
+    assert second.generation > first.generation and second.chunks == first.chunks + 1
+    snap = Library(settings).snapshot()
+    assert len(snap.lexical) == second.chunks and any("新しい段落" in t for t in snap.texts.values())
