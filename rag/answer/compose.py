@@ -332,6 +332,18 @@ def _display(snapshot: Any, doc_id: str, lang: str) -> str:
     text gives (rag.answer.entities.display_name), never its internal key."""
     if snapshot is None:
         return ""
+    if lang != "ja":
+        # the document's own Latin name, never a first word cut from it ("Hugging" of Hugging Face)
+        # nor a product its title brackets; without one, its Japanese name (東京都), not a made-up one
+        try:
+            latin = display_name(snapshot, doc_id, lang)
+        except Exception:  # noqa: BLE001 — a display name must not stop the answer
+            latin = None
+        if latin:
+            return latin
+        ja = company_display(snapshot, doc_id, "ja")
+        if ja and ja != doc_id and not ja.startswith(doc_id + "@"):
+            return ja
     name = company_display(snapshot, doc_id, lang)
     if name and name != doc_id and not name.startswith(doc_id + "@"):
         return name

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.answer.entity_candidates import _flat, _fold, _ja_candidates, _latin_candidates
+from rag.answer.entity_texts import DOC_TEXTS
 from rag.ingest import japanese
 
 _lock = threading.Lock()
@@ -181,9 +182,14 @@ def display_name(library: Any, doc_id: str, lang: str) -> str | None:
         for n in names
         if n.isascii() and n != n.lower() and not (" " not in n and any(o.startswith(n + " ") for o in names))
     ]
+    if not en:  # only names with a legal form ("Sumitomo Corporation"): the shortest of them
+        en = [n for n in d.names if n.isascii() and n != n.lower() and not re.search(r"[()（）]", n)]
     pick = (ja and max(ja, key=len)) if lang == "ja" else (en and min(en, key=len))
-    if lang != "ja":
-        return pick or None  # an English line does not lead with a name in Japanese script
+    if lang != "ja":  # an English line does not lead with a name in Japanese script: without a Latin
+        # name, the one a short doc id spells (008_tokyo_metropolitan → Tokyo Metropolitan); longer ones
+        # carry topic words (002_square_enix_chatgpt_gameai)
+        stem = _stem_name(doc_id)
+        return pick or (stem.title() if stem and stem.count(" ") < 3 else None)
     return pick or (en and min(en, key=len)) or None
 
 
@@ -205,7 +211,10 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
     cands: list[set[str]] = []
     firsts: list[set[str]] = []  # first words cut from a longer Latin name ("American" of American Express)
     owners: dict[str, set[int]] = {}
-    raw_text: list[str] = []
+    folded_all: list[str] = []  # each document's folded title and body
+    # words the library's text uses in lower case ("best", "scale", "indeed"): as a name they must be
+    # written capitalised in the question
+    lower_words: set[str] = set()
     for i, (doc_id, title, facets, body) in enumerate(records):
         raw = [facets.get("company"), facets.get("company_ja"), *(facets.get("company_aliases") or [])]
         if not any(raw):
@@ -226,17 +235,14 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
             }
         )
         cands.append(names)
-        raw_text.append(unicodedata.normalize("NFKC", "\n".join([title, body])))
         for n in {_flat(n) for n in names}:
             owners.setdefault(n, set()).add(i)
-        fs = _facet_strings(facets)
-        text = _fold("\n".join([title, *fs, body]))
+        texts = DOC_TEXTS.get(doc_id, title, _facet_strings(facets), body)
+        folded_all.append(texts.folded_raw)
+        lower_words |= texts.lower_words
         company = str(facets.get("company") or title or doc_id)
-        docs.append(LibraryDoc(doc_id, company, (), text, _flat(text), _flat("\n".join(fs))))
-    # words the library's text uses in lower case ("best", "scale", "indeed"): as a name they must be
-    # written capitalised in the question
-    lower_words = set(re.findall(r"(?<![A-Za-z0-9])[a-z][a-z0-9\-]*(?![A-Za-z0-9])", "\n".join(raw_text)))
-    folded_all = [_fold(t) for t in raw_text]
+        docs.append(LibraryDoc(doc_id, company, (), texts.text, texts.flat, texts.facets_flat))
+    DOC_TEXTS.keep_only_used()
     # which documents use each first word as a whole word: one pass over each text (a search of every
     # other text per candidate took minutes at 1,700 documents)
     wanted = {_fold(n) for fs in firsts for n in fs}

@@ -231,6 +231,8 @@ def test_founding_date_is_the_recorded_one(capsys, indexed_settings, question, w
     assert rc == 0 and not a["refused"], a["text"]
     first = _answer_lines(a["text"])[0]
     assert want in first and not re.search(r"202[5-6]", first), first
+    if question == "When was Hugging Face founded?":  # named whole, not "Hugging: 2016"
+        assert first.startswith("Hugging Face:"), first
     n = int(re.search(r"\[(\d+)\]", first).group(1))
     c = next(c for c in a["citations"] if c["n"] == n)
     cited = "\n".join(_file(c["source"])[c["start_line"] - 1 : c["end_line"]])

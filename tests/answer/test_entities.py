@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.entities import EntityCheck, check_entities, display_name, entity_index, mention_note, refusal_reason
+from rag.answer.entities import (
+    EntityCheck,
+    build_index,
+    check_entities,
+    display_name,
+    entity_index,
+    mention_note,
+    refusal_reason,
+)
 from rag.ingest import load_document
 from rag.schema import LoadError
 from tests.conftest import CORPUS, FIXTURES, MORE, SEEDS, needs_more, needs_shared
@@ -233,3 +241,31 @@ def test_a_document_without_front_matter_is_named_from_its_profile(lib49) -> Non
     assert display_name(lib49, "002_square_enix_chatgpt_gameai", "ja") == "スクウェア・エニックス"
     assert display_name(lib49, "002_square_enix_chatgpt_gameai", "en") is None  # no Latin name given
     assert "002_square_enix_chatgpt_gameai" in check_entities("スクウェア・エニックスの従業員数は？", lib49).named_docs
+
+
+def test_english_display_names_are_whole_names() -> None:
+    """An English answer line names the company by a whole Latin name: not a first word cut from a
+    longer one, a legal name when that is all there is, else the name a short doc id spells."""
+    idx = build_index(
+        [
+            ("GENAI_038", "Hugging Face", {"company": "Hugging Face", "company_ja": "ハギングフェイス"}, "本文"),
+            ("JP016", "住友商事", {"company": "住友商事株式会社（Sumitomo Corporation）"}, "本文"),
+            ("JP029", "三井住友カード", {"company": "Sumitomo Mitsui Card"}, "Sumitomo"),
+            (
+                "008_tokyo_metropolitan",
+                "東京都の生成AI（ChatGPT）全庁導入事例",
+                {"organization_name": "東京都"},
+                "本文",
+            ),
+            (
+                "002_square_enix_chatgpt_gameai",
+                "スクウェア・エニックス",
+                {"company_ja": "スクウェア・エニックス"},
+                "本文",
+            ),
+        ]
+    )
+    assert display_name(idx, "GENAI_038", "en") == "Hugging Face"
+    assert display_name(idx, "JP016", "en") == "Sumitomo Corporation"
+    assert display_name(idx, "008_tokyo_metropolitan", "en") == "Tokyo Metropolitan"
+    assert display_name(idx, "002_square_enix_chatgpt_gameai", "en") is None  # a long stem carries topic words
