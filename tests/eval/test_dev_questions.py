@@ -16,6 +16,7 @@ DEV = REPO / "eval" / "questions" / "dev.jsonl"
 HELDOUT = REPO / "eval" / "questions" / "heldout.jsonl"
 HELDOUT_MORE = REPO / "eval" / "questions" / "heldout-more.jsonl"
 DEV_MORE = REPO / "eval" / "questions" / "dev-more.jsonl"
+HELDOUT_3 = REPO / "eval" / "questions" / "heldout-3.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -26,6 +27,7 @@ SETS = [
     pytest.param(HELDOUT, False, id="heldout"),
     pytest.param(HELDOUT_MORE, True, id="heldout-more", marks=needs_more_param),
     pytest.param(DEV_MORE, True, id="dev-more", marks=needs_more_param),
+    pytest.param(HELDOUT_3, True, id="heldout-3", marks=needs_more_param),
 ]
 
 
@@ -90,6 +92,39 @@ def test_dev_more_has_the_required_mix_and_is_separate_from_dev() -> None:
     dev, _ = load_questions(DEV)
     assert not {q.id for q in qs} & {q.id for q in dev}
     assert not {q.question for q in qs} & {q.question for q in dev}
+
+
+def test_heldout_3_has_the_required_mix_and_is_separate() -> None:
+    """heldout-3.jsonl: the third held-out set over all 49 documents (its ids all start with "h3-")."""
+    qs, errors = load_questions(HELDOUT_3)
+    assert not errors and len(qs) == 64
+    assert all(q.id.startswith("h3-") for q in qs)
+    langs = [q.lang for q in qs]
+    assert langs.count("ja") == langs.count("en") == 32
+    assert sum(not q.answerable for q in qs) >= 12
+    assert sum(not q.answerable and q.lang == "ja" for q in qs) >= 3
+    assert sum(not q.answerable and q.lang == "en" for q in qs) >= 3
+    two_part = [q for q in qs if q.kind == "two_part"]
+    assert len(two_part) >= 10 and all(len(q.facts) >= 2 for q in two_part)
+    multi = [q for q in qs if q.kind == "multi_doc"]
+    assert len(multi) >= 6 and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
+    assert sum(q.kind == "numeric" for q in qs) >= 14
+    assert sum(q.kind == "date" for q in qs) >= 6 and sum(q.kind == "name" for q in qs) >= 6
+    others = [q for path in (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE) for q in load_questions(path)[0]]
+    assert not {q.id for q in qs} & {q.id for q in others}
+    assert not {q.question for q in qs} & {q.question for q in others}
+
+
+@needs_shared
+@needs_more_param
+def test_heldout_3_spreads_over_the_library() -> None:
+    qs, _ = load_questions(HELDOUT_3)
+    per_doc: dict[str, int] = {}
+    for q in qs:
+        for d in {g.doc for g in q.gold}:
+            per_doc[d] = per_doc.get(d, 0) + 1
+    assert len(per_doc) >= 30, f"only {len(per_doc)} gold documents"
+    assert max(per_doc.values()) <= 3, {d: n for d, n in per_doc.items() if n > 3}
 
 
 @needs_shared
