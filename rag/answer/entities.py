@@ -52,6 +52,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rag.answer.entity_candidates import _flat, _fold, _ja_candidates, _latin_candidates
@@ -288,6 +289,12 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
     )
 
 
+@lru_cache(maxsize=1 << 16)
+def _name_flat(name: str) -> str:
+    """_flat of a document's name, cached (every name of every document is compared per question)."""
+    return _flat(name)
+
+
 def _snapshot_records(snapshot: Any) -> list[tuple[str, str, dict[str, Any], str]]:
     bodies: dict[str, list[str]] = {}
     for cid, meta in (getattr(snapshot, "metas", {}) or {}).items():
@@ -408,7 +415,7 @@ def check_entities(question: str, library: Any) -> EntityCheck:
         cf = _flat(c.name)
         if not cf or any(cf in nf or nf in cf for nf in named_flats):
             continue
-        owner = [d for d in idx.docs if len(cf) >= 4 and any(_flat(n).startswith(cf) for n in d.names)]
+        owner = [d for d in idx.docs if len(cf) >= 4 and any(_name_flat(n).startswith(cf) for n in d.names)]
         hits = [] if owner else _in_docs(c.name, idx)
         if not owner and len(hits) == 1:
             d = idx.docs[hits[0]]
