@@ -58,18 +58,24 @@ def test_heldout_set_is_separate_from_the_dev_set() -> None:
     assert sum(not q.answerable for q in held) >= 3 and {q.lang for q in held} == {"ja", "en"}
 
 
+def _assert_heldout_mix(qs: list, unanswerable: int, two_part: int, multi_doc: int) -> None:
+    """Half Japanese, half English; at least so many unanswerable (3 per language), two-part (a fact
+    group per part) and two-document questions."""
+    langs = [q.lang for q in qs]
+    assert abs(langs.count("ja") - langs.count("en")) <= 2, "half Japanese, half English"
+    assert sum(not q.answerable for q in qs) >= unanswerable
+    assert sum(not q.answerable and q.lang == "ja" for q in qs) >= 3
+    assert sum(not q.answerable and q.lang == "en" for q in qs) >= 3
+    parts = [q for q in qs if q.kind == "two_part"]
+    assert len(parts) >= two_part and all(len(q.facts) >= 2 for q in parts)
+    multi = [q for q in qs if q.kind == "multi_doc"]
+    assert len(multi) >= multi_doc and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
+
+
 def test_heldout_more_has_the_required_mix_and_is_separate() -> None:
     qs, errors = load_questions(HELDOUT_MORE)
     assert not errors and len(qs) >= 60
-    langs = [q.lang for q in qs]
-    assert abs(langs.count("ja") - langs.count("en")) <= 2, "half Japanese, half English"
-    assert sum(not q.answerable for q in qs) >= 10
-    assert sum(not q.answerable and q.lang == "ja" for q in qs) >= 3
-    assert sum(not q.answerable and q.lang == "en" for q in qs) >= 3
-    two_part = [q for q in qs if q.kind == "two_part"]
-    assert len(two_part) >= 6 and all(len(q.facts) >= 2 for q in two_part)
-    multi = [q for q in qs if q.kind == "multi_doc"]
-    assert len(multi) >= 4 and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
+    _assert_heldout_mix(qs, unanswerable=10, two_part=6, multi_doc=4)
     others = {q.id for path in (DEV, HELDOUT) for q in load_questions(path)[0]}
     other_texts = {q.question for path in (DEV, HELDOUT) for q in load_questions(path)[0]}
     assert not {q.id for q in qs} & others
@@ -99,15 +105,8 @@ def test_heldout_3_has_the_required_mix_and_is_separate() -> None:
     qs, errors = load_questions(HELDOUT_3)
     assert not errors and len(qs) == 64
     assert all(q.id.startswith("h3-") for q in qs)
-    langs = [q.lang for q in qs]
-    assert langs.count("ja") == langs.count("en") == 32
-    assert sum(not q.answerable for q in qs) >= 12
-    assert sum(not q.answerable and q.lang == "ja" for q in qs) >= 3
-    assert sum(not q.answerable and q.lang == "en" for q in qs) >= 3
-    two_part = [q for q in qs if q.kind == "two_part"]
-    assert len(two_part) >= 10 and all(len(q.facts) >= 2 for q in two_part)
-    multi = [q for q in qs if q.kind == "multi_doc"]
-    assert len(multi) >= 6 and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
+    assert [q.lang for q in qs].count("ja") == 32
+    _assert_heldout_mix(qs, unanswerable=12, two_part=10, multi_doc=6)
     assert sum(q.kind == "numeric" for q in qs) >= 14
     assert sum(q.kind == "date" for q in qs) >= 6 and sum(q.kind == "name" for q in qs) >= 6
     others = [q for path in (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE) for q in load_questions(path)[0]]
