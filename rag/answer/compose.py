@@ -332,25 +332,32 @@ def _display(snapshot: Any, doc_id: str, lang: str) -> str:
     text gives (rag.answer.entities.display_name), never its internal key."""
     if snapshot is None:
         return ""
+
+    def real(name: str) -> bool:
+        return bool(name) and name != doc_id and not name.startswith(doc_id + "@")
+
+    def own() -> str | None:  # None: the entity index failed
+        try:
+            return display_name(snapshot, doc_id, lang) or ""
+        except Exception:  # noqa: BLE001 — a display name must not stop the answer
+            return None
+
     if lang != "ja":
         # the document's own Latin name, never a first word cut from it ("Hugging" of Hugging Face)
         # nor a product its title brackets; without one, its Japanese name (東京都), not a made-up one
-        try:
-            latin = display_name(snapshot, doc_id, lang)
-        except Exception:  # noqa: BLE001 — a display name must not stop the answer
-            latin = None
+        latin = own()
         if latin:
             return latin
         ja = company_display(snapshot, doc_id, "ja")
-        if ja and ja != doc_id and not ja.startswith(doc_id + "@"):
+        if real(ja):
             return ja
+        name = company_display(snapshot, doc_id, lang)
+        return name if real(name) or latin is None else ""
     name = company_display(snapshot, doc_id, lang)
-    if name and name != doc_id and not name.startswith(doc_id + "@"):
+    if real(name):
         return name
-    try:
-        return display_name(snapshot, doc_id, lang) or ""
-    except Exception:  # noqa: BLE001 — a display name must not stop the answer
-        return name
+    got = own()
+    return name if got is None else got
 
 
 def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:

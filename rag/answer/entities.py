@@ -176,15 +176,12 @@ def display_name(library: Any, doc_id: str, lang: str) -> str | None:
     d = next((x for x in idx.docs if x.doc_id == doc_id), None)
     if d is None:
         return None
-    names = [n for n in d.names if not re.search(r"[()（）]", n) and not _LEGAL.search(n)]
+    unbracketed = [n for n in d.names if not re.search(r"[()（）]", n)]
+    names = [n for n in unbracketed if not _LEGAL.search(n)]
     ja = [n for n in names if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", n)]
-    en = [
-        n
-        for n in names
-        if n.isascii() and n != n.lower() and not (" " not in n and any(o.startswith(n + " ") for o in names))
-    ]
-    if not en:  # only names with a legal form ("Sumitomo Corporation"): the shortest of them
-        en = [n for n in d.names if n.isascii() and n != n.lower() and not re.search(r"[()（）]", n)]
+    latin = [n for n in unbracketed if n.isascii() and n != n.lower()]
+    en = [n for n in latin if n in names and not (" " not in n and any(o.startswith(n + " ") for o in names))]
+    en = en or latin  # only names with a legal form ("Sumitomo Corporation"): the shortest of them
     pick = (ja and max(ja, key=len)) if lang == "ja" else (en and min(en, key=len))
     if lang != "ja":  # an English line does not lead with a name in Japanese script: without a Latin
         # name, the one a short doc id spells (008_tokyo_metropolitan → Tokyo Metropolitan); longer ones

@@ -23,7 +23,7 @@ import numpy as np
 from rag.config import Settings
 from rag.index.lexical import LexicalIndex
 from rag.index.postings import is_postings_folder
-from rag.index.reader_files import FILES, ChunkMeta
+from rag.index.reader_files import ChunkMeta, has_reader_files, map_vectors, read_documents
 from rag.index.store import VectorStore
 
 BATCH = 500
@@ -85,17 +85,11 @@ def carried_records(
         yield got["ids"], np.asarray(got["embeddings"]), got["documents"], got["metadatas"], tokens(got["ids"])
 
 
-def has_reader_files(gdir: Path) -> bool:
-    return all((gdir / f).is_file() for f in FILES)
-
-
 def _from_files(gdir: Path, ids: Sequence[str]) -> Iterator[tuple[list[str], np.ndarray, list[str], list[dict]]]:
     """Batches of (ids, vectors, texts, full metadata) of the chunks `ids`, in the files' order."""
     wanted = set(ids)
-    docs: dict[str, dict[str, Any]] = json.loads((gdir / "documents.json").read_text(encoding="utf-8"))
-    shape = json.loads((gdir / "vectors.json").read_text(encoding="utf-8"))
-    rows, dim = int(shape["rows"]), int(shape["dim"])
-    vectors = np.memmap(gdir / "vectors.f32", dtype=np.float32, mode="r", shape=(rows, dim)) if rows else None
+    docs = read_documents(gdir)
+    vectors = map_vectors(gdir)
     batch: tuple[list[str], list[int], list[str], list[dict]] = ([], [], [], [])
     found = 0
     with open(gdir / "chunks.jsonl", encoding="utf-8") as f:
@@ -112,7 +106,6 @@ def _from_files(gdir: Path, ids: Sequence[str]) -> Iterator[tuple[list[str], np.
                 yield batch[0], np.asarray(vectors[batch[1]]), batch[2], batch[3]
                 batch = ([], [], [], [])
     if batch[0]:
-        assert vectors is not None
         yield batch[0], np.asarray(vectors[batch[1]]), batch[2], batch[3]
     if found != len(wanted):
         raise RuntimeError(f"{gdir}: {len(wanted) - found} of the chunks to carry are missing from chunks.jsonl")

@@ -22,11 +22,11 @@ import numpy as np
 
 from rag.config import Settings
 from rag.index import generations as gens
-from rag.index.carry import carried_records, close_store, has_reader_files, open_store_from_copy
+from rag.index.carry import carried_records, close_store, open_store_from_copy
 from rag.index.embeddings import ChromaEmbeddingFunction, embedder_name, get_embedder
 from rag.index.lexical import K1, B
 from rag.index.postings_carry import CarryError, can_carry
-from rag.index.reader_files import ReaderFilesWriter
+from rag.index.reader_files import ReaderFilesWriter, has_reader_files
 from rag.index.store import VectorStore, chunk_metadata, drop_generation
 from rag.ingest import (
     FacetMapping,

@@ -107,6 +107,20 @@ class PostingsBuilder:
             self._counts[f].append(len(counts))
             self._lengths[f].append(len(seq))
 
+    def field_arrays(self, f: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(terms in id order, term id of each posting, postings per chunk, term frequency of each
+        posting, terms per chunk) of field `f`, as int32 arrays."""
+
+        def arr(a: array) -> np.ndarray:
+            return np.frombuffer(a, np.int32) if len(a) else np.zeros(0, np.int32)
+
+        return list(self._vocab[f]), arr(self._rows[f]), arr(self._counts[f]), arr(self._tfs[f]), arr(self._lengths[f])
+
+    def token_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(every chunk's words as ids of the words field, int32; where each chunk's run starts, int64)."""
+        toks = np.frombuffer(self._tokens, np.int32) if len(self._tokens) else np.zeros(0, np.int32)
+        return toks, np.frombuffer(self._token_at, np.int64)
+
     def write(self, folder: Path, k1: float, b: float) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         n = len(self.chunk_ids)
@@ -122,10 +136,11 @@ class PostingsBuilder:
             rank = np.empty(len(order), np.int64)
             rank[order] = np.arange(len(order))
             n_terms = len(order)
-            rows = np.frombuffer(self._rows[f], np.int32).astype(np.int64) if self._rows[f] else np.zeros(0, np.int64)
-            cols = np.repeat(np.arange(n, dtype=np.int64), np.frombuffer(self._counts[f], np.int32)) if n else rows
-            tfs = np.frombuffer(self._tfs[f], np.int32).astype(np.float64) if self._tfs[f] else np.zeros(0)
-            lengths = np.frombuffer(self._lengths[f], np.int32).astype(np.float64) if n else np.zeros(0)
+            terms, rows32, counts, tfs32, lengths32 = self.field_arrays(f)
+            rows = rows32.astype(np.int64)
+            cols = np.repeat(np.arange(n, dtype=np.int64), counts) if n else rows
+            tfs = tfs32.astype(np.float64)
+            lengths = lengths32.astype(np.float64)
             if n and n_terms:
                 weights, _ = bm25_weights(rows, cols, tfs, lengths, n_terms, k1, b)
             else:
@@ -142,11 +157,10 @@ class PostingsBuilder:
             save_array(folder / f"{f}.lengths.npy", lengths.astype(np.int32))
             meta["fields"][f] = {"terms": n_terms, "postings": len(rows)}
             if f == "words":
-                terms = list(self._vocab[f])
                 write_json(folder / "words.terms.json", [terms[i] for i in order])
-                toks = np.frombuffer(self._tokens, np.int32) if self._tokens else np.zeros(0, np.int32)
+                toks, token_at = self.token_arrays()
                 save_array(folder / "tokens.npy", rank[toks].astype(np.int32) if len(toks) else toks)
-                save_array(folder / "tokens_at.npy", np.frombuffer(self._token_at, np.int64))
+                save_array(folder / "tokens_at.npy", token_at)
         write_json(folder / "chunk_ids.json", self.chunk_ids)
         write_json(folder / "meta.json", meta)  # last: a folder without it is incomplete
 

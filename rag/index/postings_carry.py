@@ -65,7 +65,6 @@ def write_carried(
     n_old, n_new = len(keep), len(new)
     col_of = np.full(len(old.chunk_ids), -1, np.int64)
     col_of[keep] = np.arange(n_old)
-    new_counts = {f: np.frombuffer(new._counts[f], np.int32) if n_new else np.zeros(0, np.int32) for f in FIELDS}
     folder.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {"format": FORMAT, "k1": k1, "b": b, "chunks": n_old + n_new, "salt": salt, "fields": {}}
     for f in FIELDS:
@@ -77,21 +76,16 @@ def write_carried(
         rows = np.repeat(np.arange(len(old_hash), dtype=np.int64), np.diff(indptr))
         cols = col_of[docs]
         alive = cols >= 0
-        terms = list(new._vocab[f])
+        terms, new_rows, new_counts, new_tfs, new_lengths = new.field_arrays(f)
         new_hash = np.fromiter((term_hash(t, salt) for t in terms), np.uint64, len(terms))
         if len(np.unique(new_hash)) != len(new_hash):
             raise CarryError(f"two new {f} terms share a hash")
         if f == "words":
             _check_words(old, old_hash, terms, new_hash)
-        new_rows = np.frombuffer(new._rows[f], np.int32) if len(new._rows[f]) else np.zeros(0, np.int32)
         hashes = np.concatenate([old_hash[rows[alive]], new_hash[new_rows]])
-        cols = np.concatenate([cols[alive], n_old + np.repeat(np.arange(n_new, dtype=np.int64), new_counts[f])])
-        tfs = np.concatenate([load("tfs")[alive], np.frombuffer(new._tfs[f], np.int32) if n_new else []]).astype(
-            np.float64
-        )
-        lengths = np.concatenate(
-            [load("lengths")[keep], np.frombuffer(new._lengths[f], np.int32) if n_new else []]
-        ).astype(np.float64)
+        cols = np.concatenate([cols[alive], n_old + np.repeat(np.arange(n_new, dtype=np.int64), new_counts)])
+        tfs = np.concatenate([load("tfs")[alive], new_tfs]).astype(np.float64)
+        lengths = np.concatenate([load("lengths")[keep], new_lengths]).astype(np.float64)
         # the carried postings are already in (hash, column) order: a stable sort keeps them so and
         # puts each new posting after the old ones of its term (new columns are the highest)
         order = np.argsort(hashes, kind="stable")
@@ -152,9 +146,8 @@ def _write_words(
     lens = ends - starts
     idx = np.repeat(ends - np.cumsum(lens), lens) + np.arange(int(lens.sum())) if len(keep) else np.zeros(0, np.int64)
     carried = np.searchsorted(term_hashes, old_hash[old_tokens[idx]]) if len(idx) else np.zeros(0, np.int64)
-    new_tok = np.frombuffer(new._tokens, np.int32) if len(new._tokens) else np.zeros(0, np.int32)
+    new_tok, new_at = new.token_arrays()
     fresh = np.searchsorted(term_hashes, new_hash[new_tok]) if len(new_tok) else np.zeros(0, np.int64)
     save_array(folder / "tokens.npy", np.concatenate([carried, fresh]).astype(np.int32))
-    new_at = np.frombuffer(new._token_at, np.int64)
     at = np.concatenate([[0], np.cumsum(lens), int(lens.sum()) + new_at[1:]]).astype(np.int64)
     save_array(folder / "tokens_at.npy", at)

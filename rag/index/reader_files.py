@@ -168,13 +168,30 @@ class ReaderFilesWriter:
                 f.close()
 
 
+def has_reader_files(gdir: Path) -> bool:
+    return all((gdir / f).is_file() for f in FILES)
+
+
+def read_documents(gdir: Path) -> dict[str, dict[str, Any]]:
+    """documents.json: {doc key: the metadata its chunks share}."""
+    return json.loads((gdir / "documents.json").read_text(encoding="utf-8"))
+
+
+def map_vectors(gdir: Path) -> np.ndarray:
+    """vectors.f32 mapped read-only, (rows, dim) as vectors.json gives them."""
+    shape = json.loads((gdir / "vectors.json").read_text(encoding="utf-8"))
+    rows, dim = int(shape["rows"]), int(shape["dim"])
+    if not rows:
+        return np.zeros((0, dim), np.float32)
+    return np.memmap(gdir / "vectors.f32", dtype=np.float32, mode="r", shape=(rows, dim))
+
+
 def read_reader_files(gdir: Path) -> tuple[list[str], dict[str, str], dict[str, ChunkMeta], np.ndarray] | None:
     """(chunk ids, texts, metadata, vectors mapped read-only) of a local generation; None for a
     generation written before these files (read from Chroma instead)."""
-    if not all((gdir / f).is_file() for f in FILES):
+    if not has_reader_files(gdir):
         return None
-    docs: dict[str, dict[str, Any]] = json.loads((gdir / "documents.json").read_text(encoding="utf-8"))
-    shape = json.loads((gdir / "vectors.json").read_text(encoding="utf-8"))
+    docs = read_documents(gdir)
     ids: list[str] = []
     texts: dict[str, str] = {}
     metas: dict[str, ChunkMeta] = {}
@@ -186,8 +203,7 @@ def read_reader_files(gdir: Path) -> tuple[list[str], dict[str, str], dict[str, 
             ids.append(cid)
             texts[cid] = rec["text"]
             metas[cid] = ChunkMeta(rec["meta"], docs.get(rec["doc"], empty))
-    rows, dim = int(shape["rows"]), int(shape["dim"])
-    if rows != len(ids):
-        raise RuntimeError(f"{gdir}: {rows} vectors for {len(ids)} chunks")
-    vectors = np.memmap(gdir / "vectors.f32", dtype=np.float32, mode="r", shape=(rows, dim)) if rows else None
-    return ids, texts, metas, vectors if vectors is not None else np.zeros((0, dim), np.float32)
+    vectors = map_vectors(gdir)
+    if len(vectors) != len(ids):
+        raise RuntimeError(f"{gdir}: {len(vectors)} vectors for {len(ids)} chunks")
+    return ids, texts, metas, vectors
