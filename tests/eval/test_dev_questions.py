@@ -17,6 +17,7 @@ HELDOUT = REPO / "eval" / "questions" / "heldout.jsonl"
 HELDOUT_MORE = REPO / "eval" / "questions" / "heldout-more.jsonl"
 DEV_MORE = REPO / "eval" / "questions" / "dev-more.jsonl"
 HELDOUT_3 = REPO / "eval" / "questions" / "heldout-3.jsonl"
+HELDOUT_4 = REPO / "eval" / "questions" / "heldout-4.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -28,6 +29,7 @@ SETS = [
     pytest.param(HELDOUT_MORE, True, id="heldout-more", marks=needs_more_param),
     pytest.param(DEV_MORE, True, id="dev-more", marks=needs_more_param),
     pytest.param(HELDOUT_3, True, id="heldout-3", marks=needs_more_param),
+    pytest.param(HELDOUT_4, True, id="heldout-4", marks=needs_more_param),
 ]
 
 
@@ -110,6 +112,20 @@ def test_heldout_3_has_the_required_mix_and_is_separate() -> None:
     assert sum(q.kind == "numeric" for q in qs) >= 14
     assert sum(q.kind == "date" for q in qs) >= 6 and sum(q.kind == "name" for q in qs) >= 6
     others = [q for path in (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE) for q in load_questions(path)[0]]
+    assert not {q.id for q in qs} & {q.id for q in others}
+    assert not {q.question for q in qs} & {q.question for q in others}
+
+
+def test_heldout_4_has_the_required_mix_and_is_separate() -> None:
+    """heldout-4.jsonl: the fourth held-out set over all 49 documents (its ids all start with "h4-")."""
+    qs, errors = load_questions(HELDOUT_4)
+    assert not errors and len(qs) == 64
+    assert all(q.id.startswith("h4-") for q in qs)
+    assert [q.lang for q in qs].count("ja") == 32
+    _assert_heldout_mix(qs, unanswerable=12, two_part=12, multi_doc=6)
+    assert sum(q.kind == "numeric" for q in qs) >= 16
+    assert sum(q.kind == "date" for q in qs) >= 8 and sum(q.kind == "name" for q in qs) >= 10
+    others = [q for path in (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3) for q in load_questions(path)[0]]
     assert not {q.id for q in qs} & {q.id for q in others}
     assert not {q.question for q in qs} & {q.question for q in others}
 
