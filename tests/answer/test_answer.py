@@ -108,6 +108,7 @@ def test_mixed_question_is_japanese(indexed_settings):
         ("When did AI ordering go live at all Seven-Eleven stores nationwide?", "2023年3月", "007_seven_eleven", None),
         ("Klarnaは何人分の業務をAIで代替した？", "700人", "021_klarna", None),
         ("Who is Harvey's CEO?", "Winston Weinberg", "GENAI_GL002", None),
+        ("Who is Klarna's CEO?", "Sebastian Siemiatkowski", "021_klarna", None),
         ("DBRXの総パラメータ数とアクティブパラメータ数は？", "132B", "GENAI_040", None),
     ],
 )

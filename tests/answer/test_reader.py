@@ -22,6 +22,7 @@ from rag.answer.reader import (
     section_units,
     typed_spans,
 )
+from rag.answer.reader.features import type_near
 from rag.answer.reader.span import candidates
 from rag.config import Settings
 from rag.index import get_embedder
@@ -190,12 +191,24 @@ def test_question_types(question: str, kind: str) -> None:
         ("Who is the CEO?", "CEOはアルチュール・メンシュ（Arthur Mensch）が務める。", "Arthur Mensch"),
         ("Who is the CEO?", "CEOはArthur Mensch（アルチュール・メンシュ）が務める。", "Arthur Mensch"),
         ("従業員は何人？", "2024年時点で従業員は約350名。", "約350名"),
+        # the question's own label written against the name is no part of it; a trailing word is
+        ("Who is the CEO?", "CEO Sebastian Siemiatkowski が面談し、展開を決定", "Sebastian Siemiatkowski"),
+        ("Which hospital tested it first?", "UCF Lake Nona Hospital で最初に試験導入", "UCF Lake Nona Hospital"),
     ],
 )
 def test_typed_span_extraction(question: str, unit: str, span: str) -> None:
     qi = question_info(question)
     got = extract_span(qi, Unit(unit, "sentence", 1, 1, 0))
     assert got.text == span, (got, [(s.kind, s.text) for s in typed_spans(unit)])
+
+
+def test_a_name_headed_by_the_asked_label_sits_next_to_it() -> None:
+    """type_near: "CEO Sebastian Siemiatkowski" answers "Who is the CEO?" (gap 0, the label heads the
+    name) better than a sentence where a name merely stands a few words from the label."""
+    qi = question_info("Who is Klarna's CEO?")
+    headed = type_near(qi, "CEO Sebastian Siemiatkowski が OpenAI の担当者と面談")
+    apart = type_near(qi, "提案したのは Siemiatkowski で、当時 CEO 就任から間もなかった")
+    assert headed == 1.0 and apart < 0.9
 
 
 def test_a_table_cell_is_chosen_by_its_column_header() -> None:

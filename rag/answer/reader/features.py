@@ -204,7 +204,9 @@ def _marks(qi: QuestionInfo, t: str) -> list[tuple[int, int]]:
 
 def type_near(qi: QuestionInfo, text: str) -> float:
     """How close a value of the asked kind sits to the question's words in the unit: exp(-gap/8) for the
-    closest such value (0 when the question asks for no typed value or the unit has none)."""
+    closest such value (0 when the question asks for no typed value or the unit has none). A name
+    headed by one of the question's words ("CEO Sebastian Siemiatkowski" for "Who is Klarna's CEO?")
+    sits at gap 0: the label is written against the value."""
     kinds = qi.qtype.kinds
     if kinds == ("other",):
         return 0.0
@@ -217,6 +219,8 @@ def type_near(qi: QuestionInfo, text: str) -> float:
         if sq and sq in qi.squashed or not any(compatible(k, kind) for k in kinds):
             continue
         outside = [max(0, a - end, start - e) for a, e in marks if not (a >= start and e <= end)]
+        if kind == "name" and any(a == start and e < end for a, e in marks):
+            outside.append(0)  # the question's word heads the name: "CEO Sebastian Siemiatkowski"
         if outside:
             best = max(best, math.exp(-min(outside) / 8.0))
     return best

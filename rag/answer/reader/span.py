@@ -309,6 +309,16 @@ def name_variant(text: str, span: Span, lang: str) -> str:
     return s
 
 
+def _without_label(name: str, tokens: frozenset[str]) -> str:
+    """A name span without the question's own words at its head: "CEO Sebastian Siemiatkowski" →
+    "Sebastian Siemiatkowski" for "Who is Klarna's CEO?" (the label is written before the name; a
+    trailing word is the name's own: "UCF Lake Nona Hospital")."""
+    words = name.split()
+    while len(words) > 1 and words[0].casefold() in tokens:
+        words.pop(0)
+    return " ".join(words) if len(words) < len(name.split()) else name
+
+
 def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
     """A table row: among the columns whose header the question names (rag.answer.reader.features.header_scores),
     the cell holding a value of the (first) asked kind; else the cell holding no value at all (非公開: the
@@ -365,7 +375,7 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
         return SpanChoice(text, "unit", float(p[i]))
 
     def shown(s: Span) -> str:
-        return name_variant(sub, s, qi.lang) if s.kind == "name" else s.text
+        return _without_label(name_variant(sub, s, qi.lang), qi.tokens) if s.kind == "name" else s.text
 
     s = cands[i]
     alts = tuple(
