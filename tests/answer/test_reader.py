@@ -341,3 +341,18 @@ def test_a_number_in_a_sentence_stays_a_candidate() -> None:
 @pytest.mark.parametrize("q", ["KDDI AI-Chatの提供開始日は？", "三井不動産の創業年は？"])
 def test_a_noun_ending_in_day_or_year_asks_for_a_date(q: str) -> None:
     assert question_type(q).kind == "date"
+
+
+@pytest.mark.parametrize(
+    "text,spans",
+    [
+        ("応答時間の短縮効果は十分に大きい", []),  # じゅうぶん: "enough", no duration
+        ("十分な成果が出た", []),
+        ("処理は約十分で完了", [("duration", "約十分")]),
+        ("二十分かかる", [("duration", "二十分")]),
+        ("十分かかった", [("duration", "十分")]),
+        ("平均対応時間は11分から2分に短縮", [("duration", "11分"), ("duration", "2分")]),
+    ],
+)
+def test_juubun_is_no_duration(text: str, spans: list[tuple[str, str]]) -> None:
+    assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans

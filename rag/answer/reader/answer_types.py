@@ -254,6 +254,10 @@ executive partner""".split()
 )
 
 
+_JUUBUN = re.compile(r"十分")
+_JUUBUN_AFTER = ("な", "に", "だ", "と", "で", "。", "、", "")
+
+
 @dataclass(frozen=True)
 class Span:
     start: int
@@ -338,6 +342,10 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
             if kind == "number" and not re.search(r"\d|[一二三四五六七八九十百千]", t[a:b]):
                 continue
             if kind == "date" and re.fullmatch(r"\d{4}", t[a:b]) and not re.match(r"(19|20)", t[a:b]):
+                continue
+            if kind == "duration" and _JUUBUN.match(t, a) and b == a + 2 and t[b : b + 1] in _JUUBUN_AFTER:
+                for i in range(a, b):  # 十分な / 十分に / 十分だ: じゅうぶん ("enough"), no value at all
+                    taken[i] = True
                 continue
             for i in range(a, b):
                 taken[i] = True
