@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -102,30 +103,28 @@ def test_dev_more_has_the_required_mix_and_is_separate_from_dev() -> None:
     assert not {q.question for q in qs} & {q.question for q in dev}
 
 
-def test_heldout_3_has_the_required_mix_and_is_separate() -> None:
-    """heldout-3.jsonl: the third held-out set over all 49 documents (its ids all start with "h3-")."""
-    qs, errors = load_questions(HELDOUT_3)
+@pytest.mark.parametrize(
+    "path,prefix,two_part,numeric,dates,names,earlier",
+    [
+        pytest.param(HELDOUT_3, "h3-", 10, 14, 6, 6, (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE), id="heldout-3"),
+        pytest.param(
+            HELDOUT_4, "h4-", 12, 16, 8, 10, (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3), id="heldout-4"
+        ),
+    ],
+)
+def test_later_heldout_sets_have_the_required_mix_and_are_separate(
+    path: Path, prefix: str, two_part: int, numeric: int, dates: int, names: int, earlier: tuple[Path, ...]
+) -> None:
+    """heldout-3.jsonl and heldout-4.jsonl: held-out sets over all 49 documents, each written before a
+    session's answer-path changes (ids start with "h3-" / "h4-"); no id or question of an earlier set."""
+    qs, errors = load_questions(path)
     assert not errors and len(qs) == 64
-    assert all(q.id.startswith("h3-") for q in qs)
+    assert all(q.id.startswith(prefix) for q in qs)
     assert [q.lang for q in qs].count("ja") == 32
-    _assert_heldout_mix(qs, unanswerable=12, two_part=10, multi_doc=6)
-    assert sum(q.kind == "numeric" for q in qs) >= 14
-    assert sum(q.kind == "date" for q in qs) >= 6 and sum(q.kind == "name" for q in qs) >= 6
-    others = [q for path in (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE) for q in load_questions(path)[0]]
-    assert not {q.id for q in qs} & {q.id for q in others}
-    assert not {q.question for q in qs} & {q.question for q in others}
-
-
-def test_heldout_4_has_the_required_mix_and_is_separate() -> None:
-    """heldout-4.jsonl: the fourth held-out set over all 49 documents (its ids all start with "h4-")."""
-    qs, errors = load_questions(HELDOUT_4)
-    assert not errors and len(qs) == 64
-    assert all(q.id.startswith("h4-") for q in qs)
-    assert [q.lang for q in qs].count("ja") == 32
-    _assert_heldout_mix(qs, unanswerable=12, two_part=12, multi_doc=6)
-    assert sum(q.kind == "numeric" for q in qs) >= 16
-    assert sum(q.kind == "date" for q in qs) >= 8 and sum(q.kind == "name" for q in qs) >= 10
-    others = [q for path in (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3) for q in load_questions(path)[0]]
+    _assert_heldout_mix(qs, unanswerable=12, two_part=two_part, multi_doc=6)
+    assert sum(q.kind == "numeric" for q in qs) >= numeric
+    assert sum(q.kind == "date" for q in qs) >= dates and sum(q.kind == "name" for q in qs) >= names
+    others = [q for p in earlier for q in load_questions(p)[0]]
     assert not {q.id for q in qs} & {q.id for q in others}
     assert not {q.question for q in qs} & {q.question for q in others}
 
