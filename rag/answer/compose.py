@@ -83,7 +83,8 @@ def entity_gate(question: str, lang: str, snapshot: Any) -> Gate:
         return Gate(False, "", None)
     if not chk.refuse:
         return Gate(False, "", chk)
-    companies = {d: company_display(snapshot, d, lang) for ds in chk.mentioned.values() for d in ds}
+    # named as the answer lines name them (Best Buy, Sumitomo Corporation; not a first word)
+    companies = {d: _display(snapshot, d, lang) or d for ds in chk.mentioned.values() for d in ds}
     return Gate(True, refusal_reason(chk, lang, companies), chk)
 
 

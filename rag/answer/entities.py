@@ -26,7 +26,9 @@ How it decides, with general rules and the library's own vocabulary only (no nam
   found → `unknown`.
 * Strong evidence that the question is *about* the candidate: an English possessive (Toyota's), a
   corporate word or suffix, a proper-noun tag, coordination with a named company (Klarna and
-  Toyota). A mentioned candidate goes to `no_document` only with strong evidence ("Which companies
+  Toyota); when the question names no library company, also the subject of an English question's
+  auxiliary ("When did Rakuten launch …?") and a name before an organisation noun ("Accenture
+  staff"). A mentioned candidate goes to `no_document` only with strong evidence ("Which companies
   use ChatGPT?" is not about a missing ChatGPT document); an unknown one always does, but a weak
   unknown (and any acronym without strong evidence) is kept only when no library company is named:
   "Klarna's NPS" names Klarna and does not make NPS an entity.
@@ -423,7 +425,7 @@ def check_entities(question: str, library: Any) -> EntityCheck:
                 named.append(owner[0].doc_id)
             named_flats.append(cf)
             continue
-        strong = c.strong or _coordinated(q, c.name, [n for _, _, n in found])
+        strong = c.strong or (c.about and not named) or _coordinated(q, c.name, [n for _, _, n in found])
         if hits:
             if strong or not (named or c.acronym):
                 mentioned[c.name] = sorted({idx.docs[i].doc_id for i in hits})

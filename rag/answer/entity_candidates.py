@@ -28,6 +28,20 @@ _EN_FUNCTION = frozenset(
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
 )
+# an English question's auxiliary before its subject ("When did Rakuten launch …?", "How much does BMW
+# spend …?"): the capitalised run right after it is what the question is about
+_EN_AUX = re.compile(r"(?:^|\s)(?:did|does|do|has|have|had|is|was|are|were|will|would|can|could)\s+(?:the\s+)?$", re.I)
+# nouns that only an organisation has, right after a name ("Accenture staff", "Aeon stores"): the name
+# is an organisation the question is about
+_ORG_NOUN = re.compile(
+    r"\s+(?:staff|employees?|workforce|headcount|workers|customers|clients|stores|branches|subsidiar(?:y|ies)|"
+    r"revenues?|sales|profits?|shares|stock|ceo|cfo|cto|coo|board|headquarters)\b"
+)
+# a job title written before "of" ("CEO of Samsung Electronics"): the name is what follows it
+_TITLE_OF = re.compile(
+    r"^(?:CEO|CFO|CTO|COO|CIO|CDO|President|Chairman|Chairwoman|Chair|Founder|Co-founder|Head|Director|"
+    r"Chief \w+ Officer)\s+of\s+",
+)
 _LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z0-9]+)*(?:['’]s)?")
 _KATA = re.compile(r"[\u30a1-\u30faー]{2,}")
 _KANJI = re.compile(r"[\u3400-\u9fff々]")
@@ -48,6 +62,10 @@ class _Cand:
     strong: bool  # possessive, corporate word/suffix, proper-noun tag: the question is about it
     hint: bool = False  # an inner capital (OpenAI) or a Latin name before の/は/が: a name, maybe a product
     acronym: bool = False  # GPU, CEO, NPS: unknown only with strong evidence (IBM's)
+    # the subject of the question's auxiliary ("When did Rakuten launch …?") or a name before an
+    # organisation noun ("Accenture staff"): about it when the question names no library company
+    # ("When did Oracle partner with Cohere?" is about Cohere)
+    about: bool = False
 
 
 def _latin_candidates(q: str, ja_question: bool) -> list[_Cand]:
@@ -80,16 +98,23 @@ def _latin_candidates(q: str, ja_question: bool) -> list[_Cand]:
         while seq and seq[-1].group(0) == "of":
             seq.pop()
         name = q[seq[0].start() : seq[-1].end()]
+        cut = _TITLE_OF.match(name)
+        if cut and len(name) > cut.end():  # "CEO of Samsung Electronics" → Samsung Electronics
+            name = name[cut.end() :]
+            seq = [x for x in seq if x.start() >= seq[0].start() + cut.end()]
         possessive = bool(re.search(r"['’]s$", name))
         name = re.sub(r"['’]s$", "", name)
         inner_cap = bool(re.search(r"[a-z][A-Z]", name))
         corp = any(_CORP_WORD.match(x.group(0)) for x in seq[1:])
+        after = q[seq[-1].end() :]
+        subject = not ja_question and bool(_EN_AUX.search(q[: seq[0].start()])) and re.match(r"\s+[a-z]", after)
+        org = not ja_question and not possessive and _ORG_NOUN.match(after) is not None
         strong = possessive or corp
         acronym = re.fullmatch(r"[A-Z0-9&\-]{1,5}s?", name) is not None
         follows_ja = ja_question and re.match(r"\s*(?:の|は|が|社)", q[seq[-1].end() :]) is not None
         if (not initial or strong or inner_cap or len(seq) > 1) and len(name) >= 2:
             hint = not acronym and (inner_cap or follows_ja)
-            out.append(_Cand(name, seq[0].start(), strong, hint, acronym))
+            out.append(_Cand(name, seq[0].start(), strong, hint, acronym, bool(subject) or org))
         i = j
     return out
 

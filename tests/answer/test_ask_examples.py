@@ -75,6 +75,18 @@ def test_toyota_refused_with_reason(capsys, indexed_settings):
 
 
 @needs_shared
+def test_a_company_mentioned_in_passing_is_refused_as_the_subject(capsys, indexed_settings):
+    """BMW appears only inside Mistral AI's document: "How much did BMW invest…?" is about BMW, so it is
+    refused (exit 3) with the documents that mention it, named whole, instead of answered with another
+    company's investment figure."""
+    rc, out = _ask(capsys, indexed_settings, "How much did BMW invest in generative AI?")
+    assert rc == 3, out
+    assert out.strip().splitlines()[0] == (
+        "The library has no document about BMW. It is mentioned in the documents of Mistral AI."
+    )
+
+
+@needs_shared
 def test_toyota_refused_ja(capsys, indexed_settings):
     rc, a = _ask_json(capsys, indexed_settings, "トヨタの2024年の売上高は？")
     assert rc == 3 and a["refused"], a["text"]

@@ -269,3 +269,30 @@ def test_english_display_names_are_whole_names() -> None:
     assert display_name(idx, "JP016", "en") == "Sumitomo Corporation"
     assert display_name(idx, "008_tokyo_metropolitan", "en") == "Tokyo Metropolitan"
     assert display_name(idx, "002_square_enix_chatgpt_gameai", "en") is None  # a long stem carries topic words
+
+
+@needs_more
+@pytest.mark.parametrize(
+    ("q", "name"),
+    [
+        ("When did Rakuten launch its AI assistant?", "Rakuten"),  # subject of "did", mentioned in passing
+        ("How much did BMW invest in generative AI?", "BMW"),  # an acronym as the subject
+        ("What share of Accenture staff use Copilot?", "Accenture"),  # before an organisation noun
+        ("Who is the CEO of Samsung Electronics?", "Samsung Electronics"),  # the title is no part of it
+    ],
+)
+def test_what_an_english_question_is_about_needs_a_document(lib49, q: str, name: str) -> None:
+    """A company the library only mentions in passing (or never), asked about as the question's subject,
+    is refused instead of answered with another company's figure."""
+    c = check_entities(q, lib49)
+    assert c.refuse and c.no_document == [name], c
+
+
+@needs_more
+def test_a_subject_beside_a_named_company_or_an_object_is_no_refusal(lib49) -> None:
+    """ "When did Oracle partner with Cohere?" is about Cohere; "Which companies use ChatGPT?" asks for
+    companies, not about a ChatGPT document."""
+    c = check_entities("When did Oracle partner with Cohere?", lib49)
+    assert c.named_docs == ["GENAI_037"] and not c.no_document, c
+    assert not check_entities("Which companies use ChatGPT?", lib49).refuse
+    assert check_entities("When did Klarna launch its AI assistant?", lib49).named_docs == ["021_klarna"]
