@@ -200,15 +200,19 @@ def compose(
         top = max(top, tp)
         was_read = bool(units)
         units = labelled_first(part, typed_first(part, units))
-        if was_read and not units and extra and len(jobs) == 1:
+        one_doc = len(jobs) == 1 or not (per_doc_hits and len(per_doc_hits) >= 2)
+        if was_read and not units and extra and one_doc:
             # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
-            # does (its own gate has passed) answers, with that value as its span
+            # does (its own gate has passed) answers, with that value as its span — in a question with
+            # several parts, one whose value no earlier part's line already states
             kinds, measure = asked_kinds(part), measure_terms(part)
             for e in extra:
                 v = value_of_kind(e, kinds)
                 if v is not None and fits(e, kinds, measure):
-                    units = [ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})]
-                    break
+                    got = ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})
+                    if not _stated(got, answer_lines, lang):
+                        units = [got]
+                        break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
             missing.append(part)
             answer_lines.append(MISSING.get(lang, MISSING["en"]) + part)

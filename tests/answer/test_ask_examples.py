@@ -11,7 +11,7 @@ import pytest
 
 from rag.answer.compose import split_parts
 from rag.cli.main import main
-from tests.conftest import needs_shared
+from tests.conftest import MORE, SEEDS, needs_more, needs_shared
 
 
 def _ask(capsys, settings, question: str, *extra: str) -> tuple[int, str]:
@@ -271,3 +271,33 @@ def test_a_listed_field_answers_with_every_name(capsys, indexed_settings):
     assert rc == 0, a["text"]
     first = _answer_lines(a["text"])[0]
     assert all(n in first for n in ("DST Global", "Andreessen Horowitz", "NVIDIA")), first
+
+
+@pytest.fixture(scope="module")
+def best_buy_settings(tmp_path_factory: pytest.TempPathFactory):
+    """A real index of the seed and Best Buy's case (../shared/corpus/more), built once for this module."""
+    from rag.config import Settings
+    from rag.index import index_library
+
+    paths = [SEEDS, MORE / "026_best_buy.md"]
+    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("best-buy"), library=tuple(paths))
+    report = index_library(settings, paths)
+    assert report.published and not report.errors, report.lines()
+    return settings
+
+
+@needs_more
+def test_every_part_answered_when_the_reader_has_no_close_date(capsys, best_buy_settings):
+    """'When did Best Buy announce …, and who are its partners?': the date part is answered from the unit
+    the unit scorer chose ("発表日: 2024年4月9日") when no unit close to the reader's best holds a date,
+    instead of being named as missing; the partners part keeps its own answer."""
+    rc, out = _ask(
+        capsys,
+        best_buy_settings,
+        "When did Best Buy announce its generative AI customer support initiative, and who are its partners?",
+    )
+    assert rc == 0, out
+    lines = _answer_lines(out)
+    assert lines[0].startswith("Best Buy: April 9, 2024."), out
+    assert "Google Cloud" in lines[1] and "Accenture" in lines[1], out
+    assert "Not in the library" not in out
