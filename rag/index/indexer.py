@@ -143,33 +143,26 @@ def index_library(
     return report
 
 
-def _index_locked(
-    settings: Settings,
-    paths: list[Path] | None,
-    rebuild: bool,
-    progress: Progress | None,
-    embed_progress: EmbedProgress | None = None,
-    embed_chunks: EmbedChunks | None = None,
-    carry_postings: bool = True,
-) -> IndexReport:
-    embed_chunks = embed_chunks or embed_sorted
-    data_dir = settings.data_dir
-    report = IndexReport()
-    pointer = gens.read_pointer(data_dir)
-    old_gen = pointer.generation if pointer else 0
-    old = load_manifest(data_dir, old_gen) if pointer else None
+@dataclass
+class _Plan:
+    """What an index run starts from: the previous generation, the library's files and their hashes,
+    and which of them are unchanged (kept), failed unchanged (kept errors) or to be (re)read."""
 
-    roots = (
-        [Path(p).resolve() for p in paths]
-        if paths
-        else (
-            [Path(p) for p in old["roots"]]
-            if old and old.get("roots")
-            else [Path(p).resolve() for p in settings.library]
-        )
-    )
-    files = library_files(settings, roots)
-    report.files = len(files)
+    old_gen: int
+    roots: list[Path]
+    hashes: dict[str, str]
+    bad_names: int
+    signature: str
+    usable_old: bool
+    old_files: dict[str, Any]
+    keep: dict[str, Any]
+    keep_errors: dict[str, Any]
+    todo: list[str]
+    roots_changed: bool
+
+
+def _hash_files(files: list[Path], report: IndexReport) -> tuple[dict[str, str], int]:
+    """Content hashes of the readable files; unreadable ones and names that are not UTF-8 are reported."""
     hashes: dict[str, str] = {}
     bad_names = 0
     for p in files:
@@ -184,7 +177,22 @@ def _index_locked(
             hashes[str(p.resolve())] = file_hash(p)
         except OSError as e:
             report.errors.append(LoadIssue(str(p), None, f"cannot read file: {e.strerror or e}", "error"))
+    return hashes, bad_names
 
+
+def _plan(settings: Settings, paths: list[Path] | None, rebuild: bool, report: IndexReport) -> _Plan:
+    pointer = gens.read_pointer(settings.data_dir)
+    old_gen = pointer.generation if pointer else 0
+    old = load_manifest(settings.data_dir, old_gen) if pointer else None
+    if paths:
+        roots = [Path(p).resolve() for p in paths]
+    elif old and old.get("roots"):
+        roots = [Path(p) for p in old["roots"]]
+    else:
+        roots = [Path(p).resolve() for p in settings.library]
+    files = library_files(settings, roots)
+    report.files = len(files)
+    hashes, bad_names = _hash_files(files, report)
     # The model is loaded only when there is something to embed: a no-change run stays instant
     # whatever the engine's load time (ONNX ~1 s, sentence-transformers 4–18 s).
     signature = _pipeline_signature(settings, embedder_name(settings))
@@ -195,44 +203,110 @@ def _index_locked(
         and pointer is not None
         and pointer.chroma_url == settings.chroma_url
     )
-    report.rebuilt = not usable_old
     old_files: dict[str, Any] = old["files"] if usable_old else {}
     old_errors: dict[str, Any] = old.get("errors", {}) if usable_old else {}
-
     keep = {k: v for k, v in old_files.items() if hashes.get(k) == v["hash"]}
     keep_errors = {k: v for k, v in old_errors.items() if hashes.get(k) == v["hash"]}
-    todo = [k for k in hashes if k not in keep and k not in keep_errors]
+    plan = _Plan(
+        old_gen,
+        roots,
+        hashes,
+        bad_names,
+        signature,
+        usable_old,
+        old_files,
+        keep,
+        keep_errors,
+        [k for k in hashes if k not in keep and k not in keep_errors],
+        bool(old) and [str(r) for r in roots] != old.get("roots"),
+    )
+    report.rebuilt = not usable_old
     report.unchanged = len(keep) + len(keep_errors)
     report.removed = len([k for k in list(old_files) + list(old_errors) if k not in hashes])
-    roots_changed = bool(old) and [str(r) for r in roots] != old.get("roots")
-
     for v in keep_errors.values():
         report.errors.append(LoadIssue(**v["issue"]))
     for v in keep.values():
         report.warnings += [LoadIssue(**i) for i in v.get("issues", [])]
+    return plan
 
-    if usable_old and not todo and not report.removed and not roots_changed:
-        report.generation = old_gen
-        report.documents = len(old_files)
-        report.chunks = sum(len(v["chunk_ids"]) for v in old_files.values())
-        report.failed = len(keep_errors)
-        gens.collect_garbage(
-            data_dir, {g for g in gens.existing_generations(data_dir) if g <= old_gen}
-        )  # killed runs' leftovers
+
+def _index_locked(
+    settings: Settings,
+    paths: list[Path] | None,
+    rebuild: bool,
+    progress: Progress | None,
+    embed_progress: EmbedProgress | None = None,
+    embed_chunks: EmbedChunks | None = None,
+    carry_postings: bool = True,
+) -> IndexReport:
+    data_dir = settings.data_dir
+    report = IndexReport()
+    plan = _plan(settings, paths, rebuild, report)
+    if plan.usable_old and not plan.todo and not report.removed and not plan.roots_changed:
+        report.generation = plan.old_gen
+        report.documents = len(plan.old_files)
+        report.chunks = sum(len(v["chunk_ids"]) for v in plan.old_files.values())
+        report.failed = len(plan.keep_errors)
+        old_and_older = {g for g in gens.existing_generations(data_dir) if g <= plan.old_gen}
+        gens.collect_garbage(data_dir, old_and_older)  # killed runs' leftovers
         return report
 
     embedder = get_embedder(settings)
-    new_gen = max([old_gen, *gens.existing_generations(data_dir)]) + 1
+    new_gen = max([plan.old_gen, *gens.existing_generations(data_dir)]) + 1
     gdir = gens.gen_dir(data_dir, new_gen)
     shutil.rmtree(gdir, ignore_errors=True)  # leftovers of a killed run
     gdir.mkdir(parents=True)
+    store, out = _carry_unchanged(
+        settings, plan, new_gen, gdir, ChromaEmbeddingFunction(embedder), carry_postings, report
+    )
+    files_out, errors_out = _index_changed(
+        settings, plan, embedder, store, out, report, progress, embed_progress, embed_chunks or embed_sorted
+    )
+    _check_duplicate_ids(files_out, report)
+    out.finish(K1, B)
+    gens.write_json_atomic(
+        gdir / "manifest.json",
+        {
+            "generation": new_gen,
+            "signature": plan.signature,
+            "embedder": embedder.name,
+            "roots": [str(r) for r in plan.roots],
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "files": files_out,
+            "errors": errors_out,
+        },
+    )
+    count = store.count()
+    close_store(store)
+    if count != len(out):
+        raise RuntimeError(f"index generation {new_gen} has {count} vectors for {len(out)} chunks")
+    gens.publish(data_dir, gens.Pointer(new_gen, embedder.name, settings.chroma_url))
+    report.published = True
+    for g in gens.existing_generations(data_dir):
+        if g not in (new_gen, plan.old_gen):
+            drop_generation(settings, g, gens.gen_dir(data_dir, g))
+    gens.collect_garbage(data_dir, {new_gen, plan.old_gen})
+    report.generation = new_gen
+    report.documents = len(files_out)
+    report.chunks = len(out)
+    report.failed = len(errors_out) + plan.bad_names
+    return report
 
-    ef = ChromaEmbeddingFunction(embedder)
-    # 1. carry over unchanged files from the previous generation (rag.index.carry): in local mode the
-    #    old collection is copied and the changed files' chunks deleted from the copy, not re-inserted;
-    #    the BM25 postings are carried in bulk (rag.index.postings_carry)
-    carry = [cid for v in keep.values() for cid in v["chunk_ids"]]
-    old_dir = gens.gen_dir(data_dir, old_gen)
+
+def _carry_unchanged(
+    settings: Settings,
+    plan: _Plan,
+    new_gen: int,
+    gdir: Path,
+    ef: ChromaEmbeddingFunction,
+    carry_postings: bool,
+    report: IndexReport,
+) -> tuple[Any, ReaderFilesWriter]:
+    """The new generation's store and reader files, holding the unchanged files' chunks (rag.index.carry):
+    in local mode the old collection is copied and the changed files' chunks deleted from the copy, not
+    re-inserted; the BM25 postings are carried in bulk (rag.index.postings_carry)."""
+    carry = [cid for v in plan.keep.values() for cid in v["chunk_ids"]]
+    old_dir = gens.gen_dir(settings.data_dir, plan.old_gen)
     from_files = bool(carry) and has_reader_files(old_dir)
     carry_lex = carry_postings and from_files and can_carry(old_dir / "lexical")
     # in server mode too: uploaded for replicas (rag.index.remote_files)
@@ -240,27 +314,42 @@ def _index_locked(
     store = None
     if carry:
         carry_set = set(carry)
-        stale = [cid for v in old_files.values() for cid in v["chunk_ids"] if cid not in carry_set]
+        stale = [cid for v in plan.old_files.values() for cid in v["chunk_ids"] if cid not in carry_set]
         store = open_store_from_copy(settings, new_gen, old_dir, gdir, ef, stale, len(carry))
     copied = report.copied_store = store is not None
     report.carried_postings = carry_lex
     if store is None:
         store = VectorStore(settings, new_gen, gdir, ef, create=True)
     if carry:
-        old_store = None if from_files else VectorStore(settings, old_gen, old_dir, ef)
+        old_store = None if from_files else VectorStore(settings, plan.old_gen, old_dir, ef)
         for ids, vecs, texts, metas, toks in carried_records(old_dir, carry, old_store, with_tokens=not carry_lex):
             if not copied:
                 store.add(ids, vecs, texts, metas)
             out.add(ids, vecs, texts, metas, toks)
         if old_store is not None:
             close_store(old_store)
+    return store, out
 
-    # 2. load and chunk what changed, then embed the new chunks in windows of about WINDOW_CHUNKS
-    #    (shortest first inside a window: batches of similar lengths, no padding waste), then store
-    #    per file. The window bounds memory: documents and chunks are dropped once stored.
+
+def _index_changed(
+    settings: Settings,
+    plan: _Plan,
+    embedder: Any,
+    store: Any,
+    out: ReaderFilesWriter,
+    report: IndexReport,
+    progress: Progress | None,
+    embed_progress: EmbedProgress | None,
+    embed_chunks: EmbedChunks,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Load and chunk the new and changed files, embed their chunks in windows of about WINDOW_CHUNKS
+    (shortest first inside a window: batches of similar lengths, no padding waste), and store them per
+    file. The window bounds memory: documents and chunks are dropped once stored. Returns the
+    manifest's files and errors (unchanged ones included)."""
+    todo, hashes = plan.todo, plan.hashes
     mapping = FacetMapping.load(settings.facets_file)
-    files_out: dict[str, Any] = dict(keep)
-    errors_out: dict[str, Any] = dict(keep_errors)
+    files_out: dict[str, Any] = dict(plan.keep)
+    errors_out: dict[str, Any] = dict(plan.keep_errors)
     window: list[tuple[str, Document, list[Chunk]]] = []
     to_embed = embed_progress or _embed_to(progress)
     sizes = {k: _size(k) for k in todo}
@@ -322,36 +411,7 @@ def _index_locked(
         flush()
     if progress:
         progress("", len(todo), len(todo))
-
-    _check_duplicate_ids(files_out, report)
-    out.finish(K1, B)
-    gens.write_json_atomic(
-        gdir / "manifest.json",
-        {
-            "generation": new_gen,
-            "signature": signature,
-            "embedder": embedder.name,
-            "roots": [str(r) for r in roots],
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "files": files_out,
-            "errors": errors_out,
-        },
-    )
-    count = store.count()
-    close_store(store)
-    if count != len(out):
-        raise RuntimeError(f"index generation {new_gen} has {count} vectors for {len(out)} chunks")
-    gens.publish(data_dir, gens.Pointer(new_gen, embedder.name, settings.chroma_url))
-    report.published = True
-    for g in gens.existing_generations(data_dir):
-        if g not in (new_gen, old_gen):
-            drop_generation(settings, g, gens.gen_dir(data_dir, g))
-    gens.collect_garbage(data_dir, {new_gen, old_gen})
-    report.generation = new_gen
-    report.documents = len(files_out)
-    report.chunks = len(out)
-    report.failed = len(errors_out) + bad_names
-    return report
+    return files_out, errors_out
 
 
 def _size(key: str) -> int:
