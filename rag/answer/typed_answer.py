@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from rag.answer.extractive import analyze
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
-from rag.answer.reader.span import enumerators
+from rag.answer.reader.span import enumerators, section_number
 from rag.answer.units import label_value
 from rag.ingest.japanese import _tag as tag
 from rag.search.glossary import expand
@@ -28,7 +28,7 @@ STRICT_AMOUNT = True  # a money question needs an amount (currency or magnitude)
 
 def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
     """The unit's span when it is of a kind the question asks for, else the first value in the unit of
-    such a kind (not a heading or list number), else None. A question asking only for money is not
+    such a kind (not a heading, section or list number), else None. A question asking only for money is not
     answered by a bare number (a head count, a year)."""
 
     def ok(found: str) -> bool:
@@ -36,10 +36,11 @@ def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
             return found == "amount"
         return any(compatible(k, found) for k in kinds)
 
-    if u.span_kind != "unit" and ok(u.span_kind):
+    numbered = u.kind == "heading" and u.span == section_number(u.text)  # "7.1" of "7.1 既存課題"
+    if u.span_kind != "unit" and ok(u.span_kind) and not numbered:
         return u.span
     t = nfkc(u.text)
-    enum = enumerators(t)
+    enum = enumerators(t, u.kind == "heading")
     for sp in typed_spans(t):
         if ok(sp.kind) and not any(a <= sp.start and sp.end <= b for a, b in enum):
             return sp.text

@@ -356,3 +356,12 @@ def test_a_noun_ending_in_day_or_year_asks_for_a_date(q: str) -> None:
 )
 def test_juubun_is_no_duration(text: str, spans: list[tuple[str, str]]) -> None:
     assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
+
+
+def test_a_heading_units_section_number_is_no_value() -> None:
+    """A heading unit's text has no #s: its leading "7.1" is still the section number, not a count."""
+    qi = question_info("How many hotels does the group operate?")
+    got = extract_span(qi, Unit("7.1 既存課題", "heading", 40, 40, 0))
+    assert got.text != "7.1" and "7.1" not in [c.text for c in candidates("7.1 既存課題", heading=True)]
+    # a value inside a numbered heading stays one
+    assert "2024年7月" in [c.text for c in candidates("5. 2024年7月 書籍出版", heading=True)]

@@ -132,20 +132,35 @@ def _noun_runs(t: str) -> tuple[Span, ...]:
 _ENUM = re.compile(r"(?m)^\s*#+\s*(\d+(?:\.\d+)*)\.?(?=\s)|^[\s>*\-+]*(\d{1,2})[.)](?=\s)")
 
 
-def enumerators(t: str) -> list[tuple[int, int]]:
-    """(start, end) offsets in `t` of heading / list-item numbers."""
-    return [m.span(1) if m.group(1) else m.span(2) for m in _ENUM.finditer(t)]
+_SECTION_NO = re.compile(r"^\s*(\d+(?:\.\d+)*)\.?(?=\s)")
+
+
+def section_number(heading_text: str) -> str | None:
+    """The leading section number of a heading's text without its #s ("7.1 既存課題" → "7.1")."""
+    m = _SECTION_NO.match(nfkc(heading_text))
+    return m.group(1) if m else None
+
+
+def enumerators(t: str, heading: bool = False) -> list[tuple[int, int]]:
+    """(start, end) offsets in `t` of heading / list-item numbers; `heading`: `t` is a heading's text
+    without its #s, whose leading number ("7.1 既存課題") is its section number."""
+    out = [m.span(1) if m.group(1) else m.span(2) for m in _ENUM.finditer(t)]
+    m = _SECTION_NO.match(t) if heading else None
+    if m and m.span(1) not in out:
+        out.insert(0, m.span(1))
+    return out
 
 
 def _inside(s: Span, ranges: Sequence[tuple[int, int]]) -> bool:
     return any(a <= s.start and s.end <= b for a, b in ranges)
 
 
-def candidates(text: str) -> list[Span]:
-    """Typed spans and noun phrases of nfkc(text), deduplicated by offsets; enumerators left out."""
+def candidates(text: str, heading: bool = False) -> list[Span]:
+    """Typed spans and noun phrases of nfkc(text), deduplicated by offsets; enumerators left out
+    (`heading`: the text is a heading's, whose leading number is its section number)."""
     t = nfkc(text)
     seen: dict[tuple[int, int], Span] = {}
-    enum = enumerators(t)
+    enum = enumerators(t, heading)
     for s in typed_spans(t):
         if not _inside(s, enum):
             seen.setdefault((s.start, s.end), s)
@@ -362,7 +377,7 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
         sub = value
     else:
         off, sub = 0, text
-    cands = filter_candidates(qi, candidates(sub))
+    cands = filter_candidates(qi, candidates(sub, unit.kind == "heading"))
     if not cands:
         return SpanChoice(text, "unit", 0.0)
     m = model or load_span_model()
