@@ -180,7 +180,8 @@ def compose(
 ) -> Composed:
     """Read every part (per company when `per_doc_hits` has two or more documents) and write the answer."""
     jobs: list[tuple[str, Sequence[Hit]]] = []
-    if per_doc_hits and len(per_doc_hits) >= 2:
+    per_company = bool(per_doc_hits and len(per_doc_hits) >= 2)
+    if per_company:
         for part in parts:
             named = [d for d in per_doc_hits if _names_doc(part, d, snapshot)]
             for d in named or list(per_doc_hits):
@@ -200,8 +201,7 @@ def compose(
         top = max(top, tp)
         was_read = bool(units)
         units = labelled_first(part, typed_first(part, units))
-        one_doc = len(jobs) == 1 or not (per_doc_hits and len(per_doc_hits) >= 2)
-        if was_read and not units and extra and one_doc:
+        if was_read and not units and extra and not per_company:
             # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
             # does (its own gate has passed) answers, with that value as its span — in a question with
             # several parts, one whose value no earlier part's line already states

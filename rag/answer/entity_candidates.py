@@ -107,14 +107,14 @@ def _latin_candidates(q: str, ja_question: bool) -> list[_Cand]:
         inner_cap = bool(re.search(r"[a-z][A-Z]", name))
         corp = any(_CORP_WORD.match(x.group(0)) for x in seq[1:])
         after = q[seq[-1].end() :]
-        subject = not ja_question and bool(_EN_AUX.search(q[: seq[0].start()])) and re.match(r"\s+[a-z]", after)
+        subject = not ja_question and bool(_EN_AUX.search(q[: seq[0].start()]) and re.match(r"\s+[a-z]", after))
         org = not ja_question and not possessive and _ORG_NOUN.match(after) is not None
         strong = possessive or corp
         acronym = re.fullmatch(r"[A-Z0-9&\-]{1,5}s?", name) is not None
-        follows_ja = ja_question and re.match(r"\s*(?:の|は|が|社)", q[seq[-1].end() :]) is not None
+        follows_ja = ja_question and re.match(r"\s*(?:の|は|が|社)", after) is not None
         if (not initial or strong or inner_cap or len(seq) > 1) and len(name) >= 2:
             hint = not acronym and (inner_cap or follows_ja)
-            out.append(_Cand(name, seq[0].start(), strong, hint, acronym, bool(subject) or org))
+            out.append(_Cand(name, seq[0].start(), strong, hint, acronym, subject or org))
         i = j
     return out
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from rag.answer.extractive import analyze
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
-from rag.answer.reader.span import enumerators, section_number
+from rag.answer.reader.span import enumerators
 from rag.answer.units import label_value
 from rag.ingest.japanese import _tag as tag
 from rag.search.glossary import expand
@@ -36,11 +36,11 @@ def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
             return found == "amount"
         return any(compatible(k, found) for k in kinds)
 
-    numbered = u.kind == "heading" and u.span == section_number(u.text)  # "7.1" of "7.1 既存課題"
-    if u.span_kind != "unit" and ok(u.span_kind) and not numbered:
+    if u.span_kind != "unit" and ok(u.span_kind):
         return u.span
     t = nfkc(u.text)
-    enum = enumerators(t, u.kind == "heading")
+    # the source unit's kind: the unit scorer's units (compose.from_scored) carry it only there
+    enum = enumerators(t, (u.unit.kind if u.unit is not None else u.kind) == "heading")
     for sp in typed_spans(t):
         if ok(sp.kind) and not any(a <= sp.start and sp.end <= b for a, b in enum):
             return sp.text

@@ -254,8 +254,7 @@ executive partner""".split()
 )
 
 
-_JUUBUN = re.compile(r"十分")
-_JUUBUN_AFTER = ("な", "に", "だ", "と", "で", "。", "、", "")
+_JUUBUN_AFTER = ("な", "に", "だ", "と", "で", "。", "、", "")  # 十分な / 十分に …: じゅうぶん, "enough"
 
 
 @dataclass(frozen=True)
@@ -343,7 +342,7 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 continue
             if kind == "date" and re.fullmatch(r"\d{4}", t[a:b]) and not re.match(r"(19|20)", t[a:b]):
                 continue
-            if kind == "duration" and _JUUBUN.match(t, a) and b == a + 2 and t[b : b + 1] in _JUUBUN_AFTER:
+            if kind == "duration" and t[a:b] == "十分" and t[b : b + 1] in _JUUBUN_AFTER:
                 for i in range(a, b):  # 十分な / 十分に / 十分だ: じゅうぶん ("enough"), no value at all
                     taken[i] = True
                 continue

@@ -135,12 +135,6 @@ _ENUM = re.compile(r"(?m)^\s*#+\s*(\d+(?:\.\d+)*)\.?(?=\s)|^[\s>*\-+]*(\d{1,2})[
 _SECTION_NO = re.compile(r"^\s*(\d+(?:\.\d+)*)\.?(?=\s)")
 
 
-def section_number(heading_text: str) -> str | None:
-    """The leading section number of a heading's text without its #s ("7.1 既存課題" → "7.1")."""
-    m = _SECTION_NO.match(nfkc(heading_text))
-    return m.group(1) if m else None
-
-
 def enumerators(t: str, heading: bool = False) -> list[tuple[int, int]]:
     """(start, end) offsets in `t` of heading / list-item numbers; `heading`: `t` is a heading's text
     without its #s, whose leading number ("7.1 既存課題") is its section number."""
@@ -329,9 +323,10 @@ def _without_label(name: str, tokens: frozenset[str]) -> str:
     "Sebastian Siemiatkowski" for "Who is Klarna's CEO?" (the label is written before the name; a
     trailing word is the name's own: "UCF Lake Nona Hospital")."""
     words = name.split()
-    while len(words) > 1 and words[0].casefold() in tokens:
-        words.pop(0)
-    return " ".join(words) if len(words) < len(name.split()) else name
+    head = 0
+    while head < len(words) - 1 and words[head].casefold() in tokens:
+        head += 1
+    return " ".join(words[head:]) if head else name
 
 
 def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
