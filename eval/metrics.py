@@ -18,7 +18,8 @@ Matching rules
   spans and Japanese-only parenthesised glosses are removed first). A templated lead-in followed by
   quotes has no own text and scores 0 in either language.
 * answer_line_fact_recall: fact recall over the answer's own text only (a fact that appears only in a
-  quote does not count).
+  quote does not count). For an English question a fact spelled the Japanese way also counts in its
+  English form (eval.fact_forms: "350人" as "350 people", "2024年10月" as "October 2024").
 * wrong_entity_answers: per unanswerable question 1 when the answer is not a refusal and its text
   carries a figure (a digit, quotes included), else 0; aggregated as a count (lower is better).
 
@@ -39,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from .fact_forms import english_forms
 from .questionset import Gold, Question
 
 KS = (1, 3, 5, 10)
@@ -382,7 +384,8 @@ def score_answer(q: Question, answer: Any, k: int = 10) -> dict[str, Any]:
             out["satisfied_facts"] = [g for g, ok in zip(q.facts, sat) if ok]
             out["missing_facts"] = [g for g, ok in zip(q.facts, sat) if not ok]
             m["fact_recall"] = sum(sat) / len(sat)
-            m["answer_line_fact_recall"] = sum(satisfied_groups(q.facts, own_text)) / len(sat)
+            line_facts = q.facts if q.lang != "en" else [[*g, *(f for a in g for f in english_forms(a))] for g in q.facts]
+            m["answer_line_fact_recall"] = sum(satisfied_groups(line_facts, own_text)) / len(sat)
             facts_ok = all(sat)
             m["all_facts_pass"] = 1.0 if facts_ok else 0.0
             if not facts_ok:
