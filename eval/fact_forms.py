@@ -16,9 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = ("January February March April May June July August September October November December").split()
 _SCALES = {"万": 10**4, "億": 10**8, "兆": 10**12}
 _CURRENCY = {"円": ("¥", "yen", "JPY"), "ドル": ("$", "dollars", "USD"), "ユーロ": ("€", "euros", "EUR")}
 _DURATIONS = {

@@ -384,7 +384,9 @@ def score_answer(q: Question, answer: Any, k: int = 10) -> dict[str, Any]:
             out["satisfied_facts"] = [g for g, ok in zip(q.facts, sat) if ok]
             out["missing_facts"] = [g for g, ok in zip(q.facts, sat) if not ok]
             m["fact_recall"] = sum(sat) / len(sat)
-            line_facts = q.facts if q.lang != "en" else [[*g, *(f for a in g for f in english_forms(a))] for g in q.facts]
+            line_facts = (
+                q.facts if q.lang != "en" else [[*g, *(f for a in g for f in english_forms(a))] for g in q.facts]
+            )
             m["answer_line_fact_recall"] = sum(satisfied_groups(line_facts, own_text)) / len(sat)
             facts_ok = all(sat)
             m["all_facts_pass"] = 1.0 if facts_ok else 0.0
