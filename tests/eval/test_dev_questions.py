@@ -19,6 +19,7 @@ HELDOUT_MORE = REPO / "eval" / "questions" / "heldout-more.jsonl"
 DEV_MORE = REPO / "eval" / "questions" / "dev-more.jsonl"
 HELDOUT_3 = REPO / "eval" / "questions" / "heldout-3.jsonl"
 HELDOUT_4 = REPO / "eval" / "questions" / "heldout-4.jsonl"
+HELDOUT_5 = REPO / "eval" / "questions" / "heldout-5.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -31,6 +32,7 @@ SETS = [
     pytest.param(DEV_MORE, True, id="dev-more", marks=needs_more_param),
     pytest.param(HELDOUT_3, True, id="heldout-3", marks=needs_more_param),
     pytest.param(HELDOUT_4, True, id="heldout-4", marks=needs_more_param),
+    pytest.param(HELDOUT_5, True, id="heldout-5", marks=needs_more_param),
 ]
 
 
@@ -109,6 +111,16 @@ def test_dev_more_has_the_required_mix_and_is_separate_from_dev() -> None:
         pytest.param(HELDOUT_3, "h3-", 10, 14, 6, 6, (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE), id="heldout-3"),
         pytest.param(
             HELDOUT_4, "h4-", 12, 16, 8, 10, (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3), id="heldout-4"
+        ),
+        pytest.param(
+            HELDOUT_5,
+            "h5-",
+            12,
+            16,
+            8,
+            10,
+            (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4),
+            id="heldout-5",
         ),
     ],
 )
