@@ -218,7 +218,7 @@ def span_data(recs: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, lis
     for i, r in enumerate(recs):
         gi = int(np.argmax(r["y"]))
         text = r["cands"][gi].unit.text
-        cands = filter_candidates(r["info"], candidates(text))
+        cands = filter_candidates(r["info"], candidates(text), text)
         if not cands:
             continue
         X = span_features(r["info"], text, cands)

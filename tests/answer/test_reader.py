@@ -166,6 +166,8 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("CEOは誰ですか？", "name"),
         ("Who founded the company?", "name"),
         ("梅雨とは何季の一種か？", "other"),
+        # a score is a number, also with words between "what" and "score"
+        ("What satisfaction score do employees give the tool?", "number"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
@@ -194,6 +196,8 @@ def test_question_types(question: str, kind: str) -> None:
         # the question's own label written against the name is no part of it; a trailing word is
         ("Who is the CEO?", "CEO Sebastian Siemiatkowski が面談し、展開を決定", "Sebastian Siemiatkowski"),
         ("Which hospital tested it first?", "UCF Lake Nona Hospital で最初に試験導入", "UCF Lake Nona Hospital"),
+        # an English counter word a few words after the number ("how many GPUs")
+        ("How many GPUs were used?", "学習インフラ：3,072 NVIDIA H100 GPU、3.2Tbps InfiniBand接続", "3,072"),
     ],
 )
 def test_typed_span_extraction(question: str, unit: str, span: str) -> None:

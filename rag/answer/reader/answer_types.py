@@ -105,7 +105,7 @@ _EN = [
         "number",
         re.compile(
             r"\bhow (?:big|large|small|fast|far|high|tall|old|often|heavy|much|many)\b|"
-            r"\bwhat (?:size|speed|scale|score|multiple)\b|\bby how\b|\btimes\b"
+            r"\bwhat (?:[a-z\-]+ ){0,2}(?:size|speed|scale|score|multiple|rating)\b|\bby how\b|\btimes\b"
         ),
     ),
     (

@@ -225,14 +225,25 @@ def _counters(counter: str, lang: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _counter_match(qv: _QView, s: Span) -> bool:
+_AFTER_WORDS = re.compile(r"[^\s、。,;:：/（）()]+")
+
+
+def _counter_match(qv: _QView, s: Span, text: str = "") -> bool:
+    """The span carries the asked counter: written on it (1,100店舗), or, for an English counter word,
+    among the three words after it in `text` ("3,072 NVIDIA H100 GPU" for "how many GPUs")."""
     if not qv.counters:
         return False
     t = s.text.rstrip().lower()
-    return any(t.endswith(c.lower()) for c in qv.counters)
+    if any(t.endswith(c.lower()) for c in qv.counters):
+        return True
+    latin = [c.lower() for c in qv.counters if c.isascii()]
+    if not latin or not text or s.end <= 0:
+        return False
+    after = re.split(r"[、。,;:：/（）()]", nfkc(text)[s.end : s.end + 40].lower(), maxsplit=1)[0]
+    return any(w in latin for w in _AFTER_WORDS.findall(after)[:3])
 
 
-def filter_candidates(qi: Any, cands: Sequence[Span]) -> list[Span]:
+def filter_candidates(qi: Any, cands: Sequence[Span], text: str = "") -> list[Span]:
     """Hard preferences applied before scoring (each only when it leaves something): a candidate the
     question already contains is dropped; a question asking for a typed value keeps the values of a
     compatible kind; one asking with a counter (何言語, how many stores) keeps the values with it."""
@@ -242,7 +253,7 @@ def filter_candidates(qi: Any, cands: Sequence[Span]) -> list[Span]:
     if qv.typed:
         typed = [c for c in out if any(compatible(k, c.kind) for k in qv.kinds)]
         out = typed or out
-        counted = [c for c in out if _counter_match(qv, c)]
+        counted = [c for c in out if _counter_match(qv, c, text)]
         out = counted or out
     return out
 
@@ -274,7 +285,7 @@ def span_features(qi: Any, text: str, cands: Sequence[Span]) -> np.ndarray:
             d = 50
         left = _overlap(t[max(0, s.start - CTX) : s.start], qv.left) if qv.left else 0.0
         right = _overlap(t[s.end : s.end + CTX], qv.right) if qv.right else 0.0
-        counter = float(_counter_match(qv, s))
+        counter = float(_counter_match(qv, s, t))
         proper = float(s.kind == "name")
         quoted = float(s.start > 0 and s.end < len(t) and t[s.start - 1] in '「『“"' and t[s.end] in '」』”"')
         X[i] = (
@@ -372,7 +383,7 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
         sub = value
     else:
         off, sub = 0, text
-    cands = filter_candidates(qi, candidates(sub, unit.kind == "heading"))
+    cands = filter_candidates(qi, candidates(sub, unit.kind == "heading"), sub)
     if not cands:
         return SpanChoice(text, "unit", 0.0)
     m = model or load_span_model()
