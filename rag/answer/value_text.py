@@ -185,8 +185,11 @@ def _amount_en(m: re.Match[str], short: bool) -> str:
     ):
         return f"{m.group('a')}–{b_txt}"  # a range of years (2023-2024), not an amount
 
-    def one(v: Decimal) -> str:
-        return en_number(v, short and bool(sym)) if big or v >= 10**6 else _plain(v)
+    def one(v: Decimal, src: str = "") -> str:
+        if big or v >= 10**6:
+            return en_number(v, short and bool(sym))
+        # a figure written with decimals keeps them as written: 92.0% stays 92.0%, not 92%
+        return src if re.fullmatch(r"\d[\d,]*\.\d+", src) else _plain(v)
 
     vb = None
     if m.group("b"):
@@ -199,9 +202,9 @@ def _amount_en(m: re.Match[str], short: bool) -> str:
             # 30〜40億 / 2,000-3,000万: the first number takes the second's scale
             va = va * _scale(bb, vb)
             big = True
-    text = sym + one(va)
+    text = sym + one(va, m.group("a").strip())
     if m.group("b"):
-        second = sym + one(vb) if vb is not None else m.group("b")
+        second = sym + one(vb, b_txt) if vb is not None else m.group("b")
         head, _, word = text.rpartition(" ")
         if head and second.endswith(" " + word):  # ¥20 million–¥30 million → ¥20–30 million
             text = head + "–" + second[len(sym) :]
