@@ -22,8 +22,8 @@ from rag.answer.reader import (
     section_units,
     typed_spans,
 )
-from rag.answer.reader.features import type_near
-from rag.answer.reader.span import candidates
+from rag.answer.reader.features import period_match, periods, type_near
+from rag.answer.reader.span import candidates, filter_candidates
 from rag.config import Settings
 from rag.index import get_embedder
 from rag.schema import Hit
@@ -369,3 +369,33 @@ def test_a_heading_units_section_number_is_no_value() -> None:
     assert got.text != "7.1" and "7.1" not in [c.text for c in candidates("7.1 既存課題", heading=True)]
     # a value inside a numbered heading stays one
     assert "2024年7月" in [c.text for c in candidates("5. 2024年7月 書籍出版", heading=True)]
+
+
+@pytest.mark.parametrize(
+    "question,counter",
+    [
+        ("How many customer conversations did the assistant handle?", "conversations"),
+        ("How many AI and data specialists does MUFG want by March 2027?", "specialists"),
+        ("How many stores?", "stores"),
+    ],
+)
+def test_english_counter_is_the_head_of_the_counted_phrase(question: str, counter: str) -> None:
+    assert question_type(question).counter == counter
+
+
+def test_a_japanese_word_for_the_english_counter_after_the_number_keeps_that_value() -> None:
+    t = "350人のスタッフと共に、AIは2.3M件の顧客対話を処理した。"
+    qi = question_info("How many customer conversations did the assistant handle?")
+    assert [c.text for c in filter_candidates(qi, candidates(t), t)] == ["2.3M件"]
+
+
+def test_period_feature_prefers_the_asked_period() -> None:
+    asked = periods("What was Cohere's ARR in October 2025?")
+    assert asked == {("y", "2025"), ("ym", "2025", "10")}
+    assert period_match(asked, "2025年10月: $150M ARR") == 1.0
+    assert period_match(asked, "Cohere: $150M (Oct 2025)") == 1.0
+    assert period_match(asked, "2024年3月: $35M 年間経常収益（ARR）") == -1.0
+    assert period_match(asked, "2025年5月: $100M ARR") == 0.0  # the year only: neither
+    assert period_match(asked, "ARR: $150M", context="売上高の推移（2025年10月）") == 1.0
+    assert period_match(periods("Series Fの調達額は？"), "Series C: $450M") == -1.0
+    assert period_match(frozenset(), "2024年3月") == 0.0

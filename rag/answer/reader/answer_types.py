@@ -170,9 +170,15 @@ def question_type(question: str, lang: str | None = None) -> QType:
         if m:
             counter = m.group(1)
     else:
-        m = re.search(r"\bhow many ([a-z\-]+)", text)
+        # the head of the counted noun phrase: its last word before the verb ("how many customer
+        # conversations did…" → conversations), else the word after "how many"
+        m = re.search(
+            r"\bhow many ((?:[a-z\-]+ ){0,3}?[a-z\-]+) (?:did|does|do|were|was|are|is|has|have|had|will|would|"
+            r"can|could|should|in|on|at|of|for|with|by|from|to|per|across|over)\b",
+            text,
+        ) or re.search(r"\bhow many ([a-z\-]+)", text)
         if m:
-            counter = m.group(1)
+            counter = m.group(1).split()[-1]
     wm = (_WH_JA if lang == "ja" else _WH_EN).search(text)
     return QType(kinds[0], tuple(kinds), counter, wm.start() if wm else -1, wm.end() if wm else -1)
 

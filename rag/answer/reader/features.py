@@ -25,6 +25,9 @@ Features (one row per candidate unit; candidates = every unit of the top section
                    asked kind (+1) or holds no value at all (-1: 非公開, —); 0 otherwise
   en_cos_gap, en_lex_gap   cos_gap and lex_gap again for English questions (0 for Japanese ones): an
                    English question meets Japanese text through e5 and the glossary only
+  period           the question names a period (a year, a month of a year, a funding round: "in
+                   October 2025", "2024年の", "Series F") and the unit — or, when it names none, its
+                   heading path — holds all of them (+1) or only other periods of those kinds (-1)
 Unit tokens include the English source words of katakana loanwords (unidic lemmas), so English
 question words meet them.
 The idf is computed over the candidate units of the question themselves (a unit is a document), so
@@ -57,6 +60,7 @@ FEATURES = (
     + KIND_FEATURES
     + ("row_cell",)
     + EN_FEATURES
+    + ("period",)
 )
 
 
@@ -226,6 +230,58 @@ def type_near(qi: QuestionInfo, text: str) -> float:
     return best
 
 
+_MONTH_NUM = {
+    m: i + 1
+    for i, names in enumerate(
+        zip(
+            "january february march april may june july august september october november december".split(),
+            "jan feb mar apr may jun jul aug sep oct nov dec".split(),
+        )
+    )
+    for m in names
+}
+_YEAR = r"(?:19|20)\d\d"
+_PERIOD_RE = re.compile(
+    rf"(?P<jy>{_YEAR})\s*年\s*(?:(?P<jm>\d{{1,2}})\s*月)?"
+    rf"|(?P<ey>{_YEAR})[-/](?P<em>\d{{1,2}})(?!\d)"
+    rf"|(?P<mon>(?i:{'|'.join(_MONTH_NUM)}))\.?\s+(?:\d{{1,2}},?\s+)?(?P<my>{_YEAR})"
+    rf"|(?:Series|シリーズ)\s*(?P<round>[A-J])(?![A-Za-z0-9])"
+    rf"|(?<![\d.])(?P<y>{_YEAR})(?![\d.%])"
+)
+
+
+@lru_cache(maxsize=50000)
+def periods(text: str) -> frozenset[tuple[str, ...]]:
+    """The periods `text` names: ("y", "2025"), ("ym", "2025", "10"), ("round", "F")."""
+    out: set[tuple[str, ...]] = set()
+    for m in _PERIOD_RE.finditer(nfkc(text)):
+        g = m.groupdict()
+        year = g["jy"] or g["ey"] or g["my"] or g["y"]
+        month = g["jm"] or g["em"] or (str(_MONTH_NUM[g["mon"].lower()]) if g["mon"] else None)
+        if g["round"]:
+            out.add(("round", g["round"]))
+        elif year:
+            out.add(("y", year))
+            if month and 1 <= int(month) <= 12:
+                out.add(("ym", year, str(int(month))))
+    return frozenset(out)
+
+
+def period_match(asked: frozenset[tuple[str, ...]], text: str, context: str = "") -> float:
+    """+1 when the unit (or, when it names no period, its context) holds every asked period, -1 when it
+    holds periods of the asked kinds but none of the asked ones, 0 otherwise (see the module docstring)."""
+    if not asked:
+        return 0.0
+    have = periods(text) or periods(context)
+    kinds = {p[0] for p in asked}
+    same = {p for p in have if p[0] in kinds}
+    if not same:
+        return 0.0
+    if asked <= have:
+        return 1.0
+    return -1.0 if not (asked & have) else 0.0
+
+
 def header_scores(qi: QuestionInfo, header: Sequence[str]) -> list[float]:
     """How well each column header matches the question: share of the header's tokens among the question's
     (English questions: through the glossary) plus half the character-bigram overlap (Japanese)."""
@@ -288,6 +344,7 @@ def features(
     if n == 0:
         return X
     col = {f: i for i, f in enumerate(FEATURES)}
+    asked = periods(qi.text)
     utoks = [unit_tokens(c.unit.text) for c in cands]
     ubig = [bigrams(c.unit.text) for c in cands]
     idf_t = _idf(utoks, qi.tokens)
@@ -317,6 +374,7 @@ def features(
         if k in col:
             X[i, col[k]] = 1.0
         X[i, col["row_cell"]] = row_cell(qi, u)
+        X[i, col["period"]] = period_match(asked, u.text, c.context)
     X[:, col["lex_gap"]] = X[:, col["lex"]] - X[:, col["lex"]].max()
     if qi.lang == "en":
         X[:, col["en_cos_gap"]] = X[:, col["cos_gap"]]

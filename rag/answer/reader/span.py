@@ -236,11 +236,14 @@ def _counter_match(qv: _QView, s: Span, text: str = "") -> bool:
     t = s.text.rstrip().lower()
     if any(t.endswith(c.lower()) for c in qv.counters):
         return True
-    latin = [c.lower() for c in qv.counters if c.isascii()]
-    if not latin or not text or s.end <= 0:
+    if not text or s.end <= 0:
         return False
     after = re.split(r"[、。,;:：/（）()]", nfkc(text)[s.end : s.end + 40].lower(), maxsplit=1)[0]
-    return any(w in latin for w in _AFTER_WORDS.findall(after)[:3])
+    latin = [c.lower() for c in qv.counters if c.isascii()]
+    if any(w in latin for w in _AFTER_WORDS.findall(after)[:3]):
+        return True
+    # a Japanese word for an English counter a few characters on: "2.3M件の顧客対話" (conversations)
+    return any(c in after[:8] for c in qv.counters if not c.isascii() and len(c) >= 2)
 
 
 def filter_candidates(qi: Any, cands: Sequence[Span], text: str = "") -> list[Span]:
