@@ -21,15 +21,16 @@ from rag.index.indexer import embed_sorted
 from rag.index.onnx_engine import OnnxEmbedder
 from rag.schema import Chunk
 from rag.search import dense_query, retrieve
-from tests.conftest import CORPUS, SEEDS
+from tests.conftest import CORPUS, SEEDS, share_models
 
 SEED = SEEDS / "000_2a18f7e169fe24df.txt"
 
 
 @pytest.fixture(scope="module")
-def onnx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with both ONNX files built (fp32 exported, int8 quantised from it)."""
-    data_dir = tmp_path_factory.mktemp("onnx-data")
+def onnx_dir(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Path:
+    """A data dir with both ONNX files built (fp32 exported, int8 quantised from it); its models/ is
+    the session's, where the session index may already have exported the fp32 file."""
+    data_dir = share_models(tmp_path_factory.mktemp("onnx-data"), models_dir)
     onnx_export.ensure_onnx_model(data_dir, "fp32")
     onnx_export.ensure_onnx_model(data_dir, "int8")
     return data_dir
