@@ -48,7 +48,15 @@ from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC
-from rag.answer.typed_answer import asked_kinds, fits, labelled_first, measure_terms, typed_first, value_of_kind
+from rag.answer.typed_answer import (
+    asked_kinds,
+    fits,
+    labelled_first,
+    measure_terms,
+    period_first,
+    typed_first,
+    value_of_kind,
+)
 from rag.answer.units import label_value, shown_text
 from rag.schema import Citation, Hit
 
@@ -242,6 +250,7 @@ def compose(
             ]
             if fresh and fresh[0] is not units[0]:
                 units = [fresh[0]] + [u for u in units if u is not fresh[0]]
+        units = period_first(part, units)
         ev = _evidence(units)
         all_units += ev
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]

@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from rag.answer.extractive import analyze
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
+from rag.answer.reader.features import period_match, periods
 from rag.answer.reader.span import enumerators
 from rag.answer.units import label_value
 from rag.ingest.japanese import _tag as tag
 from rag.search.glossary import expand
 
 TYPED_SHARE = 0.5  # a unit of the asked kind is preferred when at least this share of the best unit
+PERIOD_SHARE = 0.5  # a unit of the asked period is preferred when at least this share of the best unit
 LABEL_SHARE = 0.7  # a "label: value" unit whose label names the asked thing, when this close to the best
 STRICT_AMOUNT = True  # a money question needs an amount (currency or magnitude), not a bare number
 
@@ -162,5 +164,25 @@ def labelled_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
         if u.probability < LABEL_SHARE * best:
             break
         if named(u):
+            return [u] + [x for x in units if x is not u]
+    return list(units)
+
+
+def _period(asked: frozenset[tuple[str, ...]], u: ReadUnit) -> float:
+    return period_match(asked, u.text, " ".join(u.heading_path))
+
+
+def period_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
+    """For a question naming a period ("ARR in October 2025", "its Series F"): a close unit of that period
+    before the best one when that one is of another period ("2024年3月: $35M") — the figure of another
+    period is no answer to it (the reader's `period` feature weighs it, this makes it binding)."""
+    asked = periods(part)
+    if not units or not asked or _period(asked, units[0]) == 1.0:
+        return list(units)
+    best = units[0].probability
+    for u in units:
+        if u.probability < PERIOD_SHARE * best:
+            break
+        if _period(asked, u) == 1.0:
             return [u] + [x for x in units if x is not u]
     return list(units)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.reader import ReadUnit
-from rag.answer.typed_answer import asked_kinds, fits, labelled_first, measure_terms, typed_first
+from rag.answer.typed_answer import asked_kinds, fits, labelled_first, measure_terms, period_first, typed_first
 
 
 def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "count") -> ReadUnit:
@@ -101,3 +101,13 @@ def test_table_rows_and_figure_questions_are_left_alone() -> None:
     assert labelled_first("Who is Harvey's CEO?", rows) == rows  # a row's "header: cell" is no label
     figures = [_unit("従業員数: 500名", "500名", "count", 0.7), _unit("売上: 10億円", "10億円", "amount", 0.6)]
     assert labelled_first("How much revenue?", figures) == figures
+
+
+def test_a_close_unit_of_the_asked_period_answers_before_one_of_another_period() -> None:
+    old = _unit("2024年3月: $35M 年間経常収益（ARR）", "$35M", "amount", 0.62, "amount")
+    near = _unit("2025年10月: $150M ARR（1.5倍成長、5カ月で）", "$150M", "amount", 0.34, "amount")
+    far = _unit("2025年10月: $150M ARR", "$150M", "amount", 0.2, "amount")
+    q = "What was Cohere's ARR in October 2025?"
+    assert period_first(q, [old, near]) == [near, old]
+    assert period_first(q, [old, far]) == [old, far]  # too weak: the reader's choice stands
+    assert period_first("What was Cohere's ARR?", [old, near]) == [old, near]  # no period asked
