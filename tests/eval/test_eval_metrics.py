@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval import metrics as M
+from eval.answer_text import split_answer
 from eval.questionset import Gold, Question, load_questions
 from eval.report import write_outputs
 from eval.runner import run_questions
@@ -239,7 +240,7 @@ def templated(lead: str) -> Answer:
 
 def test_templated_lead_with_japanese_quotes_is_a_language_miss():
     ans = templated("According to the library:")
-    own, evidence = M.split_answer(ans)
+    own, evidence = split_answer(ans)
     assert own == [] and len(evidence) == 2  # the row rendering and the sentence are both quotes
     assert not M.language_match(ans, "en")
     s = M.score_answer(q_en_valuation(), ans)
@@ -259,7 +260,7 @@ def test_templated_lead_with_japanese_quotes_is_a_language_miss():
         lang="en",
         citations=[cite(1, "D", "出典", quote=["2. オリンパス「CADDIE FDA認可」（2024年9月）"])],
     )
-    assert M.split_answer(item) == ([], ["オリンパス「CADDIE FDA認可」（2024年9月）"])
+    assert split_answer(item) == ([], ["オリンパス「CADDIE FDA認可」（2024年9月）"])
     # a table row rendered without its source column is evidence
     row = Answer(
         question="q",
@@ -277,7 +278,7 @@ def test_templated_lead_with_japanese_quotes_is_a_language_miss():
             )
         ],
     )
-    assert M.split_answer(row)[0] == []
+    assert split_answer(row)[0] == []
     # without citations the Japanese lines count as the answer's own text: still not English
     bare = Answer(question="q", text=ans.text, lang="en")
     assert not M.language_match(bare, "en")
@@ -285,7 +286,7 @@ def test_templated_lead_with_japanese_quotes_is_a_language_miss():
 
 def test_english_answer_line_scores_and_carries_the_facts():
     ans = templated("Mistral AI reached a valuation of €11.7B (about $14B) in its Series C; ASML led the round [1].")
-    own, evidence = M.split_answer(ans)
+    own, evidence = split_answer(ans)
     assert own == ["Mistral AI reached a valuation of €11.7B (about $14B) in its Series C; ASML led the round."]
     assert len(evidence) == 2
     assert M.language_match(ans, "en")
@@ -305,14 +306,14 @@ def test_english_answer_line_scores_and_carries_the_facts():
 def test_japanese_answer_line_built_from_a_span_is_own_text():
     ans = templated("評価額は€11.7B（約140億ドル）、リード投資家はASMLです [1]。")
     ans.lang = "ja"
-    own, _ = M.split_answer(ans)
+    own, _ = split_answer(ans)
     assert own and own[0].startswith("評価額は€11.7B")
     assert M.language_match(ans, "ja")
     q = q_en_valuation(lang="ja", question="Mistral AIの評価額とリード投資家は？")
     assert M.score_answer(q, ans)["metrics"]["answer_line_fact_recall"] == 1.0
     # a blockquote is evidence whatever it says
     quoted = Answer(question="q", text="> ASMLがリード投資家となった。\n> 評価額は€11.7B", lang="ja")
-    assert M.split_answer(quoted) == ([], ["ASMLがリード投資家となった。", "評価額は€11.7B"])
+    assert split_answer(quoted) == ([], ["ASMLがリード投資家となった。", "評価額は€11.7B"])
     assert not M.language_match(quoted, "ja")
 
 
