@@ -48,7 +48,6 @@ words the library uses elsewhere and carrying no suffix is missed.
 
 from __future__ import annotations
 
-import bisect
 import re
 import threading
 import unicodedata
@@ -58,6 +57,7 @@ from functools import lru_cache
 from typing import Any
 
 from rag.answer.entity_candidates import _flat, _fold, _ja_candidates, _latin_candidates
+from rag.answer.entity_lookup import ascii_docs, flat_docs
 from rag.answer.entity_texts import DOC_TEXTS
 from rag.ingest import japanese
 
@@ -95,6 +95,7 @@ class EntityIndex:
     text: str = ""  # every document's folded text joined
     starts: list[int] = field(default_factory=list)  # where each document starts in `text`
     cased: set[str] = field(default_factory=set)  # one-word names matched only as written (Indeed, not indeed)
+    postings: Any = field(default=None, repr=False)  # rag.answer.entity_lookup's, built on first use
 
 
 @dataclass(frozen=True)
@@ -324,28 +325,6 @@ def entity_index(library: Any) -> EntityIndex:
     return build_index((d.doc_id, d.title, d.facets, d.body) for d in library)
 
 
-def _docs_with(hay: str, starts: list[int], needle: str, ascii_words: bool = False) -> list[int]:
-    """Indices of the documents (joined in `hay` from `starts`) holding `needle`; with
-    `ascii_words`, only on word boundaries. str.find, skipping to the next document after a hit."""
-    out: list[int] = []
-    i = hay.find(needle)
-    while i >= 0:
-        k = bisect.bisect_right(starts, i) - 1
-        end = i + len(needle)
-        ok = not ascii_words or (
-            (i == 0 or not hay[i - 1].isascii() or not hay[i - 1].isalnum())
-            and (end >= len(hay) or not hay[end].isascii() or not hay[end].isalnum())
-        )
-        if ok:
-            out.append(k)
-            if k + 1 >= len(starts):
-                break
-            i = hay.find(needle, starts[k + 1])
-        else:
-            i = hay.find(needle, i + 1)
-    return out
-
-
 def _in_docs(name: str, idx: EntityIndex) -> list[int]:
     """Indices of the documents whose text holds `name`."""
     f, flat = _fold(name), _flat(name)
@@ -353,10 +332,10 @@ def _in_docs(name: str, idx: EntityIndex) -> list[int]:
         hits: set[int] = set()
         for v in dict.fromkeys([f, _LEGAL.sub("", f).strip()]):
             if v:
-                hits.update(_docs_with(idx.text, idx.starts, v, ascii_words=True))
+                hits.update(ascii_docs(idx, v))
         if hits or len(flat) < 5:
             return sorted(hits)
-    return _docs_with(idx.vocab, idx.flat_starts, flat) if flat else []
+    return flat_docs(idx, flat) if flat else []
 
 
 def _bracket_alias(name: str, doc: LibraryDoc) -> bool:
