@@ -20,6 +20,8 @@ DEV_MORE = REPO / "eval" / "questions" / "dev-more.jsonl"
 HELDOUT_3 = REPO / "eval" / "questions" / "heldout-3.jsonl"
 HELDOUT_4 = REPO / "eval" / "questions" / "heldout-4.jsonl"
 HELDOUT_5 = REPO / "eval" / "questions" / "heldout-5.jsonl"
+HELDOUT_6 = REPO / "eval" / "questions" / "heldout-6.jsonl"
+DEV_2 = REPO / "eval" / "questions" / "dev-2.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -33,6 +35,8 @@ SETS = [
     pytest.param(HELDOUT_3, True, id="heldout-3", marks=needs_more_param),
     pytest.param(HELDOUT_4, True, id="heldout-4", marks=needs_more_param),
     pytest.param(HELDOUT_5, True, id="heldout-5", marks=needs_more_param),
+    pytest.param(HELDOUT_6, True, id="heldout-6", marks=needs_more_param),
+    pytest.param(DEV_2, True, id="dev-2", marks=needs_more_param),
 ]
 
 
@@ -105,6 +109,30 @@ def test_dev_more_has_the_required_mix_and_is_separate_from_dev() -> None:
     assert not {q.question for q in qs} & {q.question for q in dev}
 
 
+def test_dev_2_has_the_required_mix_and_is_separate_from_every_other_set() -> None:
+    """dev-2.jsonl: tuning / reader-training set over all 49 documents, two thirds English questions
+    about Japanese text (ids start with "d2-"); no id or question text of any other set."""
+    qs, errors = load_questions(DEV_2)
+    assert not errors and len(qs) == 90
+    assert all(q.id.startswith("d2-") for q in qs)
+    langs = [q.lang for q in qs]
+    assert langs.count("en") == 60 and langs.count("ja") == 30
+    assert sum(not q.answerable for q in qs) >= 8
+    two_part = [q for q in qs if q.kind == "two_part"]
+    assert len(two_part) >= 10 and all(len(q.facts) >= 2 for q in two_part)
+    multi = [q for q in qs if q.kind == "multi_doc"]
+    assert len(multi) >= 4 and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
+    assert sum(q.kind == "date" for q in qs) >= 8 and sum(q.kind == "name" for q in qs) >= 8
+    per_doc: dict[str, int] = {}
+    for q in qs:
+        for d in {g.doc for g in q.gold}:
+            per_doc[d] = per_doc.get(d, 0) + 1
+    assert len(per_doc) >= 40 and max(per_doc.values()) <= 3
+    others = [q for p in sorted(DEV_2.parent.glob("*.jsonl")) if p != DEV_2 for q in load_questions(p)[0]]
+    assert not {q.id for q in qs} & {q.id for q in others}
+    assert not {q.question for q in qs} & {q.question for q in others}
+
+
 @pytest.mark.parametrize(
     "path,prefix,two_part,numeric,dates,names,earlier",
     [
@@ -121,6 +149,16 @@ def test_dev_more_has_the_required_mix_and_is_separate_from_dev() -> None:
             10,
             (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4),
             id="heldout-5",
+        ),
+        pytest.param(
+            HELDOUT_6,
+            "h6-",
+            12,
+            16,
+            8,
+            10,
+            (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4, HELDOUT_5),
+            id="heldout-6",
         ),
     ],
 )
