@@ -117,9 +117,16 @@ def write_calibration(cal: dict[str, Any], note: str) -> None:
     REFUSAL_PY.write_text(src[:first_line_end] + body + src[end:], encoding="utf-8")
 
 
+def _load_sets(paths: list[str]) -> list[dict[str, Any]]:
+    return [q for p in paths for q in load_questions(Path(p))]
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    if any("heldout" in Path(p).name for p in args.questions):
+        print("held-out sets are never used to choose anything (calibrate on dev sets)", file=sys.stderr)
+        return 2
     settings = get_settings(args.data_dir)
-    qs = load_questions(Path(args.questions))
+    qs = _load_sets(args.questions)
     recs = collect_evidence(settings, qs)
     cal = refusal.calibrate([(ev, a) for ev, a, _ in recs], [q["lang"] for _, _, q in recs])
     n_un = sum(1 for _, a, _ in recs if not a)
@@ -134,7 +141,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             )
     note = (
         f"calibrated {_dt.date.today().isoformat()} by `python -m eval.bench_answer --calibrate` on "
-        f"{Path(args.questions).name} ({len(recs)} questions, {n_un} unanswerable): refusal accuracy "
+        f"{' + '.join(Path(p).name for p in args.questions)} ({len(recs)} questions, {n_un} unanswerable): refusal accuracy "
         f"{cal['accuracy']:.3f}, {cal['answerable_refused']} answerable refused; gaps {cal['gaps']}"
     )
     print(note)
@@ -149,7 +156,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     settings = get_settings(args.data_dir)
-    qs = load_questions(Path(args.questions))
+    qs = _load_sets(args.questions)
     # warm-up: model, tagger, snapshot, caches
     for q in qs[: args.warmup]:
         ask(q["question"], filters=_filters(q.get("filters")), settings=settings)
@@ -175,7 +182,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "(total minus retrieval)"
     )
     if args.scores:
-        qobjs = {qq.id: qq for qq in load_q(Path(args.questions))[0]}
+        qobjs = {qq.id: qq for p in args.questions for qq in load_q(Path(p))[0]}
         rows = []
         for q, a in answers[: len(qs)]:
             qo = qobjs.get(q["id"])
@@ -192,7 +199,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.bench_answer", description=__doc__.split("\n")[0])
     ap.add_argument("--data-dir", help="an existing casebook index (data directory)")
-    ap.add_argument("--questions", default=str(DEV))
+    ap.add_argument(
+        "--questions", nargs="+", default=[str(DEV)], help="question set(s); several are concatenated (dev sets only)"
+    )
     ap.add_argument("--calibrate", action="store_true", help="recompute the refusal thresholds")
     ap.add_argument("--write", action="store_true", help="with --calibrate: store them in rag/answer/refusal.py")
     ap.add_argument("--warmup", type=int, default=5)

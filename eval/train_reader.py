@@ -21,7 +21,7 @@ on out-of-fold logits. The span scorer (rag.answer.reader.span) is fitted on the
 train questions (label: candidate == an answer after NFKC); its fallback threshold maximises mean
 character F1 on train questions.
 
-With --dev QUESTIONS (the project's dev set; needs an index of its library in the data dir) the unit
+With --dev SET [SET ...] (the project's dev sets; needs an index of their library in the data dir) the unit
 scorer is fitted on JSQuAD train + the dev questions (eval.reader_dev.collect: a unit is positive when
 it is in a gold document and holds a fact), which adds the features JSQuAD cannot teach (unit kinds,
 English-question interactions). The dev rows' weight is chosen among DEV_WEIGHTS by leave-one-document-
@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--dev",
         type=Path,
+        nargs="+",
         default=None,
-        help="also fit on this project question set (needs an index of its library in the data dir)",
+        help="also fit on these project question sets (needs an index of their library in the data dir)",
     )
     args = ap.parse_args(argv)
 
@@ -114,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         fit_info[name] = info
     dev_report: dict[str, Any] = {}
     if args.dev:
-        dev = load_dev(args.dev, settings)
+        dev = [r for path in args.dev for r in load_dev(path, settings)]
         log(f"dev: {len(dev)} answerable questions with candidates; leave-one-document-out …")
         dev_report["questions"] = len(dev)
+        dev_report["sets"] = [p.name for p in args.dev]
         for name in ("dense", "lexical"):
             m0 = models[name]
             zero = {}

@@ -370,10 +370,12 @@ def _display(snapshot: Any, doc_id: str, lang: str) -> str:
         name = company_display(snapshot, doc_id, lang)
         return name if real(name) or latin is None else ""
     name = company_display(snapshot, doc_id, lang)
-    if real(name):
+    if real(name) and not name.isascii():
         return name
-    got = own()
-    return name if got is None else got
+    got = own()  # a document with no Japanese name: its full Latin one ("Best Buy", not "Best")
+    if got:
+        return got
+    return name if real(name) or got is None else got
 
 
 def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:

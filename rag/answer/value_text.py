@@ -297,6 +297,9 @@ def _per(m: re.Match[str]) -> str:
     if not amount:
         return m.group(0)
     tail = m.group(3)[amount.end() :]
+    abbr = re.match(r"[BMKT](?![A-Za-z])", tail)  # 年間300B: the abbreviated scale stays with the amount
+    if abbr:
+        return f"{amount.group(0)}{abbr.group(0)}{' per month' if m.group(1) else ' per year'}{tail[1:]}"
     return f"{amount.group(0)}{' per month' if m.group(1) else ' per year'}{tail}"
 
 
@@ -318,6 +321,24 @@ def _iso(text: str, lang: str) -> str:
     return _ISO_DATE.sub(one, text)
 
 
+def _spaced(m: re.Match[str], out: str) -> str:
+    """A rendered amount kept apart from Latin words glued to it (1日約80分 → "1 day about 80 minutes"),
+    but not from an abbreviated scale behind it (€11.7B)."""
+    s, i, j = m.string, m.start(), m.end()
+    left = (
+        " "
+        if i > 0 and not s[i - 1].isspace() and not s[i - 1].isupper() and s[i - 1] not in "([（【「/$€¥£~〜～-–"
+        else ""
+    )
+    glued = (
+        j < len(s)
+        and not s[j].isspace()
+        and s[j] not in ")）】」,.、。;:：%/-–~〜～→"
+        and not re.match(r"[BMKT](?![A-Za-z])", s[j:])
+    )
+    return left + out + (" " if glued else "")
+
+
 def to_en(text: str) -> str:
     s = latin_names(_iso(unicodedata.normalize("NFKC", text), "en")).replace("\u301c", "〜")
     short = bool(re.search(r"\d\s*[BMKT](?![A-Za-z])", s))
@@ -330,7 +351,7 @@ def to_en(text: str) -> str:
         s,
     )
     s = _VAGUE_RE.sub(_vague_en, s)
-    s = _JA_AMOUNT.sub(lambda m: _amount_en(m, short) if m.group("a") else m.group(0), s)
+    s = _JA_AMOUNT.sub(lambda m: _spaced(m, _amount_en(m, short)) if m.group("a") else m.group(0), s)
     s = re.sub(r"([$€¥£])(\d{1,3}(?:,\d{3})+)M(?![A-Za-z])", _big_abbr, s)
     for ja, en in sorted(_WORDS_EN.items(), key=lambda kv: -len(kv[0])):
         s = s.replace(ja, f" {en} " if en not in (", ", " / ") else en)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.answer_line import en_number, ja_number, make_answer_line, render_value
+from rag.answer.answer_line import en_number, find_period, ja_number, make_answer_line, render_value
 from rag.ingest import detect_language
 
 JA_TO_EN = [
@@ -46,6 +46,10 @@ JA_TO_EN = [
     ("30〜40億円", "¥3–4 billion"),
     ("1-2億ドル", "$100–200 million"),
     ("5〜10万件", "50,000–100,000"),
+    ("年間300B", "300B per year"),  # the abbreviated scale stays with the amount ("300 per yearB" before)
+    ("年間$40B", "$40B per year"),
+    ("1店舗1日約80分", "1 store 1 day about 80 minutes"),  # rendered amounts kept apart ("dayabout")
+    ("2020-2021年", "2020–2021"),
 ]
 
 EN_TO_JA = [
@@ -167,3 +171,12 @@ def test_english_line_drops_unknown_japanese_words() -> None:
 def test_iso_dates_and_year_ranges(text: str, en: str, ja: str) -> None:
     assert render_value(text, "en") == en
     assert render_value(text, "ja") == ja
+
+
+def test_a_year_range_is_one_period_not_a_month() -> None:
+    """2020-2021年 is a period of two years, not "2020-20" read as year-month (the answer line showed
+    "(2,020–20)")."""
+    unit = "Phase 1: 基盤構築 — 時期: 2020-2021年 / 主な活動: AI研究チーム立ち上げ"
+    assert find_period("Phase 1: 基盤構築", unit) == "2020-2021年"
+    assert make_answer_line("en", "Goldman Sachs", None, "Phase 1: 基盤構築", unit).endswith("(2020–2021).")
+    assert find_period("x", "2025-05 に開始") == "2025-05"

@@ -13,6 +13,7 @@ from rag.answer.reader import (
     FEATURES,
     Unit,
     VectorCache,
+    candidates_of,
     extract_span,
     load_model,
     load_weights_file,
@@ -399,3 +400,15 @@ def test_period_feature_prefers_the_asked_period() -> None:
     assert period_match(asked, "ARR: $150M", context="売上高の推移（2025年10月）") == 1.0
     assert period_match(periods("Series Fの調達額は？"), "Series C: $450M") == -1.0
     assert period_match(frozenset(), "2024年3月") == 0.0
+
+
+def test_a_unit_naming_the_files_own_id_is_no_candidate() -> None:
+    """「ケーススタディID: 032_bbva」 was read as the answer to "how many accounts did BBVA's phases
+    cover" (answer line "BBVA: 032_bbva."): a field carrying the document's own id is bookkeeping."""
+    text = "- ケーススタディID: 032_bbva\n- カスタムGPT数: 3,000個以上\n- Phase 1: 3,300アカウント"
+    hit = Hit("032_bbva", "BBVA", ("メタデータ",), text, 1, 3, 1.0, "/nonexistent/032_bbva.md")
+    texts = [c.unit.text for c in candidates_of([hit])]
+    assert texts and not any("032_bbva" in t for t in texts)
+    assert any("3,300" in t for t in texts)
+    other = Hit("mistral", "Mistral", ("概要",), "- 社名: mistral AI", 1, 1, 1.0, "/nonexistent/mistral.md")
+    assert [c.unit.text for c in candidates_of([other])]  # an id without digits or "_" is a plain word

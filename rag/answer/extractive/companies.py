@@ -139,6 +139,25 @@ def _ascii_name(name: str) -> bool:
     return squash(name).isascii()
 
 
+_LEAD_WORDS = frozenset(
+    """what which who whom whose when where why how is are was were did does do has have had the a an in on at
+    for of and or by to from with about as compare according between tell list give show""".split()
+)
+
+
+def _inside_other_name(text: str, name: str) -> bool:
+    """A one-word company name that occurs only as a later word of a longer capitalised name in `text`:
+    "Mitsui" in "Sumitomo Mitsui Card" is not Mitsui Fudosan."""
+    occ = list(re.finditer(rf"(?i)(?<![A-Za-z0-9]){re.escape(name.strip())}(?![A-Za-z0-9])", text))
+    if not occ:
+        return False
+    for m in occ:
+        prev = re.search(r"([A-Za-z][\w&.\-]*)\s+$", text[: m.start()])
+        if not (prev and prev.group(1)[0].isupper() and prev.group(1).lower() not in _LEAD_WORDS):
+            return False
+    return True
+
+
 def find_companies(text: str, snapshot: Any) -> list[tuple[str, str]]:
     """(doc key, matched name) for each library company named in `text`, in order of appearance."""
     if snapshot is None or not text:
@@ -153,6 +172,8 @@ def find_companies(text: str, snapshot: Any) -> list[tuple[str, str]]:
         if k in seen:
             continue
         m = pat.search(words if _ascii_name(name) else flat) or (pat.search(flat) if " " in name else None)
+        if m and _ascii_name(name) and " " not in name.strip() and _inside_other_name(text, name):
+            continue
         if m:
             seen.add(k)
             found.append((m.start(), k, name))

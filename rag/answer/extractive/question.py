@@ -98,6 +98,13 @@ def _noun_counters(word: str, stem: str) -> tuple[str, ...]:
     return (*terms, "件", "個", "種類", stem)
 
 
+_MONTH_NAMES = "january february march april may june july august september october november december".split()
+_MONTH_NO = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)} | {m[:3]: i + 1 for i, m in enumerate(_MONTH_NAMES)}
+_EN_MONTH_YEAR = re.compile(
+    r"(?i)(" + "|".join(m[:3] for m in _MONTH_NAMES) + r")[a-z]*\.?\s+(?:\d{1,2},?\s+)?((?:19|20)\d\d)"
+)
+
+
 @dataclass
 class Concept:
     label: str
@@ -338,6 +345,8 @@ def analyze(question: str, snapshot: Any = None) -> QuestionInfo:
             alts |= {base}
             if t in _NUM_WORDS:
                 alts.add(_NUM_WORDS[t])
+            if t in _MONTH_NO:
+                alts.add(f"{_MONTH_NO[t]}月")  # january → 1月: the documents write dates in Japanese
             tr = set(gl_words.get(t) or gl_words.get(base) or set())
             tr |= loans.get(t, frozenset()) | loans.get(base, frozenset())
             alts |= tr
@@ -375,6 +384,11 @@ def analyze(question: str, snapshot: Any = None) -> QuestionInfo:
             words = words[:-1]
         ph = " ".join(words)
         sq = squash(ph)
+        date = _EN_MONTH_YEAR.fullmatch(ph)
+        if date:  # "January 2026" is found as 2026年1月
+            mo, yr = _MONTH_NO[date.group(1).lower()[:3]], date.group(2)
+            concepts.append(Concept(ph, frozenset({f"{yr}年{mo}月", f"{yr}/{mo}", f"{yr}-{mo:02d}"}), maxidf * 0.6))
+            continue
         if len(words) < 2 or sq in ent_sq or any(c.phrase == sq for c in concepts) or re.match(r"(?i)series\s", ph):
             continue
         concepts.append(Concept(ph, frozenset(), maxidf * 0.6, phrase=sq))

@@ -27,6 +27,7 @@ $CASEBOOK_DATA_DIR/reader/unit-vectors.bin, so a unit is embedded once per model
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -132,13 +133,19 @@ def _context(hit: Any, u: Unit) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _names_file_id(text: str, doc_id: str) -> bool:
+    """A unit that carries the document's own file id (「ケーススタディID: 032_bbva」) is bookkeeping,
+    never the answer to a question about the case."""
+    return bool(doc_id) and bool(re.search(r"[\d_\-]", doc_id)) and doc_id.lower() in text.lower()
+
+
 def candidates_of(hits: Sequence[Any], n_sections: int = N_SECTIONS) -> list[Candidate]:
     out: list[Candidate] = []
     seen: set[tuple[str, int | None, str]] = set()
     for rank, h in enumerate(hits[:n_sections]):
         for u in section_units(h):
             key = (getattr(h, "doc_id", ""), u.start, u.text)
-            if key in seen:  # overlapping sections of one document
+            if key in seen or _names_file_id(u.text, key[0]):  # overlapping sections; a file-id field
                 continue
             seen.add(key)
             out.append(Candidate(u, rank, rank, _context(h, u)))
