@@ -405,12 +405,15 @@ def check_entities(question: str, library: Any) -> EntityCheck:
             named_flats.append(cf)
             continue
         strong = c.strong or (c.about and not named) or _coordinated(q, c.name, [n for _, _, n in found])
+        # an acronym the library never writes, before の/は/が in a Japanese question naming no library
+        # company (「DHLの物流倉庫では…」), is what the question is about; GPU / KPI / AI are in the library
+        weak_ok = (not c.acronym and (c.hint or not named)) or (c.acronym and c.hint and not named)
         if hits:
             if strong or not (named or c.acronym):
                 mentioned[c.name] = sorted({idx.docs[i].doc_id for i in hits})
             if strong:
                 no_doc.append(c.name)
-        elif (strong or (not c.acronym and (c.hint or not named))) and not any(_flat(u) == cf for u in unknown):
+        elif (strong or weak_ok) and not any(_flat(u) == cf for u in unknown):
             unknown.append(c.name)
             no_doc.append(c.name)
     return EntityCheck(named, unknown, mentioned, no_doc)

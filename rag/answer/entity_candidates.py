@@ -60,7 +60,9 @@ class _Cand:
     name: str
     start: int
     strong: bool  # possessive, corporate word/suffix, proper-noun tag: the question is about it
-    hint: bool = False  # an inner capital (OpenAI) or a Latin name before の/は/が: a name, maybe a product
+    hint: bool = (
+        False  # an inner capital (OpenAI) or a Latin name (acronyms too) before の/は/が: a name, maybe a product
+    )
     acronym: bool = False  # GPU, CEO, NPS: unknown only with strong evidence (IBM's)
     # the subject of the question's auxiliary ("When did Rakuten launch …?") or a name before an
     # organisation noun ("Accenture staff"): about it when the question names no library company
@@ -113,7 +115,7 @@ def _latin_candidates(q: str, ja_question: bool) -> list[_Cand]:
         acronym = re.fullmatch(r"[A-Z0-9&\-]{1,5}s?", name) is not None
         follows_ja = ja_question and re.match(r"\s*(?:の|は|が|社)", after) is not None
         if (not initial or strong or inner_cap or len(seq) > 1) and len(name) >= 2:
-            hint = not acronym and (inner_cap or follows_ja)
+            hint = (inner_cap and not acronym) or follows_ja
             out.append(_Cand(name, seq[0].start(), strong, hint, acronym, subject or org))
         i = j
     return out

@@ -29,6 +29,7 @@ from rag.index.postings_carry import CarryError, can_carry
 from rag.index.reader_files import ReaderFilesWriter, has_reader_files
 from rag.index.store import VectorStore, chunk_metadata, drop_generation
 from rag.ingest import (
+    PACKAGED_MAPPING,
     FacetMapping,
     chunk_document,
     chunking,
@@ -92,7 +93,8 @@ def file_hash(path: Path) -> str:
 
 
 def _pipeline_signature(settings: Settings, embedder_name: str) -> str:
-    mapping_src = settings.facets_file or Path(__file__).with_name("facets.yaml")
+    # the packaged mapping lives in rag/ingest: an edit to it must re-index (it was looked for here)
+    mapping_src = Path(settings.facets_file) if settings.facets_file else PACKAGED_MAPPING
     mapping_hash = file_hash(mapping_src)[:12] if mapping_src and mapping_src.exists() else "none"
     return "|".join(
         [

@@ -120,6 +120,16 @@ def test_acronym_after_a_named_company_is_not_an_entity(seed_lib) -> None:
     assert c == EntityCheck(["GENAI_042"], [], {}, [])
 
 
+@pytest.mark.parametrize("q", ["DHLの物流倉庫ではAI導入で仕分け効率が何％向上した？", "DHLの売上高は？"])
+def test_an_acronym_the_library_never_writes_before_no_is_an_absent_company(seed_lib, q: str) -> None:
+    """「DHLの…」 naming no library company: DHL is what the question is about (it was answered with
+    another company's figure); acronyms the library writes (AI, CEO) are no entity."""
+    c = check_entities(q, seed_lib)
+    assert c.unknown == ["DHL"] and c.refuse
+    for ok in ("AIの導入時期は？", "CEOは誰？", "ミストラルAIのCEOは誰？"):
+        assert not check_entities(ok, seed_lib).refuse, ok
+
+
 # ----------------------------------------------------------------------------- the 13-document library
 
 

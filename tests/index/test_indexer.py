@@ -17,10 +17,11 @@ import pytest
 
 from rag.config import Settings
 from rag.index import reader_files
-from rag.index.indexer import index_library
+from rag.index.indexer import _pipeline_signature, file_hash, index_library
 from rag.index.lexical import token_pairs
 from rag.index.library import Library
 from rag.index.postings_carry import CarryError
+from rag.ingest import PACKAGED_MAPPING
 from rag.ingest.japanese import char_bigrams, tokenize
 from tests.conftest import CORPUS, FIXTURES, HAVE_SHARED, REPO, SEEDS, needs_shared
 
@@ -282,3 +283,10 @@ def test_postings_that_cannot_be_carried_are_rebuilt(tmp_path: Path, monkeypatch
     assert second.generation > first.generation and second.chunks == first.chunks + 1
     snap = Library(settings).snapshot()
     assert len(snap.lexical) == second.chunks and any("新しい段落" in t for t in snap.texts.values())
+
+
+def test_the_packaged_facet_mapping_is_part_of_the_pipeline_signature() -> None:
+    """An edit to rag/ingest/facets.yaml re-indexes (the signature looked for the file in rag/index and
+    always said "facets-none", so a changed mapping left stale facets in an unchanged library)."""
+    sig = _pipeline_signature(Settings.from_env(), "e5")
+    assert f"facets-{file_hash(PACKAGED_MAPPING)[:12]}" in sig and "facets-none" not in sig

@@ -542,3 +542,18 @@ def test_invalid_mapping_files_are_reported(tmp_path: Path, text: str, message: 
 def test_module_functions_use_one_default_mapping() -> None:
     assert facets_mod.default_mapping() is facets_mod.default_mapping()
     assert normalize_country("Japan") == facets_mod.default_mapping().normalize_country("Japan")
+
+
+def test_a_nested_company_block_gives_the_company_and_its_english_name(tmp_path: Path, mapping: FacetMapping) -> None:
+    """`company: {name, name_en}` (three documents of corpus/more write it): the company facet and its
+    English alias come from it, so an English question naming "Sumitomo Mitsui Card" finds it."""
+    p = tmp_path / "nested.md"
+    p.write_text(
+        '---\nid: "FIX_NESTED"\ntitle: "三井住友カード - X-Ghost AIオペレーター導入"\ncompany:\n'
+        '  name: "三井住友カード株式会社"\n  name_en: "Sumitomo Mitsui Card Co., Ltd."\n  country: "日本"\n---\n\n'
+        "## 1. 概要\n\n本文。\n",
+        encoding="utf-8",
+    )
+    f = load_document(p, mapping=mapping).facets
+    assert f["company"] == "三井住友カード株式会社" and f["company_ja"] == "三井住友カード株式会社"
+    assert "Sumitomo Mitsui Card" in f["company_aliases"]
