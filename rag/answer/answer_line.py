@@ -32,7 +32,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rag.answer.extractive.question import loan_gloss
 from rag.answer.value_text import JA, JA_RUN, MONTH_RE, en_number, ja_number, tidy, to_en, to_ja
+from rag.ingest import japanese
 from rag.search import glossary
 
 __all__ = ["en_number", "find_period", "ja_number", "make_answer_line", "render_value", "translate_terms_en"]
@@ -52,6 +54,19 @@ def _ja_to_en_terms() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(merged.items(), key=lambda kv: -len(kv[0])))
 
 
+_KATA_RUN = re.compile(r"[\u30a1-\u30faー・]+")
+
+
+def _loanwords_en(run: str) -> str | None:
+    """A katakana run made only of loanwords, in the English words they come from (UniDic's lemma:
+    クリエイティブツール → "creative tool"); None when any part has none (a name: ウェルズ・ファーゴ)."""
+    if not _KATA_RUN.fullmatch(run):
+        return None
+    words = [w for w, _sp, _f in japanese._tag(run) if w != "・"]
+    glosses = [loan_gloss(w) for w in words]
+    return " ".join(g for g in glosses if g) if words and all(glosses) else None
+
+
 def translate_terms_en(text: str) -> str:
     """Japanese runs replaced by their glossary English where the whole run (or a longest-match
     cover of it) is known; other runs are left as they are."""
@@ -66,7 +81,8 @@ def translate_terms_en(text: str) -> str:
                     i += len(term)
                     break
             else:
-                return s  # not fully covered: leave the run whole
+                loans = _loanwords_en(s)
+                return f" {loans} " if loans else s  # not fully covered: leave the run whole
         return " " + " ".join(out) + " "
 
     return JA_RUN.sub(run, text)
@@ -81,6 +97,7 @@ def render_value(text: str, lang: str) -> str:
     if JA.search(out):
         rest = tidy(JA_RUN.sub(" ", out))
         rest = tidy(re.sub(r"\(\s*[,/]?\s*\)", "", rest))
+        rest = re.sub(r"^[\s/,]+|[\s/,]+$", "", rest)  # a separator left beside a dropped run
         if re.search(r"[A-Za-z0-9]", rest):
             out = rest
     return tidy(out)

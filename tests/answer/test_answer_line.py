@@ -180,3 +180,11 @@ def test_a_year_range_is_one_period_not_a_month() -> None:
     assert find_period("Phase 1: 基盤構築", unit) == "2020-2021年"
     assert make_answer_line("en", "Goldman Sachs", None, "Phase 1: 基盤構築", unit).endswith("(2020–2021).")
     assert find_period("x", "2025-05 に開始") == "2025-05"
+
+
+def test_katakana_loanwords_are_rendered_in_english_names_are_not() -> None:
+    """An English answer line gives a span of loanwords in the English words they come from (UniDic's
+    lemma), not in katakana; a katakana name (no English source) stays as written."""
+    assert render_value("ビジュアル / クリエイティブツール", "en") == "visual / creative tool"
+    assert render_value("プラットフォーム", "en") == "platform"
+    assert "ウェルズ" in render_value("ウェルズ・ファーゴ", "en")
