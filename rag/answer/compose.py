@@ -373,9 +373,7 @@ def _display(snapshot: Any, doc_id: str, lang: str) -> str:
     if real(name) and not name.isascii():
         return name
     got = own()  # a document with no Japanese name: its full Latin one ("Best Buy", not "Best")
-    if got:
-        return got
-    return name if real(name) or got is None else got
+    return got or (name if real(name) or got is None else "")
 
 
 def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:

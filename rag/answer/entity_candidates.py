@@ -19,7 +19,7 @@ _JA_CORP = re.compile(
     r"電力|航空|鉄道|通信|製薬|薬品|化学|電工|不動産|新聞|放送|大学|病院|研究所|財団|協会|機構)$"
 )
 # English function words that start questions or sit capitalised in them; months and weekdays
-_EN_FUNCTION = frozenset(
+EN_FUNCTION_WORDS = frozenset(
     """what which who whom whose when where why how is are was were do does did can could will would should
     shall may might has have had tell give list name show compare describe explain summarize summarise according
     in on at for from by with of and or the a an to as if i we you it this that these those there please
@@ -60,9 +60,8 @@ class _Cand:
     name: str
     start: int
     strong: bool  # possessive, corporate word/suffix, proper-noun tag: the question is about it
-    hint: bool = (
-        False  # an inner capital (OpenAI) or a Latin name (acronyms too) before の/は/が: a name, maybe a product
-    )
+    # an inner capital (OpenAI) or a Latin name (acronyms too) before の/は/が: a name, maybe a product
+    hint: bool = False
     acronym: bool = False  # GPU, CEO, NPS: unknown only with strong evidence (IBM's)
     # the subject of the question's auxiliary ("When did Rakuten launch …?") or a name before an
     # organisation noun ("Accenture staff"): about it when the question names no library company
@@ -79,7 +78,7 @@ def _latin_candidates(q: str, ja_question: bool) -> list[_Cand]:
         w = t.group(0)
         bare = re.sub(r"['’]s$", "", w)
         initial = not ja_question and not re.search(r"[^\s\"'“(]", q[: t.start()].split("?")[-1].split(".")[-1])
-        if not bare[0].isupper() and not re.search(r"[a-z][A-Z]", bare) or bare.casefold() in _EN_FUNCTION:
+        if not bare[0].isupper() and not re.search(r"[a-z][A-Z]", bare) or bare.casefold() in EN_FUNCTION_WORDS:
             i += 1
             continue
         seq, j = [t], i + 1

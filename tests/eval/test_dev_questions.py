@@ -91,6 +91,17 @@ def test_heldout_more_has_the_required_mix_and_is_separate() -> None:
     assert not {q.question for q in qs} & other_texts
 
 
+def _assert_mix(qs, *, unanswerable: int, two_part: int, multi_doc: int, dates: int, names: int) -> None:
+    """At least these many questions of each kind; a two-part question has a fact group per part, a
+    two-document one gold in two documents."""
+    assert sum(not q.answerable for q in qs) >= unanswerable
+    parts = [q for q in qs if q.kind == "two_part"]
+    assert len(parts) >= two_part and all(len(q.facts) >= 2 for q in parts)
+    multi = [q for q in qs if q.kind == "multi_doc"]
+    assert len(multi) >= multi_doc and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
+    assert sum(q.kind == "date" for q in qs) >= dates and sum(q.kind == "name" for q in qs) >= names
+
+
 def test_dev_more_has_the_required_mix_and_is_separate_from_dev() -> None:
     """dev-more.jsonl: the tuning set over the 49-document library (its ids all start with "dm-")."""
     qs, errors = load_questions(DEV_MORE)
@@ -98,12 +109,7 @@ def test_dev_more_has_the_required_mix_and_is_separate_from_dev() -> None:
     assert all(q.id.startswith("dm-") for q in qs)
     langs = [q.lang for q in qs]
     assert abs(langs.count("ja") - langs.count("en")) <= 2, "half Japanese, half English"
-    assert sum(not q.answerable for q in qs) >= 14
-    two_part = [q for q in qs if q.kind == "two_part"]
-    assert len(two_part) >= 10 and all(len(q.facts) >= 2 for q in two_part)
-    multi = [q for q in qs if q.kind == "multi_doc"]
-    assert len(multi) >= 5 and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
-    assert sum(q.kind == "date" for q in qs) >= 5 and sum(q.kind == "name" for q in qs) >= 5
+    _assert_mix(qs, unanswerable=14, two_part=10, multi_doc=5, dates=5, names=5)
     dev, _ = load_questions(DEV)
     assert not {q.id for q in qs} & {q.id for q in dev}
     assert not {q.question for q in qs} & {q.question for q in dev}
@@ -117,12 +123,7 @@ def test_dev_2_has_the_required_mix_and_is_separate_from_every_other_set() -> No
     assert all(q.id.startswith("d2-") for q in qs)
     langs = [q.lang for q in qs]
     assert langs.count("en") == 60 and langs.count("ja") == 30
-    assert sum(not q.answerable for q in qs) >= 8
-    two_part = [q for q in qs if q.kind == "two_part"]
-    assert len(two_part) >= 10 and all(len(q.facts) >= 2 for q in two_part)
-    multi = [q for q in qs if q.kind == "multi_doc"]
-    assert len(multi) >= 4 and all(len({g.doc for g in q.gold}) >= 2 for q in multi)
-    assert sum(q.kind == "date" for q in qs) >= 8 and sum(q.kind == "name" for q in qs) >= 8
+    _assert_mix(qs, unanswerable=8, two_part=10, multi_doc=4, dates=8, names=8)
     per_doc: dict[str, int] = {}
     for q in qs:
         for d in {g.doc for g in q.gold}:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from rag.answer.entity_candidates import EN_FUNCTION_WORDS
 from rag.answer.extractive.text import fold, nfkc, squash
 
 
@@ -139,12 +140,6 @@ def _ascii_name(name: str) -> bool:
     return squash(name).isascii()
 
 
-_LEAD_WORDS = frozenset(
-    """what which who whom whose when where why how is are was were did does do has have had the a an in on at
-    for of and or by to from with about as compare according between tell list give show""".split()
-)
-
-
 def _inside_other_name(text: str, name: str) -> bool:
     """A one-word company name that occurs only as a later word of a longer capitalised name in `text`:
     "Mitsui" in "Sumitomo Mitsui Card" is not Mitsui Fudosan."""
@@ -153,7 +148,7 @@ def _inside_other_name(text: str, name: str) -> bool:
         return False
     for m in occ:
         prev = re.search(r"([A-Za-z][\w&.\-]*)\s+$", text[: m.start()])
-        if not (prev and prev.group(1)[0].isupper() and prev.group(1).lower() not in _LEAD_WORDS):
+        if not (prev and prev.group(1)[0].isupper() and prev.group(1).lower() not in EN_FUNCTION_WORDS):
             return False
     return True
 
