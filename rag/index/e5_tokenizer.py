@@ -21,7 +21,7 @@ from typing import Any
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
 from rag.index.e5_file import E5File
-from rag.index.model_cache import _cached_build
+from rag.index.model_cache import _cached_build, models_dir
 
 TOKENIZER_DIRNAME = "e5-small-tokenizer"
 
@@ -170,7 +170,7 @@ def ensure_builtin_tokenizer(data_dir: Path) -> Path:
         finally:
             e5.close()
 
-    return _cached_build(Path(data_dir) / "models", TOKENIZER_DIRNAME, build)
+    return _cached_build(models_dir(data_dir), TOKENIZER_DIRNAME, build)
 
 
 def load_builtin_tokenizer(data_dir: Path) -> Any:

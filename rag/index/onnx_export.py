@@ -27,7 +27,7 @@ from typing import Any
 
 from rag.index.e5_file import E5File
 from rag.index.e5_tokenizer import load_builtin_tokenizer
-from rag.index.model_cache import BUILD_MARKER, _cached_build, _is_built, _stamp
+from rag.index.model_cache import BUILD_MARKER, _cached_build, _is_built, _stamp, models_dir
 from rag.index.st_model import _write_hf_folder
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def _quantise(src: Path, out_file: Path) -> None:
 def ensure_onnx_model(data_dir: Path, variant: str = "int8") -> Path:
     """Path of the ONNX file for `variant` ("int8" or "fp32"), exported (and quantised) once."""
     data_dir = Path(data_dir)
-    models = data_dir / "models"
+    models = models_dir(data_dir)
     name = onnx_dirname(variant)
 
     def build(tmp: Path) -> None:

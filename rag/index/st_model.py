@@ -16,7 +16,7 @@ from tokenizers import Tokenizer
 from rag.index.e5_file import E5File
 from rag.index.e5_tokenizer import ensure_builtin_tokenizer
 from rag.index.embedder_base import BUILTIN_WINDOW, PASSAGE_PREFIX, QUERY_PREFIX
-from rag.index.model_cache import _cached_build
+from rag.index.model_cache import _cached_build, models_dir
 
 ST_DIRNAME = "e5-small-st"
 
@@ -165,4 +165,4 @@ def ensure_st_model(data_dir: Path) -> Path:
         finally:
             e5.close()
 
-    return _cached_build(Path(data_dir) / "models", ST_DIRNAME, build)
+    return _cached_build(models_dir(data_dir), ST_DIRNAME, build)

@@ -279,6 +279,19 @@ def test_build_is_cached_and_reused(emb_data_dir: Path, st_build, st) -> None:
     assert embeddings.get_embedder(s) is embeddings.get_embedder(s) is st
 
 
+def test_model_dir_setting_shares_one_tokenizer_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CASEBOOK_MODEL_DIR: two data dirs use one conversion folder (a machine builds it once)."""
+    assert model_cache.models_dir(tmp_path / "a") == tmp_path / "a" / "models"
+    shared = tmp_path / "shared-models"
+    monkeypatch.setenv("CASEBOOK_MODEL_DIR", str(shared))
+    first = e5_tokenizer.ensure_builtin_tokenizer(tmp_path / "a")
+    mark = (first / model_cache.BUILD_MARKER).read_text()
+    second = e5_tokenizer.ensure_builtin_tokenizer(tmp_path / "b")
+    assert first == second == shared / e5_tokenizer.TOKENIZER_DIRNAME
+    assert (second / model_cache.BUILD_MARKER).read_text() == mark  # reused, not rebuilt
+    assert not (tmp_path / "a" / "models").exists() and not (tmp_path / "b" / "models").exists()
+
+
 def test_cached_build_is_atomic(tmp_path: Path) -> None:
     parent = tmp_path / "models"
     parent.mkdir()
