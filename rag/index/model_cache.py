@@ -51,10 +51,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _cached_build(parent: Path, dirname: str, build: Callable[[Path], None]) -> Path:
-    """`parent/dirname`, built by `build(tmp_dir)` unless a complete, current build is there."""
+def _cached_build(
+    parent: Path, dirname: str, build: Callable[[Path], None], extra: dict[str, Any] | None = None
+) -> Path:
+    """`parent/dirname`, built by `build(tmp_dir)` unless a complete, current build is there (its
+    stamp, plus `extra` — e.g. a builder's recipe —, equal to the recorded one)."""
     final = parent / dirname
-    stamp = _stamp()
+    stamp = {**_stamp(), **(extra or {})}
     if _is_built(final, stamp):
         return final
     parent.mkdir(parents=True, exist_ok=True)
