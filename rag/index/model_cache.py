@@ -51,13 +51,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _cached_build(
-    parent: Path, dirname: str, build: Callable[[Path], None], extra: dict[str, Any] | None = None
-) -> Path:
-    """`parent/dirname`, built by `build(tmp_dir)` unless a complete, current build is there (its
-    stamp, plus `extra` — e.g. a builder's recipe —, equal to the recorded one)."""
+def _cached_build(parent: Path, dirname: str, build: Callable[[Path], None]) -> Path:
+    """`parent/dirname`, built by `build(tmp_dir)` unless a complete, current build is there."""
     final = parent / dirname
-    stamp = {**_stamp(), **(extra or {})}
+    stamp = _stamp()
     if _is_built(final, stamp):
         return final
     parent.mkdir(parents=True, exist_ok=True)

@@ -103,33 +103,13 @@ def _export_fp32(data_dir: Path, work: Path, out_file: Path) -> None:
     hf_dir.rmdir()
 
 
-# MatMuls left in fp32 by the int8 build: the FFN output projections of layers 4 and 5. Their inputs
-# (GELU outputs, quantised per tensor at run time) carry the outliers that cost int8 most: measured on
-# 73 library passages against the fp32 export, all 96 MatMuls int8 give cosine min/mean 0.99483 /
-# 0.99699; keeping these two in fp32 0.99779 / 0.99878 for ~6 % more time per passage (layer 4
-# alone 0.99734 / 0.99827; all twelve FFN outputs 0.99873 / 0.99920 for ~28 % more time).
-FP32_MATMULS = tuple(f"/model/encoder/layer.{n}/output/dense/MatMul" for n in (4, 5))
-INT8_RECIPE = "dynamic-qint8-per-channel; fp32: ffn-output L4-5"
-
-
 def _quantise(src: Path, out_file: Path) -> None:
-    import onnx  # noqa: PLC0415 — build only
     from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415 — needs onnx: build only
 
-    names = {n.name for n in onnx.load(str(src), load_external_data=False).graph.node}
-    missing = [n for n in FP32_MATMULS if n not in names]
-    if missing:
-        raise RuntimeError(f"the exported graph has no node {missing[0]!r}: the int8 recipe needs updating")
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)  # its root-logger advice ("consider pre-processing") on every build
     try:
-        quantize_dynamic(
-            str(src),
-            str(out_file),
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            nodes_to_exclude=list(FP32_MATMULS),
-        )
+        quantize_dynamic(str(src), str(out_file), per_channel=True, weight_type=QuantType.QInt8)
     finally:
         logging.disable(previous)
 
@@ -162,6 +142,6 @@ def ensure_onnx_model(data_dir: Path, variant: str = "int8") -> Path:
         (tmp / "onnx-build.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         log.info("built the %s ONNX model in %.1f s (%s)", variant, time.perf_counter() - t0, info)
 
-    folder = _cached_build(models, name, build, {"recipe": INT8_RECIPE} if variant == "int8" else None)
+    folder = _cached_build(models, name, build)
     assert (folder / BUILD_MARKER).exists()
     return folder / ONNX_FILENAME
