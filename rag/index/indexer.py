@@ -23,7 +23,7 @@ import numpy as np
 from rag.config import Settings
 from rag.index import generations as gens
 from rag.index.carry import carried_records, close_store, open_store_from_copy
-from rag.index.embeddings import ChromaEmbeddingFunction, embedder_name, get_embedder
+from rag.index.embeddings import ChromaEmbeddingFunction, embedder_name, get_index_embedder, release_index_embedder
 from rag.index.lexical import K1, B
 from rag.index.postings_carry import CarryError, can_carry
 from rag.index.reader_files import ReaderFilesWriter, has_reader_files
@@ -141,6 +141,8 @@ def index_library(
             report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks)
         except CarryError:  # a hash the carried postings cannot take: build them from tokens instead
             report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks, False)
+        finally:
+            release_index_embedder(settings)  # the indexing engine's memory is not needed between runs
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -253,7 +255,7 @@ def _index_locked(
         gens.collect_garbage(data_dir, old_and_older)  # killed runs' leftovers
         return report
 
-    embedder = get_embedder(settings)
+    embedder = get_index_embedder(settings)
     new_gen = max([plan.old_gen, *gens.existing_generations(data_dir)]) + 1
     gdir = gens.gen_dir(data_dir, new_gen)
     shutil.rmtree(gdir, ignore_errors=True)  # leftovers of a killed run
