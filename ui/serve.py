@@ -33,7 +33,7 @@ from starlette.routing import Mount
 
 from rag.answer import ask
 from rag.config import Settings
-from rag.index import IndexMissing, get_embedder, get_library, index_library
+from rag.index import IndexMissing, get_embedder, get_library, index_library, release_index_embedder
 
 from .app import build_app
 from .http_api import API_PREFIX, create_api
@@ -140,7 +140,10 @@ def ensure_index(settings: Any) -> None:
             last[0] = now
             print(f"  {done}/{total} {name}", flush=True)
 
-    report = index_library(settings, progress=progress)
+    try:
+        report = index_library(settings, progress=progress)
+    finally:
+        release_index_embedder(settings)  # the server keeps only the query engine in memory
     for line in report.lines():
         print(f"  {line}", flush=True)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.index import index_library
+from rag.index import index_library, release_index_embedder
 
 from . import render as R
 from .filters import FACET_CONTROLS, choice_pairs, year_choices
@@ -97,7 +97,10 @@ def wire_library(
             progress((done, max(total, 1)) if total else 1.0, desc=f"{t('indexing', L)} {name}".strip())
 
         with be._index_lock:
-            return index_library(settings, rebuild=rebuild, progress=cb)
+            try:
+                return index_library(settings, rebuild=rebuild, progress=cb)
+            finally:
+                release_index_embedder(settings)  # the server keeps only the query engine in memory
 
     def on_upload(files, L, progress=gr.Progress()):
         L = pick_lang(L)

@@ -10,6 +10,7 @@ from rag.index.embeddings import (
     get_embedder,
     get_index_embedder,
     index_engine,
+    release_index_embedder,
 )
 from rag.index.indexer import IndexReport, index_library
 from rag.index.lexical import LexicalIndex, token_pairs
@@ -34,5 +35,6 @@ __all__ = [
     "index_engine",
     "index_library",
     "make_client",
+    "release_index_embedder",
     "token_pairs",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 from rag.config import Settings
 from rag.index import generations as gens
 from rag.index.carry import carried_records, close_store, open_store_from_copy
-from rag.index.embeddings import ChromaEmbeddingFunction, embedder_name, get_index_embedder, release_index_embedder
+from rag.index.embeddings import ChromaEmbeddingFunction, embedder_name, get_index_embedder
 from rag.index.lexical import K1, B
 from rag.index.postings_carry import CarryError, can_carry
 from rag.index.reader_files import ReaderFilesWriter, has_reader_files
@@ -141,8 +141,6 @@ def index_library(
             report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks)
         except CarryError:  # a hash the carried postings cannot take: build them from tokens instead
             report = _index_locked(settings, paths, rebuild, progress, embed_progress, embed_chunks, False)
-        finally:
-            release_index_embedder(settings)  # the indexing engine's memory is not needed between runs
     report.seconds = time.perf_counter() - t0
     return report
 

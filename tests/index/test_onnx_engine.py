@@ -16,22 +16,22 @@ import numpy as np
 import pytest
 
 from rag.config import BUILTIN_MODEL, Settings
-from rag.index import embeddings, get_embedder, get_library, index_library, onnx_export
+from rag.index import embeddings, get_embedder, get_library, index_library, model_cache, onnx_export
 from rag.index.embedder_base import PASSAGE_PREFIX
 from rag.index.indexer import embed_sorted
 from rag.index.onnx_engine import OnnxEmbedder
 from rag.schema import Chunk
 from rag.search import dense_query, retrieve
-from tests.conftest import CORPUS, SEEDS, share_models
+from tests.conftest import CORPUS, SEEDS
 
 SEED = SEEDS / "000_2a18f7e169fe24df.txt"
 
 
 @pytest.fixture(scope="module")
-def onnx_dir(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Path:
+def onnx_dir(tmp_path_factory: pytest.TempPathFactory, shared_model_dir: Path) -> Path:
     """A data dir with both ONNX files built (fp32 exported, int8 quantised from it); its models/ is
     the session's, where the session index may already have exported the fp32 file."""
-    data_dir = share_models(tmp_path_factory.mktemp("onnx-data"), models_dir)
+    data_dir = tmp_path_factory.mktemp("onnx-data")
     onnx_export.ensure_onnx_model(data_dir, "fp32")
     onnx_export.ensure_onnx_model(data_dir, "int8")
     return data_dir
@@ -54,6 +54,17 @@ def _real_chunks(n: int = 12, size: int = 450) -> list[str]:
     pieces = [t[i : i + size] for t in texts for i in range(0, len(t) - size, size * 7)]
     step = max(1, len(pieces) // n)
     return pieces[::step][:n]
+
+
+@pytest.mark.parametrize("variant", onnx_export.VARIANTS)
+def test_passages_in_worker_threads_equal_one_at_a_time(engines: dict[str, OnnxEmbedder], variant: str) -> None:
+    """Several passages run on worker threads sharing the session: the same vectors, bit for bit, in
+    the same order, as embedding them one by one (an index does not depend on its neighbours)."""
+    emb = engines[variant]
+    chunks = _real_chunks(10)
+    together = emb.embed_passages(chunks)
+    alone = np.stack([emb.embed_passages([c])[0] for c in chunks])
+    assert emb._workers >= 1 and np.array_equal(together, alone)
 
 
 def test_onnx_engine_serves_without_the_tokenizers_trie(onnx_dir: Path) -> None:
@@ -95,7 +106,8 @@ def test_int8_is_a_different_file_than_fp32(onnx_dir: Path) -> None:
 
 def test_export_is_cached(onnx_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A second load finds the stamped files: neither export nor quantisation runs again."""
-    marks = {v: (onnx_dir / "models" / onnx_export.onnx_dirname(v) / "casebook-build.json") for v in ("fp32", "int8")}
+    models = model_cache.models_dir(onnx_dir)
+    marks = {v: (models / onnx_export.onnx_dirname(v) / "casebook-build.json") for v in ("fp32", "int8")}
     before = {v: p.stat().st_mtime_ns for v, p in marks.items()}
 
     def boom(*_a: object, **_k: object) -> None:
@@ -115,6 +127,7 @@ def test_int8_build_without_fp32_leaves_no_fp32_file(tmp_path: Path, onnx_dir: P
     """int8 in a data dir without the fp32 folder: exported to a temporary file, quantised, deleted
     (the export itself is replaced by a copy of the cached fp32 file to keep the test short)."""
     src = onnx_export.ensure_onnx_model(onnx_dir, "fp32")
+    monkeypatch.delenv("CASEBOOK_MODEL_DIR", raising=False)  # a data dir of its own, without fp32
     monkeypatch.setattr(onnx_export, "_export_fp32", lambda _d, _w, out: out.write_bytes(src.read_bytes()))
     path = onnx_export.ensure_onnx_model(tmp_path, "int8")
     assert sorted(p.name for p in path.parent.iterdir()) == ["casebook-build.json", "model.onnx", "onnx-build.json"]
