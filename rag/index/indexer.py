@@ -253,7 +253,7 @@ def _index_locked(
         gens.collect_garbage(data_dir, old_and_older)  # killed runs' leftovers
         return report
 
-    embedder = get_index_embedder(settings)
+    embedder = get_index_embedder(settings, sum(_size(k) for k in plan.todo))
     new_gen = max([plan.old_gen, *gens.existing_generations(data_dir)]) + 1
     gdir = gens.gen_dir(data_dir, new_gen)
     shutil.rmtree(gdir, ignore_errors=True)  # leftovers of a killed run

