@@ -331,6 +331,8 @@ def test_dev_tooling_refuses_held_out_sets() -> None:
         ("### 5. 2024年7月「スクウェア・エニックスのAI」書籍出版", {"5"}),
         ("### 3.1 企業概要", {"3.1", "3", "1"}),
         ("- 2. 導入は2024年4月", {"2"}),
+        # a counter-like word after the section number does not make it a value ("3.1 LLM")
+        ("### 3.1 LLM Suite（Large Language Model Suite）", {"3.1", "3.1 LLM", "3"}),
     ],
 )
 def test_heading_and_list_numbers_are_no_candidates(text: str, not_values: set[str]) -> None:
@@ -341,6 +343,16 @@ def test_heading_and_list_numbers_are_no_candidates(text: str, not_values: set[s
 def test_a_number_in_a_sentence_stays_a_candidate() -> None:
     assert "1,520" in {c.text for c in candidates("### 2.1 企業概要 ホテル数: 1,520")}
     assert "2.3 million" in {c.text for c in candidates("- 2.3 million people")}
+    assert "LLM" in {c.text for c in candidates("3.1 LLM Suite", heading=True)}  # the name, cut off
+    assert "5" in {c.text for c in candidates("Series 3 raised 100 million yen from 5 investors")}
+
+
+def test_a_number_inside_a_product_name_is_no_value() -> None:
+    """ "Microsoft 365 Copilot": 365 is part of the name; the row's value is the user count."""
+    qi = question_info("How many people use Copilot at Sumitomo Corporation?")
+    t = "ツール: Microsoft 365 Copilot / ユーザー数: 8,800"
+    assert "365" not in {c.text for c in candidates(t) if c.kind == "number"}
+    assert extract_span(qi, Unit(t, "line", 1, 1, 0)).text == "8,800"
 
 
 @pytest.mark.parametrize("q", ["KDDI AI-Chatの提供開始日は？", "三井不動産の創業年は？"])

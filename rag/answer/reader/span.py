@@ -149,6 +149,25 @@ def _inside(s: Span, ranges: Sequence[tuple[int, int]]) -> bool:
     return any(a <= s.start and s.end <= b for a, b in ranges)
 
 
+def _in_product_name(t: str, s: Span) -> bool:
+    """A bare number between two Latin words is part of a name ("Microsoft 365 Copilot"), not a value."""
+    return (
+        s.kind == "number"
+        and re.search(r"[A-Za-z] $", t[max(0, s.start - 2) : s.start]) is not None
+        and re.match(r" [A-Za-z]", t[s.end : s.end + 2]) is not None
+    )
+
+
+def _after_enumerator(t: str, s: Span, enum: Sequence[tuple[int, int]]) -> Span | None:
+    """`s` without an enumerator it starts with ("3.1 LLM Suite" → "LLM Suite"); None when nothing is
+    left. A noun run can swallow the section number in front of it: that number is never part of it."""
+    for a, b in enum:
+        if a <= s.start < b < s.end:
+            start = b + len(t[b : s.end]) - len(t[b : s.end].lstrip(" .)\u3000"))
+            return Span(start, s.end, s.kind, t[start : s.end]) if start < s.end else None
+    return s
+
+
 def candidates(text: str, heading: bool = False) -> list[Span]:
     """Typed spans and noun phrases of nfkc(text), deduplicated by offsets; enumerators left out
     (`heading`: the text is a heading's, whose leading number is its section number)."""
@@ -156,10 +175,11 @@ def candidates(text: str, heading: bool = False) -> list[Span]:
     seen: dict[tuple[int, int], Span] = {}
     enum = enumerators(t, heading)
     for s in typed_spans(t):
-        if not _inside(s, enum):
+        if not _inside(s, enum) and not any(a == s.start for a, _ in enum) and not _in_product_name(t, s):
             seen.setdefault((s.start, s.end), s)
     for s in _noun_runs(t):
-        if not _inside(s, enum):
+        s = _after_enumerator(t, s, enum)
+        if s is not None and not _inside(s, enum):
             seen.setdefault((s.start, s.end), s)
     return sorted(seen.values(), key=lambda s: (s.start, s.end))
 
