@@ -62,7 +62,7 @@ def _loanwords_en(run: str) -> str | None:
     クリエイティブツール → "creative tool"); None when any part has none (a name: ウェルズ・ファーゴ)."""
     if not _KATA_RUN.fullmatch(run):
         return None
-    words = [w for w, _sp, _f in japanese._tag(run) if w != "・"]
+    words = [w for w, _sp, _f in japanese.tag(run) if w != "・"]
     glosses = [loan_gloss(w) for w in words]
     return " ".join(g for g in glosses if g) if words and all(glosses) else None
 

@@ -124,7 +124,7 @@ def _ja_candidates(q: str, vocab_flat: str) -> list[_Cand]:
     out: list[_Cand] = []
     pos, run, proper = 0, [], False
     morphs: list[str] = []
-    words = japanese._tag(q)
+    words = japanese.tag(q)
 
     def flush(end: int) -> None:
         nonlocal run, proper

@@ -19,7 +19,7 @@ from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_t
 from rag.answer.reader.features import period_match, periods
 from rag.answer.reader.span import enumerators
 from rag.answer.units import label_value
-from rag.ingest.japanese import _tag as tag
+from rag.ingest.japanese import tag
 from rag.search.glossary import expand
 
 TYPED_SHARE = 0.5  # a unit of the asked kind is preferred when at least this share of the best unit

@@ -60,7 +60,7 @@ def _tagger():
     return _TAGGER
 
 
-def _tag(text: str) -> list[tuple[str, str, str]]:
+def tag(text: str) -> list[tuple[str, str, str]]:
     """(surface, white_space_before, feature_raw) for each word; serialised across threads."""
     with _TAGGER_LOCK:
         tagger = _tagger()
@@ -92,7 +92,7 @@ _N, _NUM, _LAT, _PRE, _SUF, _BRK = "n", "num", "lat", "pre", "suf", "brk"
 def _items(text: str) -> list[tuple[str, str, bool]]:
     """The text as (kind, form, space_before) items; content words only plus breaks."""
     text = _THOUSANDS.sub("", normalize(text))
-    words = _tag(text)
+    words = tag(text)
     out: list[tuple[str, str, bool]] = []
     i, n = 0, len(words)
     while i < n:

@@ -174,7 +174,7 @@ def loan_gloss(token: str) -> str | None:
     if not _KATA.fullmatch(token or ""):
         return None
     try:
-        words = _jp()._tag(token)
+        words = _jp().tag(token)
     except Exception:  # noqa: BLE001
         return None
     if len(words) != 1:
@@ -248,7 +248,7 @@ def ja_synonyms() -> dict[str, frozenset[str]]:
 def ja_compounds(text: str) -> tuple[str, ...]:
     """Runs of two or more nominal morphemes (prefix + nouns + nominal suffixes), kana/kanji only."""
     try:
-        words = _jp()._tag(nfkc(text))
+        words = _jp().tag(nfkc(text))
     except Exception:  # noqa: BLE001
         return ()
     out: list[str] = []
@@ -278,7 +278,7 @@ def ja_compounds(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=20000)
 def _is_verb(token: str) -> bool:
     try:
-        words = _jp()._tag(token)
+        words = _jp().tag(token)
     except Exception:  # noqa: BLE001
         return False
     return bool(words) and words[0][2].split(",")[0] in ("動詞", "形容詞")

@@ -69,7 +69,7 @@ def proper_nouns(text: str) -> tuple[str, ...]:
     """Names in `text`: fugashi proper nouns (人名/組織名/地名…), 「quoted」 terms, capitalised Latin words."""
     out: list[str] = []
     try:
-        for surf, _ws, feat in _jp()._tag(nfkc(text)):
+        for surf, _ws, feat in _jp().tag(nfkc(text)):
             f = feat.split(",")
             if len(f) > 1 and f[1] == "固有名詞" and len(surf) >= 2:
                 out.append(surf)

@@ -21,8 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.ingest.japanese import _tag as tag
-from rag.ingest.japanese import detect_language
+from rag.ingest.japanese import detect_language, tag
 
 KINDS = ("percent", "duration", "date", "amount", "count", "number", "name", "other")
 NUMERIC = frozenset({"percent", "duration", "date", "amount", "count", "number"})

@@ -48,7 +48,7 @@ import numpy as np
 from rag.answer.reader.answer_types import QType, compatible, nfkc, question_type, typed_spans
 from rag.answer.units import Unit
 from rag.ingest import char_bigrams, detect_language, tokenize
-from rag.ingest.japanese import _tag
+from rag.ingest.japanese import tag
 from rag.search.glossary import expand_tokens
 
 KIND_FEATURES = ("kind_bullet", "kind_row", "kind_profile", "kind_heading")
@@ -78,7 +78,7 @@ def loan_glosses(text: str) -> frozenset[str]:
 
     out = set()
     try:
-        words = _tag(nfkc(text))
+        words = tag(nfkc(text))
     except Exception:  # noqa: BLE001
         return frozenset()
     for _surf, _ws, feat in words:

@@ -55,7 +55,7 @@ from rag.answer.reader.answer_types import Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
 from rag.answer.units import Unit
-from rag.ingest.japanese import _tag
+from rag.ingest.japanese import tag
 from rag.search.glossary import expand
 
 SPAN_FEATURES = (
@@ -99,7 +99,7 @@ def _noun_runs(t: str) -> tuple[Span, ...]:
         run.clear()
 
     try:
-        words = _tag(t)
+        words = tag(t)
     except Exception:  # noqa: BLE001
         return ()
     for surf, ws, feat in words:
