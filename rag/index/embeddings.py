@@ -17,6 +17,7 @@ thread settings are in `rag.index.embedder_base`.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import sys
@@ -130,6 +131,16 @@ def release_index_embedder(settings: Settings) -> None:
     if dropped is not None:
         del dropped
         gc.collect()
+        _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Hand freed heap pages back to the OS (glibc keeps them otherwise: a served process that had
+    indexed 13 documents stayed ~530 MB above one that had not)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def get_embedder(settings: Settings) -> Embedder:

