@@ -57,12 +57,27 @@ class SetDiff:
 @dataclass
 class GateResult:
     sets: list[SetDiff] = field(default_factory=list)
-    lost: int = 0
-    won: int = 0
-    floor_flips: int = 0
-    sign_p: float = 1.0
-    passed: bool = False
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why it fails; empty when it passes
+
+    @property
+    def lost(self) -> int:
+        return sum(len(s.lost) for s in self.sets)
+
+    @property
+    def won(self) -> int:
+        return sum(len(s.won) for s in self.sets)
+
+    @property
+    def floor_flips(self) -> int:
+        return sum(s.floor_flips for s in self.sets)
+
+    @property
+    def sign_p(self) -> float:
+        return sign_test_p(self.lost, self.won)
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
 
 
 def sign_test_p(a: int, b: int) -> float:
@@ -101,15 +116,10 @@ def compare(
         fl, fw = _flips(rp, _passes(floor[name]))
         out.sets.append(SetDiff(name, deltas, outside, lost, won, len(fl) + len(fw)))
         out.reasons += [f"{name}: {k} {deltas.get(k, 0.0):+.4f}" for k in outside]
-    out.lost = sum(len(s.lost) for s in out.sets)
-    out.won = sum(len(s.won) for s in out.sets)
-    out.floor_flips = sum(s.floor_flips for s in out.sets)
-    out.sign_p = sign_test_p(out.lost, out.won)
     if out.lost - out.won > out.floor_flips:
         out.reasons.append(f"net lost {out.lost - out.won} > floor flips {out.floor_flips}")
     if out.sign_p < 0.05:
         out.reasons.append(f"sign test p {out.sign_p:.3f} < 0.05")
-    out.passed = not out.reasons
     return out
 
 

@@ -32,7 +32,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from rag.answer.extractive.question import loan_gloss
 from rag.answer.value_text import JA, JA_RUN, MONTH_RE, en_number, ja_number, tidy, to_en, to_ja
 from rag.ingest import japanese
 from rag.search import glossary
@@ -62,9 +61,8 @@ def _loanwords_en(run: str) -> str | None:
     クリエイティブツール → "creative tool"); None when any part has none (a name: ウェルズ・ファーゴ)."""
     if not _KATA_RUN.fullmatch(run):
         return None
-    words = [w for w, _sp, _f in japanese.tag(run) if w != "・"]
-    glosses = [loan_gloss(w) for w in words]
-    return " ".join(g for g in glosses if g) if words and all(glosses) else None
+    glosses = [japanese.loan_source(f) for w, _sp, f in japanese.tag(run) if w != "・"]
+    return " ".join(g for g in glosses if g) if glosses and all(glosses) else None
 
 
 def translate_terms_en(text: str) -> str:

@@ -289,6 +289,9 @@ def _big_abbr(m: re.Match[str]) -> str:
     return f"{m.group(1)}{_plain(_dec(m.group(2)) / 1000)}B"
 
 
+_SCALE_ABBR = re.compile(r"[BMKT](?![A-Za-z])")  # an abbreviated scale after a number: 300B, €11.7B
+
+
 def _per(m: re.Match[str]) -> str:
     """月22万時間 → 22万時間 per month (the rate word moved behind the amount)."""
     amount = _JA_AMOUNT.match(m.group(3))
@@ -297,7 +300,7 @@ def _per(m: re.Match[str]) -> str:
     if not amount:
         return m.group(0)
     tail = m.group(3)[amount.end() :]
-    abbr = re.match(r"[BMKT](?![A-Za-z])", tail)  # 年間300B: the abbreviated scale stays with the amount
+    abbr = _SCALE_ABBR.match(tail)  # 年間300B: the abbreviated scale stays with the amount
     if abbr:
         return f"{amount.group(0)}{abbr.group(0)}{' per month' if m.group(1) else ' per year'}{tail[1:]}"
     return f"{amount.group(0)}{' per month' if m.group(1) else ' per year'}{tail}"
@@ -331,10 +334,7 @@ def _spaced(m: re.Match[str], out: str) -> str:
         else ""
     )
     glued = (
-        j < len(s)
-        and not s[j].isspace()
-        and s[j] not in ")）】」,.、。;:：%/-–~〜～→"
-        and not re.match(r"[BMKT](?![A-Za-z])", s[j:])
+        j < len(s) and not s[j].isspace() and s[j] not in ")）】」,.、。;:：%/-–~〜～→" and not _SCALE_ABBR.match(s, j)
     )
     return left + out + (" " if glued else "")
 
@@ -427,7 +427,8 @@ _EN_DATE = re.compile(
 )
 
 
-def _month_no(name: str) -> int:
+def month_no(name: str) -> int:
+    """1-12 for an English month name or its abbreviation ("Sept.", "january")."""
     return next(i for i, m in enumerate(MONTHS, 1) if m.lower().startswith(name.lower().rstrip(".")[:3]))
 
 
@@ -439,7 +440,7 @@ def _date_ja(m: re.Match[str]) -> str:
         return f"{m.group('qy')}年第{m.group('q')[1]}{q2}四半期"
     if m.group("h"):
         return f"{m.group('hy')}年{'上' if m.group('h') == 'H1' else '下'}半期"
-    s = f"{m.group('y')}年{_month_no(m.group('mon'))}月" + (f"{int(m.group('d'))}日" if m.group("d") else "")
+    s = f"{m.group('y')}年{month_no(m.group('mon'))}月" + (f"{int(m.group('d'))}日" if m.group("d") else "")
     part = (m.group("part") or "").lower().rstrip("-")
     return s + {"early": "上旬", "mid": "中旬", "late": "下旬", "end of": "末"}.get(part, "")
 

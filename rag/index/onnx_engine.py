@@ -53,9 +53,10 @@ class OnnxEmbedder(_LazyBuiltinCounts):
         self._data_dir = Path(data_dir)
         self._e5_ids = E5Ids()
         self._pending: dict[str, list[int]] = {}  # ids tokenised by the window check, for _encode
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self._workers = threads or _threads()
+        self._workers = threads or _threads()  # intra-op threads, and worker threads for several passages
         self._pool: ThreadPoolExecutor | None = None
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self._workers
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

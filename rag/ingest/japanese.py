@@ -67,6 +67,17 @@ def tag(text: str) -> list[tuple[str, str, str]]:
         return [(w.surface, w.white_space, w.feature_raw) for w in tagger(text)]
 
 
+def loan_source(feature_raw: str) -> str | None:
+    """The English word a katakana loanword comes from, read off its UniDic features (語種 外, lemma
+    "リテンション-retention" → "retention"); None for any other word."""
+    f = feature_raw.split(",")
+    if len(f) > 12 and f[12] == "外" and "-" in f[7]:
+        eng = f[7].split("-", 1)[1].strip().lower()
+        if re.fullmatch(r"[a-z][a-z\-]{2,}", eng):
+            return eng
+    return None
+
+
 # ----------------------------------------------------------------------------- tokenize
 
 _STOP_NOUNS = frozenset(

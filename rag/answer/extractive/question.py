@@ -16,6 +16,7 @@ from typing import Any
 
 from rag.answer.extractive.companies import doc_names, find_companies
 from rag.answer.extractive.text import _jp, fold, nfkc, squash, toks
+from rag.answer.value_text import MONTH_RE, MONTHS, month_no
 from rag.search import glossary as g
 from rag.search import snapshot_index
 
@@ -98,11 +99,9 @@ def _noun_counters(word: str, stem: str) -> tuple[str, ...]:
     return (*terms, "件", "個", "種類", stem)
 
 
-_MONTH_NAMES = "january february march april may june july august september october november december".split()
-_MONTH_NO = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)} | {m[:3]: i + 1 for i, m in enumerate(_MONTH_NAMES)}
-_EN_MONTH_YEAR = re.compile(
-    r"(?i)(" + "|".join(m[:3] for m in _MONTH_NAMES) + r")[a-z]*\.?\s+(?:\d{1,2},?\s+)?((?:19|20)\d\d)"
-)
+# lower-cased English month names and abbreviations → 1-12 (question tokens are lower-cased)
+_MONTH_NO = {m.lower(): i for i, m in enumerate(MONTHS, 1)} | {m[:3].lower(): i for i, m in enumerate(MONTHS, 1)}
+_EN_MONTH_YEAR = re.compile(rf"(?i)({MONTH_RE})\s+(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)")
 
 
 @dataclass
@@ -177,14 +176,7 @@ def loan_gloss(token: str) -> str | None:
         words = _jp().tag(token)
     except Exception:  # noqa: BLE001
         return None
-    if len(words) != 1:
-        return None
-    f = words[0][2].split(",")
-    if len(f) > 12 and f[12] == "外" and "-" in f[7]:
-        eng = f[7].split("-", 1)[1].strip().lower()
-        if re.fullmatch(r"[a-z][a-z\-]{2,}", eng):
-            return eng
-    return None
+    return _jp().loan_source(words[0][2]) if len(words) == 1 else None
 
 
 def loan_map(snapshot: Any) -> dict[str, frozenset[str]]:
@@ -386,7 +378,7 @@ def analyze(question: str, snapshot: Any = None) -> QuestionInfo:
         sq = squash(ph)
         date = _EN_MONTH_YEAR.fullmatch(ph)
         if date:  # "January 2026" is found as 2026年1月
-            mo, yr = _MONTH_NO[date.group(1).lower()[:3]], date.group(2)
+            mo, yr = month_no(date.group(1)), date.group(2)
             concepts.append(Concept(ph, frozenset({f"{yr}年{mo}月", f"{yr}/{mo}", f"{yr}-{mo:02d}"}), maxidf * 0.6))
             continue
         if len(words) < 2 or sq in ent_sq or any(c.phrase == sq for c in concepts) or re.match(r"(?i)series\s", ph):

@@ -48,7 +48,7 @@ import numpy as np
 from rag.answer.reader.answer_types import QType, compatible, nfkc, question_type, typed_spans
 from rag.answer.units import Unit
 from rag.ingest import char_bigrams, detect_language, tokenize
-from rag.ingest.japanese import tag
+from rag.ingest.japanese import loan_source, tag
 from rag.search.glossary import expand_tokens
 
 KIND_FEATURES = ("kind_bullet", "kind_row", "kind_profile", "kind_heading")
@@ -82,11 +82,9 @@ def loan_glosses(text: str) -> frozenset[str]:
     except Exception:  # noqa: BLE001
         return frozenset()
     for _surf, _ws, feat in words:
-        f = feat.split(",")
-        if len(f) > 12 and f[12] == "外" and "-" in f[7]:
-            g = f[7].split("-", 1)[1].strip().lower()
-            if re.fullmatch(r"[a-z][a-z\-]{2,}", g):
-                out.add(g)
+        g = loan_source(feat)
+        if g:
+            out.add(g)
     return frozenset(out)
 
 
