@@ -40,8 +40,11 @@ What the answer pipeline does with it (decided here, applied there):
   comes from Harvey's document."), never as the answer (`casebook ask` exits 3).
 * `no_document` and `named_docs` → answer the named companies' parts and name the other as missing.
 
-Limits: Latin/katakana transliteration is not attempted (an English "Toyota" does not find a
-Japanese トヨタ); a Japanese "Xの" does not tell a company from a product, so a Latin name before
+* A candidate found nowhere in the library's text whose sound matches one document's own name in
+  the other script (ゴールドマン・サックス → Goldman Sachs, by rag.answer.name_sound) names that document.
+
+Limits: short names are not matched across scripts (Visa, Toyota: keys of fewer than 4 consonants
+are too often shared); a Japanese "Xの" does not tell a company from a product, so a Latin name before
 の counts as a hint (enough for `unknown`), not as strong evidence; a kanji company name made of
 words the library uses elsewhere and carrying no suffix is missed.
 """
@@ -59,6 +62,7 @@ from typing import Any
 from rag.answer.entity_candidates import _flat, _fold, _ja_candidates, _latin_candidates
 from rag.answer.entity_lookup import ascii_docs, flat_docs
 from rag.answer.entity_texts import DOC_TEXTS
+from rag.answer.name_sound import sound_keys
 from rag.ingest import japanese
 
 _lock = threading.Lock()
@@ -71,6 +75,7 @@ _LEGAL = re.compile(
     r"^(?:株式会社|有限会社)\s*|\s*(?:株式会社|,?\s*Inc\.?|Corp\.?|Corporation|Co\.,?\s*Ltd\.?|Ltd\.?|AB|N\.?V\.?|"
     r"S\.?A\.?|AG|PLC|LLC|GmbH)$"
 )
+_JA_CORP_TAIL = re.compile(r"(?:社|株式会社|グループ|ホールディングス)$")
 OWN_TOPIC_MENTIONS = 3
 """A name found in one document only, in its front matter or at least this often, is that
 document's own topic (its product, its investor), not an entity without a document."""
@@ -95,6 +100,7 @@ class EntityIndex:
     text: str = ""  # every document's folded text joined
     starts: list[int] = field(default_factory=list)  # where each document starts in `text`
     cased: set[str] = field(default_factory=set)  # one-word names matched only as written (Indeed, not indeed)
+    sounds: dict[str, set[int]] = field(default_factory=dict)  # sound key of a document's own name → documents
     postings: Any = field(default=None, repr=False)  # rag.answer.entity_lookup's, built on first use
 
 
@@ -278,6 +284,11 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
             else:
                 pats.append((i, re.compile(re.escape(w.replace(" ", ""))), n, False))
     pats.sort(key=lambda p: -len(p[2]))
+    sounds: dict[str, set[int]] = {}
+    for i, d in enumerate(docs):
+        for n in d.names:
+            for k in sound_keys(n):
+                sounds.setdefault(k, set()).add(i)
     flat_starts, starts, pos, fpos = [], [], 0, 0
     for d in docs:
         flat_starts.append(fpos)
@@ -285,7 +296,14 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
         fpos += len(d.flat) + 1
         pos += len(d.text) + 1
     return EntityIndex(
-        docs, pats, "\x00".join(d.flat for d in docs), flat_starts, "\x00".join(d.text for d in docs), starts, cased
+        docs,
+        pats,
+        "\x00".join(d.flat for d in docs),
+        flat_starts,
+        "\x00".join(d.text for d in docs),
+        starts,
+        cased,
+        sounds,
     )
 
 
@@ -336,6 +354,20 @@ def _in_docs(name: str, idx: EntityIndex) -> list[int]:
         if hits or len(flat) < 5:
             return sorted(hits)
     return flat_docs(idx, flat) if flat else []
+
+
+def _sounds_like(name: str, idx: EntityIndex) -> list[LibraryDoc]:
+    """The one document whose own name is `name` in the other script (katakana ↔ Latin letters, by
+    rag.answer.name_sound), or none: a key that several documents share names none of them."""
+    full = unicodedata.normalize("NFKC", name).strip("・ ")
+    bare = _JA_CORP_TAIL.sub("", full).strip("・ ")
+    found: set[int] = set()
+    for form in dict.fromkeys([full, bare, re.split(r"[・\s]", full)[0]]):
+        for k in sound_keys(form) if form else ():
+            found |= idx.sounds.get(k, set())
+        if found:
+            break  # the longest form that sounds like a name decides
+    return [idx.docs[i] for i in found] if len(found) == 1 else []
 
 
 def _bracket_alias(name: str, doc: LibraryDoc) -> bool:
@@ -395,6 +427,8 @@ def check_entities(question: str, library: Any) -> EntityCheck:
             continue
         owner = [d for d in idx.docs if len(cf) >= 4 and any(_name_flat(n).startswith(cf) for n in d.names)]
         hits = [] if owner else _in_docs(c.name, idx)
+        if not owner and not hits:
+            owner = _sounds_like(c.name, idx)  # ゴールドマン・サックス for a document on Goldman Sachs
         if not owner and len(hits) == 1:
             d = idx.docs[hits[0]]
             if cf in d.facets_flat or d.flat.count(cf) >= OWN_TOPIC_MENTIONS or _bracket_alias(c.name, d):

@@ -153,6 +153,8 @@ def _ja_candidates(q: str, vocab_flat: str) -> list[_Cand]:
         nouny = f[0] in ("名詞", "接頭辞") or (f[0] == "接尾辞" and f[1] == "名詞的") or surface == "・"
         if f[0] == "名詞" and f[1] in ("数詞", "代名詞"):
             nouny = False
+        if nouny and not run and f[0] == "接尾辞":
+            continue  # a counter or suffix after a non-noun (何軒, 何社) starts no name
         if nouny and not (space and run and not surface.isascii()):
             run.append(surface)
             morphs.append(surface)
