@@ -53,6 +53,11 @@ def _ja_to_en_terms() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(merged.items(), key=lambda kv: -len(kv[0])))
 
 
+@lru_cache(maxsize=1)
+def _ja_terms() -> frozenset[str]:
+    return frozenset(_squash(t) for t, _ in _ja_to_en_terms())
+
+
 _KATA_RUN = re.compile(r"[\u30a1-\u30faー・]+")
 
 
@@ -112,6 +117,14 @@ _PERIOD = re.compile(
 )
 
 
+# the headers of a two-column key / value table (項目 | 内容, Item | Value): there the row's first cell,
+# not the column header, says what the value is
+_KEY_VALUE = re.compile(
+    r"^(?:項目|指標|区分|Item|Metric|Key|Field)\s|\s(?:内容|値|数値|詳細|情報|説明|データ|Value|Details?|Description|Content|Data)$",
+    re.I,
+)
+
+
 def _pairs(unit_text: str) -> list[tuple[str, str]]:
     """(label, value) pieces of a unit: table rows "h: v / h: v", or one "label: value"."""
     pieces = re.split(r"\s+/\s+", unit_text) if " / " in unit_text else [unit_text]
@@ -168,9 +181,15 @@ def make_answer_line(
     value = render_value(span_text.strip(), lang)
     label = ""
     sq = _squash(span_text)
-    for lab, val in _pairs(unit_text or ""):
+    pairs = _pairs(unit_text or "")
+    row_key = False
+    for i, (lab, val) in enumerate(pairs):
         if lab and sq and sq in _squash(val):
+            if len(pairs) == 2 and i == 1 and _KEY_VALUE.search(f"{pairs[0][0]} {lab}"):
+                lab, row_key = pairs[0][1], True  # 「項目: 従業員数 / 内容: 約200,000名」: the row's key
             label = _label_for(lang, lab)
+            if row_key and lang == "en" and JA.search(lab) and _squash(lab) not in _ja_terms():
+                label = ""  # a key read word by word ("develop products" for 開発製品) says less than none
             break
     if period is None and unit_text:
         period = find_period(span_text, unit_text)
@@ -186,7 +205,9 @@ def make_answer_line(
         else:
             line = (f"{company}：" if company else "") + value + (f"（{per}）" if per else "")
         return line + "。"
-    if label and re.search(r"[A-Za-z]$", value) and not re.search(r"\d[BMKT]$", value):
+    if label and row_key:
+        body = f"{label} {value}"  # "founded 1869", "headcount about 8,000 people"
+    elif label and re.search(r"[A-Za-z]$", value) and not re.search(r"\d[BMKT]$", value):
         body = f"{label} — {value}"
     else:
         body = f"{value} {label}".strip()

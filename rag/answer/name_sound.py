@@ -50,7 +50,8 @@ _KANA = {ch: c for c, chars in _KANA_ROWS.items() for ch in chars}
 # ウィ ウェ ウォ are wi / we / wo; ティ ディ keep t / d (already so); ジェ チェ シェ keep their consonant
 _KANA_W = re.compile("ウ(?=[ィェォ])")
 _KATAKANA_NAME = re.compile(r"^[\u30a1-\u30fa\u30fc・･\s\-]+$")
-_LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z .&'’\-]*$")
+_LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z .,&'’\-]*$")
+_LEGAL_WORDS = frozenset("inc co corp corporation ltd llc plc ag sa nv gmbh".split())
 _VOWELS = set("aeiouy")
 
 
@@ -83,7 +84,9 @@ def latin_keys(name: str) -> set[str]:
     s = unicodedata.normalize("NFKC", name or "").strip()
     if not s or not _LATIN_NAME.match(s):
         return set()
-    words = [w for w in re.split(r"[\s.&'’\-]+", s.lower()) if w]
+    words = [w for w in re.split(r"[\s.,&'’\-]+", s.lower()) if w]
+    while len(words) > 1 and words[-1] in _LEGAL_WORDS:  # Best Buy Co., Inc. sounds like Best Buy
+        words.pop()
     lead = "_" if words and words[0][0] in "aeiou" else ""
     out: set[str] = set()
     for opts in product((True, False), repeat=len(_OPTIONS)):

@@ -188,3 +188,19 @@ def test_katakana_loanwords_are_rendered_in_english_names_are_not() -> None:
     assert render_value("ビジュアル / クリエイティブツール", "en") == "visual / creative tool"
     assert render_value("プラットフォーム", "en") == "platform"
     assert "ウェルズ" in render_value("ウェルズ・ファーゴ", "en")
+
+
+def test_a_key_value_table_row_is_labelled_by_its_key() -> None:
+    """A two-column 項目 | 内容 table: the value's label is the row's first cell, not the column header
+    ("Citibankの内容は約200,000名です" before)."""
+    row = "項目: 従業員数 / 内容: 約200,000名"
+    assert make_answer_line("ja", "Citibank", None, "約200,000名", row) == "Citibankの従業員数は約200,000名です。"
+    assert make_answer_line("en", "Goldman Sachs", None, "1869年", "項目: 創業 / 内容: 1869年") == (
+        "Goldman Sachs: founded 1869."
+    )
+    # in English only a key the glossary knows whole: word by word, 開発製品 read "develop products"
+    assert make_answer_line("en", "Cohere", None, "Takane", "項目: 開発製品 / 内容: Takane") == "Cohere: Takane."
+    # a table whose value column says what it holds keeps that header
+    assert make_answer_line("ja", "Mistral AI", None, "17億ユーロ", "ラウンド: シリーズC / 金額: 17億ユーロ") == (
+        "Mistral AIの金額は17億ユーロです（シリーズC）。"
+    )

@@ -325,6 +325,9 @@ def latin_only():
             ("WF_1", "Wells Fargo - Fargo", {"company": "Wells Fargo"}, "Wells Fargoは2024年に336Mの対話を処理した。"),
             ("RH_1", "Radisson Hotel Group", {"company": "Radisson Hotel Group"}, "ホテル数: 1,520+"),
             ("GB_1", "Goldberg Sachs Partners", {"company": "Goldberg Sachs Partners"}, "別の会社。"),
+            ("CB_1", "Citibank", {"company": "Citibank"}, "シティの拠点とバンクの業務。"),
+            ("BB_1", "Best Buy", {"company": "Best Buy Co., Inc."}, "ベストな選択とバイの話。"),
+            ("HV_1", "Harvey", {"company": "Counsel AI Corporation (Harvey)"}, "Counsel AIのリーガルAI。"),
         ]
     )
 
@@ -342,6 +345,20 @@ def test_a_katakana_name_finds_the_latin_only_document(latin_only, q: str, doc: 
     """Without this the question was refused: 「ライブラリにゴールドマン・サックスに関する資料はありません」."""
     c = check_entities(q, latin_only)
     assert c.named_docs == [doc] and not c.refuse and not c.unknown, c
+
+
+def test_a_katakana_word_made_of_library_words_finds_its_document(latin_only) -> None:
+    """シティ and バンク are library words, so シティバンク was no entity candidate: it was answered
+    from SoftBank's document."""
+    assert check_entities("シティバンクの従業員数は？", latin_only).named_docs == ["CB_1"]
+    # a middle dot sets off a foreign name: a 4-consonant key is enough (ベスト・バイ → Best Buy)
+    assert check_entities("ベスト・バイの従業員数は？", latin_only).named_docs == ["BB_1"]
+
+
+def test_a_short_sound_alike_of_a_common_word_names_nothing(latin_only) -> None:
+    """コンソール (console) sounds like Counsel (AI Corporation) by 4 consonants: too short for a word
+    that is no name candidate."""
+    assert check_entities("コンソールの操作ログは保存されますか？", latin_only).named_docs == []
 
 
 def test_a_katakana_name_that_sounds_like_no_document_is_still_refused(latin_only) -> None:
