@@ -66,13 +66,7 @@ def katakana_key(name: str) -> str | None:
         return None
     s = _KANA_W.sub("w", re.sub(r"[・･\s\-]+", "", s))
     lead = "_" if s[0] in "アイウエオ" else ""
-    out = []
-    for ch in s:
-        if ch == "w":
-            out.append("w")
-        else:
-            out.append(_KANA.get(ch, ""))
-    return _finish(lead, "".join(out))
+    return _finish(lead, "".join("w" if ch == "w" else _KANA.get(ch, "") for ch in s))
 
 
 def latin_keys(name: str) -> set[str]:

@@ -334,13 +334,22 @@ def _spaced(m: re.Match[str], out: str) -> str:
         else ""
     )
     glued = (
-        j < len(s) and not s[j].isspace() and s[j] not in ")）】」,.、。;:：%/-–~〜～→" and not _SCALE_ABBR.match(s, j)
+        j < len(s) and not s[j].isspace() and s[j] not in ")）】」,.、。;:：%/-–~〜～→+" and not _SCALE_ABBR.match(s, j)
     )
     return left + out + (" " if glued else "")
 
 
+# "$15兆+": a currency sign with a Japanese scale word; a "+" after the scale means 超 (more than)
+_MIXED_PLUS = re.compile(r"(\d[万億兆](?:ドル|円|ユーロ|ポンド)?)\+")
+_MIXED_AMOUNT = re.compile(rf"(?P<sym>US\$|[$€¥£])\s*(?P<n>{_NUM})\s*(?P<scale>[万億兆])")
+
+
+def _mixed(s: str) -> str:
+    return _MIXED_PLUS.sub(r"\1超", s)
+
+
 def to_en(text: str) -> str:
-    s = latin_names(_iso(unicodedata.normalize("NFKC", text), "en")).replace("\u301c", "〜")
+    s = latin_names(_iso(_mixed(unicodedata.normalize("NFKC", text)), "en")).replace("\u301c", "〜")
     short = bool(re.search(r"\d\s*[BMKT](?![A-Za-z])", s))
     s = _JA_DATE.sub(_date_en, s)
     s = _MONTH_ONLY.sub(lambda m: MONTHS[int(m.group(1)) - 1] + (f" {int(m.group(2))}" if m.group(2) else ""), s)
@@ -446,7 +455,9 @@ def _date_ja(m: re.Match[str]) -> str:
 
 
 def to_ja(text: str) -> str:
-    s = _iso(unicodedata.normalize("NFKC", text), "ja")
+    s = _iso(_mixed(unicodedata.normalize("NFKC", text)), "ja")
+    # "$8兆" is 8兆ドル: the Japanese scale word stays with the number, the currency goes after it
+    s = _MIXED_AMOUNT.sub(lambda m: m.group("n") + m.group("scale") + _CURRENCY_EN[m.group("sym")], s)
     s = _EN_DATE.sub(_date_ja, s)
     s = _EN_AMOUNT.sub(_amount_ja, s)
     s = re.sub(r"\(([^()]*)\)", r"（\1）", s)

@@ -50,6 +50,8 @@ JA_TO_EN = [
     ("年間$40B", "$40B per year"),
     ("1店舗1日約80分", "1 store 1 day about 80 minutes"),  # rendered amounts kept apart ("dayabout")
     ("2020-2021年", "2020–2021"),
+    ("$15兆+", "over $15 trillion"),  # a sign with a Japanese scale; "+" after it is 超 ("$15 trillion +" before)
+    ("1,520+", "1,520+"),  # no space before a bare "+" ("1,520 +" before)
 ]
 
 EN_TO_JA = [
@@ -70,6 +72,8 @@ EN_TO_JA = [
     ("25x", "25倍"),
     ("at least 750", "750以上"),
     ("2 vs 11 minutes", "2 vs 11分"),
+    ("$8兆", "8兆ドル"),  # mixed notation: the scale word stays with the number ("8ドル兆" before)
+    ("$15兆+", "15兆ドル超"),
 ]
 
 
