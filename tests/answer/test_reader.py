@@ -23,7 +23,7 @@ from rag.answer.reader import (
     section_units,
     typed_spans,
 )
-from rag.answer.reader.features import period_match, periods, type_near
+from rag.answer.reader.features import _idf, _lex_share, _share, period_match, periods, type_near, unit_tokens
 from rag.answer.reader.span import candidates, filter_candidates
 from rag.config import Settings
 from rag.index import get_embedder
@@ -424,3 +424,22 @@ def test_a_unit_naming_the_files_own_id_is_no_candidate() -> None:
     assert any("3,300" in t for t in texts)
     other = Hit("mistral", "Mistral", ("概要",), "- 社名: mistral AI", 1, 1, 1.0, "/nonexistent/mistral.md")
     assert [c.unit.text for c in candidates_of([other])]  # an id without digits or "_" is a plain word
+
+
+def test_an_english_glossary_word_counts_once_and_only_whole() -> None:
+    """Structured query translation: "CEO" is found in a unit holding CEO or all of 最高経営責任者; 最高 and
+    責任 of 最高科学責任者 (a CSO) are no half of it. With flat tokens the CSO's line outscored the
+    CEO's for "Who is the CEO of Mistral AI?" and the answer was Guillaume Lample."""
+    qi = question_info("Who is the CEO of Mistral AI?", "en")
+    assert qi.concepts and any(frozenset({"最高", "経営", "責任"}) in alts for alts in qi.concepts)
+    cso = unit_tokens("Guillaume Lample（最高科学責任者・共同創業者）")
+    ceo = unit_tokens("Arthur Mensch（CEO・共同創業者）")
+    ceo_ja = unit_tokens("最高経営責任者はArthur Mensch")
+    others = [unit_tokens(t) for t in ("CEO Arthur Menschは売上の成長を語った", "CEOのコメント", "欧州の市場")]
+    idf = _idf([cso, ceo, *others], qi.tokens)  # CEO is common in the section, 最高 / 責任 are not
+    assert _share(idf, cso) > _share(idf, ceo)  # flat tokens: the CSO's line wins
+    assert _lex_share(qi, idf, ceo) > _lex_share(qi, idf, cso) == 0.0
+    assert _lex_share(qi, idf, ceo_ja) > _lex_share(qi, idf, cso)
+    # Japanese questions are scored as before: every token on its own
+    qj = question_info("ミストラルAIのCEOは誰？", "ja")
+    assert not qj.concepts and _lex_share(qj, _idf([ceo], qj.tokens), ceo) > 0

@@ -8,8 +8,11 @@
 Features (one row per candidate unit; candidates = every unit of the top sections):
   cos, cos_gap     e5 cosine between "query: question" and "passage: unit", and its gap to the best
                    candidate's cosine (e5 cosines are compressed; the gap says more than the value)
-  lex, lex_gap     idf-weighted share of the question's content tokens (rag.japanese.tokenize;
-                   English questions add their glossary terms) found in the unit, and its gap to the best
+  lex, lex_gap     idf-weighted share of the question's content tokens (rag.japanese.tokenize) found in
+                   the unit, and its gap to the best; for an English question each glossary word counts
+                   once, found when one of its Japanese alternatives is whole in the unit (structured
+                   query translation): 最高科学責任者 (CSO) holds 最高 and 責任 of CEO's 最高経営責任者, and
+                   with flat tokens it outscored "Arthur Mensch（CEO・共同創業者）" for "Who is the CEO…?"
   bigram           the same over character bigrams (matches across segmentation differences)
   head             idf-weighted share of question tokens found only in the section's title / heading
                    path / lead-in line (context that the unit itself does not repeat)
@@ -49,7 +52,7 @@ from rag.answer.reader.answer_types import QType, compatible, nfkc, question_typ
 from rag.answer.units import Unit
 from rag.ingest import char_bigrams, detect_language, tokenize
 from rag.ingest.japanese import loan_source, tag
-from rag.search.glossary import expand_tokens
+from rag.search.glossary import expand_groups, expand_tokens
 
 KIND_FEATURES = ("kind_bullet", "kind_row", "kind_profile", "kind_heading")
 DENSE_FEATURES = ("cos", "cos_gap")
@@ -134,20 +137,39 @@ class QuestionInfo:
     bigrams: frozenset[str]
     qtype: QType
     squashed: str  # squash(text): for "the question already says it" checks
+    # English questions: the question's own content tokens, and per glossary word the token sets of
+    # its Japanese alternatives ("ceo" → {CEO}, {最高, 経営, 責任}); see _lex_share
+    own: frozenset[str] = frozenset()
+    concepts: tuple[tuple[frozenset[str], ...], ...] = ()
 
 
 def question_info(question: str, lang: str | None = None) -> QuestionInfo:
     lang = lang or detect_language(question)
     toks = set(content_tokens(question)) - _WH_TOKENS
+    own: frozenset[str] = frozenset()
+    concepts: tuple[tuple[frozenset[str], ...], ...] = ()
     if lang == "en":
         toks = {f for t in toks for f in _en_forms(t)}
+        own = frozenset(toks)
         try:
             toks |= set(expand_tokens(question))
+            concepts = tuple(
+                alts
+                for alts in (tuple(a for a in (content_tokens(t) for t in g) if a) for g in expand_groups(question))
+                if alts
+            )
         except Exception:  # noqa: BLE001 — no glossary: the question's own words
             pass
     wh_free = re.sub(r"何|なに|誰|だれ|どこ|いつ|いくら|いくつ|どれ|どの|どんな", " ", nfkc(question))
     return QuestionInfo(
-        question, lang, frozenset(toks), bigrams(wh_free), question_type(question, lang), squash(question)
+        question,
+        lang,
+        frozenset(toks),
+        bigrams(wh_free),
+        question_type(question, lang),
+        squash(question),
+        own,
+        concepts,
     )
 
 
@@ -178,6 +200,24 @@ def _share(weights: dict[str, float], found: frozenset[str] | set[str]) -> float
     if tot <= 0:
         return 0.0
     return sum(w for t, w in weights.items() if t in found) / tot  # weights is built in sorted order
+
+
+def _lex_share(qi: QuestionInfo, idf: dict[str, float], found: frozenset[str] | set[str]) -> float:
+    """`_share` of the question's tokens found in a unit; for an English question with glossary words,
+    each such word counts once, found when one of its alternatives is whole in the unit: 最高 and 責任
+    of 最高科学責任者 (CSO) are no half of CEO's 最高経営責任者."""
+    if not qi.concepts:
+        return _share(idf, found)
+    tot = got = 0.0
+    for t in sorted(qi.own):
+        w = idf.get(t, 0.0)
+        tot += w
+        got += w if t in found else 0.0
+    for alts in qi.concepts:
+        w = max(sum(idf.get(t, 0.0) for t in a) / len(a) for a in alts)
+        tot += w
+        got += w if any(a <= found for a in alts) else 0.0
+    return got / tot if tot > 0 else 0.0
 
 
 def type_match(qi: QuestionInfo, text: str) -> bool:
@@ -353,10 +393,10 @@ def features(
         X[:, col["cos_gap"]] = cos - cos.max()
     for i, c in enumerate(cands):
         u = c.unit
-        X[i, col["lex"]] = _share(idf_t, utoks[i])
+        X[i, col["lex"]] = _lex_share(qi, idf_t, utoks[i])
         X[i, col["bigram"]] = _share(idf_b, ubig[i])
         ctx = unit_tokens(c.context) if c.context else frozenset()
-        X[i, col["head"]] = _share(idf_t, ctx - utoks[i])
+        X[i, col["head"]] = _lex_share(qi, idf_t, ctx - utoks[i])
         typed = qi.qtype.kind != "other"
         vt = value_text(qi, u) if typed else u.text
         if vt is u.text:

