@@ -378,6 +378,20 @@ def _sounds_like(name: str, idx: EntityIndex, min_key: int = 0) -> list[LibraryD
     return [idx.docs[i] for i in found] if len(found) == 1 else []
 
 
+def question_spelling(question: str, doc_id: str, library: Any) -> str | None:
+    """The katakana spelling the question uses for the document's company when the document writes it
+    in Latin letters only (ゴールドマン・サックス for Goldman Sachs), so that a Japanese answer line names
+    it as the asker does; None when the question has no such spelling."""
+    idx = library if isinstance(library, EntityIndex) else entity_index(library)
+    for run in _KATAKANA_RUN.findall(unicodedata.normalize("NFKC", question or "")):
+        if len(_flat(run)) < 4 or _flat(run) in idx.vocab:
+            continue
+        owner = _sounds_like(run, idx, 0 if "・" in run else KATAKANA_RUN_KEY)
+        if owner and owner[0].doc_id == doc_id:
+            return run
+    return None
+
+
 def _bracket_alias(name: str, doc: LibraryDoc) -> bool:
     """`name` is written beside one of the document's own names in brackets: "Macquarie Bank
     （マッコーリー銀行）", "日本生命（Nippon Life）" — the company's other spelling."""

@@ -15,6 +15,7 @@ from rag.answer.entities import (
     display_name,
     entity_index,
     mention_note,
+    question_spelling,
     refusal_reason,
 )
 from rag.ingest import load_document
@@ -386,3 +387,12 @@ def test_a_counter_after_nan_is_no_entity(latin_only) -> None:
 def test_katakana_names_in_the_49_document_library(lib49, q: str, doc: str) -> None:
     c = check_entities(q, lib49)
     assert c.named_docs == [doc] and not c.refuse, c
+
+
+def test_the_answer_line_names_the_company_as_the_asker_spelled_it(latin_only) -> None:
+    """A Japanese answer line about a Latin-only company uses the question's katakana spelling
+    (「ゴールドマン・サックスの時価総額は…」, not 「Goldman Sachsの…」)."""
+    q = "ゴールドマン・サックスの時価総額は？"
+    assert question_spelling(q, "GS_1", latin_only) == "ゴールドマン・サックス"
+    assert question_spelling(q, "WF_1", latin_only) is None
+    assert question_spelling("Goldman Sachsの時価総額は？", "GS_1", latin_only) is None
