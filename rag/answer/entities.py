@@ -62,7 +62,7 @@ from typing import Any
 from rag.answer.entity_candidates import _flat, _fold, _ja_candidates, _latin_candidates
 from rag.answer.entity_lookup import ascii_docs, flat_docs
 from rag.answer.entity_texts import DOC_TEXTS
-from rag.answer.name_sound import sound_keys
+from rag.answer.name_sound import KATAKANA_RUN, WORD_KEY, sound_keys, sound_owner
 from rag.ingest import japanese
 
 _lock = threading.Lock()
@@ -75,13 +75,6 @@ _LEGAL = re.compile(
     r"^(?:株式会社|有限会社)\s*|\s*(?:株式会社|,?\s*Inc\.?|Corp\.?|Corporation|Co\.,?\s*Ltd\.?|Ltd\.?|AB|N\.?V\.?|"
     r"S\.?A\.?|AG|PLC|LLC|GmbH)$"
 )
-_KATAKANA_RUN = re.compile(r"[\u30a1-\u30faー][\u30a1-\u30faー・]*[\u30a1-\u30faー]")
-_JA_CORP_TAIL = re.compile(r"(?:社|株式会社|グループ|ホールディングス)$")
-KATAKANA_RUN_KEY = 5
-"""A katakana word that is no entity candidate, or one without a proper-noun tag or corporate suffix,
-names a document by its sound only with a key of at least this many consonants: against the 13 documents' names, 1 of 1,147 unseen katakana words of
-the 36 other case studies matched at 4 (コンソール ↔ Counsel), none at 5. A word with a middle dot
-(ベスト・バイ) is a foreign name's spelling: the 158 of those words matched nothing at 4."""
 OWN_TOPIC_MENTIONS = 3
 """A name found in one document only, in its front matter or at least this often, is that
 document's own topic (its product, its investor), not an entity without a document."""
@@ -301,16 +294,8 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
         starts.append(pos)
         fpos += len(d.flat) + 1
         pos += len(d.text) + 1
-    return EntityIndex(
-        docs,
-        pats,
-        "\x00".join(d.flat for d in docs),
-        flat_starts,
-        "\x00".join(d.text for d in docs),
-        starts,
-        cased,
-        sounds,
-    )
+    vocab, text = "\x00".join(d.flat for d in docs), "\x00".join(d.text for d in docs)
+    return EntityIndex(docs, pats, vocab, flat_starts, text, starts, cased, sounds)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -362,20 +347,17 @@ def _in_docs(name: str, idx: EntityIndex) -> list[int]:
     return flat_docs(idx, flat) if flat else []
 
 
-def _sounds_like(name: str, idx: EntityIndex, min_key: int = 0) -> list[LibraryDoc]:
-    """The one document whose own name is `name` in the other script (katakana ↔ Latin letters, by
-    rag.answer.name_sound), or none: a key that several documents share names none of them. Keys
-    shorter than `min_key` characters are not looked up."""
-    full = unicodedata.normalize("NFKC", name).strip("・ ")
-    bare = _JA_CORP_TAIL.sub("", full).strip("・ ")
-    found: set[int] = set()
-    for form in dict.fromkeys([full, bare, re.split(r"[・\s]", full)[0]]):
-        for k in sound_keys(form) if form else ():
-            if len(k) >= min_key:
-                found |= idx.sounds.get(k, set())
-        if found:
-            break  # the longest form that sounds like a name decides
-    return [idx.docs[i] for i in found] if len(found) == 1 else []
+def _unseen_katakana(question: str, idx: EntityIndex) -> list[tuple[str, LibraryDoc]]:
+    """(word, document) for each katakana word of the question that the library never writes and that
+    sounds like one document's own name (シティバンク: シティ and バンク are library words, so it is no
+    entity candidate; ・ sets off a foreign name: a shorter key is enough)."""
+    out = []
+    for run in KATAKANA_RUN.findall(unicodedata.normalize("NFKC", question or "")):
+        if len(_flat(run)) >= 4 and _flat(run) not in idx.vocab:
+            i = sound_owner(run, idx.sounds, 0 if "・" in run else WORD_KEY)
+            if i is not None:
+                out.append((run, idx.docs[i]))
+    return out
 
 
 def question_spelling(question: str, doc_id: str, library: Any) -> str | None:
@@ -383,13 +365,7 @@ def question_spelling(question: str, doc_id: str, library: Any) -> str | None:
     in Latin letters only (ゴールドマン・サックス for Goldman Sachs), so that a Japanese answer line names
     it as the asker does; None when the question has no such spelling."""
     idx = library if isinstance(library, EntityIndex) else entity_index(library)
-    for run in _KATAKANA_RUN.findall(unicodedata.normalize("NFKC", question or "")):
-        if len(_flat(run)) < 4 or _flat(run) in idx.vocab:
-            continue
-        owner = _sounds_like(run, idx, 0 if "・" in run else KATAKANA_RUN_KEY)
-        if owner and owner[0].doc_id == doc_id:
-            return run
-    return None
+    return next((run for run, d in _unseen_katakana(question, idx) if d.doc_id == doc_id), None)
 
 
 def _bracket_alias(name: str, doc: LibraryDoc) -> bool:
@@ -452,7 +428,8 @@ def check_entities(question: str, library: Any) -> EntityCheck:
         if not owner and not hits:
             # ゴールドマン・サックス for a document on Goldman Sachs; a short key only for a proper noun
             # or a name with a corporate suffix
-            owner = _sounds_like(c.name, idx, 0 if c.strong else KATAKANA_RUN_KEY)
+            i = sound_owner(c.name, idx.sounds, 0 if c.strong else WORD_KEY)
+            owner = [idx.docs[i]] if i is not None else []
         if not owner and len(hits) == 1:
             d = idx.docs[hits[0]]
             if cf in d.facets_flat or d.flat.count(cf) >= OWN_TOPIC_MENTIONS or _bracket_alias(c.name, d):
@@ -474,16 +451,10 @@ def check_entities(question: str, library: Any) -> EntityCheck:
         elif (strong or weak_ok) and not any(_flat(u) == cf for u in unknown):
             unknown.append(c.name)
             no_doc.append(c.name)
-    # a katakana word the library never writes, made of words it does write (シティ + バンク), is no
-    # candidate above; it may still be a Latin-only company's name (Citibank)
-    for run in _KATAKANA_RUN.findall(q):
-        cf = _flat(run)
-        if len(cf) < 4 or any(cf in nf or nf in cf for nf in named_flats) or cf in idx.vocab:
-            continue
-        owner = _sounds_like(run, idx, 0 if "・" in run else KATAKANA_RUN_KEY)  # ・ sets off a foreign name
-        if owner and owner[0].doc_id not in named:
-            named.append(owner[0].doc_id)
-            named_flats.append(cf)
+    for run, d in _unseen_katakana(q, idx):  # a Latin-only company's katakana name that is no candidate
+        if d.doc_id not in named and not any(_flat(run) in nf or nf in _flat(run) for nf in named_flats):
+            named.append(d.doc_id)
+            named_flats.append(_flat(run))
     return EntityCheck(named, unknown, mentioned, no_doc)
 
 
