@@ -60,9 +60,10 @@ from functools import lru_cache
 from typing import Any
 
 from rag.answer.entity_candidates import _flat, _fold, _ja_candidates, _latin_candidates
+from rag.answer.entity_katakana import katakana_topic, unseen_katakana
 from rag.answer.entity_lookup import ascii_docs, flat_docs
 from rag.answer.entity_texts import DOC_TEXTS
-from rag.answer.name_sound import KATAKANA_RUN, WORD_KEY, sound_keys, sound_owner
+from rag.answer.name_sound import WORD_KEY, sound_keys, sound_owner
 from rag.ingest import japanese
 
 _lock = threading.Lock()
@@ -347,25 +348,12 @@ def _in_docs(name: str, idx: EntityIndex) -> list[int]:
     return flat_docs(idx, flat) if flat else []
 
 
-def _unseen_katakana(question: str, idx: EntityIndex) -> list[tuple[str, LibraryDoc]]:
-    """(word, document) for each katakana word of the question that the library never writes and that
-    sounds like one document's own name (シティバンク: シティ and バンク are library words, so it is no
-    entity candidate; ・ sets off a foreign name: a shorter key is enough)."""
-    out = []
-    for run in KATAKANA_RUN.findall(unicodedata.normalize("NFKC", question or "")):
-        if len(_flat(run)) >= 4 and _flat(run) not in idx.vocab:
-            i = sound_owner(run, idx.sounds, 0 if "・" in run else WORD_KEY)
-            if i is not None:
-                out.append((run, idx.docs[i]))
-    return out
-
-
 def question_spelling(question: str, doc_id: str, library: Any) -> str | None:
     """The katakana spelling the question uses for the document's company when the document writes it
     in Latin letters only (ゴールドマン・サックス for Goldman Sachs), so that a Japanese answer line names
     it as the asker does; None when the question has no such spelling."""
     idx = library if isinstance(library, EntityIndex) else entity_index(library)
-    return next((run for run, d in _unseen_katakana(question, idx) if d.doc_id == doc_id), None)
+    return next((run for run, d in unseen_katakana(question, idx) if d.doc_id == doc_id), None)
 
 
 def _bracket_alias(name: str, doc: LibraryDoc) -> bool:
@@ -415,6 +403,8 @@ def check_entities(question: str, library: Any) -> EntityCheck:
     named_flats = [_flat(n) for _, _, n in found]
     ja_q = japanese.detect_language(q) == "ja"
     cands = _latin_candidates(q, ja_q) + (_ja_candidates(q, idx.vocab) if re.search(r"[\u3040-\u9fff]", q) else [])
+    topic = katakana_topic(q, idx) if ja_q and not found and not any(c.start == 0 for c in cands) else None
+    cands += [topic] if topic else []
     cands.sort(key=lambda c: c.start)
     unknown: list[str] = []
     mentioned: dict[str, list[str]] = {}
@@ -451,7 +441,7 @@ def check_entities(question: str, library: Any) -> EntityCheck:
         elif (strong or weak_ok) and not any(_flat(u) == cf for u in unknown):
             unknown.append(c.name)
             no_doc.append(c.name)
-    for run, d in _unseen_katakana(q, idx):  # a Latin-only company's katakana name that is no candidate
+    for run, d in unseen_katakana(q, idx):  # a Latin-only company's katakana name that is no candidate
         if d.doc_id not in named and not any(_flat(run) in nf or nf in _flat(run) for nf in named_flats):
             named.append(d.doc_id)
             named_flats.append(_flat(run))

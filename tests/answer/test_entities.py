@@ -396,3 +396,32 @@ def test_the_answer_line_names_the_company_as_the_asker_spelled_it(latin_only) -
     assert question_spelling(q, "GS_1", latin_only) == "ゴールドマン・サックス"
     assert question_spelling(q, "WF_1", latin_only) is None
     assert question_spelling("Goldman Sachsの時価総額は？", "GS_1", latin_only) is None
+
+
+def test_a_katakana_topic_the_library_only_mentions_is_refused() -> None:
+    """「マイクロソフトの従業員数は？」: the tagger splits マイクロソフト into マイクロ + ソフト (common words), so
+    it was no candidate and SoftBank's headcount was the answer. A katakana word opening the question
+    that one or two documents merely mention is what the question is about; one most documents write
+    (データサイエンス) is a topic, not a company."""
+    idx = build_index(
+        [
+            (
+                "SB_1",
+                "ソフトバンク",
+                {"company": "ソフトバンク株式会社"},
+                "従業員数: 約2万人。フランスのデータサイエンス。",
+            ),
+            (
+                "SC_1",
+                "住友商事",
+                {"company": "住友商事株式会社"},
+                "日本マイクロソフトと比較した。データサイエンスの組織。",
+            ),
+            ("KD_1", "KDDI", {"company": "KDDI株式会社"}, "データサイエンスの人材育成。"),
+        ]
+    )
+    c = check_entities("マイクロソフトの従業員数は？", idx)
+    assert c.refuse and c.no_document == ["マイクロソフト"] and c.mentioned == {"マイクロソフト": ["SC_1"]}, c
+    assert "データサイエンス" not in check_entities("データサイエンスの活用事例は？", idx).no_document
+    assert "フランス" not in check_entities("フランスのAI企業の評価額は？", idx).no_document  # a place
+    assert check_entities("ソフトバンクの従業員数は？", idx).named_docs == ["SB_1"]
