@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.answer.answer_line import make_answer_line, render_value
-from rag.answer.entities import EntityCheck, check_entities, display_name, question_spelling, refusal_reason
+from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
 from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
 from rag.answer.reader import ReadUnit, read
@@ -189,6 +189,7 @@ def compose(
     timings: dict[str, float] | None = None,
     extra: Sequence[ReadUnit] = (),
     scored: set[tuple[str, tuple[str, ...]]] | None = None,
+    asked_names: dict[str, str] | None = None,
 ) -> Composed:
     """Read every part (per company when `per_doc_hits` has two or more documents) and write the answer."""
     jobs: list[tuple[str, Sequence[Hit]]] = []
@@ -260,8 +261,8 @@ def compose(
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]
         b = ev[0]
         name = _display(snapshot, b.doc_id, lang)
-        if lang == "ja" and name.isascii() and snapshot is not None:
-            name = _asked_spelling(question, b.doc_id, snapshot) or name
+        if lang == "ja" and name.isascii():
+            name = (asked_names or {}).get(b.doc_id) or name  # as the asker spelled it (ゴールドマン・サックス)
         span = _whole_list(b, units, lang)
         unit_text = b.text if span == (b.span or b.text) else f"{label_value(b.text)[0]}: {span}"
         line = make_answer_line(lang, name, None, span, unit_text)
@@ -345,14 +346,6 @@ def from_scored(chosen: Sequence[Any], hits: Sequence[Hit]) -> list[ReadUnit]:
             )
         )
     return out
-
-
-def _asked_spelling(question: str, doc_id: str, snapshot: Any) -> str | None:
-    """The question's katakana name for a company its document writes in Latin letters only."""
-    try:
-        return question_spelling(question, doc_id, snapshot)
-    except Exception:  # noqa: BLE001 — a display name must not stop the answer
-        return None
 
 
 def _display(snapshot: Any, doc_id: str, lang: str) -> str:

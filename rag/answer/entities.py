@@ -348,12 +348,19 @@ def _in_docs(name: str, idx: EntityIndex) -> list[int]:
     return flat_docs(idx, flat) if flat else []
 
 
-def question_spelling(question: str, doc_id: str, library: Any) -> str | None:
-    """The katakana spelling the question uses for the document's company when the document writes it
-    in Latin letters only (ゴールドマン・サックス for Goldman Sachs), so that a Japanese answer line names
-    it as the asker does; None when the question has no such spelling."""
+def library_spelling(question: str, library: Any) -> tuple[str, dict[str, str]]:
+    """The question with each katakana name of a company that its document writes in Latin letters only
+    replaced by that Latin name (「ゴールドマン・サックスの従業員数は？」 → 「Goldman Sachsの従業員数は？」: its
+    words then meet the document's, and are no "question terms missing from the sources"), and
+    {doc_id: the question's spelling} so that a Japanese answer line names the company as the asker did."""
     idx = library if isinstance(library, EntityIndex) else entity_index(library)
-    return next((run for run, d in unseen_katakana(question, idx) if d.doc_id == doc_id), None)
+    out, asked = question, {}
+    for run, d in unseen_katakana(question, idx):
+        latin = next((n for n in d.names if n.isascii() and "(" not in n), None)
+        if latin:
+            out = out.replace(run, latin)
+            asked.setdefault(d.doc_id, run)
+    return out, asked
 
 
 def _bracket_alias(name: str, doc: LibraryDoc) -> bool:

@@ -39,6 +39,7 @@ from typing import Any
 
 from rag.answer import backends, compose, followup, refusal
 from rag.answer import extractive as X
+from rag.answer.entities import library_spelling
 from rag.answer.prompting import (
     answer_messages,
     instruction_like,
@@ -188,13 +189,19 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     # 2. entity gate: a question about an entity no document covers is refused with that reason
     t = time.perf_counter()
     gate = compose.entity_gate(standalone, lang, snap)
+    # the question as the library spells its companies (ゴールドマン・サックス → Goldman Sachs) for search,
+    # analysis and reading; the answer line keeps the asker's spelling
+    try:
+        searched, asked_names = library_spelling(standalone, snap)
+    except Exception:  # noqa: BLE001 — a spelling aid must not stop the answer
+        searched, asked_names = standalone, {}
     timings["entities"] = _ms(t)
 
     # 3. retrieval (filters as given; suggestions never applied)
     t = time.perf_counter()
     rt: dict[str, float] = {}
     n_fetch = max(k, X.UNIT_SECTIONS, LLM_SOURCES)
-    hits = retrieve(standalone, filters=filters, k=n_fetch, settings=settings, timings=rt)
+    hits = retrieve(searched, filters=filters, k=n_fetch, settings=settings, timings=rt)
     timings["retrieve"] = _ms(t)
     for key in ("embed", "dense", "bm25", "fuse"):
         if key in rt:
@@ -220,7 +227,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
 
     # 4. analysis, answer units, evidence
     t = time.perf_counter()
-    info = X.analyze(standalone, snap)
+    info = X.analyze(searched, snap)
     scored = X.score_units(info, hits)
     chosen = X.select(info, scored)
     ev = refusal.evidence(info, hits, scored, chosen, X._idf(snap))
@@ -237,7 +244,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     # 5a. extractive answer (default): the reader, per part and per company (rag.answer.compose)
     t = time.perf_counter()
     if model is None:
-        out = _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings, chosen)
+        out = _read_answer(searched, lang, hits, filters, gate, snap, settings, timings, chosen, asked_names)
         timings["answer"] = _ms(t)
         if out.top_probability < compose.READER_MIN_TOP or not out.citations:
             why = f"reader top probability {out.top_probability:.2f} < {compose.READER_MIN_TOP}"
@@ -329,7 +336,9 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     yield Answer(text=rep.text, citations=cites, flagged=flagged, timings=timings, **base)
 
 
-def _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings, chosen) -> compose.Composed:
+def _read_answer(
+    standalone, lang, hits, filters, gate, snap, settings, timings, chosen, asked_names=None
+) -> compose.Composed:
     """Parts of the question read over the hits; a question naming two or more library companies is
     read per company over that company's own sections (retrieved with a doc_id filter)."""
     parts = compose.split_parts(standalone, lang)
@@ -372,7 +381,17 @@ def _read_answer(standalone, lang, hits, filters, gate, snap, settings, timings,
             hits, extra = compose.rebase(own, extra)
     rt: dict[str, float] = {}
     out = compose.compose(
-        standalone, parts, hits, lang, snap, per_doc, settings=settings, timings=rt, extra=extra, scored=scored
+        standalone,
+        parts,
+        hits,
+        lang,
+        snap,
+        per_doc,
+        settings=settings,
+        timings=rt,
+        extra=extra,
+        scored=scored,
+        asked_names=asked_names,
     )
     if "read" in rt:
         timings["read"] = round(rt["read"], 3)

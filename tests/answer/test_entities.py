@@ -15,7 +15,7 @@ from rag.answer.entities import (
     display_name,
     entity_index,
     mention_note,
-    question_spelling,
+    library_spelling,
     refusal_reason,
 )
 from rag.ingest import load_document
@@ -390,12 +390,13 @@ def test_katakana_names_in_the_49_document_library(lib49, q: str, doc: str) -> N
 
 
 def test_the_answer_line_names_the_company_as_the_asker_spelled_it(latin_only) -> None:
-    """A Japanese answer line about a Latin-only company uses the question's katakana spelling
-    (「ゴールドマン・サックスの時価総額は…」, not 「Goldman Sachsの…」)."""
+    """The question is searched as the library spells the company (its words then meet the document's:
+    「ゴールドマン・サックスの従業員数は？」 was refused for "question terms not in the sources"), and a
+    Japanese answer line names it as the asker did."""
     q = "ゴールドマン・サックスの時価総額は？"
-    assert question_spelling(q, "GS_1", latin_only) == "ゴールドマン・サックス"
-    assert question_spelling(q, "WF_1", latin_only) is None
-    assert question_spelling("Goldman Sachsの時価総額は？", "GS_1", latin_only) is None
+    assert library_spelling(q, latin_only) == ("Goldman Sachsの時価総額は？", {"GS_1": "ゴールドマン・サックス"})
+    assert library_spelling("Goldman Sachsの時価総額は？", latin_only) == ("Goldman Sachsの時価総額は？", {})
+    assert library_spelling("マイクロソフトの時価総額は？", latin_only)[1] == {}
 
 
 def test_a_katakana_topic_the_library_only_mentions_is_refused() -> None:
