@@ -120,6 +120,11 @@ def _latin_candidates(q: str, ja_question: bool) -> list[_Cand]:
     return out
 
 
+_ASKED_TAIL = re.compile(
+    r"(?:は|とは|って)\s*(?:何|なに|誰|だれ|いつ|どこ|いくら|どれ)?\s*(?:ですか|でしょうか)?\s*[？?。]?\s*$"
+)
+
+
 def _ja_candidates(q: str, vocab_flat: str) -> list[_Cand]:
     out: list[_Cand] = []
     pos, run, proper = 0, [], False
@@ -140,7 +145,9 @@ def _ja_candidates(q: str, vocab_flat: str) -> list[_Cand]:
                     and _flat(m) not in vocab_flat
                     for m in morphs
                 )
-                if corp or proper or unseen:
+                # 「Xの名前は？」: a plain noun after の that ends the question is what is asked, not who
+                asked = not (corp or proper) and q[:start].endswith("の") and _ASKED_TAIL.match(q, end)
+                if (corp or proper or unseen) and not asked:
                     out.append(_Cand(s, max(0, start), corp or proper))
         run, proper, morphs[:] = [], False, []
 

@@ -426,3 +426,12 @@ def test_a_katakana_topic_the_library_only_mentions_is_refused() -> None:
     assert "データサイエンス" not in check_entities("データサイエンスの活用事例は？", idx).no_document
     assert "フランス" not in check_entities("フランスのAI企業の評価額は？", idx).no_document  # a place
     assert check_entities("ソフトバンクの従業員数は？", idx).named_docs == ["SB_1"]
+
+
+def test_the_asked_attribute_is_no_entity(latin_only) -> None:
+    """「プラットフォームの名前は？」 was refused as 「ライブラリに名前に関する資料はありません」 (名前 is a word the
+    library never writes): a plain noun after の that ends the question is what is asked."""
+    for q, asked in [("プラットフォームの名前は？", "名前"), ("ゴールドマン・サックスの社是とは何ですか？", "社是")]:
+        c = check_entities(q, latin_only)
+        assert asked not in c.unknown and asked not in c.no_document, c
+    assert check_entities("任天堂の従業員数は？", latin_only).no_document[0] == "任天堂"  # a name still is one
