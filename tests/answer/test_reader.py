@@ -443,3 +443,11 @@ def test_an_english_glossary_word_counts_once_and_only_whole() -> None:
     # Japanese questions are scored as before: every token on its own
     qj = question_info("ミストラルAIのCEOは誰？", "ja")
     assert not qj.concepts and _lex_share(qj, _idf([ceo], qj.tokens), ceo) > 0
+
+
+def test_a_plus_after_the_answer_value_is_kept() -> None:
+    """「30+のAI対応製品」: the answer is "30+" (or more), as written; the answer line said "30". Only the
+    chosen span grows: the candidates and their features stay as they were."""
+    qi = question_info("How many AI products is the bank developing?", "en")
+    assert extract_span(qi, Unit("2025年に30+のAI対応製品を開発中", "sentence", 1, 1, 0)).text == "30+"
+    assert [s.text for s in typed_spans("3+5=8")] == ["3", "5", "8"]

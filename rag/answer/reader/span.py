@@ -422,6 +422,9 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
         return _without_label(name_variant(sub, s, qi.lang), qi.tokens) if s.kind == "name" else s.text
 
     s = cands[i]
+    t = nfkc(sub)
+    if s.kind != "name" and s.kind != "date" and t[s.end : s.end + 1] == "+" and not t[s.end + 1 : s.end + 2].isdigit():
+        s = Span(s.start, s.end + 1, s.kind, s.text + "+")  # "30+", "$40B+": the value as written ("or more")
     alts = tuple(
         dict.fromkeys(
             shown(cands[j])
