@@ -14,8 +14,8 @@ from rag.answer.entities import (
     check_entities,
     display_name,
     entity_index,
-    mention_note,
     library_spelling,
+    mention_note,
     refusal_reason,
 )
 from rag.ingest import load_document
