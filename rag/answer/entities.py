@@ -110,6 +110,9 @@ class EntityCheck:
     unknown: list[str]  # names of entities no document covers at all
     mentioned: dict[str, list[str]] = field(default_factory=dict)  # entity → doc_ids whose text names it
     no_document: list[str] = field(default_factory=list)  # the question's subjects without a document
+    # a katakana name in the question of a company its document writes in Latin letters only →
+    # (doc_id, that Latin name): ゴールドマン・サックス → ("051_goldman_sachs", "Goldman Sachs")
+    spellings: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def refuse(self) -> bool:
@@ -348,18 +351,15 @@ def _in_docs(name: str, idx: EntityIndex) -> list[int]:
     return flat_docs(idx, flat) if flat else []
 
 
-def library_spelling(question: str, library: Any) -> tuple[str, dict[str, str]]:
-    """The question with each katakana name of a company that its document writes in Latin letters only
-    replaced by that Latin name (「ゴールドマン・サックスの従業員数は？」 → 「Goldman Sachsの従業員数は？」: its
-    words then meet the document's, and are no "question terms missing from the sources"), and
-    {doc_id: the question's spelling} so that a Japanese answer line names the company as the asker did."""
-    idx = library if isinstance(library, EntityIndex) else entity_index(library)
+def library_spelling(question: str, check: EntityCheck | None) -> tuple[str, dict[str, str]]:
+    """The question with each katakana name of `check.spellings` replaced by the library's Latin name
+    (「ゴールドマン・サックスの従業員数は？」 → 「Goldman Sachsの従業員数は？」: its words then meet the
+    document's, and are no "question terms missing from the sources"), and {doc_id: the question's
+    spelling} so that a Japanese answer line names the company as the asker did."""
     out, asked = question, {}
-    for run, d in unseen_katakana(question, idx):
-        latin = next((n for n in d.names if n.isascii() and "(" not in n), None)
-        if latin:
-            out = out.replace(run, latin)
-            asked.setdefault(d.doc_id, run)
+    for run, (doc_id, latin) in (check.spellings if check else {}).items():
+        out = out.replace(run, latin)
+        asked.setdefault(doc_id, run)
     return out, asked
 
 
@@ -448,11 +448,15 @@ def check_entities(question: str, library: Any) -> EntityCheck:
         elif (strong or weak_ok) and not any(_flat(u) == cf for u in unknown):
             unknown.append(c.name)
             no_doc.append(c.name)
-    for run, d in unseen_katakana(q, idx):  # a Latin-only company's katakana name that is no candidate
+    spellings: dict[str, tuple[str, str]] = {}
+    for run, d in unseen_katakana(q, idx):  # a Latin-only company's katakana name (may be no candidate)
+        latin = next((n for n in d.names if n.isascii() and "(" not in n), None)
+        if latin:
+            spellings[run] = (d.doc_id, latin)
         if d.doc_id not in named and not any(_flat(run) in nf or nf in _flat(run) for nf in named_flats):
             named.append(d.doc_id)
             named_flats.append(_flat(run))
-    return EntityCheck(named, unknown, mentioned, no_doc)
+    return EntityCheck(named, unknown, mentioned, no_doc, spellings)
 
 
 # ------------------------------------------------------------------------------ lines

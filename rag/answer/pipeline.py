@@ -191,10 +191,7 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
     gate = compose.entity_gate(standalone, lang, snap)
     # the question as the library spells its companies (ゴールドマン・サックス → Goldman Sachs) for search,
     # analysis and reading; the answer line keeps the asker's spelling
-    try:
-        searched, asked_names = library_spelling(standalone, snap)
-    except Exception:  # noqa: BLE001 — a spelling aid must not stop the answer
-        searched, asked_names = standalone, {}
+    searched, asked_names = library_spelling(standalone, gate.check)
     timings["entities"] = _ms(t)
 
     # 3. retrieval (filters as given; suggestions never applied)

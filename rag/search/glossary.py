@@ -54,19 +54,6 @@ def _key_of(match: str, table: dict[str, tuple[str, ...]]) -> str | None:
     return None
 
 
-def expand(question: str, path: str | None = None) -> list[str]:
-    """Japanese terms for the glossary keys occurring in `question` (in order, no duplicates)."""
-    table = load(path)
-    q = question.lower().replace("’", "'")
-    out: list[str] = []
-    for m in _pattern(path).finditer(q):
-        key = _key_of(m.group(0), table)
-        for t in table.get(key or "", ()):
-            if t not in out:
-                out.append(t)
-    return out
-
-
 def expand_groups(question: str, path: str | None = None) -> list[tuple[str, ...]]:
     """The Japanese terms of each glossary key occurring in `question`, one tuple per key (in order):
     the alternatives of one English word ("ceo" → ("CEO", "最高経営責任者"))."""
@@ -78,6 +65,11 @@ def expand_groups(question: str, path: str | None = None) -> list[tuple[str, ...
         if terms and terms not in out:
             out.append(terms)
     return out
+
+
+def expand(question: str, path: str | None = None) -> list[str]:
+    """Japanese terms for the glossary keys occurring in `question` (in order, no duplicates)."""
+    return list(dict.fromkeys(t for terms in expand_groups(question, path) for t in terms))
 
 
 @lru_cache(maxsize=4096)

@@ -393,10 +393,17 @@ def test_the_answer_line_names_the_company_as_the_asker_spelled_it(latin_only) -
     """The question is searched as the library spells the company (its words then meet the document's:
     「ゴールドマン・サックスの従業員数は？」 was refused for "question terms not in the sources"), and a
     Japanese answer line names it as the asker did."""
-    q = "ゴールドマン・サックスの時価総額は？"
-    assert library_spelling(q, latin_only) == ("Goldman Sachsの時価総額は？", {"GS_1": "ゴールドマン・サックス"})
-    assert library_spelling("Goldman Sachsの時価総額は？", latin_only) == ("Goldman Sachsの時価総額は？", {})
-    assert library_spelling("マイクロソフトの時価総額は？", latin_only)[1] == {}
+
+    def spelled(q: str) -> tuple[str, dict[str, str]]:
+        return library_spelling(q, check_entities(q, latin_only))
+
+    assert spelled("ゴールドマン・サックスの時価総額は？") == (
+        "Goldman Sachsの時価総額は？",
+        {"GS_1": "ゴールドマン・サックス"},
+    )
+    assert spelled("Goldman Sachsの時価総額は？") == ("Goldman Sachsの時価総額は？", {})
+    assert spelled("マイクロソフトの時価総額は？")[1] == {}
+    assert library_spelling("ゴールドマン・サックスの時価総額は？", None)[1] == {}  # no entity check: as asked
 
 
 def test_a_katakana_topic_the_library_only_mentions_is_refused() -> None:

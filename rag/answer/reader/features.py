@@ -52,7 +52,7 @@ from rag.answer.reader.answer_types import QType, compatible, nfkc, question_typ
 from rag.answer.units import Unit
 from rag.ingest import char_bigrams, detect_language, tokenize
 from rag.ingest.japanese import loan_source, tag
-from rag.search.glossary import expand_groups, expand_tokens
+from rag.search.glossary import expand_groups
 
 KIND_FEATURES = ("kind_bullet", "kind_row", "kind_profile", "kind_heading")
 DENSE_FEATURES = ("cos", "cos_gap")
@@ -152,14 +152,11 @@ def question_info(question: str, lang: str | None = None) -> QuestionInfo:
         toks = {f for t in toks for f in _en_forms(t)}
         own = frozenset(toks)
         try:
-            toks |= set(expand_tokens(question))
-            concepts = tuple(
-                alts
-                for alts in (tuple(a for a in (content_tokens(t) for t in g) if a) for g in expand_groups(question))
-                if alts
-            )
+            groups = (tuple(a for a in (content_tokens(t) for t in g) if a) for g in expand_groups(question))
+            concepts = tuple(alts for alts in groups if alts)
         except Exception:  # noqa: BLE001 — no glossary: the question's own words
             pass
+        toks |= {t for alts in concepts for a in alts for t in a}  # the glossary terms' tokens
     wh_free = re.sub(r"何|なに|誰|だれ|どこ|いつ|いくら|いくつ|どれ|どの|どんな", " ", nfkc(question))
     return QuestionInfo(
         question,
