@@ -22,6 +22,7 @@ HELDOUT_4 = REPO / "eval" / "questions" / "heldout-4.jsonl"
 HELDOUT_5 = REPO / "eval" / "questions" / "heldout-5.jsonl"
 HELDOUT_6 = REPO / "eval" / "questions" / "heldout-6.jsonl"
 HELDOUT_7 = REPO / "eval" / "questions" / "heldout-7.jsonl"
+HELDOUT_8 = REPO / "eval" / "questions" / "heldout-8.jsonl"
 DEV_2 = REPO / "eval" / "questions" / "dev-2.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
@@ -38,6 +39,7 @@ SETS = [
     pytest.param(HELDOUT_5, True, id="heldout-5", marks=needs_more_param),
     pytest.param(HELDOUT_6, True, id="heldout-6", marks=needs_more_param),
     pytest.param(HELDOUT_7, True, id="heldout-7", marks=needs_more_param),
+    pytest.param(HELDOUT_8, True, id="heldout-8", marks=needs_more_param),
     pytest.param(DEV_2, True, id="dev-2", marks=needs_more_param),
 ]
 
@@ -174,6 +176,16 @@ def test_dev_2_has_the_required_mix_and_is_separate_from_every_other_set() -> No
             (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4, HELDOUT_5, HELDOUT_6, DEV_2),
             id="heldout-7",
         ),
+        pytest.param(
+            HELDOUT_8,
+            "h8-",
+            12,
+            16,
+            8,
+            10,
+            (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4, HELDOUT_5, HELDOUT_6, DEV_2, HELDOUT_7),
+            id="heldout-8",
+        ),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
@@ -185,8 +197,8 @@ def test_later_heldout_sets_have_the_required_mix_and_are_separate(
     assert not errors and len(qs) == 64
     assert all(q.id.startswith(prefix) for q in qs)
     assert [q.lang for q in qs].count("ja") == 32
-    # heldout-7 was written in two halves (13 and 36 documents), each with one two-document question per language
-    _assert_heldout_mix(qs, unanswerable=12, two_part=two_part, multi_doc=4 if prefix == "h7-" else 6)
+    # heldout-7 and -8 were written in two halves (13 and 36 documents), each with one two-document question per language
+    _assert_heldout_mix(qs, unanswerable=12, two_part=two_part, multi_doc=4 if prefix in ("h7-", "h8-") else 6)
     assert sum(q.kind == "numeric" for q in qs) >= numeric
     assert sum(q.kind == "date" for q in qs) >= dates and sum(q.kind == "name" for q in qs) >= names
     others = [q for p in earlier for q in load_questions(p)[0]]
