@@ -120,6 +120,9 @@ def split_parts(question: str, lang: str) -> list[str]:
         return [q]
     if lang == "en":
         pieces = [p.strip() for p in _EN_SPLIT.split(q) if p.strip()]
+        if len(pieces) > 1 and not re.search(r"\b" + _EN_Q + r"\b", pieces[0], re.I):
+            # "In 2023, how many … and how many …?": a lead without a question word frames every part
+            pieces = [f"{pieces[0].rstrip(',')}, {p}" for p in pieces[1:]] if len(pieces) > 2 else [q]
         if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
             return [p if p.endswith("?") else p.rstrip(".,;") + "?" for p in pieces][:3]
         return [q]

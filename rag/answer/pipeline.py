@@ -244,7 +244,11 @@ def _pipeline(question, filters, history, settings, k, chat_model, stream) -> It
         out = _read_answer(searched, lang, hits, filters, gate, snap, settings, timings, chosen, asked_names)
         timings["answer"] = _ms(t)
         if out.top_probability < compose.READER_MIN_TOP or not out.citations:
-            why = f"reader top probability {out.top_probability:.2f} < {compose.READER_MIN_TOP}"
+            why = (
+                f"reader top probability {out.top_probability:.2f} < {compose.READER_MIN_TOP}"
+                if out.top_probability < compose.READER_MIN_TOP
+                else "no close passage holds a value of the asked kind about the asked thing"
+            )
             yield from _refused(refusal.refusal_text(lang), why, hits, flagged, timings, t_all, base, stream)
             return
         if stream:

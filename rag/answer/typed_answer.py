@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rag.answer.extractive import analyze
+from rag.answer.extractive.question import loan_gloss
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
 from rag.answer.reader.features import period_match, periods
@@ -56,7 +58,13 @@ def fits(u: ReadUnit, kinds: Sequence[str], measure: Sequence[str] = ()) -> bool
     if not measure:
         return True
     hay = nfkc(" ".join([u.text, *u.heading_path])).casefold()
-    return any(m.casefold() in hay for m in measure)
+    return any(m.casefold() in hay or _loan_in(m, hay) for m in measure)
+
+
+def _loan_in(term: str, hay: str) -> bool:
+    """A katakana loanword written in English in the unit: スター (star) in "121,000 stars"."""
+    src = loan_gloss(term)
+    return bool(src) and re.search(rf"\b{re.escape(src.casefold())}(?:s|es)?\b", hay) is not None
 
 
 _JA_TOPIC = re.compile(r"(?:は|って)(?=\s*(?:何|いくら|いつ|どれ|どの|誰|どこ|[?？]|$))")
@@ -122,8 +130,17 @@ def typed_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
         if u.probability < TYPED_SHARE * best:
             break
         if fits(u, kinds, measure):
-            return [u] + [x for x in units if x is not u]
+            if u.span_kind == "unit" or not any(compatible(k, u.span_kind) for k in kinds):
+                # the span model found no value in the unit; the value of the asked kind is the span
+                v = value_of_kind(u, kinds)
+                u = replace(u, span=v, span_kind=_kind_of(v, kinds)) if v else u
+            return [u] + [x for x in units if x.text != u.text or x.heading_path != u.heading_path]
     return []
+
+
+def _kind_of(value: str, kinds: Sequence[str]) -> str:
+    found = [s.kind for s in typed_spans(value, names=False)]
+    return next((f for f in found if any(compatible(k, f) for k in kinds)), kinds[0])
 
 
 def asked_terms(part: str) -> set[str]:

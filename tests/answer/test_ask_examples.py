@@ -41,6 +41,7 @@ def _answer_lines(text: str) -> list[str]:
         ("When was Mistral AI founded?", "en", 1),
         ("ミストラルAIのCEOは誰？", "ja", 1),
         ("How many parameters does Mixtral 8x7B have and how many are active?", "en", 2),
+        ("In 2024, how many users did it have?", "en", 1),
     ],
 )
 def test_split_parts(question, lang, n):
@@ -135,6 +136,15 @@ def test_english_answer_line_is_english(capsys, indexed_settings):
 
 
 # ----------------------------------------------------------------------------- whose fact, which figure (issue #14)
+
+
+def test_a_lead_without_a_question_word_frames_every_part() -> None:
+    """ "In 2023, how many … and how many a month?" was split into "In 2023?" and two parts without the year."""
+    q = "In 2023, how many interactions did Fargo handle for the year, and how many a month?"
+    assert split_parts(q, "en") == [
+        "In 2023, how many interactions did Fargo handle for the year?",
+        "In 2023, how many a month?",
+    ]
 
 
 @pytest.mark.parametrize(

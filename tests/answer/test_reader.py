@@ -451,3 +451,28 @@ def test_a_plus_after_the_answer_value_is_kept() -> None:
     qi = question_info("How many AI products is the bank developing?", "en")
     assert extract_span(qi, Unit("2025年に30+のAI対応製品を開発中", "sentence", 1, 1, 0)).text == "30+"
     assert [s.text for s in typed_spans("3+5=8")] == ["3", "5", "8"]
+
+
+@pytest.mark.parametrize(
+    "text,values",
+    [
+        ("PyTorchベースの統一AIライブラリ（GitHub 121,000 stars）", ["121,000"]),  # 統一 is no "一AI"
+        ("一般的に三菱の拠点は多い", []),
+        ("従業員は三千人", ["三千人"]),
+        ("百億円を投資", ["百億円"]),
+    ],
+)
+def test_a_kanji_numeral_inside_a_word_is_no_value(text: str, values: list[str]) -> None:
+    assert [s.text for s in typed_spans(text, names=False)] == values
+
+
+def test_a_qualifier_after_the_value_is_kept_and_no_noun_run_cuts_through_it() -> None:
+    """「年間$100兆超」: the answer is "over $100 trillion"; the noun run 「100兆超」 (which lost the $) is no
+    candidate, and 超 / 以上 after the chosen value stay with it — as the "+" does."""
+    t = "項目: 決済処理規模 / 内容: 年間$100兆超"
+    assert "100兆超" not in {c.text for c in candidates(t)}
+    qi = question_info("How much does the bank process a year?", "en")
+    assert extract_span(qi, Unit("決済処理規模は年間$100兆超", "sentence", 1, 1, 0)).text == "年間$100兆超"
+    qj = question_info("AI人材は何人？", "ja")
+    assert extract_span(qj, Unit("AI人材を350名以上に拡充", "sentence", 1, 1, 0)).text == "350名以上"
+    assert extract_span(qj, Unit("AI人材は350名を超える", "sentence", 1, 1, 0)).text == "350名"

@@ -111,3 +111,16 @@ def test_a_close_unit_of_the_asked_period_answers_before_one_of_another_period()
     assert period_first(q, [old, near]) == [near, old]
     assert period_first(q, [old, far]) == [old, far]  # too weak: the reader's choice stands
     assert period_first("What was Cohere's ARR?", [old, near]) == [old, near]  # no period asked
+
+
+def test_a_katakana_measure_meets_the_english_word_of_the_unit() -> None:
+    """「GitHubスター数は？」 and "GitHub Transformers: 121,000 stars": スター is the loanword of star (unidic),
+    so the unit names what is measured; the value of the asked kind becomes the span when the span
+    model chose none (the part was refused although the unit was the reader's second best)."""
+    q = "Hugging FaceのTransformersライブラリのGitHubスター数は？"
+    assert measure_terms(q) == ["スター"]
+    stars = _unit("GitHub Transformers: 121,000 stars", "GitHub Transformers: 121,000 stars", "unit", 0.6)
+    state = _unit("state of the art: 121,000", "121,000", "number", 0.6)
+    assert fits(stars, asked_kinds(q), measure_terms(q)) and not fits(state, asked_kinds(q), measure_terms(q))
+    got = typed_first(q, [stars])
+    assert got[0].span == "121,000" and got[0].span_kind == "number"

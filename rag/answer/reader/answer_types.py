@@ -259,6 +259,14 @@ executive partner""".split()
 )
 
 
+_WORD_CHAR = re.compile(r"[\u4e00-\u9fff\u30a1-\u30fa\u30fc]")
+
+
+def _in_word(t: str, a: int, b: int) -> bool:
+    """A span written in kanji numerals that a kanji or katakana word continues on either side."""
+    return bool(a > 0 and _WORD_CHAR.match(t[a - 1]) or b < len(t) and _WORD_CHAR.match(t[b]))
+
+
 _JUUBUN_AFTER = ("な", "に", "だ", "と", "で", "。", "、", "")  # 十分な / 十分に …: じゅうぶん, "enough"
 
 
@@ -345,6 +353,8 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 continue
             if kind == "number" and not re.search(r"\d|[一二三四五六七八九十百千]", t[a:b]):
                 continue
+            if kind == "number" and not re.search(r"\d", t[a:b]) and _in_word(t, a, b):
+                continue  # 統一, 一般, 三菱: a kanji numeral inside a word is no value
             if kind == "date" and re.fullmatch(r"\d{4}", t[a:b]) and not re.match(r"(19|20)", t[a:b]):
                 continue
             if kind == "duration" and t[a:b] == "十分" and t[b : b + 1] in _JUUBUN_AFTER:

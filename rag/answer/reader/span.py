@@ -177,11 +177,18 @@ def candidates(text: str, heading: bool = False) -> list[Span]:
     for s in typed_spans(t):
         if not _inside(s, enum) and not any(a == s.start for a, _ in enum) and not _in_product_name(t, s):
             seen.setdefault((s.start, s.end), s)
+    values = [v for v in seen.values() if v.kind != "name"]
     for s in _noun_runs(t):
         s = _after_enumerator(t, s, enum)
-        if s is not None and not _inside(s, enum):
-            seen.setdefault((s.start, s.end), s)
+        if s is None or _inside(s, enum):
+            continue
+        if any(v.start < s.end and s.start < v.end for v in values):
+            continue  # a noun run cutting through a value ("100兆超" of "年間$100兆超") is no candidate
+        seen.setdefault((s.start, s.end), s)
     return sorted(seen.values(), key=lambda s: (s.start, s.end))
+
+
+_QUALIFIER = re.compile(r"超(?!え|過)|以上|未満|以下|強(?![いくさ化力調])|弱(?![いくさ化点])")
 
 
 # ----------------------------------------------------------------------------- features
@@ -425,6 +432,9 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
     t = nfkc(sub)
     if s.kind != "name" and s.kind != "date" and t[s.end : s.end + 1] == "+" and not t[s.end + 1 : s.end + 2].isdigit():
         s = Span(s.start, s.end + 1, s.kind, s.text + "+")  # "30+", "$40B+": the value as written ("or more")
+    q = _QUALIFIER.match(t, s.end) if s.kind not in ("name", "other", "cell") else None
+    if q:  # "年間$100兆超", "350名以上": the qualifier after the value is part of what the document says
+        s = Span(s.start, q.end(), s.kind, t[s.start : q.end()])
     alts = tuple(
         dict.fromkeys(
             shown(cands[j])
