@@ -138,6 +138,14 @@ def test_english_answer_line_is_english(capsys, indexed_settings):
 # ----------------------------------------------------------------------------- whose fact, which figure (issue #14)
 
 
+def test_a_japanese_topic_before_the_comma_is_no_question_of_its_own() -> None:
+    """「…自社特化AIは、品質管理規定の何ページを対象にしている？」 is one question (its first "part" was
+    answered with the AI's source line)."""
+    q = "パナソニック コネクトが2024年4月に運用を始めた自社特化AIは、品質管理規定の何ページを対象にしている？"
+    assert split_parts(q, "ja") == [q]
+    assert split_parts("Mistral AIの設立年は？、CEOは誰？", "ja") == ["Mistral AIの設立年は？", "CEOは誰？"]
+
+
 def test_a_lead_without_a_question_word_frames_every_part() -> None:
     """ "In 2023, how many … and how many a month?" was split into "In 2023?" and two parts without the year."""
     q = "In 2023, how many interactions did Fargo handle for the year, and how many a month?"

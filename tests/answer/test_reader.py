@@ -476,3 +476,30 @@ def test_a_qualifier_after_the_value_is_kept_and_no_noun_run_cuts_through_it() -
     qj = question_info("AI人材は何人？", "ja")
     assert extract_span(qj, Unit("AI人材を350名以上に拡充", "sentence", 1, 1, 0)).text == "350名以上"
     assert extract_span(qj, Unit("AI人材は350名を超える", "sentence", 1, 1, 0)).text == "350名"
+
+
+@pytest.mark.parametrize(
+    "text,spans",
+    [
+        ("フェーズ: Phase 3: スペイン語展開 / 時期: 2023-2024年", [("date", "2023-2024年")]),  # was 2023-20, 24年, 3
+        ("第3段階で全社展開", []),
+        ("Step 2: 検証で100社", [("count", "100社")]),
+        ("第1位を獲得", [("count", "1位")]),  # a rank is still a value
+        ("2024-05-01に開始", [("date", "2024-05-01")]),
+    ],
+)
+def test_a_stage_number_is_no_value_and_a_year_range_is_one_period(text: str, spans: list[tuple[str, str]]) -> None:
+    assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
+    assert not any(c.text.isdigit() for c in candidates(text))
+
+
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("How many work hours a month had the group saved?", "duration"),
+        ("How many hours a month does AI save each employee?", "duration"),
+        ("What annual payment volume does Citi handle?", "number"),
+    ],
+)
+def test_more_question_types(question: str, kind: str) -> None:
+    assert question_type(question).kind == kind

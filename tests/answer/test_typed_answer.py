@@ -50,7 +50,7 @@ def test_a_section_number_is_no_count() -> None:
     q = "How many hotels does Radisson Hotel Group operate?"
     head = _unit("## 7. Meeting & Group Sales Transformation", "Meeting", "name", 0.30)
     row = _unit("Radisson Hotel Group (本社: ベルギー、1,520以上のホテル)", "1,520", "number", 0.20)
-    assert asked_kinds(q) == ["count", "number"]
+    assert asked_kinds(q) == ["count"]  # not "number": a percentage or an amount counts nothing
     assert not fits(head, asked_kinds(q))
     assert typed_first(q, [head, row])[0] is row
 
@@ -124,3 +124,12 @@ def test_a_katakana_measure_meets_the_english_word_of_the_unit() -> None:
     assert fits(stars, asked_kinds(q), measure_terms(q)) and not fits(state, asked_kinds(q), measure_terms(q))
     got = typed_first(q, [stars])
     assert got[0].span == "121,000" and got[0].span_kind == "number"
+
+
+def test_a_count_question_is_not_answered_by_a_percentage() -> None:
+    """ "How many interactions…?" also reads as a bare number question; 80%+ counts nothing."""
+    q = "How many interactions did Fargo handle in 2023?"
+    assert asked_kinds(q) == ["count"]
+    share = _unit("Phase 3: スペイン語展開 — 成果: 80%+利用", "80%+", "percent", 0.4)
+    rows = _unit("KPI: 年間インタラクション / 2023年: 168M", "168M", "number", 0.3)
+    assert typed_first(q, [share, rows])[0] is rows

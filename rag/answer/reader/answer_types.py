@@ -82,7 +82,7 @@ _EN = [
     (
         "duration",
         re.compile(
-            r"\bhow long\b|\bhow many (?:years|months|weeks|days|hours|minutes|seconds)\b|"
+            r"\bhow long\b|\bhow many (?:[a-z\-]+ ){0,2}?(?:years|months|weeks|days|hours|minutes|seconds)\b|"
             r"\b(?:what|which) (?:period|duration)\b"
         ),
     ),
@@ -104,7 +104,7 @@ _EN = [
         "number",
         re.compile(
             r"\bhow (?:big|large|small|fast|far|high|tall|old|often|heavy|much|many)\b|"
-            r"\bwhat (?:[a-z\-]+ ){0,2}(?:size|speed|scale|score|multiple|rating)\b|\bby how\b|\btimes\b"
+            r"\bwhat (?:[a-z\-]+ ){0,2}(?:size|speed|scale|score|multiple|rating|volume)\b|\bby how\b|\btimes\b"
         ),
     ),
     (
@@ -221,10 +221,11 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "date",
         re.compile(
+            r"(?<!\d)(?:19|20)\d\d\s*[-–〜～~]\s*(?:19|20)\d\d\s*年?(?:度)?(?!\d)|"  # 2023-2024年: one period
             rf"{_ERA}?\s*(?:\d{{1,4}}|元|{_KNUM})\s*年(?!間|代以上)(?:\s*\d{{1,2}}\s*月(?!間)(?:\s*\d{{1,2}}\s*日(?!間))?)?(?:\s*(?:頃|ごろ|初頭|末|半ば|前半|後半|代))?|"
             r"\d{1,2}\s*月\s*\d{1,2}\s*日(?!間)|(?<![\d.])\d{1,2}\s*月(?!間|額|次|末の)(?=[\s、。にのはからまで)）]|$)|"
             rf"(?:{_KNUM}|\d+)\s*世紀(?:\s*(?:初頭|前半|後半|末|半ば|頃))?|"
-            rf"(?:19|20)\d\d[-/]\d{{1,2}}(?:[-/]\d{{1,2}})?|"
+            rf"(?:19|20)\d\d[-/]\d{{1,2}}(?:[-/]\d{{1,2}})?(?!\d)|"
             rf"{_MONTHS}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d|(?:\d{{1,2}}\s+)?{_MONTHS}\s+(?:19|20)\d\d|"
             r"(?<![A-Za-z])(?:(?:Q[1-4]|H[12])\s+(?:FY\s*)?(?:19|20)\d\d|FY\s*(?:19|20)?\d\d)(?!\d)|(?<![\d.,$€¥£])(?:19|20)\d\d(?![\d.,%年])(?:s\b)?"
         ),
@@ -265,6 +266,11 @@ _WORD_CHAR = re.compile(r"[\u4e00-\u9fff\u30a1-\u30fa\u30fc]")
 def _in_word(t: str, a: int, b: int) -> bool:
     """A span written in kanji numerals that a kanji or katakana word continues on either side."""
     return bool(a > 0 and _WORD_CHAR.match(t[a - 1]) or b < len(t) and _WORD_CHAR.match(t[b]))
+
+
+_ORDINAL_BEFORE = re.compile(
+    r"(?i)(?:(?<![A-Za-z])(?:phase|step|stage|tier|level|wave|gen|version|ver\.?|no\.|#)\s*|第\s*)$"
+)
 
 
 _JUUBUN_AFTER = ("な", "に", "だ", "と", "で", "。", "、", "")  # 十分な / 十分に …: じゅうぶん, "enough"
@@ -355,6 +361,10 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 continue
             if kind == "number" and not re.search(r"\d", t[a:b]) and _in_word(t, a, b):
                 continue  # 統一, 一般, 三菱: a kanji numeral inside a word is no value
+            if kind in ("number", "count") and _ORDINAL_BEFORE.search(t, 0, a) and re.fullmatch(r"\d+", t[a:b]):
+                for i in range(a, b):  # "Phase 3", "Step 2", "第2段階": the name of a stage, never a value
+                    taken[i] = True
+                continue
             if kind == "date" and re.fullmatch(r"\d{4}", t[a:b]) and not re.match(r"(19|20)", t[a:b]):
                 continue
             if kind == "duration" and t[a:b] == "十分" and t[b : b + 1] in _JUUBUN_AFTER:

@@ -182,8 +182,8 @@ def candidates(text: str, heading: bool = False) -> list[Span]:
         s = _after_enumerator(t, s, enum)
         if s is None or _inside(s, enum):
             continue
-        if any(v.start < s.end and s.start < v.end for v in values):
-            continue  # a noun run cutting through a value ("100兆超" of "年間$100兆超") is no candidate
+        if any(v.start < s.end and s.start < v.end for v in values) or re.fullmatch(r"[\d.,]+", s.text):
+            continue  # a noun run cutting through a value ("100兆超" of "年間$100兆超") or a bare stage number
         seen.setdefault((s.start, s.end), s)
     return sorted(seen.values(), key=lambda s: (s.start, s.end))
 
