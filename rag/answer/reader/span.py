@@ -54,6 +54,7 @@ import numpy as np
 from rag.answer.reader.answer_types import Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
+from rag.answer.reader.role_names import role_name
 from rag.answer.units import Unit
 from rag.ingest.japanese import tag
 from rag.search.glossary import expand
@@ -429,6 +430,8 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
         return _without_label(name_variant(sub, s, qi.lang), qi.tokens) if s.kind == "name" else s.text
 
     s = cands[i]
+    if qi.qtype.kind == "name":  # the name next to the asked role word (rag.answer.reader.role_names)
+        s = role_name(qi.tokens, sub, cands, p) or s
     t = nfkc(sub)
     if s.kind != "name" and s.kind != "date" and t[s.end : s.end + 1] == "+" and not t[s.end + 1 : s.end + 2].isdigit():
         s = Span(s.start, s.end + 1, s.kind, s.text + "+")  # "30+", "$40B+": the value as written ("or more")
