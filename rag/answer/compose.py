@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag.answer.answer_line import make_answer_line, render_value
@@ -49,7 +49,7 @@ from rag.answer.entities import EntityCheck, check_entities, display_name, refus
 from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
 from rag.answer.reader import ReadUnit, read
-from rag.answer.reader.answer_types import NUMERIC
+from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
 from rag.answer.typed_answer import (
     asked_kinds,
     fits,
@@ -247,6 +247,7 @@ def compose(
             # the part's reading and the whole question's reading together
             fp = full_p.setdefault(id(hs), _probs(read(question, list(hs), lang, k_units=POOL, settings=settings)))
             units = _rerank(units, fp)
+        read_units = units  # before the unit scorer's sections narrow them (a later part may need another)
         founding = founding_first(part, units, snapshot)  # the founding date the document records
         if founding:
             units = founding
@@ -261,13 +262,26 @@ def compose(
                 agree = [u for u in agree if fits(u, asked_kinds(part), measure_terms(part))]
             if agree:
                 units = agree
+        units = period_first(part, units)
+        if answer_lines and units and _stated(units[0], answer_lines, lang):
+            # a later part read from the same sentence ("65% of stores … and 50% of fulfilment"): the
+            # unit's next likely span that no earlier line states, of the asked kind when one is asked
+            kinds = asked_kinds(part)
+            for alt in units[0].span_alternatives:
+                sp = typed_spans(alt, names=False)
+                if kinds and not any(compatible(k, x.kind) for k in kinds for x in sp):
+                    continue
+                cand = replace(units[0], span=alt, span_kind=sp[0].kind if sp else units[0].span_kind)
+                if not _stated(cand, answer_lines, lang):
+                    units = [cand] + list(units[1:])
+                    break
         if answer_lines:  # a later part: a span an earlier answer line already states is no answer to it
+            pool = list(units) + [u for u in read_units if u not in units]
             fresh = [
-                u for u in units if u.probability >= 0.5 * units[0].probability and not _stated(u, answer_lines, lang)
+                u for u in pool if u.probability >= 0.5 * units[0].probability and not _stated(u, answer_lines, lang)
             ]
             if fresh and fresh[0] is not units[0]:
                 units = [fresh[0]] + [u for u in units if u is not fresh[0]]
-        units = period_first(part, units)
         ev = _evidence(units)
         all_units += ev
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]

@@ -22,7 +22,7 @@ from rag.answer.reader.features import period_match, periods
 from rag.answer.reader.span import enumerators
 from rag.answer.units import label_value
 from rag.ingest.japanese import tag
-from rag.search.glossary import expand
+from rag.search.glossary import expand, matches
 
 TYPED_SHARE = 0.5  # a unit of the asked kind is preferred when at least this share of the best unit
 PERIOD_SHARE = 0.5  # a unit of the asked period is preferred when at least this share of the best unit
@@ -105,7 +105,10 @@ def measure_terms(part: str) -> list[str]:
     if not word:
         return []
     forms = [word] + ([word[:-1]] if word.endswith("s") else [])
-    ja = [t for w in forms for t in expand(w) if not t.isascii()]
+    # the glossary phrase the word is part of ("annual recurring revenue" → ARR), else the word's own terms
+    phrase = [terms for words, terms in matches(q) if word in words.split()]
+    ja = [t for t in phrase[0] if not t.isascii() or t.isupper()] if phrase else []
+    ja = ja or [t for w in forms for t in expand(w) if not t.isascii()]
     return list(dict.fromkeys(forms + ja)) if ja else []
 
 
@@ -114,6 +117,8 @@ def asked_kinds(part: str) -> list[str]:
     kinds = [k for k in question_type(part).kinds if k in NUMERIC]
     # "how many …" also reads as a bare "number" question, which a percentage or an amount answers; a
     # count is asked (80%+ is no number of interactions)
+    if kinds[:1] == ["duration"]:
+        return ["duration"]  # "how many minutes a day…": a store count is no answer
     return [k for k in kinds if k != "number"] if "count" in kinds else kinds
 
 

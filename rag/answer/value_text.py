@@ -107,6 +107,7 @@ _COUNTER_EN = {
     "分": "minutes",
     "秒": "seconds",
     "日間": "days",
+    "営業日": "business days",
     "日": "days",
     "週間": "weeks",
     "ヶ月": "months",
@@ -125,6 +126,7 @@ _COUNTER_EN = {
 }
 _SINGULAR = {"people": "person", "hours": "hour", "minutes": "minute", "seconds": "second", "days": "day"}
 _SINGULAR |= {"weeks": "week", "months": "month", "years": "year", "companies": "company", "stores": "store"}
+_SINGULAR |= {"times": "time", "business days": "business day"}
 _PRE_EN = {
     "約": "about",
     "およそ": "about",
@@ -354,6 +356,12 @@ def to_en(text: str) -> str:
     s = _JA_DATE.sub(_date_en, s)
     s = _MONTH_ONLY.sub(lambda m: MONTHS[int(m.group(1)) - 1] + (f" {int(m.group(2))}" if m.group(2) else ""), s)
     s = re.sub(r"(?<![A-Za-z])((?:19|20)\d\d)\s*[-〜～~–]\s*(?=[A-Z]|(?:19|20)\d\d)", r"\1 – ", s)
+    # 週3.5日 / 週3-5回 → "3.5 days a week" / "3–5 times a week" (the rate word behind the figure)
+    s = re.sub(
+        r"(?<![\u3400-\u9fff])(?:毎週|週)\s*(約?\d[\d.,]*(?:\s*[-〜～~–]\s*\d[\d.,]*)?\s*(?:日|回|時間|分)(?!間)(?:以上|未満|以下|超|程度)?)",
+        r"\1 a week",
+        s,
+    )
     s = re.sub(
         r"(?<![\u3400-\u9fff])(?:(月|毎月|月間)|(年間|毎年))\s*(?=約?[$€¥£]?\d|数[十百千]?[万億兆])([^\s()（）、。,]+)",
         _per,

@@ -54,6 +54,18 @@ def _key_of(match: str, table: dict[str, tuple[str, ...]]) -> str | None:
     return None
 
 
+def matches(question: str, path: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """(the words as matched, their Japanese terms) for each glossary key occurring in `question`."""
+    table = load(path)
+    q = question.lower().replace("’", "'")
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for m in _pattern(path).finditer(q):
+        terms = table.get(_key_of(m.group(0), table) or "", ())
+        if terms:
+            out.append((m.group(0), terms))
+    return out
+
+
 def expand_groups(question: str, path: str | None = None) -> list[tuple[str, ...]]:
     """The Japanese terms of each glossary key occurring in `question`, one tuple per key (in order):
     the alternatives of one English word ("ceo" → ("CEO", "最高経営責任者"))."""

@@ -208,3 +208,17 @@ def test_a_key_value_table_row_is_labelled_by_its_key() -> None:
     assert make_answer_line("ja", "Mistral AI", None, "17億ユーロ", "ラウンド: シリーズC / 金額: 17億ユーロ") == (
         "Mistral AIの金額は17億ユーロです（シリーズC）。"
     )
+
+
+@pytest.mark.parametrize(
+    "text,en",
+    [
+        ("週3.5日", "3.5 days a week"),
+        ("週3-5回", "3–5 times a week"),
+        ("週1回以上", "at least 1 time a week"),
+        ("2-5営業日", "2–5 business days"),
+        ("1回", "1 time"),
+    ],
+)
+def test_rates_per_week_and_business_days(text: str, en: str) -> None:
+    assert render_value(text, "en") == en

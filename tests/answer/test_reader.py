@@ -499,7 +499,22 @@ def test_a_stage_number_is_no_value_and_a_year_range_is_one_period(text: str, sp
         ("How many work hours a month had the group saved?", "duration"),
         ("How many hours a month does AI save each employee?", "duration"),
         ("What annual payment volume does Citi handle?", "number"),
+        ("How many people were on the AI team when it started, compared with today?", "count"),
+        ("When was Mistral founded?", "date"),
     ],
 )
 def test_more_question_types(question: str, kind: str) -> None:
     assert question_type(question).kind == kind
+
+
+@pytest.mark.parametrize(
+    "question,kind,counter",
+    [
+        ("Nationwide, how many minutes a day does a store spend on ordering?", "duration", "minutes"),
+        ("GMOの2024年の年間業務削減時間は？", "duration", ""),
+        ("1人あたり月間の削減時間は？", "duration", ""),
+    ],
+)
+def test_the_counted_word_and_a_time_noun_asked_about(question: str, kind: str, counter: str) -> None:
+    qt = question_type(question)
+    assert (qt.kind, qt.counter) == (kind, counter)

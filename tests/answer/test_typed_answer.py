@@ -133,3 +133,12 @@ def test_a_count_question_is_not_answered_by_a_percentage() -> None:
     share = _unit("Phase 3: スペイン語展開 — 成果: 80%+利用", "80%+", "percent", 0.4)
     rows = _unit("KPI: 年間インタラクション / 2023年: 168M", "168M", "number", 0.3)
     assert typed_first(q, [share, rows])[0] is rows
+
+
+def test_the_measure_is_the_glossary_phrase_the_money_word_is_part_of() -> None:
+    """ "annual recurring revenue" is measured as ARR (the documents write "ARR: $4.8B"), not as 売上."""
+    terms = measure_terms("What was Databricks' annual recurring revenue as of September 2025?")
+    assert "ARR" in terms and "売上" not in terms
+    arr = _unit("指標: ARR / 数値: $4.8B（2025年9月時点）", "$4.8B", "amount", 0.7, "amount")
+    assert typed_first("What was Databricks' annual recurring revenue as of September 2025?", [arr])[0].span == "$4.8B"
+    assert "売上" in measure_terms("What was Mayo Clinic's annual revenue in 2024?")

@@ -204,15 +204,7 @@ def loan_map(snapshot: Any) -> dict[str, frozenset[str]]:
 def _glossary_groups(question: str) -> list[tuple[str, tuple[str, ...]]]:
     """(English key as matched, Japanese terms) for glossary keys in an English question."""
     try:
-        table = g.load()
-        pat = g._pattern()
-        out = []
-        q = question.lower().replace("’", "'")
-        for m in pat.finditer(q):
-            k = g._key_of(m.group(0), table)
-            if k and table.get(k):
-                out.append((m.group(0), table[k]))
-        return out
+        return g.matches(question)
     except Exception:  # noqa: BLE001
         return []
 

@@ -45,7 +45,8 @@ _JA = [
         re.compile(
             r"何\s*(?:年間|か月|ヶ月|カ月|ヵ月|箇月|週間|日間|時間|分間?|秒)|"
             r"(?:どれ|どの)(?:くらい|ぐらい|ほど)の(?:期間|時間|年月)|期間|所要時間|"
-            r"(?:時間|日数|年数|月数).{0,10}(?:どれ|どの)(?:くらい|ぐらい|ほど|程度)"
+            r"(?:時間|日数|年数|月数).{0,10}(?:どれ|どの)(?:くらい|ぐらい|ほど|程度)|"
+            r"(?<=[\u4e00-\u9fff])(?:時間|日数|年数|月数)(?=は|を|が|[?？]|$)"  # 削減時間は？
         ),
     ),
     (
@@ -119,6 +120,9 @@ _EN = [
     ),
     ("other", re.compile(r"\bwhat\b|\bwhich\b|\bhow\b")),
 ]
+_EN_DATE_WORDS = re.compile(
+    r"\b(?:what|which) (?:year|month|date|day|decade|century|time)\b|\bin what year\b|\bsince when\b"
+)
 _WH_JA = re.compile(
     r"何\s*[\u4e00-\u9fff%ヶか]{0,3}|なに|なん|誰|だれ|どなた|どこ|いつ|いくら|いくつ|"
     r"どれ(?:くらい|ぐらい|だけ|ほど)?|どの(?:くらい|ぐらい|程度)?|どんな|どう"
@@ -154,8 +158,14 @@ def question_type(question: str, lang: str | None = None) -> QType:
         and not re.search(r"percent|proportion", text)
     ):
         kinds.remove("percent")  # "how many … share"
-    if lang == "ja" and "other" in kinds and len(kinds) > 1:
-        pass
+    if lang == "en" and "date" in kinds and len(kinds) > 1:
+        # "How many people were on the team when it started…?": a "when" after the question word is a
+        # clause of the question, not what it asks
+        first_when = re.search(r"\bwhen\b", text)
+        dated = _EN_DATE_WORDS.search(text)
+        head = re.search(r"\b(?:how (?:many|much|long)|what|which|who)\b", text)
+        if first_when and not dated and head and head.start() < first_when.start():
+            kinds.remove("date")
     kinds = [k for k in KINDS if k in kinds] or ["other"]
     if len(kinds) > 1 and "other" in kinds:
         kinds.remove("other")
@@ -176,8 +186,9 @@ def question_type(question: str, lang: str | None = None) -> QType:
             r"can|could|should|in|on|at|of|for|with|by|from|to|per|across|over)\b",
             text,
         ) or re.search(r"\bhow many ([a-z\-]+)", text)
-        if m:
-            counter = m.group(1).split()[-1]
+        if m:  # "how many minutes a day does…": the counted word is minutes, not day
+            counted = re.sub(r"\s+(?:a|an|per|each|every)\s+(?:day|week|month|year|quarter)$", "", m.group(1))
+            counter = counted.split()[-1]
     wm = (_WH_JA if lang == "ja" else _WH_EN).search(text)
     return QType(kinds[0], tuple(kinds), counter, wm.start() if wm else -1, wm.end() if wm else -1)
 
@@ -233,6 +244,7 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "duration",
         re.compile(
+            rf"(?<=週){_NR}\s*日(?!間)|{_NR}\s*営業日|\d+\.\d+\s*日(?!間)|"  # 週3.5日, 2-5営業日: days, not a date
             rf"{_NR}\s*(?:年間|か月間?|ヶ月間?|カ月間?|ヵ月間?|箇月間?|週間|日間|時間|分間|分(?!の|野|析|類|散|担|割|配|け|子|解|かれ|布)|秒間?|"
             r"years?\b|months?\b|weeks?\b|days?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b)"
         ),

@@ -1,0 +1,69 @@
+"""rag.answer.compose with a stand-in reader (the reader itself is tested in test_reader.py): how the
+parts of a question share the units read for them. Real fugashi, glossary and answer-line rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rag.answer import compose
+from rag.answer.reader import ReadUnit
+from rag.schema import Hit
+
+SENTENCE = "ウォルマートは、2026年までに65%のストアをオートメーション化し、50%のEコマース フルフィルメント業務を自動化する目標を設定しています。"
+ROW = "指標: Eコマース自動化 / 目標: 50%"
+
+
+def _hit(path: str) -> Hit:
+    return Hit(
+        doc_id="W",
+        title="Walmart",
+        heading_path=(path,),
+        text=SENTENCE,
+        start_line=1,
+        end_line=2,
+        score=1.0,
+        source="t",
+    )
+
+
+def _unit(text: str, span: str, p: float, section: int) -> ReadUnit:
+    return ReadUnit(
+        doc_id="W",
+        heading_path=(f"s{section}",),
+        start_line=section + 1,
+        end_line=section + 1,
+        text=text,
+        span=span,
+        answer_type="percent",
+        span_kind="percent",
+        probability=p,
+        top_probability=0.8,
+        section=section,
+    )
+
+
+@pytest.fixture
+def reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    def read(part: str, hits: Any, lang: str, **_: Any) -> list[ReadUnit]:
+        if "stores" in part and "fulfillment" in part:  # the whole question
+            return [_unit(SENTENCE, "65%", 0.40, 0), _unit(ROW, "50%", 0.30, 1)]
+        if "stores" in part:
+            return [_unit(SENTENCE, "65%", 0.35, 0)]
+        return [_unit(ROW, "50%", 0.34, 1), _unit(SENTENCE, "65%", 0.32, 0)]
+
+    monkeypatch.setattr(compose, "read", read)
+
+
+def test_a_later_part_is_not_answered_with_the_figure_an_earlier_part_gave(reader: None) -> None:
+    """The unit scorer chose only the sentence's section: the later part still finds the unit of its own
+    figure among the units read for it (it was answered "65%" twice)."""
+    q = "By 2026, what share of its stores and what share of e-commerce fulfillment does Walmart want automated?"
+    parts = compose.split_parts(q, "en")
+    assert len(parts) == 2
+    hits = [_hit("s0"), _hit("s1")]
+    extra = [_unit(SENTENCE, "65%", 0.5, 0)]  # the unit scorer's choice: the sentence only
+    out = compose.compose(q, parts, hits, "en", None, extra=extra, scored={("W", ("s0",)), ("W", ("s1",))})
+    lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
+    assert "65%" in lines[0] and "50%" in lines[1], lines
