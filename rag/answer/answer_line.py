@@ -131,6 +131,8 @@ def _pairs(unit_text: str) -> list[tuple[str, str]]:
     out = []
     for p in pieces:
         m = re.match(r"^\s*[-*•]?\s*([^:：]{1,40}?)\s*[:：]\s*(.+)$", p)
+        if m and m.group(1).count("(") + m.group(1).count("（") > m.group(1).count(")") + m.group(1).count("）"):
+            m = None  # 「Radisson Hotel Group (本社: ベルギー、…)」: a colon inside parentheses labels nothing
         out.append((m.group(1).strip(), m.group(2).strip()) if m else ("", p.strip()))
     return out
 

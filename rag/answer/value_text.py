@@ -230,7 +230,7 @@ def _amount_en(m: re.Match[str], short: bool) -> str:
 
 _JA_DATE = re.compile(
     r"(?P<y>(?:19|20)\d\d)\s*年\s*(?:度(?P<fy>)|第\s*(?P<q1>[1-4])(?:\s*[-〜～~–]\s*(?P<q2>[1-4]))?\s*四半期|"
-    r"(?P<half>上半期|下半期)|(?P<m>1[0-2]|0?[1-9])\s*月(?:\s*(?P<d>[12]\d|3[01]|0?[1-9])\s*日)?"
+    r"(?P<half>上半期|下半期)|(?P<m>1[0-2]|0?[1-9])\s*月(?:\s*(?P<d>[12]\d|3[01]|0?[1-9])(?:\s*[-〜～~–]\s*(?P<d2>[12]\d|3[01]|0?[1-9]))?\s*日)?"
     r"(?P<mpart>初旬|上旬|中旬|下旬|末)?|(?P<ypart>初頭|初め|初|前半|後半|半ば|末)?)"
 )
 _MPART_EN = {"初旬": "early", "上旬": "early", "中旬": "mid-", "下旬": "late", "末": "end of"}
@@ -250,14 +250,22 @@ def _date_en(m: re.Match[str]) -> str:
     if m.group("m"):
         month = MONTHS[int(m.group("m")) - 1]
         if m.group("d"):
-            return f"{month} {int(m.group('d'))}, {y}"
+            d2 = f"–{int(m.group('d2'))}" if m.group("d2") else ""
+            return f"{month} {int(m.group('d'))}{d2}, {y}"
         part = _MPART_EN.get(m.group("mpart") or "", "")
         return (f"{part} " if part and not part.endswith("-") else part) + f"{month} {y}"
     part = _YPART_EN.get(m.group("ypart") or "", "")
     return (f"{part} " if part and not part.endswith("-") else part) + y
 
 
-_MONTH_ONLY = re.compile(r"(?<![\d年])(1[0-2]|0?[1-9])\s*月(?:\s*([12]\d|3[01]|0?[1-9])\s*日)?")
+_MONTH_ONLY = re.compile(
+    r"(?<![\d年])(1[0-2]|0?[1-9])\s*月(?:\s*([12]\d|3[01]|0?[1-9]\s*(?:[-〜～~–]\s*(?:[12]\d|3[01]|0?[1-9]))?)\s*日)?"
+)
+
+
+def _day(d: str) -> str:
+    """ "3-5" → "3–5", "05" → "5"."""
+    return "–".join(str(int(x)) for x in re.split(r"\s*[-〜～~–]\s*", d.strip()))
 
 
 def latin_names(text: str) -> str:
@@ -354,7 +362,7 @@ def to_en(text: str) -> str:
     s = latin_names(_iso(_mixed(unicodedata.normalize("NFKC", text)), "en")).replace("\u301c", "〜")
     short = bool(re.search(r"\d\s*[BMKT](?![A-Za-z])", s))
     s = _JA_DATE.sub(_date_en, s)
-    s = _MONTH_ONLY.sub(lambda m: MONTHS[int(m.group(1)) - 1] + (f" {int(m.group(2))}" if m.group(2) else ""), s)
+    s = _MONTH_ONLY.sub(lambda m: MONTHS[int(m.group(1)) - 1] + (f" {_day(m.group(2))}" if m.group(2) else ""), s)
     s = re.sub(r"(?<![A-Za-z])((?:19|20)\d\d)\s*[-〜～~–]\s*(?=[A-Z]|(?:19|20)\d\d)", r"\1 – ", s)
     # 週3.5日 / 週3-5回 → "3.5 days a week" / "3–5 times a week" (the rate word behind the figure)
     s = re.sub(

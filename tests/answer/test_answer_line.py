@@ -218,7 +218,20 @@ def test_a_key_value_table_row_is_labelled_by_its_key() -> None:
         ("週1回以上", "at least 1 time a week"),
         ("2-5営業日", "2–5 business days"),
         ("1回", "1 time"),
+        ("2024年3月3-5日", "March 3–5, 2024"),
+        ("3月3-5日", "March 3–5"),
+        ("（3-5日）", "(3–5 days)"),
     ],
 )
 def test_rates_per_week_and_business_days(text: str, en: str) -> None:
     assert render_value(text, "en") == en
+
+
+def test_a_colon_inside_parentheses_labels_nothing() -> None:
+    """「Radisson Hotel Group (本社: ベルギー、1,520以上のホテル…)」: the line read "at least 1,520 Radisson Hotel
+    Group (headquarters" with the text before the colon taken for a label."""
+    unit = "Radisson Hotel Group (本社: ベルギー、1,520以上のホテル、100カ国以上で展開) は"
+    assert (
+        make_answer_line("en", "Radisson Hotel Group", None, "1,520以上", unit)
+        == "Radisson Hotel Group: at least 1,520."
+    )

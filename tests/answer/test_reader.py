@@ -486,6 +486,8 @@ def test_a_qualifier_after_the_value_is_kept_and_no_noun_run_cuts_through_it() -
         ("Step 2: 検証で100社", [("count", "100社")]),
         ("第1位を獲得", [("count", "1位")]),  # a rank is still a value
         ("2024-05-01に開始", [("date", "2024-05-01")]),
+        ("処理に時間がかかる（3-5日）", [("duration", "3-5日")]),  # a count of 3-5 answered "how many hotels"
+        ("2024年3月3-5日に開催", [("date", "2024年3月3-5日")]),
     ],
 )
 def test_a_stage_number_is_no_value_and_a_year_range_is_one_period(text: str, spans: list[tuple[str, str]]) -> None:
@@ -501,6 +503,9 @@ def test_a_stage_number_is_no_value_and_a_year_range_is_one_period(text: str, sp
         ("What annual payment volume does Citi handle?", "number"),
         ("How many people were on the AI team when it started, compared with today?", "count"),
         ("When was Mistral founded?", "date"),
+        ("What does Runway charge per user per month for its Unlimited plan?", "amount"),
+        ("Who is in charge of AI at Hitachi?", "name"),
+        ("Where does GMO GPU Cloud rank within Japan?", "count"),
     ],
 )
 def test_more_question_types(question: str, kind: str) -> None:

@@ -76,7 +76,7 @@ _JA = [
 ]
 _EN_MONEY = (
     r"price|prices|cost|costs|amount|valuation|value|revenue|revenues|sales|profit|profits|income|"
-    r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr"
+    r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr|(?<!in )charges?|charged"
 )
 _EN = [
     ("percent", re.compile(r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate)\b|%")),
@@ -166,6 +166,10 @@ def question_type(question: str, lang: str | None = None) -> QType:
         head = re.search(r"\b(?:how (?:many|much|long)|what|which|who)\b", text)
         if first_when and not dated and head and head.start() < first_when.start():
             kinds.remove("date")
+    if lang == "en" and re.search(
+        r"^\s*where (?:does|did|do|is|was|will)\b.{0,40}\brank(?:ed|s)?\b|^\s*what (?:rank|ranking)\b", text
+    ):
+        kinds = ["count"]  # "Where does it rank within Japan?": a place in a ranking (6位), not a place
     kinds = [k for k in KINDS if k in kinds] or ["other"]
     if len(kinds) > 1 and "other" in kinds:
         kinds.remove("other")
@@ -233,8 +237,8 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
         "date",
         re.compile(
             r"(?<!\d)(?:19|20)\d\d\s*[-–〜～~]\s*(?:19|20)\d\d\s*年?(?:度)?(?!\d)|"  # 2023-2024年: one period
-            rf"{_ERA}?\s*(?:\d{{1,4}}|元|{_KNUM})\s*年(?!間|代以上)(?:\s*\d{{1,2}}\s*月(?!間)(?:\s*\d{{1,2}}\s*日(?!間))?)?(?:\s*(?:頃|ごろ|初頭|末|半ば|前半|後半|代))?|"
-            r"\d{1,2}\s*月\s*\d{1,2}\s*日(?!間)|(?<![\d.])\d{1,2}\s*月(?!間|額|次|末の)(?=[\s、。にのはからまで)）]|$)|"
+            rf"{_ERA}?\s*(?:\d{{1,4}}|元|{_KNUM})\s*年(?!間|代以上)(?:\s*\d{{1,2}}\s*月(?!間)(?:\s*\d{{1,2}}\s*(?:[-~〜～–]\s*\d{{1,2}}\s*)?日(?!間))?)?(?:\s*(?:頃|ごろ|初頭|末|半ば|前半|後半|代))?|"
+            r"\d{1,2}\s*月\s*\d{1,2}\s*(?:[-~〜～–]\s*\d{1,2}\s*)?日(?!間)|(?<![\d.])\d{1,2}\s*月(?!間|額|次|末の)(?=[\s、。にのはからまで)）]|$)|"
             rf"(?:{_KNUM}|\d+)\s*世紀(?:\s*(?:初頭|前半|後半|末|半ば|頃))?|"
             rf"(?:19|20)\d\d[-/]\d{{1,2}}(?:[-/]\d{{1,2}})?(?!\d)|"
             rf"{_MONTHS}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d|(?:\d{{1,2}}\s+)?{_MONTHS}\s+(?:19|20)\d\d|"
@@ -244,7 +248,8 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "duration",
         re.compile(
-            rf"(?<=週){_NR}\s*日(?!間)|{_NR}\s*営業日|\d+\.\d+\s*日(?!間)|"  # 週3.5日, 2-5営業日: days, not a date
+            rf"(?<=週){_NR}\s*日(?!間)|{_NR}\s*営業日|\d+\.\d+\s*日(?!間)|"
+            rf"(?<![月\d.,]){_NUM}\s*[-~〜～–]\s*{_NUM}\s*日(?!間)|"  # （3-5日）: days; 3月3-5日 stays a date  # 週3.5日, 2-5営業日: days, not a date
             rf"{_NR}\s*(?:年間|か月間?|ヶ月間?|カ月間?|ヵ月間?|箇月間?|週間|日間|時間|分間|分(?!の|野|析|類|散|担|割|配|け|子|解|かれ|布)|秒間?|"
             r"years?\b|months?\b|weeks?\b|days?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b)"
         ),
