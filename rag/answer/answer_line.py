@@ -157,7 +157,10 @@ def _label_for(lang: str, label: str) -> str:
 
 
 def find_period(span_text: str, unit_text: str) -> str | None:
-    """The one period of the unit outside the span: a funding round and/or a date."""
+    """The one period of the unit outside the span: a funding round and/or a date (none for a span that is
+    a date itself: "創業: 2004年、2009年にリクルートが買収" is founded 2004, not 2004 "(2009)")."""
+    if re.fullmatch(r"\s*(?:19|20)\d\d\s*年?(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?\s*", span_text or ""):
+        return None
     pairs = _pairs(unit_text)
     sq = _squash(span_text)
     rest = " / ".join(v for _, v in pairs if sq not in _squash(v) or not sq) if len(pairs) > 1 else unit_text
@@ -207,8 +210,8 @@ def make_answer_line(
         else:
             line = (f"{company}：" if company else "") + value + (f"（{per}）" if per else "")
         return line + "。"
-    if label and row_key:
-        body = f"{label} {value}"  # "founded 1869", "headcount about 8,000 people"
+    if label and (row_key or re.fullmatch(r"(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?(?:19|20)\d\d", value)):
+        body = f"{label} {value}"  # "founded 1869", "headcount about 8,000 people", "founded 2004"
     elif label and re.search(r"[A-Za-z]$", value) and not re.search(r"\d[BMKT]$", value):
         body = f"{label} — {value}"
     else:

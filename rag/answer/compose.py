@@ -105,6 +105,10 @@ def entity_gate(question: str, lang: str, snapshot: Any) -> Gate:
 
 _EN_Q = r"(?:who|whom|whose|what|when|where|which|how|why|did|does|do|is|was|were|are|has|have|had)"
 _EN_SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+|as well as\s+)?|\s+and\s+|;\s*)(?=" + _EN_Q + r"\b)", re.I)
+_BEFORE_AFTER = {
+    "en": re.compile(r"\b(?P<a>before) and (?P<b>after)\b", re.I),
+    "ja": re.compile(r"(?P<a>従来|(?:AI)?導入前|以前)と(?P<b>(?:AI)?導入後|現在)(?:で|の|では)?(?:それぞれ)?"),
+}
 _JA_Q = r"(?:誰|だれ|いつ|いくら|何|なに|どこ|どの|どれ|どう|どんな|なぜ|何人|何社|いくつ)"
 _JA_AND = re.compile(
     r"^(?P<pre>.*の)?(?P<a>[^、と]{2,}?)(?:と|および|及び)(?P<b>[^、と]{2,}?)(?P<post>(?:は|を|が).*)$"
@@ -119,8 +123,20 @@ def split_parts(question: str, lang: str) -> list[str]:
     q = (question or "").strip()
     if not q:
         return [q]
+    ba = _BEFORE_AFTER.get(lang, _BEFORE_AFTER["en"]).search(q)
+    if ba:  # "… before and after the rollout?" / 「従来とAI導入後でそれぞれ…」: one figure for each side
+        return [q[: ba.start()] + ba.group(side) + q[ba.end() :] for side in ("a", "b")]
     if lang == "en":
         pieces = [p.strip() for p in _EN_SPLIT.split(q) if p.strip()]
+        m = (
+            re.fullmatch(r"(how (?:many|much)|what)\s+(after|before)\??", pieces[-1], re.I)
+            if len(pieces) == 2
+            else None
+        )
+        if m and re.search(rf"\b{'before' if m.group(2).lower() == 'after' else 'after'}\b", pieces[0], re.I):
+            # "… before the AI copy tool, and how many after?": the second part is the first one turned round
+            a, b = ("before", "after") if m.group(2).lower() == "after" else ("after", "before")
+            return [pieces[0].rstrip(".,;") + "?", re.sub(rf"\b{a}\b", b, pieces[0].rstrip(".,;?"), count=1) + "?"]
         if len(pieces) > 1 and not re.search(r"\b" + _EN_Q + r"\b", pieces[0], re.I):
             # "In 2023, how many … and how many …?": a lead without a question word frames every part
             pieces = [f"{pieces[0].rstrip(',')}, {p}" for p in pieces[1:]] if len(pieces) > 2 else [q]

@@ -235,3 +235,11 @@ def test_a_colon_inside_parentheses_labels_nothing() -> None:
         make_answer_line("en", "Radisson Hotel Group", None, "1,520以上", unit)
         == "Radisson Hotel Group: at least 1,520."
     )
+
+
+def test_a_date_answer_gets_no_second_date_as_its_period() -> None:
+    """「創業: 2004年、2009年にリクルートが買収」 answers "founded 2004"; the line said "2004 founded (2009)"."""
+    assert (
+        make_answer_line("en", "Indeed", None, "2004年", "創業: 2004年、2009年にリクルートが買収")
+        == "Indeed: founded 2004."
+    )

@@ -146,6 +146,36 @@ def test_a_japanese_topic_before_the_comma_is_no_question_of_its_own() -> None:
     assert split_parts("Mistral AIの設立年は？、CEOは誰？", "ja") == ["Mistral AIの設立年は？", "CEOは誰？"]
 
 
+@pytest.mark.parametrize(
+    "question,lang,parts",
+    [
+        (
+            "What was the self-resolution rate before and after the AI rollout?",
+            "en",
+            [
+                "What was the self-resolution rate before the AI rollout?",
+                "What was the self-resolution rate after the AI rollout?",
+            ],
+        ),
+        (
+            "How many variations a month did they turn out before the AI tool, and how many after?",
+            "en",
+            [
+                "How many variations a month did they turn out before the AI tool?",
+                "How many variations a month did they turn out after the AI tool?",
+            ],
+        ),
+        (
+            "公開までの時間は従来とAI導入後でそれぞれどれくらい？",
+            "ja",
+            ["公開までの時間は従来どれくらい？", "公開までの時間はAI導入後どれくらい？"],
+        ),
+    ],
+)
+def test_before_and_after_asks_for_two_figures(question: str, lang: str, parts: list[str]) -> None:
+    assert split_parts(question, lang) == parts
+
+
 def test_a_lead_without_a_question_word_frames_every_part() -> None:
     """ "In 2023, how many … and how many a month?" was split into "In 2023?" and two parts without the year."""
     q = "In 2023, how many interactions did Fargo handle for the year, and how many a month?"

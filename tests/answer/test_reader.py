@@ -506,6 +506,9 @@ def test_a_stage_number_is_no_value_and_a_year_range_is_one_period(text: str, sp
         ("What does Runway charge per user per month for its Unlimited plan?", "amount"),
         ("Who is in charge of AI at Hitachi?", "name"),
         ("Where does GMO GPU Cloud rank within Japan?", "count"),
+        ("Which cable TV company was the first big one to adopt Runway's AI?", "name"),
+        ("What share of people use it?", "percent"),
+        ("In what years were Recruit Holdings and its subsidiary Indeed founded?", "date"),
     ],
 )
 def test_more_question_types(question: str, kind: str) -> None:

@@ -90,8 +90,8 @@ _EN = [
     (
         "date",
         re.compile(
-            r"\bwhen\b|\b(?:what|which) (?:year|month|date|day|decade|century|time)\b|"
-            r"\bin what year\b|\bsince when\b"
+            r"\bwhen\b|\b(?:what|which) (?:years?|months?|dates?|day|decade|century|time)\b|"
+            r"\bin what years?\b|\bsince when\b"
         ),
     ),
     (
@@ -112,7 +112,7 @@ _EN = [
         "name",
         re.compile(
             r"\bwho(?:m|se)?\b|\bwhere\b|\bname(?:d|s)?\b|\bcalled\b|\btitled\b|"
-            r"\b(?:which|what) (?:company|companies|firm|firms|person|people|country|countries|city|"
+            r"\b(?:which|what) (?:(?!of\b)[a-z0-9\-]+ ){0,3}?(?:company|companies|firm|firms|person|people|country|countries|city|"
             r"cities|bank|banks|investor|investors|model|models|product|products|organi[sz]ation|"
             r"organi[sz]ations|university|team|platform|tool|tools|service|services|partner|partners|"
             r"vendor|vendors|customer|customers|brand|language|languages)\b"
@@ -120,9 +120,7 @@ _EN = [
     ),
     ("other", re.compile(r"\bwhat\b|\bwhich\b|\bhow\b")),
 ]
-_EN_DATE_WORDS = re.compile(
-    r"\b(?:what|which) (?:year|month|date|day|decade|century|time)\b|\bin what year\b|\bsince when\b"
-)
+_EN_DATE_WORDS = re.compile(r"\b(?:what|which) (?:years?|months?|dates?|day|decade|century|time)\b|\bsince when\b")
 _WH_JA = re.compile(
     r"何\s*[\u4e00-\u9fff%ヶか]{0,3}|なに|なん|誰|だれ|どなた|どこ|いつ|いくら|いくつ|"
     r"どれ(?:くらい|ぐらい|だけ|ほど)?|どの(?:くらい|ぐらい|程度)?|どんな|どう"
