@@ -65,6 +65,7 @@ from rag.answer.entity_lookup import ascii_docs, flat_docs
 from rag.answer.entity_texts import DOC_TEXTS
 from rag.answer.name_sound import WORD_KEY, sound_keys, sound_owner
 from rag.ingest import japanese
+from rag.ingest.facet_values import NAME_ANNOTATION
 
 _lock = threading.Lock()
 _cache: dict[int, tuple[Any, EntityIndex]] = {}
@@ -138,7 +139,8 @@ def derived_names(raw: Iterable[str]) -> set[str]:
         out.add(base)
         m = re.search(r"[（(]([^）)]+)[）)]", base)
         if m:
-            out.add(m.group(1).strip())
+            if not NAME_ANNOTATION.fullmatch(m.group(1).strip()):  # 「広告企業W（仮称）」: (Pseudonym) names nothing
+                out.add(m.group(1).strip())
             base = re.sub(r"\s*[（(][^）)]*[）)]", "", base).strip()
             out.add(base)
         for part in re.split(r"\s*/\s*", base):
@@ -188,7 +190,7 @@ def display_name(library: Any, doc_id: str, lang: str) -> str | None:
     d = next((x for x in idx.docs if x.doc_id == doc_id), None)
     if d is None:
         return None
-    unbracketed = [n for n in d.names if not re.search(r"[()（）]", n)]
+    unbracketed = [n for n in d.names if not re.search(r"[()（）]", n) and not NAME_ANNOTATION.fullmatch(n)]
     names = [n for n in unbracketed if not _LEGAL.search(n)]
     ja = [n for n in names if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", n)]
     latin = [n for n in unbracketed if n.isascii() and n != n.lower()]

@@ -50,6 +50,10 @@ def clean_text(value: str) -> str:
     return _WS_RE.sub(" ", _nfkc(value)).strip()
 
 
+# a bracketed note on a company name that is no name of its own: "Advertising Company W (Pseudonym)"
+NAME_ANNOTATION = re.compile(r"(?i)pseudonym|anonymi[sz]ed|anonymous|provisional|tentative|fictitious|仮称|仮名|匿名")
+
+
 def split_parentheses(text: str) -> tuple[str, list[str]]:
     """("Toronto, Canada", ["with offices in …"]) for "Toronto, Canada（with offices in …）".
 

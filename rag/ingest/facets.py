@@ -22,6 +22,7 @@ from typing import Any
 from rag.ingest.body_fields import body_table, first_heading
 from rag.ingest.facet_spec import PACKAGED_MAPPING, FacetMappingError, FacetSpec, Source, parse_mapping
 from rag.ingest.facet_values import (
+    NAME_ANNOTATION,
     _chroma_scalar,
     _dedupe,
     _scalar_text,
@@ -270,7 +271,7 @@ class FacetMapping:
             if self._parentheses:
                 outer, inner = split_parentheses(name)
                 if inner:
-                    pieces += [outer, *inner]
+                    pieces += [outer, *(i for i in inner if not NAME_ANNOTATION.fullmatch(i))]
             for sep in self._split_seps:
                 pieces += [p.strip() for piece in list(pieces) if sep in piece for p in piece.split(sep)]
             pieces += [self._strip_legal(p) for p in list(pieces)]

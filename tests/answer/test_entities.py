@@ -12,6 +12,7 @@ from rag.answer.entities import (
     EntityCheck,
     build_index,
     check_entities,
+    derived_names,
     display_name,
     entity_index,
     library_spelling,
@@ -442,3 +443,9 @@ def test_the_asked_attribute_is_no_entity(latin_only) -> None:
         c = check_entities(q, latin_only)
         assert asked not in c.unknown and asked not in c.no_document, c
     assert check_entities("任天堂の従業員数は？", latin_only).no_document[0] == "任天堂"  # a name still is one
+
+
+def test_a_bracketed_note_is_no_derived_name() -> None:
+    names = derived_names(["Advertising Company W (Pseudonym)", "広告企業W（仮称）"])
+    assert "Advertising Company W" in names and "広告企業W" in names
+    assert "Pseudonym" not in names and "仮称" not in names

@@ -24,6 +24,8 @@ HELDOUT_6 = REPO / "eval" / "questions" / "heldout-6.jsonl"
 HELDOUT_7 = REPO / "eval" / "questions" / "heldout-7.jsonl"
 HELDOUT_8 = REPO / "eval" / "questions" / "heldout-8.jsonl"
 DEV_2 = REPO / "eval" / "questions" / "dev-2.jsonl"
+DEV_3 = REPO / "eval" / "questions" / "dev-3.jsonl"
+HELDOUT_9 = REPO / "eval" / "questions" / "heldout-9.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -41,6 +43,8 @@ SETS = [
     pytest.param(HELDOUT_7, True, id="heldout-7", marks=needs_more_param),
     pytest.param(HELDOUT_8, True, id="heldout-8", marks=needs_more_param),
     pytest.param(DEV_2, True, id="dev-2", marks=needs_more_param),
+    pytest.param(DEV_3, True, id="dev-3", marks=needs_more_param),
+    pytest.param(HELDOUT_9, True, id="heldout-9", marks=needs_more_param),
 ]
 
 
@@ -139,6 +143,20 @@ def test_dev_2_has_the_required_mix_and_is_separate_from_every_other_set() -> No
     assert not {q.question for q in qs} & {q.question for q in others}
 
 
+def test_dev_3_has_the_required_mix_and_is_separate_from_every_other_set() -> None:
+    """dev-3.jsonl: tuning set over all 49 documents, three quarters English questions in everyday
+    phrasing about Japanese text (ids start with "d3-"); no id or question text of any other set."""
+    qs, errors = load_questions(DEV_3)
+    assert not errors and len(qs) == 80
+    assert all(q.id.startswith("d3-") for q in qs)
+    langs = [q.lang for q in qs]
+    assert langs.count("en") == 60 and langs.count("ja") == 20
+    _assert_mix(qs, unanswerable=8, two_part=10, multi_doc=4, dates=3, names=5)
+    others = [q for p in sorted(DEV_3.parent.glob("*.jsonl")) if p != DEV_3 for q in load_questions(p)[0]]
+    assert not {q.id for q in qs} & {q.id for q in others}
+    assert not {q.question for q in qs} & {q.question for q in others}
+
+
 @pytest.mark.parametrize(
     "path,prefix,two_part,numeric,dates,names,earlier",
     [
@@ -185,6 +203,29 @@ def test_dev_2_has_the_required_mix_and_is_separate_from_every_other_set() -> No
             10,
             (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4, HELDOUT_5, HELDOUT_6, DEV_2, HELDOUT_7),
             id="heldout-8",
+        ),
+        pytest.param(
+            HELDOUT_9,
+            "h9-",
+            10,
+            19,
+            9,
+            8,
+            (
+                DEV,
+                HELDOUT,
+                HELDOUT_MORE,
+                DEV_MORE,
+                HELDOUT_3,
+                HELDOUT_4,
+                HELDOUT_5,
+                HELDOUT_6,
+                DEV_2,
+                HELDOUT_7,
+                HELDOUT_8,
+                DEV_3,
+            ),
+            id="heldout-9",
         ),
     ],
 )

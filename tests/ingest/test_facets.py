@@ -557,3 +557,12 @@ def test_a_nested_company_block_gives_the_company_and_its_english_name(tmp_path:
     f = load_document(p, mapping=mapping).facets
     assert f["company"] == "三井住友カード株式会社" and f["company_ja"] == "三井住友カード株式会社"
     assert "Sumitomo Mitsui Card" in f["company_aliases"]
+
+
+def test_a_bracketed_note_on_a_name_is_no_alias() -> None:
+    """「広告企業W（仮称）」 / "Advertising Company W (Pseudonym)": (Pseudonym) and （仮称） say the name is
+    made up; they are no name of the company (answer lines read "Pseudonym: 2.")."""
+    fm = {"company": {"name": "広告企業W（仮称）", "name_en": "Advertising Company W (Pseudonym)"}}
+    aliases = company_aliases(fm)
+    assert "Advertising Company W" in aliases and "広告企業W" in aliases
+    assert not {"Pseudonym", "仮称"} & set(aliases)

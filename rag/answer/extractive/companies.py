@@ -13,6 +13,7 @@ from typing import Any
 
 from rag.answer.entity_candidates import EN_FUNCTION_WORDS
 from rag.answer.extractive.text import fold, nfkc, squash
+from rag.ingest.facet_values import NAME_ANNOTATION
 
 
 @dataclass
@@ -59,7 +60,8 @@ def _derived_names(names: Iterable[str]) -> set[str]:
         out.add(n2)
         m = re.search(r"[（(]([^）)]+)[）)]", n2)
         if m:
-            out.add(m.group(1).strip())
+            if not NAME_ANNOTATION.fullmatch(m.group(1).strip()):  # 「広告企業W（仮称）」: (Pseudonym) names nothing
+                out.add(m.group(1).strip())
             out.add(re.sub(r"\s*[（(][^）)]*[）)]", "", n2).strip())
         for part in re.split(r"\s*/\s*", n2):
             out.add(part.strip())

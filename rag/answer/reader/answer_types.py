@@ -283,7 +283,7 @@ def _in_word(t: str, a: int, b: int) -> bool:
     return bool(a > 0 and _WORD_CHAR.match(t[a - 1]) or b < len(t) and _WORD_CHAR.match(t[b]))
 
 
-_ORDINAL_BEFORE = re.compile(
+ORDINAL_BEFORE = re.compile(
     r"(?i)(?:(?<![A-Za-z])(?:phase|step|stage|tier|level|wave|gen|version|ver\.?|no\.|#)\s*|第\s*)$"
 )
 
@@ -376,7 +376,7 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 continue
             if kind == "number" and not re.search(r"\d", t[a:b]) and _in_word(t, a, b):
                 continue  # 統一, 一般, 三菱: a kanji numeral inside a word is no value
-            if kind in ("number", "count") and _ORDINAL_BEFORE.search(t, 0, a) and re.fullmatch(r"\d+", t[a:b]):
+            if kind in ("number", "count") and ORDINAL_BEFORE.search(t, 0, a) and re.fullmatch(r"\d+", t[a:b]):
                 for i in range(a, b):  # "Phase 3", "Step 2", "第2段階": the name of a stage, never a value
                     taken[i] = True
                 continue

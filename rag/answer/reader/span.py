@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.reader.answer_types import Span, compatible, nfkc, typed_spans
+from rag.answer.reader.answer_types import ORDINAL_BEFORE, Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
 from rag.answer.reader.role_names import role_name
@@ -183,8 +183,10 @@ def candidates(text: str, heading: bool = False) -> list[Span]:
         s = _after_enumerator(t, s, enum)
         if s is None or _inside(s, enum):
             continue
-        if any(v.start < s.end and s.start < v.end for v in values) or re.fullmatch(r"[\d.,]+", s.text):
-            continue  # a noun run cutting through a value ("100兆超" of "年間$100兆超") or a bare stage number
+        if any(v.start < s.end and s.start < v.end for v in values):
+            continue  # a noun run cutting through a value ("100兆超" of "年間$100兆超") is no candidate
+        if re.fullmatch(r"\d+", s.text) and ORDINAL_BEFORE.search(t, 0, s.start):
+            continue  # "Phase 3": the stage's number
         seen.setdefault((s.start, s.end), s)
     return sorted(seen.values(), key=lambda s: (s.start, s.end))
 
