@@ -48,6 +48,7 @@ from rag.answer.prompting import (
     strip_citations,
     without_instructions,
 )
+from rag.answer.question_parts import split_parts
 from rag.answer.reader.answer_types import question_type
 from rag.answer.reader.reading import N_SECTIONS
 from rag.answer.typed_answer import asked_terms
@@ -342,7 +343,7 @@ def _read_answer(
 ) -> compose.Composed:
     """Parts of the question read over the hits; a question naming two or more library companies is
     read per company over that company's own sections (retrieved with a doc_id filter)."""
-    parts = compose.split_parts(standalone, lang)
+    parts = split_parts(standalone, lang)
     per_doc: dict[str, list[Hit]] = {}
     named = list(gate.check.named_docs) if gate.check is not None else []
     if len(named) >= 2:

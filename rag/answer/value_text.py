@@ -121,12 +121,18 @@ _COUNTER_EN = {
     "ページ": "pages",
     "種類": "types",
     "拠点": "sites",
+    "支店": "branches",
+    "局": "bureaus",
+    "部署": "departments",
+    "工場": "factories",
+    "施設": "facilities",
+    "自治体": "municipalities",
     "項目": "items",
     "位": "th",
 }
 _SINGULAR = {"people": "person", "hours": "hour", "minutes": "minute", "seconds": "second", "days": "day"}
 _SINGULAR |= {"weeks": "week", "months": "month", "years": "year", "companies": "company", "stores": "store"}
-_SINGULAR |= {"times": "time", "business days": "business day"}
+_SINGULAR |= {"times": "time", "business days": "business day", "branches": "branch", "factories": "factory"}
 _PRE_EN = {
     "約": "about",
     "およそ": "about",
@@ -175,7 +181,14 @@ def _amount_en(m: re.Match[str], short: bool) -> str:
     unit, sym = m.group("unit") or "", m.group("sym") or ""
     if unit in _CURRENCY_JA:
         sym = _CURRENCY_JA[unit]
-    if not big and not unit and not m.group("pre") and not m.group("post") and (sym or not m.group("b")):
+    b_scaled = bool(re.search(r"[兆億万]", m.group("b") or ""))  # ¥1-5億: the range shares the scale
+    if (
+        not big
+        and not unit
+        and not m.group("pre")
+        and not m.group("post")
+        and (sym and not b_scaled or not m.group("b"))
+    ):
         return m.group(0)  # a bare number or an amount already in Latin form: leave it
     b_txt = (m.group("b") or "").strip()
     if (

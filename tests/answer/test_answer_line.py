@@ -221,6 +221,9 @@ def test_a_key_value_table_row_is_labelled_by_its_key() -> None:
         ("2024年3月3-5日", "March 3–5, 2024"),
         ("3月3-5日", "March 3–5"),
         ("（3-5日）", "(3–5 days)"),
+        ("¥1-5億", "¥100–500 million"),  # was "¥1–5 billion": 億 read back through the glossary as "billion"
+        ("¥90-150億", "¥9–15 billion"),
+        ("1～5億円", "¥100–500 million"),
     ],
 )
 def test_rates_per_week_and_business_days(text: str, en: str) -> None:

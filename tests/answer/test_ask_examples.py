@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from rag.answer.compose import split_parts
+from rag.answer.question_parts import split_parts
 from rag.cli.main import main
 from tests.conftest import MORE, SEEDS, needs_more, needs_shared
 

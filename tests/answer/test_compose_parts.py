@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from rag.answer import compose
+from rag.answer.question_parts import split_parts
 from rag.answer.reader import ReadUnit
 from rag.schema import Hit
 
@@ -60,7 +61,7 @@ def test_a_later_part_is_not_answered_with_the_figure_an_earlier_part_gave(reade
     """The unit scorer chose only the sentence's section: the later part still finds the unit of its own
     figure among the units read for it (it was answered "65%" twice)."""
     q = "By 2026, what share of its stores and what share of e-commerce fulfillment does Walmart want automated?"
-    parts = compose.split_parts(q, "en")
+    parts = split_parts(q, "en")
     assert len(parts) == 2
     hits = [_hit("s0"), _hit("s1")]
     extra = [_unit(SENTENCE, "65%", 0.5, 0)]  # the unit scorer's choice: the sentence only

@@ -1,0 +1,75 @@
+"""The parts of a question with several parts: "What valuation did Mistral AI reach, and who led the
+round?" → two questions, each read and answered on its own line (rag.answer.compose); "… before and
+after the rollout?" → one part per side; a lead without a question word ("In 2023, …") frames every part.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.ingest.japanese import tag
+
+_EN_Q = r"(?:who|whom|whose|what|when|where|which|how|why|did|does|do|is|was|were|are|has|have|had)"
+_EN_SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+|as well as\s+)?|\s+and\s+|;\s*)(?=" + _EN_Q + r"\b)", re.I)
+_BEFORE_AFTER = {
+    "en": re.compile(r"\b(?P<a>before) and (?P<b>after)\b", re.I),
+    "ja": re.compile(r"(?P<a>従来|(?:AI)?導入前|以前)と(?P<b>(?:AI)?導入後|現在)(?:で|の|では)?(?:それぞれ)?"),
+}
+_JA_Q = r"(?:誰|だれ|いつ|いくら|何|なに|どこ|どの|どれ|どう|どんな|なぜ|何人|何社|いくつ)"
+_JA_AND = re.compile(
+    r"^(?P<pre>.*の)?(?P<a>[^、と]{2,}?)(?:と|および|及び)(?P<b>[^、と]{2,}?)(?P<post>(?:は|を|が).*)$"
+)
+
+
+_JA_AND_COMMA = re.compile(r"^(?P<a>.+?)(?:と|および|及び|や)[、，]\s*(?P<b>[^、，]+?)(?P<post>(?:は|を|が)?[?？]?)$")
+
+
+def split_parts(question: str, lang: str) -> list[str]:
+    """The parts of a question with several parts (at most 3), or [question]."""
+    q = (question or "").strip()
+    if not q:
+        return [q]
+    ba = _BEFORE_AFTER.get(lang, _BEFORE_AFTER["en"]).search(q)
+    if ba:  # "… before and after the rollout?" / 「従来とAI導入後でそれぞれ…」: one figure for each side
+        return [q[: ba.start()] + ba.group(side) + q[ba.end() :] for side in ("a", "b")]
+    if lang == "en":
+        pieces = [p.strip() for p in _EN_SPLIT.split(q) if p.strip()]
+        m = (
+            re.fullmatch(r"(how (?:many|much)|what)\s+(after|before)\??", pieces[-1], re.I)
+            if len(pieces) == 2
+            else None
+        )
+        if m and re.search(rf"\b{'before' if m.group(2).lower() == 'after' else 'after'}\b", pieces[0], re.I):
+            # "… before the AI copy tool, and how many after?": the second part is the first one turned round
+            a, b = ("before", "after") if m.group(2).lower() == "after" else ("after", "before")
+            return [pieces[0].rstrip(".,;") + "?", re.sub(rf"\b{a}\b", b, pieces[0].rstrip(".,;?"), count=1) + "?"]
+        if len(pieces) > 1 and not re.search(r"\b" + _EN_Q + r"\b", pieces[0], re.I):
+            # "In 2023, how many … and how many …?": a lead without a question word frames every part
+            pieces = [f"{pieces[0].rstrip(',')}, {p}" for p in pieces[1:]] if len(pieces) > 2 else [q]
+        if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
+            return [p if p.endswith("?") else p.rstrip(".,;") + "?" for p in pieces][:3]
+        return [q]
+    m = _JA_AND_COMMA.match(q)
+    if m and len(m.group("a")) >= 2 and len(m.group("b")) >= 2:
+        # 「XのAと、Bは？」: two things asked about X → 「XのAは？」「XのBは？」
+        a, b = m.group("a"), m.group("b")
+        pre = a[: a.rfind("の") + 1] if "の" in a else ""
+        return [a + "は？", (pre if not b.startswith(pre) else "") + b + m.group("post")]
+    for sep in ("、", "，"):
+        if sep in q:
+            left, right = q.split(sep, 1)
+            if re.search(_JA_Q, right) and (re.search(_JA_Q, left) or "は" in left) and len(left) >= 4:
+                if not re.search(_JA_Q, left) and left.endswith("は") and _ends_in_verb(right):
+                    break  # 「…AIは、品質管理規定の何ページを対象にしている？」: the topic of one question
+                return [left.rstrip("？?") + "？", right]
+    m = _JA_AND.match(q)
+    if m and m.group("pre"):
+        pre, post = m.group("pre") or "", m.group("post")
+        return [pre + m.group("a") + post, pre + m.group("b") + post]
+    return [q]
+
+
+def _ends_in_verb(text: str) -> bool:
+    """The sentence ends in a verb phrase (…を対象にしている？), not in a noun asked about (…社員数は？)."""
+    words = [f.split(",")[0] for _s, _w, f in tag(text.rstrip("？?。 "))]
+    return bool(words) and words[-1] in ("動詞", "助動詞")
