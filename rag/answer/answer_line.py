@@ -47,7 +47,7 @@ def _ja_to_en_terms() -> tuple[tuple[str, str], ...]:
     anywhere: dict[str, str] = {}
     for key, vals in glossary.load().items():
         for i, v in enumerate(vals):
-            if JA.search(v):
+            if JA.search(v) and not re.fullmatch(r"[十百千万億兆]+", v):  # 億 is no "billion": scales stay numeric
                 (first if i == 0 else anywhere).setdefault(v, key)
     merged = {**anywhere, **first}
     return tuple(sorted(merged.items(), key=lambda kv: -len(kv[0])))

@@ -68,7 +68,9 @@ def _loan_in(term: str, hay: str) -> bool:
 
 
 _JA_TOPIC = re.compile(r"(?:は|って)(?=\s*(?:何|いくら|いつ|どれ|どの|誰|どこ|[?？]|$))")
-_EN_MEASURE = re.compile(r"\b(revenue|revenues|sales|profit|profits|income|earnings|valuation)\b", re.I)
+_EN_MEASURE = re.compile(
+    r"\b(revenue|revenues|sales|profit|profits|income|earnings|valuation|share price|stock price)\b", re.I
+)
 
 
 def measure_terms(part: str) -> list[str]:

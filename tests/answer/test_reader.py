@@ -509,6 +509,7 @@ def test_a_stage_number_is_no_value_and_a_year_range_is_one_period(text: str, sp
         ("Which cable TV company was the first big one to adopt Runway's AI?", "name"),
         ("What share of people use it?", "percent"),
         ("In what years were Recruit Holdings and its subsidiary Indeed founded?", "date"),
+        ("Which was founded first, Hugging Face or Databricks?", "date"),
     ],
 )
 def test_more_question_types(question: str, kind: str) -> None:
@@ -519,6 +520,7 @@ def test_more_question_types(question: str, kind: str) -> None:
     "question,kind,counter",
     [
         ("Nationwide, how many minutes a day does a store spend on ordering?", "duration", "minutes"),
+        ("How many data scientists work on the AI platform?", "count", "scientists"),  # not "work"
         ("GMOの2024年の年間業務削減時間は？", "duration", ""),
         ("1人あたり月間の削減時間は？", "duration", ""),
     ],

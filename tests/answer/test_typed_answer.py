@@ -33,7 +33,8 @@ def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "co
         ("EndoBRAIN-Xの特異度は何％？", ["特異"]),
         ("KDDI AI-Chatの提供開始日は？", ["開始"]),
         ("Cohereの売上のうちプライベートデプロイメントの割合は？", []),  # 割合 only names the kind of value
-        ("How many hotels does Radisson operate?", []),  # no Japanese form known: not checked
+        ("How many warehouses does the retailer operate?", []),  # no Japanese form known: not checked
+        ("How many hotels does Radisson operate?", ["hotels", "hotel", "ホテル"]),
     ],
 )
 def test_measure_terms(part: str, terms: list[str]) -> None:
@@ -142,3 +143,12 @@ def test_the_measure_is_the_glossary_phrase_the_money_word_is_part_of() -> None:
     arr = _unit("指標: ARR / 数値: $4.8B（2025年9月時点）", "$4.8B", "amount", 0.7, "amount")
     assert typed_first("What was Databricks' annual recurring revenue as of September 2025?", [arr])[0].span == "$4.8B"
     assert "売上" in measure_terms("What was Mayo Clinic's annual revenue in 2024?")
+
+
+def test_a_share_price_is_not_answered_by_a_valuation() -> None:
+    """ "What was Klarna's share price on its IPO day?": the library gives a $45B valuation target, no
+    share price (株価); the answer named the valuation."""
+    q = "What was Klarna's share price on its IPO day?"
+    assert "株価" in measure_terms(q)
+    valuation = _unit("上場前のファンディングラウンド ($45B 評価額目標)", "$45B", "amount", 0.6, "amount")
+    assert typed_first(q, [valuation]) == []

@@ -168,6 +168,10 @@ def question_type(question: str, lang: str | None = None) -> QType:
         r"^\s*where (?:does|did|do|is|was|will)\b.{0,40}\brank(?:ed|s)?\b|^\s*what (?:rank|ranking)\b", text
     ):
         kinds = ["count"]  # "Where does it rank within Japan?": a place in a ranking (6位), not a place
+    if lang == "en" and re.search(
+        r"\b(?:founded|established|launched|started|released|set up)\s+(?:first|earlier|later|last)\b", text
+    ):
+        kinds = ["date"]  # "Which was founded first, X or Y?": each one's date answers it
     kinds = [k for k in KINDS if k in kinds] or ["other"]
     if len(kinds) > 1 and "other" in kinds:
         kinds.remove("other")
@@ -185,7 +189,8 @@ def question_type(question: str, lang: str | None = None) -> QType:
         # conversations did…" → conversations), else the word after "how many"
         m = re.search(
             r"\bhow many ((?:[a-z\-]+ ){0,3}?[a-z\-]+) (?:did|does|do|were|was|are|is|has|have|had|will|would|"
-            r"can|could|should|in|on|at|of|for|with|by|from|to|per|across|over)\b",
+            r"can|could|should|in|on|at|of|for|with|by|from|to|per|across|over|"
+            r"work|worked|use|used|serve|served|run|operate|employ|join|joined|visit|receive|get|got)\b",
             text,
         ) or re.search(r"\bhow many ([a-z\-]+)", text)
         if m:  # "how many minutes a day does…": the counted word is minutes, not day
