@@ -117,10 +117,10 @@ def measure_terms(part: str) -> list[str]:
 def asked_kinds(part: str) -> list[str]:
     """The value kinds (figure, date, percentage…) a question part asks for; [] for names and others."""
     kinds = [k for k in question_type(part).kinds if k in NUMERIC]
-    # "how many …" also reads as a bare "number" question, which a percentage or an amount answers; a
-    # count is asked (80%+ is no number of interactions)
     if kinds[:1] == ["duration"]:
         return ["duration"]  # "how many minutes a day…": a store count is no answer
+    # "how many …" also reads as a bare "number" question, which a percentage or an amount answers; a
+    # count is asked (80%+ is no number of interactions)
     return [k for k in kinds if k != "number"] if "count" in kinds else kinds
 
 
