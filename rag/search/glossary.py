@@ -69,14 +69,7 @@ def matches(question: str, path: str | None = None) -> list[tuple[str, tuple[str
 def expand_groups(question: str, path: str | None = None) -> list[tuple[str, ...]]:
     """The Japanese terms of each glossary key occurring in `question`, one tuple per key (in order):
     the alternatives of one English word ("ceo" → ("CEO", "最高経営責任者"))."""
-    table = load(path)
-    q = question.lower().replace("’", "'")
-    out: list[tuple[str, ...]] = []
-    for m in _pattern(path).finditer(q):
-        terms = table.get(_key_of(m.group(0), table) or "", ())
-        if terms and terms not in out:
-            out.append(terms)
-    return out
+    return list(dict.fromkeys(terms for _words, terms in matches(question, path)))
 
 
 def expand(question: str, path: str | None = None) -> list[str]:

@@ -24,8 +24,9 @@ ROLE_WORDS = frozenset(
 _TITLES_AT_END = re.compile(r"(?:会長|社長|代表取締役|代表|取締役|専務|常務|CEO|CTO|CFO|COO|兼|・|\s)+$")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _HONORIFIC = r"(?:\s*(?:氏|さん|様|博士|教授))?"
-_JOIN_AFTER = r"(?:[\s(（・]|会長|社長|代表取締役|取締役|兼)*"  # 「X (CEO」「X（CEO」「X CEO」「X会長兼CEO」
-_JOIN_BEFORE = r"(?:\s*(?:の|:|：|は|である|兼)\s*|\s+)"  # 「CEOのX」「CEO: X」「CEO X」
+# between the name and a role word after it: 「X (CEO」「X（CEO」「X CEO」「X会長兼CEO」「X氏が創業」
+_NAME_THEN_ROLE = re.compile(_HONORIFIC + r"(?:(?:[\s(（・]|会長|社長|代表取締役|取締役|兼)*|が)")
+_ROLE_THEN_NAME = re.compile(r"\s*(?:の|:|：|は|である|兼)\s*|\s+")  # 「CEOのX」「CEO: X」「CEO X」
 
 
 def _roles(tokens: frozenset[str]) -> list[str]:
@@ -61,11 +62,8 @@ def role_name(tokens: frozenset[str], text: str, cands: Sequence[Span], scores: 
         if len(span.text) < 2 or any(a <= span.start < b for a, b in spots):
             continue
         near = any(
-            re.match(_HONORIFIC + _JOIN_AFTER + "$", t[span.end : a])
-            or re.fullmatch(_HONORIFIC + "が?", t[span.end : a])
-            for a, _b in spots
-            if a >= span.end and a - span.end <= 6
-        ) or any(re.fullmatch(_JOIN_BEFORE, t[b : span.start]) for _a, b in spots if b <= span.start)
+            _NAME_THEN_ROLE.fullmatch(t[span.end : a]) for a, _b in spots if a >= span.end and a - span.end <= 6
+        ) or any(_ROLE_THEN_NAME.fullmatch(t[b : span.start]) for _a, b in spots if b <= span.start)
         if not near:
             continue
         if best is None or sc > best[0]:
