@@ -26,6 +26,7 @@ HELDOUT_8 = REPO / "eval" / "questions" / "heldout-8.jsonl"
 DEV_2 = REPO / "eval" / "questions" / "dev-2.jsonl"
 DEV_3 = REPO / "eval" / "questions" / "dev-3.jsonl"
 HELDOUT_9 = REPO / "eval" / "questions" / "heldout-9.jsonl"
+HELDOUT_10 = REPO / "eval" / "questions" / "heldout-10.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -45,6 +46,7 @@ SETS = [
     pytest.param(DEV_2, True, id="dev-2", marks=needs_more_param),
     pytest.param(DEV_3, True, id="dev-3", marks=needs_more_param),
     pytest.param(HELDOUT_9, True, id="heldout-9", marks=needs_more_param),
+    pytest.param(HELDOUT_10, True, id="heldout-10", marks=needs_more_param),
 ]
 
 
@@ -226,6 +228,30 @@ def test_dev_3_has_the_required_mix_and_is_separate_from_every_other_set() -> No
                 DEV_3,
             ),
             id="heldout-9",
+        ),
+        pytest.param(
+            HELDOUT_10,
+            "h10-",
+            10,
+            19,
+            9,
+            8,
+            (
+                DEV,
+                HELDOUT,
+                HELDOUT_MORE,
+                DEV_MORE,
+                HELDOUT_3,
+                HELDOUT_4,
+                HELDOUT_5,
+                HELDOUT_6,
+                DEV_2,
+                HELDOUT_7,
+                HELDOUT_8,
+                DEV_3,
+                HELDOUT_9,
+            ),
+            id="heldout-10",
         ),
     ],
 )
