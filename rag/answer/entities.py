@@ -65,18 +65,12 @@ from rag.answer.entity_lookup import ascii_docs, flat_docs
 from rag.answer.entity_texts import DOC_TEXTS
 from rag.answer.name_sound import WORD_KEY, sound_keys, sound_owner
 from rag.ingest import japanese
+from rag.ingest.company_names import GENERIC_NAME_WORDS, LEGAL_FORM, derived_names, document_names, stem_name
 from rag.ingest.facet_values import NAME_ANNOTATION
 
 _lock = threading.Lock()
 _cache: dict[int, tuple[Any, EntityIndex]] = {}
 
-_GENERIC = frozenset(
-    "ai the inc corp co ltd llc bank group japan holdings company corporation 株式会社 有限会社 ジャパン グループ 銀行".split()
-)
-_LEGAL = re.compile(
-    r"^(?:株式会社|有限会社)\s*|\s*(?:株式会社|,?\s*Inc\.?|Corp\.?|Corporation|Co\.,?\s*Ltd\.?|Ltd\.?|AB|N\.?V\.?|"
-    r"S\.?A\.?|AG|PLC|LLC|GmbH)$"
-)
 OWN_TOPIC_MENTIONS = 3
 """A name found in one document only, in its front matter or at least this often, is that
 document's own topic (its product, its investor), not an entity without a document."""
@@ -128,61 +122,6 @@ def _words(s: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", f)
 
 
-def derived_names(raw: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for n in raw:
-        n = unicodedata.normalize("NFKC", str(n or "")).strip()
-        if not n:
-            continue
-        out.add(n)
-        base = _LEGAL.sub("", n).strip()
-        out.add(base)
-        m = re.search(r"[（(]([^）)]+)[）)]", base)
-        if m:
-            if not NAME_ANNOTATION.fullmatch(m.group(1).strip()):  # 「広告企業W（仮称）」: (Pseudonym) names nothing
-                out.add(m.group(1).strip())
-            base = re.sub(r"\s*[（(][^）)]*[）)]", "", base).strip()
-            out.add(base)
-        for part in re.split(r"\s*/\s*", base):
-            out.add(_LEGAL.sub("", part).strip())
-        out.add(base.split("・")[0].strip())
-        first = base.split(" ")[0]
-        if len(first) >= 4 and first.isascii():
-            out.add(first)
-        m2 = re.fullmatch(r"([\u30a0-\u30ffー]{3,})\s*AI", base)
-        if m2:
-            out.add(m2.group(1))
-    return {x for x in out if len(_flat(x)) >= 2 and _flat(x) not in _GENERIC}
-
-
-def _title_head(title: str) -> str | None:
-    """The company part of "Company - what it did"; None for a title without such a separator
-    ("東京都の生成AI（ChatGPT）全庁導入事例" names no company, and its bracket is a product)."""
-    parts = re.split(r"\s+[-–—:：|｜]\s+|[：:｜|]", title or "")
-    head = parts[0].strip()
-    if len(parts) > 1 and head and len(head) <= 30 and not re.search(r"case study|×", head, re.I):
-        return head
-    return None
-
-
-def _stem_name(doc_id: str) -> str | None:
-    """A name spelled by a doc_id of the form NNN_word_word ("008_tokyo_metropolitan" → "tokyo
-    metropolitan"): the only English name some Japanese-only documents carry."""
-    m = re.fullmatch(r"\d+_([a-z]+(?:_[a-z]+)+)", doc_id or "")
-    return m.group(1).replace("_", " ") if m else None
-
-
-_BODY_COMPANY = re.compile(
-    r"(?:企業名|会社名|Company name|Company)\**\s*(?:[:：]|\|)\s*\**\s*([^\n|*]{2,60}?)\s*\**\s*(?:\||\n|$)"
-)
-
-
-def _body_company(body: str) -> str | None:
-    """The company a document without front matter names in its opening profile ("**企業名**: …")."""
-    m = _BODY_COMPANY.search(unicodedata.normalize("NFKC", body[:4000]))
-    return m.group(1).strip() if m else None
-
-
 def display_name(library: Any, doc_id: str, lang: str) -> str | None:
     """A name to show for a document's company: for "ja" a Japanese name, else a capitalised Latin one
     (brackets and legal suffixes removed, not a first word cut from a longer name); None if it has none."""
@@ -191,18 +130,28 @@ def display_name(library: Any, doc_id: str, lang: str) -> str | None:
     if d is None:
         return None
     unbracketed = [n for n in d.names if not re.search(r"[()（）]", n) and not NAME_ANNOTATION.fullmatch(n)]
-    names = [n for n in unbracketed if not _LEGAL.search(n)]
+    names = [n for n in unbracketed if not LEGAL_FORM.search(n)]
     ja = [n for n in names if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", n)]
     latin = [n for n in unbracketed if n.isascii() and n != n.lower()]
     en = [n for n in latin if n in names and not (" " not in n and any(o.startswith(n + " ") for o in names))]
     en = en or latin  # only names with a legal form ("Sumitomo Corporation"): the shortest of them
     pick = (ja and max(ja, key=len)) if lang == "ja" else (en and min(en, key=len))
     if lang != "ja":  # an English line does not lead with a name in Japanese script: without a Latin
-        # name, the one a short doc id spells (008_tokyo_metropolitan → Tokyo Metropolitan); longer ones
-        # carry topic words (002_square_enix_chatgpt_gameai)
-        stem = _stem_name(doc_id)
-        return pick or (stem.title() if stem and stem.count(" ") < 3 else None)
+        # name, the one a doc id spells — the words that sound like its katakana name
+        # (002_square_enix_chatgpt_gameai → Square Enix, スクウェア・エニックス), else a short one whole
+        # (008_tokyo_metropolitan → Tokyo Metropolitan; longer ones carry topic words)
+        stem = stem_name(doc_id)
+        return pick or (_stem_display(stem, ja) if stem else None)
     return pick or (en and min(en, key=len)) or None
+
+
+def _stem_display(stem: str, ja_names: list[str]) -> str | None:
+    words = stem.split()
+    keys = {k for n in ja_names for k in sound_keys(n)}
+    for n in range(len(words), 0, -1):
+        if keys & sound_keys(" ".join(words[:n])):
+            return " ".join(words[:n]).title()
+    return stem.title() if len(words) < 4 else None
 
 
 def _facet_strings(facets: dict[str, Any]) -> list[str]:
@@ -228,17 +177,9 @@ def build_index(records: Iterable[tuple[str, str, dict[str, Any], str]]) -> Enti
     # written capitalised in the question
     lower_words: set[str] = set()
     for i, (doc_id, title, facets, body) in enumerate(records):
-        raw = [facets.get("company"), facets.get("company_ja"), *(facets.get("company_aliases") or [])]
-        if not any(raw):
-            raw.append(_body_company(body))  # no company in the front matter: the profile's "企業名: …"
-        if not any(raw) or facets.get("company"):
-            raw += [_title_head(title), _title_head(str(facets.get("title_ja") or ""))]
-        given = {unicodedata.normalize("NFKC", str(x)).strip() for x in raw if x}
-        names = derived_names(x for x in raw if x) | set(facets.get("company_keys") or [])
-        stem = _stem_name(doc_id)
-        if stem:
-            names.add(stem)
-        names = {n for n in names if _flat(n) not in _GENERIC and len(_flat(n)) >= 2}
+        given = set(document_names(doc_id, title, facets))
+        names = derived_names(given) | set(facets.get("company_keys") or [])
+        names = {n for n in names if _flat(n) not in GENERIC_NAME_WORDS and len(_flat(n)) >= 2}
         firsts.append(
             {
                 n
@@ -345,7 +286,7 @@ def _in_docs(name: str, idx: EntityIndex) -> list[int]:
     f, flat = _fold(name), _flat(name)
     if f.isascii():
         hits: set[int] = set()
-        for v in dict.fromkeys([f, _LEGAL.sub("", f).strip()]):
+        for v in dict.fromkeys([f, LEGAL_FORM.sub("", f).strip()]):
             if v:
                 hits.update(ascii_docs(idx, v))
         if hits or len(flat) < 5:

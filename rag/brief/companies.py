@@ -5,41 +5,26 @@ the list of company names in the index."""
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 from typing import Any
 
 from rag.brief.errors import BriefingError, UnknownCompany
-from rag.brief.text import _fold, nfkc
+from rag.brief.text import _fold
 from rag.config import Settings
 from rag.index import IndexMissing, get_library
 from rag.ingest import alias_key
+from rag.ingest.company_names import document_names
 
 
 def _entry_names(entry: dict[str, Any]) -> list[str]:
+    """The document's company names (rag.ingest.company_names: facets, title head, doc_id spelling)."""
     f = entry.get("facets") or {}
-    names: list[str] = []
-    for k in ("company", "company_ja"):
-        if isinstance(f.get(k), str):
-            names.append(f[k])
-    al = f.get("company_aliases")
-    if isinstance(al, list):
-        names += [str(a) for a in al]
-    elif isinstance(al, str):
-        names.append(al)
-    return [n for n in names if n.strip()]
+    return document_names(str(entry.get("doc_id") or ""), str(entry.get("title") or f.get("title") or ""), f)
 
 
-def _title_heads(entry: dict[str, Any]) -> list[str]:
+def _titles(entry: dict[str, Any]) -> list[str]:
     f = entry.get("facets") or {}
-    out = []
-    for t in (entry.get("title"), f.get("title"), f.get("title_ja")):
-        if isinstance(t, str) and t.strip():
-            out.append(t)
-            head = re.split(r"\s+[-–—|｜]\s+|[：:｜|（(]", nfkc(t))[0].strip()
-            if head and head != t:
-                out.append(head)
-    return out
+    return [t for t in (entry.get("title"), f.get("title"), f.get("title_ja")) if isinstance(t, str) and t.strip()]
 
 
 def _entry_company(entry: dict[str, Any]) -> str:
@@ -50,9 +35,10 @@ def _entry_company(entry: dict[str, Any]) -> str:
 def resolve_company(name: str, snapshot: Any) -> dict[str, Any]:
     """The indexed document entry (an item of `snapshot.documents`) about company `name`.
 
-    Matches (NFKC, case- and width-insensitive, letters and digits only) the company facet, its
-    aliases (ミストラルAI ≡ Mistral AI), the title or its head ("Klarna" of "Klarna - …"), the
-    doc_id or the file name; then a unique partial match. Raises UnknownCompany with the closest
+    Matches (NFKC, case- and width-insensitive, letters and digits only) the company's names
+    (rag.ingest.company_names: the company facet, its aliases — ミストラルAI ≡ Mistral AI —, the
+    title's head, "Klarna" of "Klarna - …"), then the title, the doc_id or the file name; then a
+    unique partial match. Raises UnknownCompany with the closest
     names otherwise.
     """
 
@@ -63,7 +49,7 @@ def resolve_company(name: str, snapshot: Any) -> dict[str, Any]:
 
     def keys(entry: dict[str, Any]) -> list[tuple[str, int]]:
         out = [(alias_key(n), 0) for n in _entry_names(entry)]
-        out += [(alias_key(t), 1) for t in _title_heads(entry)]
+        out += [(alias_key(t), 1) for t in _titles(entry)]
         out += [(alias_key(str(entry.get("doc_id", ""))), 1), (alias_key(Path(str(entry.get("path", ""))).stem), 1)]
         return [(k, r) for k, r in out if k]
 
@@ -86,7 +72,7 @@ def resolve_company(name: str, snapshot: Any) -> dict[str, Any]:
     # close matches for the message
     pool: dict[str, str] = {}
     for d in docs:
-        for n in _entry_names(d) + _title_heads(d)[1:2]:
+        for n in _entry_names(d):
             pool.setdefault(_fold(n), _entry_company(d))
     folded = _fold(name)
     close = difflib.get_close_matches(folded, list(pool), n=5, cutoff=0.4)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.ingest.body_fields import body_table, first_heading
+from rag.ingest.company_names import bracketed_latin_names
 from rag.ingest.facet_spec import PACKAGED_MAPPING, FacetMappingError, FacetSpec, Source, parse_mapping
 from rag.ingest.facet_values import (
     NAME_ANNOTATION,
@@ -148,6 +149,10 @@ class FacetMapping:
     def compute(self, front_matter: dict[str, Any], body: str, path: Path) -> dict[str, Any]:
         """Canonical facets + `fm.*` flattened fields for one document (Chroma-safe values)."""
         facets = self._compute(front_matter or {}, body or "", Path(path))
+        for spec in self.specs:  # "**株式会社日立製作所**（Hitachi, Ltd.）" in the body: Hitachi is a name too
+            names = facets.get(spec.name)
+            if spec.type == "aliases" and isinstance(names, list):
+                facets[spec.name] = self._expand_aliases([*names, *bracketed_latin_names(body or "", names)])
         self._register_from_facets(facets)
         keys = _dedupe(alias_key(n) for n in self._company_names(facets))
         if keys:  # lets a filter match any spelling: {"company_keys": {"$contains": alias_key(x)}}

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.ingest.company_names import document_names
 from rag.schema import PATH_SEP
 from rag.search.filter_clauses import fold
 
@@ -98,8 +99,8 @@ def _build_snap_index(snap: Any) -> _SnapIndex:
 
 
 def _doc_names(snap: Any) -> list[tuple[str, re.Pattern[str], str]]:
-    """Names by which a question can point at one document: its company and the company's aliases
-    (the head of the title for documents without a company facet). Latin names match as words
+    """Names by which a question can point at one document: rag.ingest.company_names' given names
+    (company, aliases, title head, doc_id spelling) and their short forms. Latin names match as words
     (separators optional: "Hugging Face" ≡ "HuggingFace"), others as letters-and-digits substrings
     ("セブン-イレブン" ≡ "セブンイレブン")."""
     names: dict[str, set[str]] = {}
@@ -107,16 +108,8 @@ def _doc_names(snap: Any) -> list[tuple[str, re.Pattern[str], str]]:
         uid = m.get("uid") or m.get("doc_id")
         if not uid:
             continue
-        cands = [m.get("company")] + list(m.get("company_aliases") or [])
-        if not m.get("company"):
-            title = str(m.get("title") or "")
-            head = re.split(r"\s+[-–—:：|｜]\s+|[：:｜|（(]", title)[0].strip()
-            if head and len(head) <= 40:
-                cands.append(head)
-        for c in cands:
-            if c and isinstance(c, str):
-                c = unicodedata.normalize("NFKC", c).strip()
-                names.setdefault(uid, set()).update([c, *_short_names(c)])
+        for c in document_names(str(m.get("doc_id") or uid), str(m.get("title") or ""), m):
+            names.setdefault(uid, set()).update([c, *_short_names(c)])
     owners: dict[str, set[str]] = {}
     for uid, ns in names.items():
         for nm in ns:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from rag.answer.entity_candidates import EN_FUNCTION_WORDS
 from rag.answer.extractive.text import fold, nfkc, squash
-from rag.ingest.facet_values import NAME_ANNOTATION
+from rag.ingest.company_names import derived_names, document_names, strip_legal_form
 
 
 @dataclass
@@ -28,7 +27,7 @@ class DocNames:
 
 _names_lock = threading.Lock()
 _names_cache: dict[int, tuple[Any, list[DocNames], list[tuple[str, re.Pattern[str], str]]]] = {}
-_GENERIC_NAMES = {
+_GENERIC_NAMES = {  # generic words, and vendors most documents name (not the company a text is about)
     "ai",
     "the",
     "inc",
@@ -45,36 +44,6 @@ _GENERIC_NAMES = {
     "nvidia",
     "meta",
 }
-
-
-def _derived_names(names: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for n in names:
-        n = nfkc(n).strip()
-        if not n:
-            continue
-        out.add(n)
-        n2 = re.sub(
-            r"^(株式会社|有限会社)\s*|\s*(株式会社|Inc\.?|Corp\.?|Corporation|Co\.,? Ltd\.?|Ltd\.?|AB|N\.?V\.?)$", "", n
-        ).strip()
-        out.add(n2)
-        m = re.search(r"[（(]([^）)]+)[）)]", n2)
-        if m:
-            if not NAME_ANNOTATION.fullmatch(m.group(1).strip()):  # 「広告企業W（仮称）」: (Pseudonym) names nothing
-                out.add(m.group(1).strip())
-            out.add(re.sub(r"\s*[（(][^）)]*[）)]", "", n2).strip())
-        for part in re.split(r"\s*/\s*", n2):
-            out.add(part.strip())
-        # "セブン-イレブン・ジャパン" → "セブン-イレブン"; "Seven-Eleven Japan" → "Seven-Eleven"
-        out.add(re.split(r"・", n2)[0].strip())
-        first = n2.split(" ")[0]
-        if len(first) >= 4:
-            out.add(first)
-        # "ミストラルAI" → "ミストラル"
-        m2 = re.fullmatch(r"([\u30a0-\u30ffー]{3,})\s*AI", n2)
-        if m2:
-            out.add(m2.group(1))
-    return {x for x in out if x and squash(x) not in _GENERIC_NAMES and len(squash(x)) >= 2}
 
 
 def doc_names(snapshot: Any) -> tuple[list[DocNames], list[tuple[str, re.Pattern[str], str]]]:
@@ -94,12 +63,8 @@ def doc_names(snapshot: Any) -> tuple[list[DocNames], list[tuple[str, re.Pattern
     owners: dict[str, set[str]] = {}
     cand: dict[str, set[str]] = {}
     for k, m in by_doc.items():
-        raw = [m.get("company"), m.get("company_ja"), *(m.get("company_aliases") or [])]
-        title = str(m.get("title") or "")
-        head = re.split(r"\s+[-–—:：|｜]\s+|[：:｜|]", title)[0].strip()
-        if head and len(head) <= 30 and not re.search(r"case study", head, re.I):
-            raw.append(head)
-        names = _derived_names([str(x) for x in raw if x])
+        given = document_names(str(m.get("doc_id") or k), str(m.get("title") or ""), m)
+        names = {x for x in derived_names(given) if squash(x) not in _GENERIC_NAMES and len(squash(x)) >= 2}
         cand[k] = names
         for n in names:
             owners.setdefault(squash(n), set()).add(k)
@@ -108,6 +73,8 @@ def doc_names(snapshot: Any) -> tuple[list[DocNames], list[tuple[str, re.Pattern
         names = sorted({n for n in cand[k] if len(owners[squash(n)]) == 1}, key=len, reverse=True)
         comp = str(m.get("company") or (names[0] if names else k))
         ja = m.get("company_ja") or next((n for n in names if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", n)), None)
+        if ja:  # shown in answers: "オリンパス", not "オリンパス（Olympus）" or "株式会社スクウェア・エニックス"
+            ja = strip_legal_form(re.sub(r"\s*[（(][^）)]*[）)]", "", nfkc(ja))) or ja
         en = next((n for n in sorted(names, key=len) if n.isascii() and len(n) >= 3), None)
         docs.append(DocNames(k, str(m.get("doc_id") or k), comp, names, ja, en))
         for n in names:
