@@ -29,6 +29,7 @@ from rag.index.postings_carry import CarryError, can_carry
 from rag.index.reader_files import ReaderFilesWriter, has_reader_files
 from rag.index.store import VectorStore, chunk_metadata, drop_generation
 from rag.ingest import (
+    FACETS_VERSION,
     PACKAGED_MAPPING,
     FacetMapping,
     chunk_document,
@@ -102,7 +103,7 @@ def _pipeline_signature(settings: Settings, embedder_name: str) -> str:
             embedder_name,
             f"chunk{getattr(chunking, 'VERSION', 1)}",
             f"tok{getattr(japanese, 'VERSION', 1)}",
-            f"facets-{mapping_hash}",
+            f"facets{FACETS_VERSION}-{mapping_hash}",
         ]
     )
 

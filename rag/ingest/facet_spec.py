@@ -13,6 +13,9 @@ from rag.ingest.body_fields import _label_key
 from rag.ingest.vocabularies import Country, _NameTable
 
 PACKAGED_MAPPING = Path(__file__).with_name("facets.yaml")
+FACETS_VERSION = 2
+"""Bumped when the code that computes facets changes what it gives (part of the index's pipeline
+signature, so an upgrade re-indexes): 2 — `**label**: value` profile lines, bracketed Latin names."""
 
 TYPES = ("text", "raw", "year", "list", "aliases", "country", "country_en", "region")
 _MERGED_TYPES = ("list", "aliases")

@@ -21,7 +21,7 @@ from rag.index.indexer import _pipeline_signature, file_hash, index_library
 from rag.index.lexical import token_pairs
 from rag.index.library import Library
 from rag.index.postings_carry import CarryError
-from rag.ingest import PACKAGED_MAPPING
+from rag.ingest import FACETS_VERSION, PACKAGED_MAPPING
 from rag.ingest.japanese import char_bigrams, tokenize
 from tests.conftest import CORPUS, FIXTURES, HAVE_SHARED, REPO, SEEDS, needs_shared
 
@@ -300,6 +300,7 @@ def test_postings_that_cannot_be_carried_are_rebuilt(tmp_path: Path, monkeypatch
 
 def test_the_packaged_facet_mapping_is_part_of_the_pipeline_signature() -> None:
     """An edit to rag/ingest/facets.yaml re-indexes (the signature looked for the file in rag/index and
-    always said "facets-none", so a changed mapping left stale facets in an unchanged library)."""
+    always said "facets-none", so a changed mapping left stale facets in an unchanged library); so is
+    the version of the code that computes facets (a new ingest reads profile lines the old one did not)."""
     sig = _pipeline_signature(Settings.from_env(), "e5")
-    assert f"facets-{file_hash(PACKAGED_MAPPING)[:12]}" in sig and "facets-none" not in sig
+    assert f"facets{FACETS_VERSION}-{file_hash(PACKAGED_MAPPING)[:12]}" in sig and "facets-none" not in sig
