@@ -55,9 +55,12 @@ from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
 from rag.answer.typed_answer import (
     asked_kinds,
     fits,
+    fullest_date_first,
     labelled_first,
     measure_terms,
+    measured_span,
     period_first,
+    total_first,
     typed_first,
     value_of_kind,
 )
@@ -211,7 +214,8 @@ def compose(
                 agree = [u for u in agree if fits(u, asked_kinds(part), measure_terms(part))]
             if agree:
                 units = agree
-        units = period_first(part, units)
+        units = fullest_date_first(period_first(part, units, read_units), read_units)
+        units = total_first(part, units, read_units)
         if answer_lines and units and _stated(units[0], answer_lines, lang):
             # a later part read from the same sentence ("65% of stores … and 50% of fulfilment"): the
             # unit's next likely span that no earlier line states, of the asked kind when one is asked
@@ -231,6 +235,9 @@ def compose(
             ]
             if fresh and fresh[0] is not units[0]:
                 units = [fresh[0]] + [u for u in units if u is not fresh[0]]
+        ms = measured_span(part, units[0])  # the value beside what is measured, unless an earlier line states it
+        if ms is not units[0] and not (answer_lines and _stated(ms, answer_lines, lang)):
+            units = [ms, *units[1:]]
         ev = _evidence(units)
         all_units += ev
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]

@@ -10,7 +10,11 @@ import re
 from rag.ingest.japanese import tag
 
 _EN_Q = r"(?:who|whom|whose|what|when|where|which|how|why|did|does|do|is|was|were|are|has|have|had)"
-_EN_SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+|as well as\s+)?|\s+and\s+|;\s*)(?=" + _EN_Q + r"\b)", re.I)
+# a second question may start with a preposition: "…, and to how many employees?"
+_EN_SPLIT = re.compile(
+    r"\s*(?:,\s*(?:and\s+|as well as\s+)?|\s+and\s+|;\s*)(?=(?:(?:to|for|from|in|at|by|with|on)\s+)?" + _EN_Q + r"\b)",
+    re.I,
+)
 _BEFORE_AFTER = {
     "en": re.compile(r"\b(?P<a>before) and (?P<b>after)\b", re.I),
     "ja": re.compile(r"(?P<a>従来|(?:AI)?導入前|以前)と(?P<b>(?:AI)?導入後|現在)(?:で|の|では)?(?:それぞれ)?"),
@@ -22,6 +26,35 @@ _JA_AND = re.compile(
 
 
 _JA_AND_COMMA = re.compile(r"^(?P<a>.+?)(?:と|および|及び|や)[、，]\s*(?P<b>[^、，]+?)(?P<post>(?:は|を|が)?[?？]?)$")
+
+
+# "…, and to how many employees?" / "…, and by whom?": a second question that is only its question words
+_ELLIPTIC = re.compile(
+    r"^(?:to|for|from|in|at|by|with|on)\s+(?:how (?:many|much)|what|which|whom|when|where)\b(?:\s+[\w\-]+){0,3}[\s?.]*$",
+    re.I,
+)
+_CLAUSE = re.compile(
+    r"^(?:how|what|which|when|where|who|whom|whose)\b.*?\s(?P<aux>did|does|do|was|were|is|are|has|have|had|will|"
+    r"would|can|could)\s+(?P<rest>.+?)[\s?.]*$",
+    re.I,
+)
+
+
+# "When Microsoft's money was paid out, what multiple …?": a clause that sets the scene, not a question
+_SUBORDINATE = re.compile(
+    r"^(?:when|if|after|before|once|while|since)\s+(?!(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could)\b)",
+    re.I,
+)
+
+
+def _completed(piece: str, first: str) -> str:
+    """An elliptic second question completed with the first one's clause: "to how many employees?" after
+    "When did KDDI start offering KDDI AI-Chat?" → "to how many employees did KDDI start offering KDDI
+    AI-Chat?" (read alone, it named nothing to count)."""
+    m = _CLAUSE.match(first)
+    if not m or not _ELLIPTIC.match(piece):
+        return piece
+    return f"{piece.rstrip('?. ')} {m.group('aux')} {m.group('rest')}?"
 
 
 def split_parts(question: str, lang: str) -> list[str]:
@@ -43,10 +76,11 @@ def split_parts(question: str, lang: str) -> list[str]:
             # "… before the AI copy tool, and how many after?": the second part is the first one turned round
             a, b = ("before", "after") if m.group(2).lower() == "after" else ("after", "before")
             return [pieces[0].rstrip(".,;") + "?", re.sub(rf"\b{a}\b", b, pieces[0].rstrip(".,;?"), count=1) + "?"]
-        if len(pieces) > 1 and not re.search(r"\b" + _EN_Q + r"\b", pieces[0], re.I):
+        if len(pieces) > 1 and (not re.search(r"\b" + _EN_Q + r"\b", pieces[0], re.I) or _SUBORDINATE.match(pieces[0])):
             # "In 2023, how many … and how many …?": a lead without a question word frames every part
             pieces = [f"{pieces[0].rstrip(',')}, {p}" for p in pieces[1:]] if len(pieces) > 2 else [q]
         if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
+            pieces = [pieces[0], *(_completed(p, pieces[0]) for p in pieces[1:])]
             return [p if p.endswith("?") else p.rstrip(".,;") + "?" for p in pieces][:3]
         return [q]
     m = _JA_AND_COMMA.match(q)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from rag.answer.extractive import analyze
 from rag.answer.extractive.question import loan_gloss
@@ -114,9 +115,16 @@ def measure_terms(part: str) -> list[str]:
     return list(dict.fromkeys(forms + ja)) if ja else []
 
 
+_HOW_MUCH_TIME = re.compile(r"\bhow much (?:more |less |working |work |staff )?time\b", re.I)
+
+
 def asked_kinds(part: str) -> list[str]:
     """The value kinds (figure, date, percentage…) a question part asks for; [] for names and others."""
     kinds = [k for k in question_type(part).kinds if k in NUMERIC]
+    if _HOW_MUCH_TIME.search(part) and not re.search(r"%|percent|proportion|share", part, re.I):
+        # "How much time do personal agents save on reading?": hours or a share of them (読解時間30～50%削減),
+        # not a bare number ("2層エージェント戦略")
+        return ["duration", "percent"]
     if kinds[:1] == ["duration"]:
         return ["duration"]  # "how many minutes a day…": a store count is no answer
     # "how many …" also reads as a bare "number" question, which a percentage or an amount answers; a
@@ -199,17 +207,108 @@ def _period(asked: frozenset[tuple[str, ...]], u: ReadUnit) -> float:
     return period_match(asked, u.text, " ".join(u.heading_path))
 
 
-def period_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
+def period_first(part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit] = ()) -> list[ReadUnit]:
     """For a question naming a period ("ARR in October 2025", "its Series F"): a close unit of that period
     before the best one when that one is of another period ("2024年3月: $35M") — the figure of another
-    period is no answer to it (the reader's `period` feature weighs it, this makes it binding)."""
+    period is no answer to it (the reader's `period` feature weighs it, this makes it binding). `pool`: the
+    units the reader read before the unit scorer's sections narrowed them (one of those may hold it)."""
     asked = periods(part)
     if not units or not asked or _period(asked, units[0]) == 1.0:
         return list(units)
     best = units[0].probability
-    for u in units:
+    kinds, measure = asked_kinds(part), measure_terms(part)
+    # a unit from the wider pool must hold the asked kind of value naming what is measured
+    more = [x for x in pool if x not in units and kinds and fits(x, kinds, measure)]
+    for u in sorted([*units, *more], key=lambda x: -x.probability):
         if u.probability < PERIOD_SHARE * best:
             break
         if _period(asked, u) == 1.0:
             return [u] + [x for x in units if x is not u]
+    return list(units)
+
+
+def _digits(s: str) -> str:
+    return re.sub(r"\D+", " ", nfkc(s or "")).strip()
+
+
+def fullest_date_first(units: Sequence[ReadUnit], pool: Sequence[ReadUnit] = ()) -> list[ReadUnit]:
+    """A date answer written without its year ("同年5月24日に…" → 5月24日): a close unit of `units` or
+    `pool` stating the same day with its year ("時期: 2023年5月24日") comes first — the date in full is
+    what was asked."""
+    if not units or units[0].span_kind != "date" or not units[0].span:
+        return list(units)
+    b = units[0]
+    short = _digits(b.span)
+    if not short or re.search(r"(?:19|20)\d\d", short):
+        return list(units)
+    for u in [*units[1:], *(x for x in pool if x not in units)]:
+        full = _digits(u.span or "")
+        if (
+            u.probability >= PERIOD_SHARE * b.probability
+            and u.span_kind == "date"
+            and full.endswith(" " + short)
+            and re.match(r"(?:19|20)\d\d ", full)
+        ):
+            return [u] + [x for x in units if x is not u]
+    return list(units)
+
+
+_AFTER_VALUE = re.compile(r"\s*(?:以上|超|未満|以下|程度|前後|強|\+)?\s*(?:の\s*)?")
+
+
+def measured_span(part: str, u: ReadUnit) -> ReadUnit:
+    """The value the unit writes beside what the question measures, when the reader's span is another
+    value of the same sentence: 「ホテル数は？」 over "1,520以上のホテル、100カ国以上で展開" → 1,520以上, not
+    100カ国以上 (both are counts; only one counts hotels); 「評価額は？」 over "Meta投資:143億ドル、評価額290億
+    ドル" → 290億ドル."""
+    measure = [m.casefold() for m in measure_terms(part) if m]
+    kinds = asked_kinds(part)
+    counter = question_type(part).counter
+    if not measure or not kinds or not u.span or (counter and nfkc(u.span).endswith(counter)):
+        return u  # a span that carries the asked counter (35言語 for 何言語) is the value asked for
+    t = nfkc(u.text)
+
+    def beside(sp: Any) -> bool:  # "1,520以上のホテル", "186の病院" / "評価額290億ドル", "評価額: $8B"
+        rest = t[_AFTER_VALUE.match(t, sp.end).end() :].casefold()
+        head = re.sub(r"[\s:：はが]*(?:約|推定|最大)?$", "", t[: sp.start]).casefold()
+        return any(
+            m in sp.text.casefold()
+            or rest.startswith(m)
+            or re.search(re.escape(m) + r"(?:額|数|率|量|高)?$", head)  # 評価 of "評価額$29B"
+            for m in measure
+        )
+
+    spans = [sp for sp in typed_spans(t, names=False) if any(compatible(k, sp.kind) for k in kinds)]
+    inside = [sp for sp in spans if sp.text in nfkc(u.span)]
+    # the reader's span: one value (or a part of one); a span holding several values is narrowed
+    own = [sp for sp in spans if nfkc(u.span) in sp.text] or (inside if len(inside) == 1 else [])
+    if (not own and not inside) or any(beside(sp) for sp in own):
+        return u
+    same = (u.span_kind, *(sp.kind for sp in own))  # a value of the kind the reader chose: 90% stays a share
+    other = next((sp for sp in spans if beside(sp) and any(compatible(k, sp.kind) for k in same)), None)
+    if other is None:
+        return u
+    q = re.match(r"\s*(?:以上|超|未満|以下|\+)", t[other.end :])  # "1,520以上": the qualifier stays with it
+    return replace(u, span=other.text + (q.group(0).strip() if q else ""), span_kind=other.kind)
+
+
+TOTAL_SHARE = 0.15  # a unit labelled as the total answers a question asking for one when this close to the best
+_TOTAL_Q = re.compile(r"\b(?:total|overall|all told|in all|altogether|combined)\b|合計|総額|総計|累計|全体で", re.I)
+_TOTAL_U = re.compile(r"(?:^|[:：/|]\s*)(?:総|合計|累計|total\b|overall\b|grand total\b)", re.I)
+
+
+def total_first(part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit] = ()) -> list[ReadUnit]:
+    """For a question asking for a total ("the estimated total price tag", "All told, how much…"): a unit
+    that states the total ("総投資額: 135～205億円", a row "総投資規模 | 約4,000～6,000億円") before one of
+    its items ("AI開発: 推定20～30億円"), when it holds the asked kind of value."""
+    kinds = asked_kinds(part)
+    if not units or not kinds or not _TOTAL_Q.search(part) or _TOTAL_U.search(nfkc(units[0].text)):
+        return list(units)
+    best = units[0].probability
+    for u in sorted([*units, *(x for x in pool if x not in units)], key=lambda x: -x.probability):
+        if u.probability < TOTAL_SHARE * best:
+            break
+        if _TOTAL_U.search(nfkc(u.text)) and fits(u, kinds):
+            v = value_of_kind(u, kinds)
+            return [replace(u, span=v) if v and u.span != v else u] + [x for x in units if x is not u]
     return list(units)

@@ -374,6 +374,7 @@ def _mixed(s: str) -> str:
 def to_en(text: str) -> str:
     s = latin_names(_iso(_mixed(unicodedata.normalize("NFKC", text)), "en")).replace("\u301c", "〜")
     short = bool(re.search(r"\d\s*[BMKT](?![A-Za-z])", s))
+    s = re.sub(r"(\d)\s*%\s*[-〜～~–]\s*(?=\d[\d.,]*\s*%)", r"\1–", s)  # 50%～70% → 50–70%
     s = _JA_DATE.sub(_date_en, s)
     s = _MONTH_ONLY.sub(lambda m: MONTHS[int(m.group(1)) - 1] + (f" {_day(m.group(2))}" if m.group(2) else ""), s)
     s = re.sub(r"(?<![A-Za-z])((?:19|20)\d\d)\s*[-〜～~–]\s*(?=[A-Z]|(?:19|20)\d\d)", r"\1 – ", s)

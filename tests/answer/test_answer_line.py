@@ -37,6 +37,7 @@ JA_TO_EN = [
     ("非公開", "not disclosed"),
     ("月22万時間", "220,000 hours per month"),
     ("年間360,000時間", "360,000 hours per year"),  # digits grouped with commas stay one figure
+    ("50%～70%", "50–70%"),
     ("年間数十億円", "billions of yen per year"),
     ("2分（従来11分）", "2 minutes (previously 11 minutes)"),
     ("€11,700M", "€11.7B"),

@@ -68,3 +68,29 @@ def test_a_later_part_is_not_answered_with_the_figure_an_earlier_part_gave(reade
     out = compose.compose(q, parts, hits, "en", None, extra=extra, scored={("W", ("s0",)), ("W", ("s1",))})
     lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
     assert "65%" in lines[0] and "50%" in lines[1], lines
+
+
+@pytest.mark.parametrize(
+    "q,parts",
+    [
+        (
+            "When did KDDI start offering KDDI AI-Chat, and to how many employees?",
+            [
+                "When did KDDI start offering KDDI AI-Chat?",
+                "to how many employees did KDDI start offering KDDI AI-Chat?",
+            ],
+        ),
+        (
+            "When was Hugging Face founded, and by whom?",
+            ["When was Hugging Face founded?", "by whom was Hugging Face founded?"],
+        ),
+        (
+            "What valuation did Mistral AI reach, and who led the round?",
+            ["What valuation did Mistral AI reach?", "who led the round?"],
+        ),
+        ("What was the ratio of spend to revenue in 2024?", ["What was the ratio of spend to revenue in 2024?"]),
+    ],
+)
+def test_a_second_question_may_start_with_a_preposition(q: str, parts: list[str]) -> None:
+    """… and is then completed with the first one's clause (alone it names nothing to count)."""
+    assert split_parts(q, "en") == parts

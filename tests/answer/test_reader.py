@@ -355,6 +355,11 @@ def test_a_number_inside_a_product_name_is_no_value() -> None:
     assert extract_span(qi, Unit(t, "line", 1, 1, 0)).text == "8,800"
 
 
+def test_what_multiple_asks_for_a_ratio() -> None:
+    qt = question_type("When the money was paid out, what multiple did its Series A investors get back?")
+    assert qt.kinds == ("count", "number") and qt.counter == "multiple"  # 1.5倍 through the glossary, not a date
+
+
 @pytest.mark.parametrize("q", ["KDDI AI-Chatの提供開始日は？", "三井不動産の創業年は？"])
 def test_a_noun_ending_in_day_or_year_asks_for_a_date(q: str) -> None:
     assert question_type(q).kind == "date"
@@ -372,6 +377,18 @@ def test_a_noun_ending_in_day_or_year_asks_for_a_date(q: str) -> None:
     ],
 )
 def test_juubun_is_no_duration(text: str, spans: list[tuple[str, str]]) -> None:
+    assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
+
+
+@pytest.mark.parametrize(
+    "text,spans",
+    [
+        ("AI応対率の目標値達成（推定50%～70%）", [("percent", "50%~70%")]),
+        ("30%-40%削減", [("percent", "30%-40%")]),
+        ("50%と70%", [("percent", "50%"), ("percent", "70%")]),  # two figures, no range
+    ],
+)
+def test_a_range_with_the_percent_sign_on_both_ends_is_one_figure(text: str, spans: list[tuple[str, str]]) -> None:
     assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
 
 

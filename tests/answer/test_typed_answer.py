@@ -4,10 +4,22 @@ the real glossary; the units are written as the reader returns them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answer.reader import ReadUnit
-from rag.answer.typed_answer import asked_kinds, fits, labelled_first, measure_terms, period_first, typed_first
+from rag.answer.typed_answer import (
+    asked_kinds,
+    fits,
+    fullest_date_first,
+    labelled_first,
+    measure_terms,
+    measured_span,
+    period_first,
+    total_first,
+    typed_first,
+)
 
 
 def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "count") -> ReadUnit:
@@ -152,3 +164,66 @@ def test_a_share_price_is_not_answered_by_a_valuation() -> None:
     assert "株価" in measure_terms(q)
     valuation = _unit("上場前のファンディングラウンド ($45B 評価額目標)", "$45B", "amount", 0.6, "amount")
     assert typed_first(q, [valuation]) == []
+
+
+def test_a_date_without_its_year_gives_way_to_the_same_day_in_full() -> None:
+    short = _unit(
+        "同年5月24日に、社員1万人を対象にした「KDDI AI-Chat」の提供を開始した。", "5月24日", "date", 0.74, "date"
+    )
+    full = _unit("時期: 2023年5月24日 / 主要イベント: KDDI AI-Chat提供開始", "2023年5月24日", "date", 0.5, "date")
+    other = _unit("時期: 2023年12月 / 主要イベント: for Teams開発完了", "2023年12月", "date", 0.7, "date")
+    weak = _unit("2023年5月24日: 提供開始", "2023年5月24日", "date", 0.2, "date")
+    assert fullest_date_first([short, other], [full]) == [full, short, other]  # from the wider pool
+    assert fullest_date_first([short, other]) == [short, other]  # another day is no fuller form of it
+    assert fullest_date_first([short], [weak]) == [short]  # too weak: the reader's choice stands
+    assert fullest_date_first([full, short]) == [full, short]  # a date with its year is left alone
+
+
+def test_how_much_time_is_answered_by_hours_or_a_share_of_them() -> None:
+    assert asked_kinds("how much time do personal agents save on reading documents?") == ["duration", "percent"]
+    layers = _unit("2層エージェント戦略", "2", "number", 0.6, "number")
+    share = _unit("効果：読解時間30～50%削減", "30~50%", "percent", 0.5, "percent")
+    kinds = asked_kinds("How much time do personal agents save on reading documents?")
+    assert not fits(layers, kinds) and fits(share, kinds)
+    assert asked_kinds("What share of the time is saved?") == ["percent"]
+
+
+def test_the_value_beside_what_is_measured_is_the_span() -> None:
+    u = _unit(
+        "Radisson Hotel Group (本社: ベルギー、1,520以上のホテル、100カ国以上で展開)", "100カ国以上", "count", 0.9
+    )
+    assert measured_span("Radisson Hotel Groupのホテル数は？", u).span == "1,520以上"
+    assert measured_span("How many hotels does Radisson operate?", u).span == "1,520以上"
+    assert measured_span("Radissonは何カ国で展開している？", u).span == "100カ国以上"  # no measure named: left alone
+    row = _unit(
+        "時期: 2025-06 / イベント: Meta投資：$14.3B、49%株式取得、評価額$29B",
+        "Meta投資：$14.3B、49%株式取得、評価額$29B",
+        "amount",
+        0.8,
+    )
+    assert measured_span("そのときの企業評価額は？", row).span == "$29B"  # a span of several values narrowed
+    hca = _unit("21の州とイギリスに186の病院と約2,000ケアサイトを展開", "186", "count", 0.8)
+    assert measured_span("How many hospitals does HCA Healthcare run?", hca).span == "186"  # not the one after 病院と
+    klarna = _unit("AIアシスタントは150M顧客、23市場、35言語で月間2.3M件", "35言語", "count", 0.8)
+    assert measured_span("AIアシスタントは何言語に対応している？", klarna).span == "35言語"  # it carries the counter
+    citi = _unit("KPI: 詐欺検知時間 / 改善前: 平均4-6時間 / 改善率: 90%短縮", "90%短縮", "percent", 0.9, "percent")
+    assert measured_span("Citibankの詐欺検知時間は何％短縮された？", citi).span == "90%短縮"  # a share stays a share
+
+
+def test_a_month_range_holds_each_of_its_months() -> None:
+    q = "How many work hours a month had the group saved by June 2024?"
+    total = _unit("時期: 2024年7月～12月 / 成果: 年間業務削減151万時間を達成", "151万時間", "duration", 0.4, "duration")
+    june = _unit(
+        "時期: 2024年4月～6月 / 成果: 業務削減時間が月13.4万時間に達する", "13.4万時間", "duration", 0.32, "duration"
+    )
+    assert period_first(q, [total], [june])[0] is june  # from the reader's wider pool
+    assert period_first(q, [total, june])[0] is june
+
+
+def test_a_question_asking_for_a_total_is_answered_by_the_total() -> None:
+    item = _unit("AI開発: 推定20～30億円", "20~30億円", "amount", 0.71, "amount")
+    total = _unit("総投資額: 135～205億円", "135~205億円", "amount", 0.15, "amount")
+    q = "What's the estimated total price tag of the AI push?"
+    assert total_first(q, [item], [total])[0].span == "135~205億円"
+    assert total_first("What does AI development cost?", [item], [total])[0] is item  # no total asked
+    assert total_first(q, [item], [replace(total, probability=0.05)])[0] is item  # too weak

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from rag.answer.counters import JA_COUNTERS
 from rag.answer.extractive.companies import doc_names, find_companies
 from rag.answer.extractive.text import _jp, fold, nfkc, squash, toks
 from rag.answer.value_text import MONTH_RE, MONTHS, month_no
@@ -80,7 +81,7 @@ _DATE_IN = re.compile(
 )
 _AMOUNT_IN = re.compile(
     r"[$€¥£]\s*\d|\d\s*(?:億|万|兆|円|ドル|ユーロ|%|％|倍|[kKmMbB](?![a-zA-Z])|billion|million|times|x(?![a-zA-Z0-9]))|"
-    r"\d[\d,.]*\s*(?:の\s*)?(?:人|名|時間|分|日|週間|ヶ月|か月|カ月|件|回|個|店舗|種類|言語|ページ|病院|台|チップ|点|ポイント|品目|社|項目)"
+    rf"\d[\d,.]*\s*(?:の\s*)?(?:時間|分|日|週間|ヶ月|か月|カ月|チップ|ポイント|{JA_COUNTERS})"
 )
 
 

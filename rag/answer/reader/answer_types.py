@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.answer.counters import JA_COUNTERS
 from rag.ingest.japanese import detect_language, tag
 
 KINDS = ("percent", "duration", "date", "amount", "count", "number", "name", "other")
@@ -33,11 +34,6 @@ def nfkc(s: str) -> str:
 
 # ----------------------------------------------------------------------------- question side
 
-_JA_COUNTERS = (
-    "人|名|個|件|回|社|店舗|店|台|種類|種|本|枚|か国|ヶ国|カ国|国|校|機|基|隻|頭|匹|羽|冊|軒|棟|つ|か所|箇所|カ所|ヶ所|"
-    "部署|部|話|巻|作品|作|曲|試合|勝|敗|位|階|歳|才|倍|点|票|議席|言語|ページ|項目|品目|病院|拠点|チーム|団体|都市|州|県|駅|"
-    "度|メートル|キロ|トン|グラム|リットル|ヘクタール|平方キロメートル|m|km|kg|ha|局|課|工場|支店|事業所|施設|自治体"
-)
 _JA = [
     ("percent", re.compile(r"何\s*(?:%|パーセント|割|ポイント)|割合|比率|シェア|(?<![効])率")),
     (
@@ -63,7 +59,7 @@ _JA = [
             r"収入|[評価調達投資]額|額"
         ),
     ),
-    ("count", re.compile(rf"何\s*(?:{_JA_COUNTERS})|いくつ|[人件回個社]数|数(?=[はをがも]|$|[?？]|について)")),
+    ("count", re.compile(rf"何\s*(?:{JA_COUNTERS})|いくつ|[人件回個社]数|数(?=[はをがも]|$|[?？]|について)")),
     ("number", re.compile(r"(?:どれ|どの)(?:くらい|ぐらい|だけ|ほど)|どの程度|何倍|規模")),
     (
         "name",
@@ -172,13 +168,16 @@ def question_type(question: str, lang: str | None = None) -> QType:
         r"\b(?:founded|established|launched|started|released|set up)\s+(?:first|earlier|later|last)\b", text
     ):
         kinds = ["date"]  # "Which was founded first, X or Y?": each one's date answers it
+    multiple = lang == "en" and re.search(r"\b(?:what|which) (?:[a-z\-]+ )?multiple\b", text)
+    if multiple:
+        kinds = ["count", "number"]  # "what multiple did its investors get back?": 1.5倍, not the sum invested
     kinds = [k for k in KINDS if k in kinds] or ["other"]
     if len(kinds) > 1 and "other" in kinds:
         kinds.remove("other")
     counter = ""
     if lang == "ja":
         m = re.search(
-            rf"何\s*({_JA_COUNTERS}|年間|か月|ヶ月|カ月|週間|日間|時間|分|秒|円|ドル|ユーロ|%|パーセント|割|"
+            rf"何\s*({JA_COUNTERS}|年間|か月|ヶ月|カ月|週間|日間|時間|分|秒|円|ドル|ユーロ|%|パーセント|割|"
             r"[\u4e00-\u9fff](?![\u4e00-\u9fff]))",
             q,
         )
@@ -196,6 +195,8 @@ def question_type(question: str, lang: str | None = None) -> QType:
         if m:  # "how many minutes a day does…": the counted word is minutes, not day
             counted = re.sub(r"\s+(?:a|an|per|each|every)\s+(?:day|week|month|year|quarter)$", "", m.group(1))
             counter = counted.split()[-1]
+        elif multiple:
+            counter = "multiple"  # the glossary's 倍
     wm = (_WH_JA if lang == "ja" else _WH_EN).search(text)
     return QType(kinds[0], tuple(kinds), counter, wm.start() if wm else -1, wm.end() if wm else -1)
 
@@ -226,7 +227,13 @@ _ERA = r"(?:紀元前|明治|大正|昭和|平成|令和|西暦)"
 
 _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(rf"{_NUM}\s*分の\s*{_NUM}")),  # 3分の1 (a fraction, not minutes)
-    ("percent", re.compile(rf"{_NR}\s*(?:%|パーセント|ポイント|percent\b|pt\b)|{_N1}割(?:\s*{_N1}分)?")),
+    (
+        "percent",
+        re.compile(
+            rf"{_PRE}{_N1}\s*%\s*(?:[-~〜～–]|から|to)\s*{_N1}\s*%|"  # 50%～70%: one range
+            rf"{_NR}\s*(?:%|パーセント|ポイント|percent\b|pt\b)|{_N1}割(?:\s*{_N1}分)?"
+        ),
+    ),
     (
         "amount",
         re.compile(
@@ -260,7 +267,7 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "count",
         re.compile(
-            rf"{_NR}\s*(?:[KMB](?![A-Za-z]))?\s*(?:の(?=[\u4e00-\u9fff\u30a1-\u30fa]{{2}}))?(?:{_JA_COUNTERS}|従業員|社員|ユーザー|顧客|users?\b|people\b|persons?\b|employees?\b|customers?\b|companies\b|"
+            rf"{_NR}\s*(?:[KMB](?![A-Za-z]))?\s*(?:の(?=[\u4e00-\u9fff\u30a1-\u30fa]{{2}}))?(?:{JA_COUNTERS}|従業員|社員|ユーザー|顧客|users?\b|people\b|persons?\b|employees?\b|customers?\b|companies\b|"
             r"stores?\b|times\b|x(?![A-Za-z0-9])|languages?\b|countries\b|hospitals?\b|models?\b|pages?\b)"
         ),
     ),

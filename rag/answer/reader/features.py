@@ -285,6 +285,9 @@ _PERIOD_RE = re.compile(
 )
 
 
+_MONTH_RANGE = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*[-~〜～–]\s*(\d{1,2})\s*月")
+
+
 @lru_cache(maxsize=50000)
 def periods(text: str) -> frozenset[tuple[str, ...]]:
     """The periods `text` names: ("y", "2025"), ("ym", "2025", "10"), ("round", "F")."""
@@ -299,6 +302,10 @@ def periods(text: str) -> frozenset[tuple[str, ...]]:
             out.add(("y", year))
             if month and 1 <= int(month) <= 12:
                 out.add(("ym", year, str(int(month))))
+    for m in _MONTH_RANGE.finditer(nfkc(text)):  # 2024年4月～6月: April, May and June of 2024
+        a, b = int(m.group(2)), int(m.group(3))
+        if 1 <= a < b <= 12:
+            out |= {("ym", m.group(1), str(x)) for x in range(a, b + 1)}
     return frozenset(out)
 
 
