@@ -47,7 +47,8 @@ def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
     # the source unit's kind: the unit scorer's units (compose.from_scored) carry it only there
     enum = enumerators(t, (u.unit.kind if u.unit is not None else u.kind) == "heading")
     for sp in typed_spans(t):
-        if ok(sp.kind) and not any(a <= sp.start and sp.end <= b for a, b in enum):
+        # not a heading or list number, nor a value that starts with one ("9.2 顧客企業の…" is no 9.2 customers)
+        if ok(sp.kind) and not any(a <= sp.start < b for a, b in enum):
             return sp.text
     return None
 

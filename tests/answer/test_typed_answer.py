@@ -19,6 +19,7 @@ from rag.answer.typed_answer import (
     period_first,
     total_first,
     typed_first,
+    value_of_kind,
 )
 
 
@@ -227,3 +228,9 @@ def test_a_question_asking_for_a_total_is_answered_by_the_total() -> None:
     assert total_first(q, [item], [total])[0].span == "135~205億円"
     assert total_first("What does AI development cost?", [item], [total])[0] is item  # no total asked
     assert total_first(q, [item], [replace(total, probability=0.05)])[0] is item  # too weak
+
+
+def test_a_section_number_swallowed_into_a_value_is_no_value() -> None:
+    heading = _unit("9.2 顧客企業のコスト削減効果", "コスト削減効果", "other", 0.4, "other")
+    heading = replace(heading, kind="heading")
+    assert value_of_kind(heading, ["amount", "number"]) is None  # "9.2 顧客" is the section number

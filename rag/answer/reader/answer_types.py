@@ -75,7 +75,10 @@ _EN_MONEY = (
     r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr|(?<!in )charges?|charged"
 )
 _EN = [
-    ("percent", re.compile(r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate)\b|%")),
+    (
+        "percent",
+        re.compile(r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate|accuracy|precision|uptime)\b|%"),
+    ),
     (
         "duration",
         re.compile(
