@@ -293,23 +293,48 @@ def measured_span(part: str, u: ReadUnit) -> ReadUnit:
     return replace(u, span=other.text + (q.group(0).strip() if q else ""), span_kind=other.kind)
 
 
-TOTAL_SHARE = 0.15  # a unit labelled as the total answers a question asking for one when this close to the best
+SCOPE_SHARE = 0.15  # a unit labelled with the asked scope (a total, a per-head figure) when this close to the best
 _TOTAL_Q = re.compile(r"\b(?:total|overall|all told|in all|altogether|combined)\b|合計|総額|総計|累計|全体で", re.I)
 _TOTAL_U = re.compile(r"(?:^|[:：/|]\s*)(?:総|合計|累計|total\b|overall\b|grand total\b)", re.I)
+_PER_HEAD_Q = re.compile(
+    r"\b(?:each|per|every|an? (?:average|typical))\s+(?:[A-Za-z][\w\-]*\s+){0,2}?(?:employee|person|user|staff|worker|"
+    r"member|head|salesperson|engineer)s?\b|1人(?:当たり|あたり)|一人(?:当たり|あたり)|1名あたり|社員一人",
+    re.I,
+)
+_PER_HEAD_U = re.compile(
+    r"(?:1|一)\s*(?:人|名)\s*(?:当たり|あたり|当り)|per (?:employee|person|user|head|capita)", re.I
+)
+
+
+def _scoped_first(
+    part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit], asked: re.Pattern[str], own: re.Pattern[str]
+) -> list[ReadUnit]:
+    kinds = asked_kinds(part)
+    if not units or not kinds or not asked.search(part) or own.search(nfkc(units[0].text)):
+        return list(units)
+    best = units[0].probability
+    for u in sorted([*units, *(x for x in pool if x not in units)], key=lambda x: -x.probability):
+        if u.probability < SCOPE_SHARE * best:
+            break
+        t = nfkc(u.text)
+        m = own.search(t)
+        if m and fits(u, kinds, measure_terms(part)):
+            # the first value of the asked kind after the scope word ("1人当たり月間削減 — 数値: 約5.5時間")
+            after = [sp for sp in typed_spans(t[m.end() :], names=False) if any(compatible(k, sp.kind) for k in kinds)]
+            v = after[0].text if after else value_of_kind(u, kinds)
+            return [replace(u, span=v) if v and u.span != v else u] + [x for x in units if x is not u]
+    return list(units)
 
 
 def total_first(part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit] = ()) -> list[ReadUnit]:
     """For a question asking for a total ("the estimated total price tag", "All told, how much…"): a unit
     that states the total ("総投資額: 135～205億円", a row "総投資規模 | 約4,000～6,000億円") before one of
     its items ("AI開発: 推定20～30億円"), when it holds the asked kind of value."""
-    kinds = asked_kinds(part)
-    if not units or not kinds or not _TOTAL_Q.search(part) or _TOTAL_U.search(nfkc(units[0].text)):
-        return list(units)
-    best = units[0].probability
-    for u in sorted([*units, *(x for x in pool if x not in units)], key=lambda x: -x.probability):
-        if u.probability < TOTAL_SHARE * best:
-            break
-        if _TOTAL_U.search(nfkc(u.text)) and fits(u, kinds):
-            v = value_of_kind(u, kinds)
-            return [replace(u, span=v) if v and u.span != v else u] + [x for x in units if x is not u]
-    return list(units)
+    return _scoped_first(part, units, pool, _TOTAL_Q, _TOTAL_U)
+
+
+def per_head_first(part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit] = ()) -> list[ReadUnit]:
+    """For a question asking per employee ("How many hours a month does AI save each MUFG employee?"): a unit
+    that states the figure per head ("1人当たり月間削減: 約5.5時間") before the organisation's total
+    ("月間削減時間: 約22万時間")."""
+    return _scoped_first(part, units, pool, _PER_HEAD_Q, _PER_HEAD_U)

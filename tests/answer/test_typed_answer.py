@@ -16,6 +16,7 @@ from rag.answer.typed_answer import (
     labelled_first,
     measure_terms,
     measured_span,
+    per_head_first,
     period_first,
     total_first,
     typed_first,
@@ -234,3 +235,23 @@ def test_a_section_number_swallowed_into_a_value_is_no_value() -> None:
     heading = _unit("9.2 顧客企業のコスト削減効果", "コスト削減効果", "other", 0.4, "other")
     heading = replace(heading, kind="heading")
     assert value_of_kind(heading, ["amount", "number"]) is None  # "9.2 顧客" is the section number
+
+
+def test_a_question_asking_per_employee_is_answered_per_head() -> None:
+    total = _unit(
+        "指標: 月間削減時間 / 数値: 約22万時間 / 詳細: 全行員約4万人での平均削減",
+        "約22万時間",
+        "duration",
+        0.39,
+        "duration",
+    )
+    head = _unit(
+        "1人当たり月間削減 — 数値: 約5.5時間 / 詳細: （220,000時間 ÷ 40,000人）",
+        "220,000時間",
+        "duration",
+        0.1,
+        "duration",
+    )
+    q = "How many hours a month does generative AI save each MUFG employee on average?"
+    assert per_head_first(q, [total], [head])[0].span == "約5.5時間"  # the value after the per-head label
+    assert per_head_first("How many hours a month does MUFG save in all?", [total], [head])[0] is total
