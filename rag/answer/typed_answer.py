@@ -20,7 +20,7 @@ from rag.answer.extractive.question import loan_gloss
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
 from rag.answer.reader.features import period_match, periods
-from rag.answer.reader.span import enumerators
+from rag.answer.reader.span import _in_product_name, enumerators
 from rag.answer.units import label_value
 from rag.ingest.japanese import tag
 from rag.search.glossary import expand, matches
@@ -48,8 +48,8 @@ def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
     enum = enumerators(t, (u.unit.kind if u.unit is not None else u.kind) == "heading")
     for sp in typed_spans(t):
         # not a heading or list number, nor a value that starts with one ("9.2 顧客企業の…" is no 9.2 customers)
-        if ok(sp.kind) and not any(a <= sp.start < b for a, b in enum):
-            return sp.text
+        if ok(sp.kind) and not any(a <= sp.start < b for a, b in enum) and not _in_product_name(t, sp):
+            return sp.text  # nor the number of a product name ("Microsoft 365 Copilot")
     return None
 
 

@@ -24,7 +24,7 @@ from rag.answer.reader import (
     typed_spans,
 )
 from rag.answer.reader.features import _idf, _lex_share, _share, period_match, periods, type_near, unit_tokens
-from rag.answer.reader.span import candidates, filter_candidates
+from rag.answer.reader.span import candidates, enumerators, filter_candidates
 from rag.config import Settings
 from rag.index import get_embedder
 from rag.schema import Hit
@@ -353,6 +353,22 @@ def test_a_number_inside_a_product_name_is_no_value() -> None:
     t = "ツール: Microsoft 365 Copilot / ユーザー数: 8,800"
     assert "365" not in {c.text for c in candidates(t) if c.kind == "number"}
     assert extract_span(qi, Unit(t, "line", 1, 1, 0)).text == "8,800"
+
+
+def test_the_number_of_an_item_label_is_no_value() -> None:
+    assert enumerators("ポイント2：A/Bテスト用バリエーション生成") == [(4, 5)]
+    assert enumerators("課題3：A/Bテストの提案数不足") == [(2, 3)]
+    assert enumerators("売上高: 12億円") == [] and enumerators("2024年: 開始") == []
+
+
+def test_the_counted_word_may_follow_a_slashed_word() -> None:
+    q = "How many A/B test variations a month did Advertising Company W turn out?"
+    assert question_type(q).counter == "variations"
+
+
+def test_an_auxiliary_is_no_counted_word() -> None:
+    assert question_type("Of the 18 minutes a day, how many are put toward customer service?").counter == ""
+    assert question_type("How many stores are there?").counter == "stores"
 
 
 def test_what_multiple_asks_for_a_ratio() -> None:

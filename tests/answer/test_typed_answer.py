@@ -255,3 +255,8 @@ def test_a_question_asking_per_employee_is_answered_per_head() -> None:
     q = "How many hours a month does generative AI save each MUFG employee on average?"
     assert per_head_first(q, [total], [head])[0].span == "約5.5時間"  # the value after the per-head label
     assert per_head_first("How many hours a month does MUFG save in all?", [total], [head])[0] is total
+
+
+def test_the_number_of_a_product_name_is_no_value() -> None:
+    u = _unit("Microsoft 365 Copilot（2024年6月導入）", "Microsoft 365 Copilot", "other", 0.4, "other")
+    assert value_of_kind(u, ["count"]) is None  # 365 names the product; the date is no count

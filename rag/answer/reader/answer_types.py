@@ -127,6 +127,9 @@ _WH_JA = re.compile(
 _WH_EN = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how(?: (?:much|many|long|big|large|old|often|far))?)\b")
 
 
+_AUX = frozenset("are is was were do does did have has had will would can could should".split())
+
+
 @dataclass(frozen=True)
 class QType:
     kind: str  # one of KINDS
@@ -190,11 +193,13 @@ def question_type(question: str, lang: str | None = None) -> QType:
         # the head of the counted noun phrase: its last word before the verb ("how many customer
         # conversations did…" → conversations), else the word after "how many"
         m = re.search(
-            r"\bhow many ((?:[a-z\-]+ ){0,3}?[a-z\-]+) (?:did|does|do|were|was|are|is|has|have|had|will|would|"
+            r"\bhow many ((?:[a-z\-/]+ ){0,4}?[a-z\-/]+) (?:did|does|do|were|was|are|is|has|have|had|will|would|"
             r"can|could|should|in|on|at|of|for|with|by|from|to|per|across|over|"
             r"work|worked|use|used|serve|served|run|operate|employ|join|joined|visit|receive|get|got)\b",
             text,
         ) or re.search(r"\bhow many ([a-z\-]+)", text)
+        if m and m.group(1) in _AUX:
+            m = None  # "how many are put toward…": no counted word
         if m:  # "how many minutes a day does…": the counted word is minutes, not day
             counted = re.sub(r"\s+(?:a|an|per|each|every)\s+(?:day|week|month|year|quarter)$", "", m.group(1))
             counter = counted.split()[-1]

@@ -134,6 +134,8 @@ _ENUM = re.compile(r"(?m)^\s*#+\s*(\d+(?:\.\d+)*)\.?(?=\s)|^[\s>*\-+]*(\d{1,2})[
 
 
 _SECTION_NO = re.compile(r"^\s*(\d+(?:\.\d+)*)\.?(?=\s)")
+# "ポイント2：…", "課題3：…", "項目1：…": the number of an item label, not a value
+_ITEM_NO = re.compile(r"^\s*[\u30a0-\u30ff\u4e00-\u9fffA-Za-z]{1,8}?(\d{1,2})\s*[：:]")
 
 
 def enumerators(t: str, heading: bool = False) -> list[tuple[int, int]]:
@@ -141,6 +143,9 @@ def enumerators(t: str, heading: bool = False) -> list[tuple[int, int]]:
     without its #s, whose leading number ("7.1 既存課題") is its section number."""
     out = [m.span(1) if m.group(1) else m.span(2) for m in _ENUM.finditer(t)]
     m = _SECTION_NO.match(t) if heading else None
+    if m and m.span(1) not in out:
+        out.insert(0, m.span(1))
+    m = _ITEM_NO.match(t)
     if m and m.span(1) not in out:
         out.insert(0, m.span(1))
     return out
