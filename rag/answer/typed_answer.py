@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from rag.answer.counters import BOUNDS
 from rag.answer.extractive import analyze
 from rag.answer.extractive.question import loan_gloss
 from rag.answer.reader import ReadUnit
@@ -254,7 +255,7 @@ def fullest_date_first(units: Sequence[ReadUnit], pool: Sequence[ReadUnit] = ())
     return list(units)
 
 
-_AFTER_VALUE = re.compile(r"\s*(?:以上|超|未満|以下|程度|前後|強|\+)?\s*(?:の\s*)?")
+_AFTER_VALUE = re.compile(rf"\s*(?:{BOUNDS}|程度|前後|強|\+)?\s*(?:の\s*)?")
 
 
 def measured_span(part: str, u: ReadUnit) -> ReadUnit:
@@ -289,7 +290,7 @@ def measured_span(part: str, u: ReadUnit) -> ReadUnit:
     other = next((sp for sp in spans if beside(sp) and any(compatible(k, sp.kind) for k in same)), None)
     if other is None:
         return u
-    q = re.match(r"\s*(?:以上|超|未満|以下|\+)", t[other.end :])  # "1,520以上": the qualifier stays with it
+    q = re.match(rf"\s*(?:{BOUNDS}|\+)", t[other.end :])  # "1,520以上": the qualifier stays with it
     return replace(u, span=other.text + (q.group(0).strip() if q else ""), span_kind=other.kind)
 
 

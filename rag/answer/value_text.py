@@ -12,6 +12,8 @@ import re
 import unicodedata
 from decimal import Decimal
 
+from rag.answer.counters import BOUNDS
+
 JA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")
 JA_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー・]+")
 _KANA_NAME = r"[\u30a1-\u30faー・]{2,}"
@@ -158,7 +160,7 @@ _cur_alt = "|".join(sorted(map(re.escape, _CURRENCY_JA), key=len, reverse=True))
 _JA_AMOUNT = re.compile(
     rf"(?P<pre>約|およそ|推定|最大|平均|合計)?\s*(?P<sym>[$€¥£])?(?P<a>{_JA_BIG.pattern})"
     rf"(?:{_DASH}(?P<b>{_NUM}(?:兆|億|万|百万|千万)?))?"
-    rf"\s*(?P<unit>{_cur_alt}|%|{_counter_alt})?(?P<post>以上|超|未満|以下|程度|前後|ほど|強)?"
+    rf"\s*(?P<unit>{_cur_alt}|%|{_counter_alt})?(?P<post>{BOUNDS}|程度|前後|ほど|強)?"
 )
 
 
@@ -380,7 +382,9 @@ def to_en(text: str) -> str:
     s = re.sub(r"(?<![A-Za-z])((?:19|20)\d\d)\s*[-〜～~–]\s*(?=[A-Z]|(?:19|20)\d\d)", r"\1 – ", s)
     # 週3.5日 / 週3-5回 → "3.5 days a week" / "3–5 times a week" (the rate word behind the figure)
     s = re.sub(
-        r"(?<![\u3400-\u9fff])(?:毎週|週)\s*(約?\d[\d.,]*(?:\s*[-〜～~–]\s*\d[\d.,]*)?\s*(?:日|回|時間|分)(?!間)(?:以上|未満|以下|超|程度)?)",
+        r"(?<![\u3400-\u9fff])(?:毎週|週)\s*(約?\d[\d.,]*(?:\s*[-〜～~–]\s*\d[\d.,]*)?\s*(?:日|回|時間|分)(?!間)(?:"
+        + BOUNDS
+        + r"|程度)?)",
         r"\1 a week",
         s,
     )

@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.answer.counters import BOUNDS
 from rag.answer.reader.answer_types import ORDINAL_BEFORE, Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
@@ -196,7 +197,7 @@ def candidates(text: str, heading: bool = False) -> list[Span]:
     return sorted(seen.values(), key=lambda s: (s.start, s.end))
 
 
-_QUALIFIER = re.compile(r"超(?!え|過)|以上|未満|以下|強(?![いくさ化力調])|弱(?![いくさ化点])")
+_QUALIFIER = re.compile(rf"{BOUNDS}|強(?![いくさ化力調])|弱(?![いくさ化点])")
 
 
 # ----------------------------------------------------------------------------- features
