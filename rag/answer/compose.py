@@ -61,6 +61,7 @@ from rag.answer.typed_answer import (
     measured_span,
     per_head_first,
     period_first,
+    plain_label_first,
     total_first,
     typed_first,
     value_of_kind,
@@ -217,6 +218,7 @@ def compose(
                 units = agree
         units = fullest_date_first(period_first(part, units, read_units), read_units)
         units = per_head_first(part, total_first(part, units, read_units), read_units)
+        units = plain_label_first(part, units)
         if answer_lines and units and _stated(units[0], answer_lines, lang):
             # a later part read from the same sentence ("65% of stores … and 50% of fulfilment"): the
             # unit's next likely span that no earlier line states, of the asked kind when one is asked

@@ -23,6 +23,7 @@ from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_t
 from rag.answer.reader.features import period_match, periods
 from rag.answer.reader.span import _in_product_name, enumerators
 from rag.answer.units import label_value
+from rag.ingest import tokenize
 from rag.ingest.japanese import tag
 from rag.search.glossary import expand, matches
 
@@ -339,3 +340,35 @@ def per_head_first(part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit
     that states the figure per head ("1人当たり月間削減: 約5.5時間") before the organisation's total
     ("月間削減時間: 約22万時間")."""
     return _scoped_first(part, units, pool, _PER_HEAD_Q, _PER_HEAD_U)
+
+
+def _label_words(u: ReadUnit) -> list[str]:
+    head = label_value(u.text)[0] if u.kind in ("profile", "sentence", "bullet") else ""
+    # words only: a period label ("2025年10月: $150M ARR") narrows nothing period_first does not weigh
+    return (
+        [t.casefold() for t in tokenize(head) if len(t) >= 2 and not any(c.isdigit() for c in t)]
+        if 0 < len(head) <= 30
+        else []
+    )
+
+
+def plain_label_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
+    """For a figure question: a close unit whose label says only what is asked ("年間売上: 約1,000億ドル" for
+    "annual sales") before one whose label narrows it to something not asked ("Online sales: $8 billion")."""
+    kinds = asked_kinds(part)
+    if not units or not kinds:
+        return list(units)
+    terms = asked_terms(part) | set(re.findall(r"[a-z0-9]+", part.casefold()))
+
+    def extra(u: ReadUnit) -> bool:
+        return any(w not in terms for w in _label_words(u))
+
+    if not _label_words(units[0]) or not extra(units[0]):
+        return list(units)
+    best = units[0].probability
+    for u in units[1:]:
+        if u.probability < PERIOD_SHARE * best:
+            break
+        if _label_words(u) and not extra(u) and fits(u, kinds, measure_terms(part)):
+            return [u] + [x for x in units if x is not u]
+    return list(units)

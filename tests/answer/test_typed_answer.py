@@ -18,6 +18,7 @@ from rag.answer.typed_answer import (
     measured_span,
     per_head_first,
     period_first,
+    plain_label_first,
     total_first,
     typed_first,
     value_of_kind,
@@ -260,3 +261,12 @@ def test_a_question_asking_per_employee_is_answered_per_head() -> None:
 def test_the_number_of_a_product_name_is_no_value() -> None:
     u = _unit("Microsoft 365 Copilot（2024年6月導入）", "Microsoft 365 Copilot", "other", 0.4, "other")
     assert value_of_kind(u, ["count"]) is None  # 365 names the product; the date is no count
+
+
+def test_a_label_that_narrows_the_asked_figure_gives_way_to_a_plain_one() -> None:
+    online = _unit("Online sales: $8 billion annually", "$8 billion", "amount", 0.77, "amount")
+    annual = _unit("年間売上: 約1,000億ドル（2024-2025年度）", "約1,000億ドル", "amount", 0.45, "amount")
+    q = "Compare annual sales at Walmart and Lowe's."
+    assert plain_label_first(q, [online, annual])[0] is annual
+    assert plain_label_first("What are Lowe's online sales?", [online, annual])[0] is online  # asked: online
+    assert plain_label_first(q, [online, replace(annual, probability=0.3)])[0] is online  # too weak
