@@ -65,6 +65,7 @@ from rag.answer.typed_answer import (
     total_first,
     typed_first,
     value_of_kind,
+    widened,
 )
 from rag.answer.units import label_value, shown_text
 from rag.schema import Citation, Hit
@@ -232,7 +233,7 @@ def compose(
                     units = [cand] + list(units[1:])
                     break
         if answer_lines:  # a later part: a span an earlier answer line already states is no answer to it
-            pool = list(units) + [u for u in read_units if u not in units]
+            pool = widened(units, read_units)
             fresh = [
                 u for u in pool if u.probability >= 0.5 * units[0].probability and not _stated(u, answer_lines, lang)
             ]

@@ -33,18 +33,14 @@ _ELLIPTIC = re.compile(
     r"^(?:to|for|from|in|at|by|with|on)\s+(?:how (?:many|much)|what|which|whom|when|where)\b(?:\s+[\w\-]+){0,3}[\s?.]*$",
     re.I,
 )
+_AUX = r"(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could)"
 _CLAUSE = re.compile(
-    r"^(?:how|what|which|when|where|who|whom|whose)\b.*?\s(?P<aux>did|does|do|was|were|is|are|has|have|had|will|"
-    r"would|can|could)\s+(?P<rest>.+?)[\s?.]*$",
-    re.I,
+    r"^(?:how|what|which|when|where|who|whom|whose)\b.*?\s(?P<aux>" + _AUX + r")\s+(?P<rest>.+?)[\s?.]*$", re.I
 )
 
 
 # "When Microsoft's money was paid out, what multiple …?": a clause that sets the scene, not a question
-_SUBORDINATE = re.compile(
-    r"^(?:when|if|after|before|once|while|since)\s+(?!(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could)\b)",
-    re.I,
-)
+_SUBORDINATE = re.compile(r"^(?:when|if|after|before|once|while|since)\s+(?!" + _AUX + r"\b)", re.I)
 
 
 def _completed(piece: str, first: str) -> str:

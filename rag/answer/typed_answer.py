@@ -21,7 +21,7 @@ from rag.answer.extractive.question import loan_gloss
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
 from rag.answer.reader.features import period_match, periods
-from rag.answer.reader.span import _in_product_name, enumerators
+from rag.answer.reader.span import enumerators, in_product_name
 from rag.answer.units import label_value
 from rag.ingest import tokenize
 from rag.ingest.japanese import tag
@@ -50,7 +50,7 @@ def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
     enum = enumerators(t, (u.unit.kind if u.unit is not None else u.kind) == "heading")
     for sp in typed_spans(t):
         # not a heading or list number, nor a value that starts with one ("9.2 顧客企業の…" is no 9.2 customers)
-        if ok(sp.kind) and not any(a <= sp.start < b for a, b in enum) and not _in_product_name(t, sp):
+        if ok(sp.kind) and not any(a <= sp.start < b for a, b in enum) and not in_product_name(t, sp):
             return sp.text  # nor the number of a product name ("Microsoft 365 Copilot")
     return None
 
@@ -206,6 +206,13 @@ def labelled_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
     return list(units)
 
 
+def widened(units: Sequence[ReadUnit], pool: Sequence[ReadUnit]) -> list[ReadUnit]:
+    """`units`, then the units of `pool` not among them (by identity: a dataclass comparison of every
+    field, pool against units, cost a part with 200 read units tens of thousands of comparisons)."""
+    seen = {id(u) for u in units}
+    return [*units, *(x for x in pool if id(x) not in seen)]
+
+
 def _period(asked: frozenset[tuple[str, ...]], u: ReadUnit) -> float:
     return period_match(asked, u.text, " ".join(u.heading_path))
 
@@ -221,7 +228,7 @@ def period_first(part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit] 
     best = units[0].probability
     kinds, measure = asked_kinds(part), measure_terms(part)
     # a unit from the wider pool must hold the asked kind of value naming what is measured
-    more = [x for x in pool if x not in units and kinds and fits(x, kinds, measure)]
+    more = [x for x in widened(units, pool)[len(units) :] if kinds and fits(x, kinds, measure)]
     for u in sorted([*units, *more], key=lambda x: -x.probability):
         if u.probability < PERIOD_SHARE * best:
             break
@@ -244,7 +251,7 @@ def fullest_date_first(units: Sequence[ReadUnit], pool: Sequence[ReadUnit] = ())
     short = _digits(b.span)
     if not short or re.search(r"(?:19|20)\d\d", short):
         return list(units)
-    for u in [*units[1:], *(x for x in pool if x not in units)]:
+    for u in widened(units, pool)[1:]:
         full = _digits(u.span or "")
         if (
             u.probability >= PERIOD_SHARE * b.probability
@@ -314,13 +321,13 @@ def _scoped_first(
     kinds = asked_kinds(part)
     if not units or not kinds or not asked.search(part) or own.search(nfkc(units[0].text)):
         return list(units)
-    best = units[0].probability
-    for u in sorted([*units, *(x for x in pool if x not in units)], key=lambda x: -x.probability):
+    best, measure = units[0].probability, measure_terms(part)
+    for u in sorted(widened(units, pool), key=lambda x: -x.probability):
         if u.probability < SCOPE_SHARE * best:
             break
         t = nfkc(u.text)
         m = own.search(t)
-        if m and fits(u, kinds, measure_terms(part)):
+        if m and fits(u, kinds, measure):
             # the first value of the asked kind after the scope word ("1人当たり月間削減 — 数値: 約5.5時間")
             after = [sp for sp in typed_spans(t[m.end() :], names=False) if any(compatible(k, sp.kind) for k in kinds)]
             v = after[0].text if after else value_of_kind(u, kinds)
@@ -343,32 +350,28 @@ def per_head_first(part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit
 
 
 def _label_words(u: ReadUnit) -> list[str]:
-    head = label_value(u.text)[0] if u.kind in ("profile", "sentence", "bullet") else ""
     # words only: a period label ("2025年10月: $150M ARR") narrows nothing period_first does not weigh
-    return (
-        [t.casefold() for t in tokenize(head) if len(t) >= 2 and not any(c.isdigit() for c in t)]
-        if 0 < len(head) <= 30
-        else []
-    )
+    return [t.casefold() for t in tokenize(_label(u)) if len(t) >= 2 and not any(c.isdigit() for c in t)]
 
 
 def plain_label_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
     """For a figure question: a close unit whose label says only what is asked ("年間売上: 約1,000億ドル" for
     "annual sales") before one whose label narrows it to something not asked ("Online sales: $8 billion")."""
     kinds = asked_kinds(part)
-    if not units or not kinds:
+    if not units or not kinds or not _label_words(units[0]):
         return list(units)
     terms = asked_terms(part) | set(re.findall(r"[a-z0-9]+", part.casefold()))
 
-    def extra(u: ReadUnit) -> bool:
-        return any(w not in terms for w in _label_words(u))
+    def plain(u: ReadUnit) -> bool:
+        words = _label_words(u)
+        return bool(words) and all(w in terms for w in words)
 
-    if not _label_words(units[0]) or not extra(units[0]):
+    if plain(units[0]):
         return list(units)
-    best = units[0].probability
+    best, measure = units[0].probability, measure_terms(part)
     for u in units[1:]:
         if u.probability < PERIOD_SHARE * best:
             break
-        if _label_words(u) and not extra(u) and fits(u, kinds, measure_terms(part)):
+        if plain(u) and fits(u, kinds, measure):
             return [u] + [x for x in units if x is not u]
     return list(units)

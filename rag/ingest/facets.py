@@ -149,10 +149,6 @@ class FacetMapping:
     def compute(self, front_matter: dict[str, Any], body: str, path: Path) -> dict[str, Any]:
         """Canonical facets + `fm.*` flattened fields for one document (Chroma-safe values)."""
         facets = self._compute(front_matter or {}, body or "", Path(path))
-        for spec in self.specs:  # "**株式会社日立製作所**（Hitachi, Ltd.）" in the body: Hitachi is a name too
-            names = facets.get(spec.name)
-            if spec.type == "aliases" and isinstance(names, list):
-                facets[spec.name] = self._expand_aliases([*names, *bracketed_latin_names(body or "", names)])
         self._register_from_facets(facets)
         keys = _dedupe(alias_key(n) for n in self._company_names(facets))
         if keys:  # lets a filter match any spelling: {"company_keys": {"$contains": alias_key(x)}}
@@ -201,7 +197,8 @@ class FacetMapping:
             for _src, value in self._candidates(spec, ctx):
                 collected.extend(flatten_strings(value))
             if spec.type == "aliases":
-                return self._expand_aliases(collected) or None
+                # "**株式会社日立製作所**（Hitachi, Ltd.）" in the body: Hitachi is a name of it too
+                return self._expand_aliases([*collected, *bracketed_latin_names(ctx.body, collected)]) or None
             return _dedupe(collected) or None
 
         unknown: str | None = None

@@ -159,100 +159,40 @@ def test_dev_3_has_the_required_mix_and_is_separate_from_every_other_set() -> No
     assert not {q.question for q in qs} & {q.question for q in others}
 
 
+# every question set in the order it was written: a held-out set repeats nothing of the sets before it
+WRITTEN_IN_ORDER = (
+    DEV,
+    HELDOUT,
+    HELDOUT_MORE,
+    DEV_MORE,
+    HELDOUT_3,
+    HELDOUT_4,
+    HELDOUT_5,
+    HELDOUT_6,
+    DEV_2,
+    HELDOUT_7,
+    HELDOUT_8,
+    DEV_3,
+    HELDOUT_9,
+    HELDOUT_10,
+)
+
+
+def _before(path: Path) -> tuple[Path, ...]:
+    return WRITTEN_IN_ORDER[: WRITTEN_IN_ORDER.index(path)]
+
+
 @pytest.mark.parametrize(
     "path,prefix,two_part,numeric,dates,names,earlier",
     [
-        pytest.param(HELDOUT_3, "h3-", 10, 14, 6, 6, (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE), id="heldout-3"),
-        pytest.param(
-            HELDOUT_4, "h4-", 12, 16, 8, 10, (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3), id="heldout-4"
-        ),
-        pytest.param(
-            HELDOUT_5,
-            "h5-",
-            12,
-            16,
-            8,
-            10,
-            (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4),
-            id="heldout-5",
-        ),
-        pytest.param(
-            HELDOUT_6,
-            "h6-",
-            12,
-            16,
-            8,
-            10,
-            (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4, HELDOUT_5),
-            id="heldout-6",
-        ),
-        pytest.param(
-            HELDOUT_7,
-            "h7-",
-            12,
-            16,
-            8,
-            10,
-            (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4, HELDOUT_5, HELDOUT_6, DEV_2),
-            id="heldout-7",
-        ),
-        pytest.param(
-            HELDOUT_8,
-            "h8-",
-            12,
-            16,
-            8,
-            10,
-            (DEV, HELDOUT, HELDOUT_MORE, DEV_MORE, HELDOUT_3, HELDOUT_4, HELDOUT_5, HELDOUT_6, DEV_2, HELDOUT_7),
-            id="heldout-8",
-        ),
-        pytest.param(
-            HELDOUT_9,
-            "h9-",
-            10,
-            19,
-            9,
-            8,
-            (
-                DEV,
-                HELDOUT,
-                HELDOUT_MORE,
-                DEV_MORE,
-                HELDOUT_3,
-                HELDOUT_4,
-                HELDOUT_5,
-                HELDOUT_6,
-                DEV_2,
-                HELDOUT_7,
-                HELDOUT_8,
-                DEV_3,
-            ),
-            id="heldout-9",
-        ),
-        pytest.param(
-            HELDOUT_10,
-            "h10-",
-            10,
-            19,
-            9,
-            8,
-            (
-                DEV,
-                HELDOUT,
-                HELDOUT_MORE,
-                DEV_MORE,
-                HELDOUT_3,
-                HELDOUT_4,
-                HELDOUT_5,
-                HELDOUT_6,
-                DEV_2,
-                HELDOUT_7,
-                HELDOUT_8,
-                DEV_3,
-                HELDOUT_9,
-            ),
-            id="heldout-10",
-        ),
+        pytest.param(HELDOUT_3, "h3-", 10, 14, 6, 6, _before(HELDOUT_3), id="heldout-3"),
+        pytest.param(HELDOUT_4, "h4-", 12, 16, 8, 10, _before(HELDOUT_4), id="heldout-4"),
+        pytest.param(HELDOUT_5, "h5-", 12, 16, 8, 10, _before(HELDOUT_5), id="heldout-5"),
+        pytest.param(HELDOUT_6, "h6-", 12, 16, 8, 10, _before(HELDOUT_6), id="heldout-6"),
+        pytest.param(HELDOUT_7, "h7-", 12, 16, 8, 10, _before(HELDOUT_7), id="heldout-7"),
+        pytest.param(HELDOUT_8, "h8-", 12, 16, 8, 10, _before(HELDOUT_8), id="heldout-8"),
+        pytest.param(HELDOUT_9, "h9-", 10, 19, 9, 8, _before(HELDOUT_9), id="heldout-9"),
+        pytest.param(HELDOUT_10, "h10-", 10, 19, 9, 8, _before(HELDOUT_10), id="heldout-10"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(

@@ -266,8 +266,8 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "duration",
         re.compile(
-            rf"(?<=週){_NR}\s*日(?!間)|{_NR}\s*営業日|\d+\.\d+\s*日(?!間)|"
-            rf"(?<![月\d.,]){_NUM}\s*[-~〜～–]\s*{_NUM}\s*日(?!間)|"  # （3-5日）: days; 3月3-5日 stays a date  # 週3.5日, 2-5営業日: days, not a date
+            rf"(?<=週){_NR}\s*日(?!間)|{_NR}\s*営業日|\d+\.\d+\s*日(?!間)|"  # 週3.5日, 2-5営業日: days, not a date
+            rf"(?<![月\d.,]){_NUM}\s*[-~〜～–]\s*{_NUM}\s*日(?!間)|"  # （3-5日）: days; 3月3-5日 stays a date
             rf"{_NR}\s*(?:年間|か月間?|ヶ月間?|カ月間?|ヵ月間?|箇月間?|週間|日間|時間|分間|分(?!の|野|析|類|散|担|割|配|け|子|解|かれ|布)|秒間?|"
             r"years?\b|months?\b|weeks?\b|days?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b)"
         ),

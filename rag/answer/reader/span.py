@@ -156,7 +156,7 @@ def _inside(s: Span, ranges: Sequence[tuple[int, int]]) -> bool:
     return any(a <= s.start and s.end <= b for a, b in ranges)
 
 
-def _in_product_name(t: str, s: Span) -> bool:
+def in_product_name(t: str, s: Span) -> bool:
     """A bare number between two Latin words is part of a name ("Microsoft 365 Copilot"), not a value."""
     return (
         s.kind == "number"
@@ -182,7 +182,7 @@ def candidates(text: str, heading: bool = False) -> list[Span]:
     seen: dict[tuple[int, int], Span] = {}
     enum = enumerators(t, heading)
     for s in typed_spans(t):
-        if not _inside(s, enum) and not any(a == s.start for a, _ in enum) and not _in_product_name(t, s):
+        if not _inside(s, enum) and not any(a == s.start for a, _ in enum) and not in_product_name(t, s):
             seen.setdefault((s.start, s.end), s)
     values = [v for v in seen.values() if v.kind != "name"]
     for s in _noun_runs(t):
