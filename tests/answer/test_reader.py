@@ -457,6 +457,18 @@ def test_a_unit_naming_the_files_own_id_is_no_candidate() -> None:
     assert any("3,300" in t for t in texts)
     other = Hit("mistral", "Mistral", ("概要",), "- 社名: mistral AI", 1, 1, 1.0, "/nonexistent/mistral.md")
     assert [c.unit.text for c in candidates_of([other])]  # an id without digits or "_" is a plain word
+    moderna = Hit(
+        "035_moderna",
+        "Moderna",
+        ("METADATA",),
+        "| **Case Study ID** | 035-MODERNA-2024 |\n| **対象企業** | Moderna |",
+        1,
+        2,
+        1.0,
+        "/nonexistent/035_moderna.md",
+    )
+    texts = [c.unit.text for c in candidates_of([moderna])]  # the id written with other separators
+    assert texts and not any("035-MODERNA" in t for t in texts)
 
 
 def test_an_english_glossary_word_counts_once_and_only_whole() -> None:

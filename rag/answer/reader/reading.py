@@ -136,8 +136,15 @@ def _context(hit: Any, u: Unit) -> str:
 
 def _names_file_id(text: str, doc_id: str) -> bool:
     """A unit that carries the document's own file id (「ケーススタディID: 032_bbva」) is bookkeeping,
-    never the answer to a question about the case."""
-    return bool(doc_id) and bool(re.search(r"[\d_\-]", doc_id)) and doc_id.lower() in text.lower()
+    never the answer to a question about the case; separators are not compared (「Case Study ID:
+    035-MODERNA-2024」 is file 035_moderna's)."""
+    if not doc_id or not re.search(r"[\d_\-]", doc_id):
+        return False
+    return _bare(doc_id) in _bare(text)
+
+
+def _bare(s: str) -> str:
+    return re.sub(r"[\W_]+", "", s.casefold())
 
 
 def candidates_of(hits: Sequence[Any], n_sections: int = N_SECTIONS) -> list[Candidate]:
