@@ -69,10 +69,21 @@ def proper_nouns(text: str) -> tuple[str, ...]:
     """Names in `text`: fugashi proper nouns (人名/組織名/地名…), 「quoted」 terms, capitalised Latin words."""
     out: list[str] = []
     try:
-        for surf, _ws, feat in _jp().tag(nfkc(text)):
+        run: list[str] = []  # a run of nouns without spaces: 三井 住友 フィナンシャル グループ is one name
+        proper = False
+        for surf, ws, feat in [*_jp().tag(nfkc(text)), ("", " ", "")]:
             f = feat.split(",")
             if len(f) > 1 and f[1] == "固有名詞" and len(surf) >= 2:
                 out.append(surf)
+            if f[0] == "名詞" and not ws and (not run or not surf.isascii()):
+                run.append(surf)
+                proper = proper or f[1] == "固有名詞"
+                continue
+            if proper and len(run) > 1:
+                out.append("".join(run))
+            run, proper = (
+                ([surf], len(f) > 1 and f[1] == "固有名詞") if f[0] == "名詞" and not surf.isascii() else ([], False)
+            )
     except Exception:  # noqa: BLE001
         pass
     for m in re.finditer(r"[「『“\"]([^」』”\"]{2,40})[」』”\"]", text):
