@@ -43,6 +43,24 @@ _CLAUSE = re.compile(
 _SUBORDINATE = re.compile(r"^(?:when|if|after|before|once|while|since)\s+(?!" + _AUX + r"\b)", re.I)
 
 
+# "What were Scale AI's Army contract of August 2024 and its additional contract of September 2024 worth?":
+# two things of one owner, the second named by "its" / "their"
+_AND_ITS = re.compile(
+    r"^(?P<wh>(?:what|how (?:many|much)|when|who)\s+" + _AUX + r")\s+(?P<a>.+?)\s+and\s+(?:its|their)\s+"
+    r"(?P<b>.+?)(?P<tail>\s+worth)?[\s?.]*$",
+    re.I,
+)
+
+
+def _and_its(q: str) -> list[str] | None:
+    m = _AND_ITS.match(q)
+    owner = re.match(r"(?P<o>.+?['’]s)\s+\S", m.group("a")) if m else None
+    if not m or not owner:
+        return None
+    tail = m.group("tail") or ""
+    return [f"{m.group('wh')} {m.group('a')}{tail}?", f"{m.group('wh')} {owner.group('o')} {m.group('b')}{tail}?"]
+
+
 def _completed(piece: str, first: str) -> str:
     """An elliptic second question completed with the first one's clause: "to how many employees?" after
     "When did KDDI start offering KDDI AI-Chat?" → "to how many employees did KDDI start offering KDDI
@@ -75,6 +93,8 @@ def split_parts(question: str, lang: str) -> list[str]:
         if len(pieces) > 1 and (not re.search(r"\b" + _EN_Q + r"\b", pieces[0], re.I) or _SUBORDINATE.match(pieces[0])):
             # "In 2023, how many … and how many …?": a lead without a question word frames every part
             pieces = [f"{pieces[0].rstrip(',')}, {p}" for p in pieces[1:]] if len(pieces) > 2 else [q]
+        if len(pieces) == 1 and (two := _and_its(q)):
+            return two
         if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
             pieces = [pieces[0], *(_completed(p, pieces[0]) for p in pieces[1:])]
             return [p if p.endswith("?") else p.rstrip(".,;") + "?" for p in pieces][:3]

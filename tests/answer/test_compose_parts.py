@@ -94,3 +94,26 @@ def test_a_later_part_is_not_answered_with_the_figure_an_earlier_part_gave(reade
 def test_a_second_question_may_start_with_a_preposition(q: str, parts: list[str]) -> None:
     """… and is then completed with the first one's clause (alone it names nothing to count)."""
     assert split_parts(q, "en") == parts
+
+
+@pytest.mark.parametrize(
+    ("q", "parts"),
+    [
+        (
+            "What were Acme's Army contract of August 2024 and its additional contract of September 2024 worth?",
+            [
+                "What were Acme's Army contract of August 2024 worth?",
+                "What were Acme's additional contract of September 2024 worth?",
+            ],
+        ),
+        (
+            "What are Mistral AI's valuation and its lead investor?",
+            ["What are Mistral AI's valuation?", "What are Mistral AI's lead investor?"],
+        ),
+        ("What is the company and its parent?", ["What is the company and its parent?"]),  # no owner named
+        ("What was the ratio of spend to revenue in 2024?", ["What was the ratio of spend to revenue in 2024?"]),
+    ],
+)
+def test_two_things_of_one_owner_are_two_parts(q: str, parts: list[str]) -> None:
+    """ "X's A and its B": the second thing is X's too (Scale AI's second contract was left unanswered)."""
+    assert split_parts(q, "en") == parts
