@@ -355,7 +355,7 @@ def _spaced(m: re.Match[str], out: str) -> str:
     s, i, j = m.string, m.start(), m.end()
     left = (
         " "
-        if i > 0 and not s[i - 1].isspace() and not s[i - 1].isupper() and s[i - 1] not in "([（【「/$€¥£~〜～-–"
+        if i > 0 and not s[i - 1].isspace() and not s[i - 1].isupper() and s[i - 1] not in "([（【「/$€¥£~〜～-–+±−"
         else ""
     )
     glued = (

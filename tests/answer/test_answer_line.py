@@ -54,6 +54,7 @@ JA_TO_EN = [
     ("2020-2021年", "2020–2021"),
     ("$15兆+", "over $15 trillion"),  # a sign with a Japanese scale; "+" after it is 超 ("$15 trillion +" before)
     ("1,520+", "1,520+"),  # no space before a bare "+" ("1,520 +" before)
+    ("+30%", "+30%"),  # a sign stays with its number ("+ 30%" before)
 ]
 
 EN_TO_JA = [

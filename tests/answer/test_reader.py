@@ -169,6 +169,9 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("梅雨とは何季の一種か？", "other"),
         # a score is a number, also with words between "what" and "score"
         ("What satisfaction score do employees give the tool?", "number"),
+        # a change asked "by how much" is mostly a share ("20-30%削減"), an amount second
+        ("By how much does the tool cut support costs?", "percent"),
+        ("How much did the company raise?", "amount"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:

@@ -158,6 +158,16 @@ def question_type(question: str, lang: str | None = None) -> QType:
         and not re.search(r"percent|proportion", text)
     ):
         kinds.remove("percent")  # "how many … share"
+    if (
+        lang == "en"
+        and "percent" not in kinds
+        and re.search(
+            r"\bby how much\b.*\b(?:cut|cuts|reduce[sd]?|lower(?:s|ed)?|improve[sd]?|increase[sd]?|grow|grew|"
+            r"rise|rose|fall|fell|drop(?:s|ped)?|decrease[sd]?|shrink|shrank|boost(?:s|ed)?|raise[sd]?)\b",
+            text,
+        )
+    ):
+        kinds.insert(0, "percent")  # "By how much does Fin cut support costs?": a change is mostly a share
     if lang == "en" and "date" in kinds and len(kinds) > 1:
         # "How many people were on the team when it started…?": a "when" after the question word is a
         # clause of the question, not what it asks
