@@ -171,6 +171,9 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("What satisfaction score do employees give the tool?", "number"),
         # a change asked "by how much" is mostly a share ("20-30%削減"), an amount second
         ("By how much does the tool cut support costs?", "percent"),
+        # "how often … a week" counts times (週3-5回); a bare "how often" asks an interval (8週間ごと)
+        ("How often do staff use the tool in a week?", "count"),
+        ("How often are the models updated?", "duration"),
         ("How much did the company raise?", "amount"),
     ],
 )
