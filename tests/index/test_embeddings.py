@@ -155,7 +155,8 @@ def test_tokenizer_ids_equal_e5c(hf_tokenizer, e5c_tokenize) -> None:
 def test_tokenizer_ids_on_corpus_chunks(hf_tokenizer, e5c_tokenize) -> None:
     """Equal ids on real chunks; the only allowed difference is the order of equal-score pieces in
     long runs of one character (markdown table rules), where e5.c's float32 sums break the tie."""
-    chunks = [embedder_base.PASSAGE_PREFIX + c for c in _chunks()]
+    # the seed alone (a fresh clone without ../shared) is cut finer, so it also gives 50 chunks or more
+    chunks = [embedder_base.PASSAGE_PREFIX + c for c in _chunks(400 if CORPUS.is_dir() else 150)]
     assert len(chunks) >= 50
     mismatched = 0
     for s in chunks:

@@ -51,7 +51,8 @@ def _real_chunks(n: int = 12, size: int = 450) -> list[str]:
     """`n` pieces of real case text (seed and, when present, the shared corpus), spread over files."""
     files = [SEED, *sorted(CORPUS.glob("*.md"))[:5]]
     texts = [f.read_text(encoding="utf-8") for f in files if f.exists()]
-    pieces = [t[i : i + size] for t in texts for i in range(0, len(t) - size, size * 7)]
+    stride = size * 7 if len(texts) > 1 else size  # the seed alone (no ../shared): every piece of it
+    pieces = [t[i : i + size] for t in texts for i in range(0, len(t) - size, stride)]
     step = max(1, len(pieces) // n)
     return pieces[::step][:n]
 
