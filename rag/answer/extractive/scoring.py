@@ -13,6 +13,7 @@ from functools import lru_cache
 from rag.answer.extractive.question import _AMOUNT_IN, _DATE_IN, _NUMBER, QuestionInfo
 from rag.answer.extractive.text import _jp, fold, nfkc, squash, toks
 from rag.answer.extractive.units import Unit, section_units
+from rag.answer.reader.span import noun_runs
 from rag.schema import Hit
 
 MAX_UNITS = 3  # quotes in one answer (4 when the question names several companies)
@@ -68,22 +69,11 @@ _NOT_NAMES = frozenset(
 def proper_nouns(text: str) -> tuple[str, ...]:
     """Names in `text`: fugashi proper nouns (人名/組織名/地名…), 「quoted」 terms, capitalised Latin words."""
     out: list[str] = []
+    t = nfkc(text)
     try:
-        run: list[str] = []  # a run of nouns without spaces: 三井 住友 フィナンシャル グループ is one name
-        proper = False
-        for surf, ws, feat in [*_jp().tag(nfkc(text)), ("", " ", "")]:
-            f = feat.split(",")
-            if len(f) > 1 and f[1] == "固有名詞" and len(surf) >= 2:
-                out.append(surf)
-            if f[0] == "名詞" and not ws and (not run or not surf.isascii()):
-                run.append(surf)
-                proper = proper or f[1] == "固有名詞"
-                continue
-            if proper and len(run) > 1:
-                out.append("".join(run))
-            run, proper = (
-                ([surf], len(f) > 1 and f[1] == "固有名詞") if f[0] == "名詞" and not surf.isascii() else ([], False)
-            )
+        out += [surf for surf, _ws, feat in _jp().tag(t) if feat.split(",")[1:2] == ["固有名詞"] and len(surf) >= 2]
+        # a run of nouns holding one is a name too: 三井 住友 フィナンシャル グループ
+        out += [s.text for s in noun_runs(t) if s.kind == "name"]
     except Exception:  # noqa: BLE001
         pass
     for m in re.finditer(r"[「『“\"]([^」』”\"]{2,40})[」』”\"]", text):

@@ -187,11 +187,12 @@ def question_type(question: str, lang: str | None = None) -> QType:
     multiple = lang == "en" and re.search(r"\b(?:what|which) (?:[a-z\-]+ )?multiple\b", text)
     if multiple:
         kinds = ["count", "number"]  # "what multiple did its investors get back?": 1.5倍, not the sum invested
-    often = lang == "en" and re.search(r"\bhow often\b", text)
-    if often and re.search(r"\b(?:a|an|per|each|every|in a) (?:day|week|month|year)\b", text):
-        kinds = ["count", "number"]  # "How often … in a week?": a number of times (週3-5回), not of people
-    elif often:
-        kinds, often = ["duration", "count", "number"], None  # "How often are the models updated?": 8週間ごと
+    often = lang == "en" and bool(re.search(r"\bhow often\b", text))
+    times = often and bool(re.search(r"\b(?:a|an|per|each|every|in a) (?:day|week|month|year)\b", text))
+    if often:
+        # "How often … in a week?": a number of times (週3-5回), not of people; a bare "how often" asks an
+        # interval ("How often are the models updated?": 8週間ごと)
+        kinds = ["count", "number"] if times else ["duration", "count", "number"]
     kinds = [k for k in KINDS if k in kinds] or ["other"]
     if len(kinds) > 1 and "other" in kinds:
         kinds.remove("other")
@@ -220,7 +221,7 @@ def question_type(question: str, lang: str | None = None) -> QType:
             counter = counted.split()[-1]
         elif multiple:
             counter = "multiple"  # the glossary's 倍
-        elif often:
+        elif times:
             counter = "often"  # the glossary's 回
     wm = (_WH_JA if lang == "ja" else _WH_EN).search(text)
     return QType(kinds[0], tuple(kinds), counter, wm.start() if wm else -1, wm.end() if wm else -1)

@@ -89,7 +89,9 @@ class SpanChoice:
 
 
 @lru_cache(maxsize=20000)
-def _noun_runs(t: str) -> tuple[Span, ...]:
+def noun_runs(t: str) -> tuple[Span, ...]:
+    """Runs of nominal words without spaces in `t`, "name" when one of them is a proper noun
+    (三井 住友 フィナンシャル グループ)."""
     out: list[Span] = []
     pos = 0
     run: list[tuple[int, int, bool]] = []
@@ -185,7 +187,7 @@ def candidates(text: str, heading: bool = False) -> list[Span]:
         if not _inside(s, enum) and not any(a == s.start for a, _ in enum) and not in_product_name(t, s):
             seen.setdefault((s.start, s.end), s)
     values = [v for v in seen.values() if v.kind != "name"]
-    for s in _noun_runs(t):
+    for s in noun_runs(t):
         s = _after_enumerator(t, s, enum)
         if s is None or _inside(s, enum):
             continue
