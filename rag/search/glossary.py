@@ -48,9 +48,11 @@ def _key_of(match: str, table: dict[str, tuple[str, ...]]) -> str | None:
     for cand in (m, m.replace(" ", "-")):
         if cand in table:
             return cand
-        for suf in ("ing", "es", "ed", "s", "d"):
-            if cand.endswith(suf) and cand[: -len(suf)] in table:
-                return cand[: -len(suf)]
+        # the longest stem that is a key: "used" is "use" + d, not "us" + ed
+        stems = [cand[: -len(suf)] for suf in ("d", "s", "ed", "es", "ing") if cand.endswith(suf)]
+        known = [s for s in stems if s in table]
+        if known:
+            return max(known, key=len)
     return None
 
 
