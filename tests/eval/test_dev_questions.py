@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ DEV_3 = REPO / "eval" / "questions" / "dev-3.jsonl"
 HELDOUT_9 = REPO / "eval" / "questions" / "heldout-9.jsonl"
 HELDOUT_10 = REPO / "eval" / "questions" / "heldout-10.jsonl"
 HELDOUT_11 = REPO / "eval" / "questions" / "heldout-11.jsonl"
+DEV_4 = REPO / "eval" / "questions" / "dev-4.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -49,6 +51,7 @@ SETS = [
     pytest.param(HELDOUT_9, True, id="heldout-9", marks=needs_more_param),
     pytest.param(HELDOUT_10, True, id="heldout-10", marks=needs_more_param),
     pytest.param(HELDOUT_11, True, id="heldout-11", marks=needs_more_param),
+    pytest.param(DEV_4, True, id="dev-4", marks=needs_more_param),
 ]
 
 
@@ -161,6 +164,30 @@ def test_dev_3_has_the_required_mix_and_is_separate_from_every_other_set() -> No
     assert not {q.question for q in qs} & {q.question for q in others}
 
 
+def test_dev_4_has_the_required_mix_and_repeats_no_fact_of_an_earlier_set() -> None:
+    """dev-4.jsonl: tuning set over all 49 documents, three quarters English (fraud, security,
+    governance, results, adoption, vendors, people, timelines, costs); ids start with "d4-"; no id or
+    question text of any other set, and no fact string an earlier set asks about the same document."""
+    qs, errors = load_questions(DEV_4)
+    assert not errors and len(qs) == 80
+    assert all(q.id.startswith("d4-") for q in qs)
+    langs = [q.lang for q in qs]
+    assert langs.count("en") == 60 and langs.count("ja") == 20
+    _assert_mix(qs, unanswerable=8, two_part=10, multi_doc=4, dates=3, names=5)
+    others = [q for p in sorted(DEV_4.parent.glob("*.jsonl")) if p != DEV_4 for q in load_questions(p)[0]]
+    assert not {q.id for q in qs} & {q.id for q in others}
+    assert not {q.question for q in qs} & {q.question for q in others}
+    asked = {(g.doc, _fold(alt)) for q in others for g in q.gold for group in q.facts for alt in group}
+    again = [
+        (q.id, alt) for q in qs for g in q.gold for group in q.facts for alt in group if (g.doc, _fold(alt)) in asked
+    ]
+    assert not again, again
+
+
+def _fold(s: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", s).casefold().replace(",", "").split())
+
+
 # every question set in the order it was written: a held-out set repeats nothing of the sets before it
 WRITTEN_IN_ORDER = (
     DEV,
@@ -178,6 +205,7 @@ WRITTEN_IN_ORDER = (
     HELDOUT_9,
     HELDOUT_10,
     HELDOUT_11,
+    DEV_4,
 )
 
 
