@@ -208,7 +208,10 @@ def make_answer_line(
             head = f"{company}の{label}は" if company else f"{label}は"
             line = f"{head}{value}です" + (f"（{per}）" if per else "")
         else:
-            line = (f"{company}：" if company else "") + value + (f"（{per}）" if per else "")
+            # a value that ends in a noun, a figure or a name takes the copula, as the labelled line does
+            # (「Intercom：2011年です」); one that ends in kana is a clause of its own
+            copula = "" if re.search(r"[\u3041-\u309f。．.!?！？]$", value) else "です"
+            line = (f"{company}：" if company else "") + value + copula + (f"（{per}）" if per else "")
         return line + "。"
     if label and (row_key or re.fullmatch(r"(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?(?:19|20)\d\d", value)):
         body = f"{label} {value}"  # "founded 1869", "headcount about 8,000 people", "founded 2004"

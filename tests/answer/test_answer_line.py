@@ -152,7 +152,7 @@ def test_line_name_in_latin_for_english_asker() -> None:
 
 def test_line_english_unit_for_japanese_asker() -> None:
     line = make_answer_line("ja", "Klarna", None, "2.3 million", "The assistant handled 2.3 million chats (2024).")
-    assert line == "Klarna：230万（2024年）。"
+    assert line == "Klarna：230万です（2024年）。"
 
 
 def test_line_no_period_when_several_dates() -> None:
