@@ -175,6 +175,9 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("How often do staff use the tool in a week?", "count"),
         ("How often are the models updated?", "duration"),
         ("How much did the company raise?", "amount"),
+        # results / impact asked openly are figures (87%, 700人分, 2分), not a noun of the unit
+        ("What results did the assistant achieve?", "number"),
+        ("What impact did the rollout have?", "number"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:

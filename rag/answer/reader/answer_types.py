@@ -104,7 +104,8 @@ _EN = [
         "number",
         re.compile(
             r"\bhow (?:big|large|small|fast|far|high|tall|old|often|heavy|much|many)\b|"
-            r"\bwhat (?:[a-z\-]+ ){0,2}(?:size|speed|scale|score|multiple|rating|volume)\b|\bby how\b|\btimes\b"
+            r"\bwhat (?:[a-z\-]+ ){0,2}(?:size|speed|scale|score|multiple|rating|volume)\b|\bby how\b|\btimes\b|"
+            r"\bwhat (?:[a-z\-]+ ){0,2}(?:results?|outcomes?|impacts?|effects?|benefits?|gains?|savings)\b"
         ),
     ),
     (
