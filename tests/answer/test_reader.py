@@ -178,6 +178,10 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         # results / impact asked openly are figures (87%, 700人分, 2分), not a noun of the unit
         ("What results did the assistant achieve?", "number"),
         ("What impact did the rollout have?", "number"),
+        # certifications, regulators, laws are names (SOC 2 Type II, CMA, Banking Act 1959)
+        ("What security certifications does the hub hold?", "name"),
+        ("Which regulators looked into the deal?", "name"),
+        ("Which Australian laws does the rollout have to comply with?", "name"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
@@ -582,3 +586,19 @@ def test_more_question_types(question: str, kind: str) -> None:
 def test_the_counted_word_and_a_time_noun_asked_about(question: str, kind: str, counter: str) -> None:
     qt = question_type(question)
     assert (qt.kind, qt.counter) == (kind, counter)
+
+
+@pytest.mark.parametrize(
+    "text,name,value",
+    [
+        ("セキュリティ認証: SOC 2 Type II、ISO 27001取得", "ISO 27001", ("number", "27001")),
+        ("Banking Act 1959、Privacy Act 1988への準拠", "Privacy Act 1988", ("date", "1988")),
+        ("臨床記録の構造化にMed-PaLM 2を使う", "Med-PaLM 2", None),
+        ("認証: SOC 2 Type II", "SOC 2 Type II", None),
+    ],
+)
+def test_a_latin_name_keeps_the_number_in_it(text: str, name: str, value: tuple[str, str] | None) -> None:
+    """The whole Latin name is a name span, and the number inside it still a value span (a year asked)."""
+    got = [(s.kind, s.text) for s in typed_spans(text)]
+    assert ("name", name) in got, got
+    assert value is None or value in got, got

@@ -115,7 +115,10 @@ _EN = [
             r"\b(?:which|what) (?:(?!of\b)[a-z0-9\-]+ ){0,3}?(?:company|companies|firm|firms|person|people|country|countries|city|"
             r"cities|bank|banks|investor|investors|model|models|product|products|organi[sz]ation|"
             r"organi[sz]ations|university|team|platform|tool|tools|service|services|partner|partners|"
-            r"vendor|vendors|customer|customers|brand|language|languages)\b"
+            r"vendor|vendors|customer|customers|brand|language|languages|certifications?|standards?|"
+            r"regulators?|regulations?|laws?|acts?|frameworks?|encryption|protocols?|agency|agencies|"
+            r"authority|authorities|cloud|clouds|library|libraries|algorithms?|"
+            r"software|apps?|applications?|systems?)\b"
         ),
     ),
     ("other", re.compile(r"\bwhat\b|\bwhich\b|\bhow\b")),
@@ -305,6 +308,8 @@ _LATIN_NAME = re.compile(
     r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9&'\-.]*[A-Za-z0-9]"
     r"(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z0-9](?:[A-Za-z0-9&'\-.]*[A-Za-z0-9])?)*"
 )
+# a Latin name of two or more words whose number is part of it ("ISO 27001", "Privacy Act 1988")
+_LATIN_WITH_NUMBER = re.compile(r"[A-Za-z][A-Za-z\-]*(?:\s+[A-Za-z0-9\-]+)*\s+\d[\dA-Za-z\-.]*(?:\s+[A-Za-z0-9\-]+)*")
 _QUOTED = re.compile(r"[「『“\"]([^」』”\"]{1,40})[」』”\"]")
 _NOT_NAMES = frozenset(
     """the a an this that these those it its and or but in on at for with from by to of as is
@@ -430,7 +435,7 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
             out.append(Span(a, b, kind, t[a:b]))
     if names:
         for s in _name_spans(t):
-            if not any(taken[s.start : s.end]):
-                out.append(s)
+            if not any(taken[s.start : s.end]) or _LATIN_WITH_NUMBER.fullmatch(s.text):
+                out.append(s)  # "SOC 2 Type II", "Banking Act 1959": the name as well as the number in it
     out.sort(key=lambda s: (s.start, -s.end))
     return tuple(out)
