@@ -602,3 +602,9 @@ def test_a_latin_name_keeps_the_number_in_it(text: str, name: str, value: tuple[
     got = [(s.kind, s.text) for s in typed_spans(text)]
     assert ("name", name) in got, got
     assert value is None or value in got, got
+
+
+def test_a_word_of_a_longer_latin_name_is_no_candidate() -> None:
+    """ "Service" of "Azure OpenAI Service" would answer "What is it built on?" with one word."""
+    got = {c.text for c in candidates("実装: Azure OpenAI Service + 企業内ネットワークの組み合わせ")}
+    assert "Azure OpenAI Service" in got and not {"Azure", "OpenAI", "Service"} & got, got

@@ -187,7 +187,10 @@ def candidates(text: str, heading: bool = False) -> list[Span]:
         if not _inside(s, enum) and not any(a == s.start for a, _ in enum) and not in_product_name(t, s):
             seen.setdefault((s.start, s.end), s)
     values = [v for v in seen.values() if v.kind != "name"]
+    latin = [v for v in seen.values() if v.kind == "name" and " " in v.text and v.text.isascii()]
     for s in noun_runs(t):
+        if s.text.isascii() and any(v.start <= s.start and s.end <= v.end and v.text != s.text for v in latin):
+            continue  # "Service" of "Azure OpenAI Service": a word of a longer Latin name is not a name
         s = _after_enumerator(t, s, enum)
         if s is None or _inside(s, enum):
             continue
