@@ -32,6 +32,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rag.answer.frequency import FREQUENCY, frequency_en
 from rag.answer.value_text import JA, JA_RUN, MONTH_RE, en_number, ja_number, tidy, to_en, to_ja
 from rag.ingest import japanese
 from rag.search import glossary
@@ -95,6 +96,8 @@ def render_value(text: str, lang: str) -> str:
     """`text` rendered for an asker of `lang` ("en" or "ja"); see the module docstring."""
     if lang == "ja":
         return to_ja(text)
+    if FREQUENCY.fullmatch(text.strip()):
+        return frequency_en(text.strip())  # 月1回 → "once a month", 3ヶ月ごと → "every 3 months"
     out = to_en(text)
     out = translate_terms_en(out)
     if JA.search(out):

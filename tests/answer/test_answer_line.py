@@ -218,7 +218,7 @@ def test_a_key_value_table_row_is_labelled_by_its_key() -> None:
     [
         ("週3.5日", "3.5 days a week"),
         ("週3-5回", "3–5 times a week"),
-        ("週1回以上", "at least 1 time a week"),
+        ("週1回以上", "at least once a week"),
         ("2-5営業日", "2–5 business days"),
         ("1回", "1 time"),
         ("2024年3月3-5日", "March 3–5, 2024"),

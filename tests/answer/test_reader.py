@@ -171,9 +171,9 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("What satisfaction score do employees give the tool?", "number"),
         # a change asked "by how much" is mostly a share ("20-30%削減"), an amount second
         ("By how much does the tool cut support costs?", "percent"),
-        # "how often … a week" counts times (週3-5回); a bare "how often" asks an interval (8週間ごと)
-        ("How often do staff use the tool in a week?", "count"),
-        ("How often are the models updated?", "duration"),
+        # "how often" asks a frequency (月1回, 週3-5回, 8週間ごと; rag.answer.frequency, tests in test_frequency.py)
+        ("How often do staff use the tool in a week?", "frequency"),
+        ("How often are the models updated?", "frequency"),
         ("How much did the company raise?", "amount"),
         # results / impact asked openly are figures (87%, 700人分, 2分), not a noun of the unit
         ("What results did the assistant achieve?", "number"),

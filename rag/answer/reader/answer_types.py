@@ -9,8 +9,9 @@ interrogatives (いくら / 何% / 何割 / いつ / 何年 / 何人 / 誰 / ど
 how long / when / who / where / which …), the counter that follows 何 (何店舗 → 店舗), and generic
 nouns that name a kind of value (金額 / 率 / price / valuation / percentage …).
 
-Kinds, most specific first: percent, duration, date, amount, count, number (any other
-quantity: どれくらい, 何倍, how big …), name (people, organisations, places, products), other.
+Kinds, most specific first: percent, frequency (how often: 月1回, 四半期ごと, 毎日; see rag.answer.frequency),
+duration, date, amount, count, number (any other quantity: どれくらい, 何倍, how big …), name (people,
+organisations, places, products), other.
 Every text span is found on NFKC-normalised text; offsets refer to that normalised text.
 """
 
@@ -22,10 +23,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.answer.counters import JA_COUNTERS
+from rag.answer.frequency import FREQUENCY
 from rag.ingest.japanese import detect_language, tag
 
-KINDS = ("percent", "duration", "date", "amount", "count", "number", "name", "other")
-NUMERIC = frozenset({"percent", "duration", "date", "amount", "count", "number"})
+KINDS = ("percent", "frequency", "duration", "date", "amount", "count", "number", "name", "other")
+NUMERIC = frozenset({"percent", "frequency", "duration", "date", "amount", "count", "number"})
 
 
 def nfkc(s: str) -> str:
@@ -70,6 +72,11 @@ _JA = [
     ),
     ("other", re.compile(r"何|なに|なん|どれ|どの|どんな|どう|どのよう")),
 ]
+_FREQUENCY_ASKED = re.compile(
+    r"頻度|(?:[日週月年]|四半期)(?:に|で)?\s*何\s*回|何\s*(?:日|週間|か月|ヶ月|カ月)(?:ごと|おき|毎)|"
+    r"\bhow many times (?:a|an|per|each|every) (?:day|week|month|quarter|year)\b|\bwhat (?:frequency|cadence)\b|"
+    r"\bon what (?:schedule|cadence)\b"
+)
 _EN_MONEY = (
     r"price|prices|cost|costs|amount|valuation|value|revenue|revenues|sales|profit|profits|income|"
     r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr|(?<!in )charges?|charged"
@@ -194,9 +201,11 @@ def question_type(question: str, lang: str | None = None) -> QType:
     often = lang == "en" and bool(re.search(r"\bhow often\b", text))
     times = often and bool(re.search(r"\b(?:a|an|per|each|every|in a) (?:day|week|month|year)\b", text))
     if often:
-        # "How often … in a week?": a number of times (週3-5回), not of people; a bare "how often" asks an
-        # interval ("How often are the models updated?": 8週間ごと)
-        kinds = ["count", "number"] if times else ["duration", "count", "number"]
+        # how often: a frequency first (月1回, 四半期ごと, 毎日); "… in a week?" then a number of times (週3-5回),
+        # not of people; a bare "how often" then an interval ("How often are the models updated?": 8週間ごと)
+        kinds = ["frequency", "count", "number"] if times else ["frequency", "duration", "count", "number"]
+    elif _FREQUENCY_ASKED.search(text):
+        kinds = ["frequency", *kinds]  # 「どのくらいの頻度で」, 「月に何回」, "how many times a year"
     kinds = [k for k in KINDS if k in kinds] or ["other"]
     if len(kinds) > 1 and "other" in kinds:
         kinds.remove("other")
@@ -236,7 +245,7 @@ def compatible(asked: str, found: str) -> bool:
     if asked == found:
         return True
     if asked == "number":
-        return found in NUMERIC and found != "date"
+        return found in NUMERIC and found not in ("date", "frequency")
     if asked == "count":
         return found == "number"
     if asked == "amount":
@@ -257,6 +266,9 @@ _ERA = r"(?:紀元前|明治|大正|昭和|平成|令和|西暦)"
 
 _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(rf"{_NUM}\s*分の\s*{_NUM}")),  # 3分の1 (a fraction, not minutes)
+    # how often, with its period (rag.answer.frequency): 月1回, 年4回以上, 3ヶ月ごと, 毎日, 四半期ごと; only a
+    # question asking how often takes one (compatible): "毎日の問い合わせ" answers no "how much time"
+    ("frequency", FREQUENCY),
     (
         "percent",
         re.compile(
@@ -426,7 +438,7 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 continue
             if kind == "date" and re.fullmatch(r"\d{4}", t[a:b]) and not re.match(r"(19|20)", t[a:b]):
                 continue
-            if kind == "duration" and t[a:b] == "十分" and t[b : b + 1] in _JUUBUN_AFTER:
+            if kind == "duration" and t[a:b] == "十分" and (t[b : b + 1] in _JUUBUN_AFTER or t[a - 1 : a] == "不"):
                 for i in range(a, b):  # 十分な / 十分に / 十分だ: じゅうぶん ("enough"), no value at all
                     taken[i] = True
                 continue
