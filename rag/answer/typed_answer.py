@@ -77,6 +77,10 @@ _EN_MEASURE = re.compile(
 )
 
 
+# words that only name a kind of value (「投じる金額は」): the asked kind says as much; a unit need not repeat them
+_KIND_WORDS = frozenset({"金額", "総額", "数値", "数字", "値", "数"})
+
+
 def measure_terms(part: str) -> list[str]:
     """What a question asks to be measured, in the forms a document may use: the head noun before
     「は何…/はいくら/は？」 (従業員数 → 従業員, 純利益 → 利益, 企業評価額 → 評価); the counted or money
@@ -102,6 +106,7 @@ def measure_terms(part: str) -> list[str]:
             if len(t) >= 2
             and not re.fullmatch(r"[\dA-Za-z]+", t)
             and question_type(t + "は？", "ja").kind in ("other", "amount")
+            and t not in _KIND_WORDS
         ]
         return heads[-1:]
     qt = question_type(q)

@@ -48,6 +48,7 @@ def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "co
         ("EndoBRAIN-Xの特異度は何％？", ["特異"]),
         ("KDDI AI-Chatの提供開始日は？", ["開始"]),
         ("Cohereの売上のうちプライベートデプロイメントの割合は？", []),  # 割合 only names the kind of value
+        ("日立が人材育成・採用へ投じる金額はどのくらいですか？", []),  # so does 金額 (the row says 投資額)
         ("How many warehouses does the retailer operate?", []),  # no Japanese form known: not checked
         ("How many hotels does Radisson operate?", ["hotels", "hotel", "ホテル"]),
     ],
