@@ -182,6 +182,9 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("What security certifications does the hub hold?", "name"),
         ("Which regulators looked into the deal?", "name"),
         ("Which Australian laws does the rollout have to comply with?", "name"),
+        # a capitalised word inside the question is a name, not what is asked ("Scale AI" asks no scale)
+        ("What encryption does Scale AI use for data at rest?", "name"),
+        ("Which Macquarie Bank technology head is quoted?", "name"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
@@ -608,3 +611,9 @@ def test_a_word_of_a_longer_latin_name_is_no_candidate() -> None:
     """ "Service" of "Azure OpenAI Service" would answer "What is it built on?" with one word."""
     got = {c.text for c in candidates("実装: Azure OpenAI Service + 企業内ネットワークの組み合わせ")}
     assert "Azure OpenAI Service" in got and not {"Azure", "OpenAI", "Service"} & got, got
+
+
+def test_the_time_until_something_happens_is_a_duration() -> None:
+    """「30日後削除」 answers "How long is the data kept?"; 2024年後半 stays a date."""
+    got = [(x.kind, x.text) for x in typed_spans("データ保持ポリシー（30日後削除）、2024年後半に開始", names=False)]
+    assert ("duration", "30日後") in got and ("date", "2024年後半") in got, got

@@ -36,3 +36,9 @@ def test_a_word_that_only_contains_a_key_is_not_matched() -> None:
 def test_expand_tokens_are_japanese_tokens_without_repeats() -> None:
     toks = glossary.expand_tokens("How many employees and staff use generative AI?")
     assert {"従業", "社員", "利用", "生成"} <= set(toks) and len(toks) == len(set(toks)), toks
+
+
+def test_security_and_governance_words_reach_the_japanese_text() -> None:
+    found = _keys("Which regulators and laws apply, how long do they keep logs, and what encryption is used?")
+    assert {"regulators", "laws", "keep", "logs", "encryption"} <= set(found), found
+    assert "暗号化" in found["encryption"] and "規制当局" in found["regulators"] and "保持" in found["keep"]

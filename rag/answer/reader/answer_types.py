@@ -72,6 +72,7 @@ _JA = [
     ),
     ("other", re.compile(r"何|なに|なん|どれ|どの|どんな|どう|どのよう")),
 ]
+_NAME_WORD = re.compile(r"(?<=[A-Za-z0-9,;:'’)] )[A-Z][a-z][A-Za-z'’\-]*")
 _FREQUENCY_ASKED = re.compile(
     r"頻度|(?:[日週月年]|四半期)(?:に|で)?\s*何\s*回|何\s*(?:日|週間|か月|ヶ月|カ月)(?:ごと|おき|毎)|"
     r"\bhow many times (?:a|an|per|each|every) (?:day|week|month|quarter|year)\b|\bwhat (?:frequency|cadence)\b|"
@@ -125,7 +126,8 @@ _EN = [
             r"vendor|vendors|customer|customers|brand|language|languages|certifications?|standards?|"
             r"regulators?|regulations?|laws?|acts?|frameworks?|encryption|protocols?|agency|agencies|"
             r"authority|authorities|cloud|clouds|library|libraries|algorithms?|"
-            r"software|apps?|applications?|systems?)\b"
+            r"software|apps?|applications?|systems?|heads?|leaders?|executives?|officers?|managers?|directors?|"
+            r"founders?)\b"
         ),
     ),
     ("other", re.compile(r"\bwhat\b|\bwhich\b|\bhow\b")),
@@ -158,7 +160,8 @@ def question_type(question: str, lang: str | None = None) -> QType:
         lang = detect_language(q)
     rules = _JA if lang == "ja" else _EN
     text = q if lang == "ja" else q.lower()
-    kinds = [k for k, pat in rules if pat.search(text)]
+    # a capitalised word inside an English question is a name ("Scale AI", "Capital One"): it asks nothing
+    kinds = [k for k, pat in rules if pat.search(text if lang == "ja" else _NAME_WORD.sub("x", q).lower())]
     if lang == "en" and "amount" in kinds and "count" in kinds and not re.search(r"\bhow much\b", text):
         kinds.remove("amount")  # "how many … raised" counts things
     if (
@@ -269,6 +272,8 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     # how often, with its period (rag.answer.frequency): 月1回, 年4回以上, 3ヶ月ごと, 毎日, 四半期ごと; only a
     # question asking how often takes one (compatible): "毎日の問い合わせ" answers no "how much time"
     ("frequency", FREQUENCY),
+    # 30日後削除, 3年後に黒字化: the time until something happens is a duration (not the date 3年)
+    ("duration", re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d+)?\s*(?:日|年|か月|ヶ月|カ月|ヵ月|週間)後(?![半期])")),
     (
         "percent",
         re.compile(
