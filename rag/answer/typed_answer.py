@@ -123,6 +123,18 @@ def measure_terms(part: str) -> list[str]:
     return list(dict.fromkeys(forms + ja)) if ja else []
 
 
+# a money verb or noun the question asks about: an amount, never a bare number or a share
+_MONEY_ASKED = re.compile(
+    r"\b(?:spend|spends|spent|cost|costs|costing|pay|pays|paid|invest|invests|invested|investment|raise|raised|"
+    r"price|prices|fee|fees|budget|revenue|revenues|sales|valuation|funding)\b|費用|コスト|価格|金額|予算|投資額|売上|調達額",
+    re.I,
+)
+# a change (a cut, a saving, a speed-up) is often a share or a multiple, even of a cost
+_CHANGE_ASKED = re.compile(
+    r"\b(?:cut|cuts|reduce[sd]?|reduction|reductions|save[sd]?|saving|savings|lower(?:ed|s)?|drop(?:ped|s)?|"
+    r"decrease[sd]?|increase[sd]?|improve[sd]?|improvement|grow|grew|growth|speed-up|faster|cheaper)\b|削減|短縮|改善|増加|減少|向上",
+    re.I,
+)
 _HOW_MUCH_TIME = re.compile(r"\bhow much (?:more |less |working |work |staff )?time\b", re.I)
 
 
@@ -135,6 +147,8 @@ def asked_kinds(part: str) -> list[str]:
         return ["duration", "percent"]
     if kinds[:1] == ["duration"]:
         return ["duration"]  # "how many minutes a day…": a store count is no answer
+    if kinds[:1] == ["amount"] and _MONEY_ASKED.search(part) and not _CHANGE_ASKED.search(part):
+        return ["amount"]  # "How much did it spend up front?": money, not the ROI percentage beside it
     # "how many …" also reads as a bare "number" question, which a percentage or an amount answers; a
     # count is asked (80%+ is no number of interactions)
     return [k for k in kinds if k != "number"] if "count" in kinds else kinds

@@ -185,6 +185,8 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         # a capitalised word inside the question is a name, not what is asked ("Scale AI" asks no scale)
         ("What encryption does Scale AI use for data at rest?", "name"),
         ("Which Macquarie Bank technology head is quoted?", "name"),
+        ("What gross margin does the deployment business run at?", "percent"),
+        ("What fairness threshold does it hold its recommendations to?", "number"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:

@@ -271,3 +271,18 @@ def test_a_label_that_narrows_the_asked_figure_gives_way_to_a_plain_one() -> Non
     assert plain_label_first(q, [online, annual])[0] is annual
     assert plain_label_first("What are Lowe's online sales?", [online, annual])[0] is online  # asked: online
     assert plain_label_first(q, [online, replace(annual, probability=0.3)])[0] is online  # too weak
+
+
+@pytest.mark.parametrize(
+    "question,kinds",
+    [
+        # money asked: an amount, never the ROI percentage beside it
+        ("How much did Sumitomo Corporation spend up front on its AI rollout?", ["amount"]),
+        ("How much did the licence cost?", ["amount"]),
+        # a change of a cost is often a share or a multiple (60-80%削減, 25倍)
+        ("How much can customers cut API call costs by self-hosting?", ["amount", "number"]),
+        ("How much did the tool improve productivity?", ["amount", "number"]),
+    ],
+)
+def test_money_asked_is_an_amount_unless_a_change_is_asked(question: str, kinds: list[str]) -> None:
+    assert asked_kinds(question) == kinds

@@ -85,7 +85,9 @@ _EN_MONEY = (
 _EN = [
     (
         "percent",
-        re.compile(r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate|accuracy|precision|uptime)\b|%"),
+        re.compile(
+            r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate|accuracy|precision|uptime|margins?)\b|%"
+        ),
     ),
     (
         "duration",
@@ -112,7 +114,7 @@ _EN = [
         "number",
         re.compile(
             r"\bhow (?:big|large|small|fast|far|high|tall|old|often|heavy|much|many)\b|"
-            r"\bwhat (?:[a-z\-]+ ){0,2}(?:size|speed|scale|score|multiple|rating|volume)\b|\bby how\b|\btimes\b|"
+            r"\bwhat (?:[a-z\-]+ ){0,2}(?:size|speed|scale|score|multiple|rating|volume|threshold)\b|\bby how\b|\btimes\b|"
             r"\bwhat (?:[a-z\-]+ ){0,2}(?:results?|outcomes?|impacts?|effects?|benefits?|gains?|savings)\b"
         ),
     ),
