@@ -6,7 +6,10 @@ import pytest
 
 from rag.answer.answer_line import make_answer_line
 from rag.answer.frequency import FREQUENCY, frequency_en
+from rag.answer.reader import question_info
 from rag.answer.reader.answer_types import compatible, question_type, typed_spans
+from rag.answer.reader.span import extract_span
+from rag.answer.units import Unit
 
 
 @pytest.mark.parametrize(
@@ -68,3 +71,22 @@ def test_an_english_answer_line_states_the_frequency() -> None:
         "en", "Salesforce", None, "年4回以上", "ペネトレーションテスト: 年4回以上の外部セキュリティテスト"
     )
     assert "at least 4 times a year" in line, line
+
+
+def test_a_table_cell_gives_its_frequency_not_the_whole_cell() -> None:
+    u = Unit(
+        "課題: モデルドリフト / 対応策: 毎日のリアルタイムモデル再学習 / 成果: 精度維持",
+        "row",
+        3,
+        3,
+        0,
+        header=("課題", "対応策", "成果"),
+        cells=("モデルドリフト", "毎日のリアルタイムモデル再学習", "精度維持"),
+    )
+    assert extract_span(question_info("How often does Visa retrain its fraud models?"), u).text == "毎日"
+
+
+def test_how_often_is_never_a_count_of_things() -> None:
+    """ "100+ AI models" answers no "how often"; an interval or a number of times may."""
+    assert question_type("How often does Visa retrain its fraud models?").kinds == ("frequency", "duration")
+    assert question_type("How often do staff use it in a week?").kinds == ("frequency", "count")

@@ -206,9 +206,9 @@ def question_type(question: str, lang: str | None = None) -> QType:
     often = lang == "en" and bool(re.search(r"\bhow often\b", text))
     times = often and bool(re.search(r"\b(?:a|an|per|each|every|in a) (?:day|week|month|year)\b", text))
     if often:
-        # how often: a frequency first (月1回, 四半期ごと, 毎日); "… in a week?" then a number of times (週3-5回),
-        # not of people; a bare "how often" then an interval ("How often are the models updated?": 8週間ごと)
-        kinds = ["frequency", "count", "number"] if times else ["frequency", "duration", "count", "number"]
+        # how often: a frequency (月1回, 四半期ごと, 毎日); "… in a week?" else a number of times (3-5回), a bare
+        # "how often" else an interval ("How often are the models updated?": 8週間); never a count of models (100+)
+        kinds = ["frequency", "count"] if times else ["frequency", "duration"]
     elif _FREQUENCY_ASKED.search(text):
         kinds = ["frequency", *kinds]  # 「どのくらいの頻度で」, 「月に何回」, "how many times a year"
     kinds = [k for k in KINDS if k in kinds] or ["other"]

@@ -411,6 +411,8 @@ def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
     spans = [s for s in typed_spans(cell) if compatible(kind, s.kind)]
     if kind == "name" and spans:
         cell = name_variant(unit.cells[pick], spans[0], qi.lang)
+    elif kind == "frequency" and spans:
+        cell = spans[0].text  # 「毎日のリアルタイムモデル再学習」: how often is 毎日, the rest says what is done
     return SpanChoice(cell, spans[0].kind if spans else "cell", 1.0)
 
 
