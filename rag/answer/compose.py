@@ -54,6 +54,7 @@ from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
 from rag.answer.typed_answer import (
     asked_kinds,
+    counter_clash,
     fits,
     fullest_date_first,
     labelled_first,
@@ -188,7 +189,7 @@ def compose(
             kinds, measure = asked_kinds(part), measure_terms(part)
             for e in extra:
                 v = value_of_kind(e, kinds)
-                if v is not None and fits(e, kinds, measure):
+                if v is not None and fits(e, kinds, measure) and not counter_clash(part, v):
                     got = ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})
                     if not _stated(got, answer_lines, lang):
                         units = [got]

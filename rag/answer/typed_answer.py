@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.answer.counters import BOUNDS
+from rag.answer.counters import BOUNDS, JA_COUNTERS
 from rag.answer.extractive import analyze
 from rag.answer.extractive.question import loan_gloss
 from rag.answer.reader import ReadUnit
@@ -55,6 +55,25 @@ def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
     return None
 
 
+_PEOPLE = frozenset({"人", "名", "people", "persons", "employees", "staff", "workers", "members"})
+_SAME_COUNTER = {"店舗": "店", "ヶ国": "国", "か国": "国", "カ国": "国", "か所": "所", "箇所": "所", "カ所": "所"}
+_SAME_COUNTER |= {"ヶ所": "所", "名": "人", "才": "歳", "種類": "種"}
+_VALUE_COUNTER = re.compile(rf"({JA_COUNTERS})\s*(?:{BOUNDS}|程度|前後|ほど|強|弱)?$")
+
+
+def counter_clash(part: str, value: str) -> bool:
+    """The question counts one thing and the value another: 「何名のスタッフ」 is not answered by 1,000件
+    (success cases), "how many people" not by 500社. Only counters a value carries are compared (a bare
+    number may count anything), and only people counters for English questions."""
+    asked = question_type(part).counter
+    found = _VALUE_COUNTER.search(nfkc(value).strip()) if value else None
+    if not asked or not found:
+        return False
+    if asked in _PEOPLE:
+        return found.group(1) not in ("人", "名")
+    return not asked.isascii() and _SAME_COUNTER.get(asked, asked) != _SAME_COUNTER.get(found.group(1), found.group(1))
+
+
 def fits(u: ReadUnit, kinds: Sequence[str], measure: Sequence[str] = ()) -> bool:
     """A value of the asked kind, in a unit that names what is measured (when the question says it)."""
     if value_of_kind(u, kinds) is None:
@@ -71,6 +90,7 @@ def _loan_in(term: str, hay: str) -> bool:
     return bool(src) and re.search(rf"\b{re.escape(src.casefold())}(?:s|es)?\b", hay) is not None
 
 
+_JA_COUNTED = re.compile(rf"何\s*(?:{JA_COUNTERS})\s*の\s*([\u30a1-\u30fa\u30fc\u4e00-\u9fff]{{2,}})")
 _JA_TOPIC = re.compile(r"(?:は|って)(?=\s*(?:何|いくら|いつ|どれ|どの|誰|どこ|[?？]|$))")
 _EN_MEASURE = re.compile(
     r"\b(revenue|revenues|sales|profit|profits|income|earnings|valuation|share price|stock price)\b", re.I
@@ -87,6 +107,9 @@ def measure_terms(part: str) -> list[str]:
     word of an English question with its glossary forms (parameters → パラメータ, revenue → 売上).
     [] when the question does not say, or (English) when the glossary has no Japanese form for it."""
     q = nfkc(part)
+    counted = _JA_COUNTED.search(q)
+    if counted:
+        return [counted.group(1)]  # 「何名のスタッフ」: the staff are counted
     m = _JA_TOPIC.search(q)
     if m and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", q):
         toks: list[str] = []
@@ -169,7 +192,7 @@ def typed_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
     for u in units:
         if u.probability < TYPED_SHARE * best:
             break
-        if fits(u, kinds, measure):
+        if fits(u, kinds, measure) and not counter_clash(part, value_of_kind(u, kinds) or ""):
             if u.span_kind == "unit" or not any(compatible(k, u.span_kind) for k in kinds):
                 # the span model found no value in the unit; the value of the asked kind is the span
                 v = value_of_kind(u, kinds)

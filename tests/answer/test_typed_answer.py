@@ -11,6 +11,7 @@ import pytest
 from rag.answer.reader import ReadUnit
 from rag.answer.typed_answer import (
     asked_kinds,
+    counter_clash,
     fits,
     fullest_date_first,
     labelled_first,
@@ -49,6 +50,7 @@ def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "co
         ("KDDI AI-Chatの提供開始日は？", ["開始"]),
         ("Cohereの売上のうちプライベートデプロイメントの割合は？", []),  # 割合 only names the kind of value
         ("日立が人材育成・採用へ投じる金額はどのくらいですか？", []),  # so does 金額 (the row says 投資額)
+        ("センターには何名のスタッフが所属していますか？", ["スタッフ"]),  # what 何名 counts
         ("How many warehouses does the retailer operate?", []),  # no Japanese form known: not checked
         ("How many hotels does Radisson operate?", ["hotels", "hotel", "ホテル"]),
     ],
@@ -286,3 +288,20 @@ def test_a_label_that_narrows_the_asked_figure_gives_way_to_a_plain_one() -> Non
 )
 def test_money_asked_is_an_amount_unless_a_change_is_asked(question: str, kinds: list[str]) -> None:
     assert asked_kinds(question) == kinds
+
+
+@pytest.mark.parametrize(
+    "question,value,clash",
+    [
+        ("センターには何名のスタッフが所属していますか？", "1,000件以上", True),  # success cases are no staff
+        ("従業員は何人？", "約350名", False),
+        ("何店舗ある？", "1,000店", False),
+        ("何カ国で展開？", "23ヶ国", False),
+        ("How many people use it weekly?", "500社", True),
+        ("How many people use it weekly?", "150,000人", False),
+        ("How many stores does it run?", "1,000店", False),  # only people counters are compared in English
+        ("従業員は何人？", "350", False),  # a bare number may count anything
+    ],
+)
+def test_a_value_counting_something_else_is_no_answer(question: str, value: str, clash: bool) -> None:
+    assert counter_clash(question, value) is clash
