@@ -92,6 +92,12 @@ def _loan_in(term: str, hay: str) -> bool:
 
 _JA_COUNTED = re.compile(rf"何\s*(?:{JA_COUNTERS})\s*の\s*([\u30a1-\u30fa\u30fc\u4e00-\u9fff]{{2,}})")
 _JA_TOPIC = re.compile(r"(?:は|って)(?=\s*(?:何|いくら|いつ|どれ|どの|誰|どこ|[?？]|$))")
+# "How much did (staff) attrition drop …?": what changed is the last word before the change verb
+_EN_CHANGED = re.compile(
+    r"\bhow much (?:did|does|has|have|had|will|was|is) (?:[\w'’\-]+ ){0,4}?([a-z][a-z\-]+) "
+    r"(?:drop|fall|fell|rise|rose|grow|grew|increase|decrease|decline|improve|shrink|shrank|change)\b",
+    re.I,
+)
 _EN_MEASURE = re.compile(
     r"\b(revenue|revenues|sales|profit|profits|income|earnings|valuation|share price|stock price)\b", re.I
 )
@@ -136,6 +142,8 @@ def measure_terms(part: str) -> list[str]:
     word = qt.counter if qt.counter and qt.counter.isascii() else ""
     mm = _EN_MEASURE.search(q) if not word else None
     word = word or (mm.group(1).lower() if mm else "")
+    ch = _EN_CHANGED.search(q) if not word else None
+    word = word or (ch.group(1).lower() if ch else "")  # "How much did staff attrition drop…": attrition
     if not word:
         return []
     forms = [word] + ([word[:-1]] if word.endswith("s") else [])

@@ -51,6 +51,8 @@ def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "co
         ("Cohereの売上のうちプライベートデプロイメントの割合は？", []),  # 割合 only names the kind of value
         ("日立が人材育成・採用へ投じる金額はどのくらいですか？", []),  # so does 金額 (the row says 投資額)
         ("センターには何名のスタッフが所属していますか？", ["スタッフ"]),  # what 何名 counts
+        # what changed, before the change verb: a unit must name attrition (離職), not any head count
+        ("How much did staff attrition drop after the rollout?", ["attrition", "離職", "離職率", "退職"]),
         ("How many warehouses does the retailer operate?", []),  # no Japanese form known: not checked
         ("How many hotels does Radisson operate?", ["hotels", "hotel", "ホテル"]),
     ],
