@@ -71,6 +71,26 @@ def _money(num: str, scale: str, currency: str) -> list[str]:
     return [f"{sym}{f}" for f in forms] + [f"{f} {word}" for f in forms] + [f"{code} {f}" for f in forms]
 
 
+def _money_range(lo: str, hi: str, scale: str, currency: str) -> list[str]:
+    """A range of money in English: both ends in the largest scale the lower end reaches (1-5億円 →
+    ¥100-500 million, 135～205億円 → ¥13.5-20.5 billion)."""
+    a, b = float(lo) * _SCALES[scale], float(hi) * _SCALES[scale]
+    word, letter, unit = next(
+        (
+            (w, x, u)
+            for u, w, x in ((10**12, "trillion", "T"), (10**9, "billion", "B"), (10**6, "million", "M"))
+            if a >= u
+        ),
+        ("", "", 1),
+    )
+    nums = f"{_fmt(a / unit)}-{_fmt(b / unit)}"
+    forms = [f"{nums} {word}".strip(), f"{nums}{letter}"]
+    if not currency:
+        return forms
+    sym, cword, code = _CURRENCY[currency]
+    return [f"{sym}{f}" for f in forms] + [f"{f} {cword}" for f in forms] + [f"{code} {f}" for f in forms]
+
+
 def _date(s: str) -> list[str]:
     m = re.fullmatch(r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?(?:頃|ごろ|時点)?", s)
     if not m:
@@ -100,6 +120,13 @@ def english_forms(fact: str) -> list[str]:
     m = re.fullmatch(rf"({_NUM})\s*(万|億|兆)?\s*(円|ドル|ユーロ)?", core)
     if m and (m.group(2) or m.group(3)):
         return _money(m.group(1), m.group(2) or "", m.group(3) or "")
+    m = re.fullmatch(rf"({_NUM})\s*[~〜～\-–—]\s*({_NUM})\s*(万|億|兆)\s*(円|ドル|ユーロ)?", core)
+    if m:  # 135～205億円 → ¥13.5-20.5 billion
+        return _money_range(m.group(1), m.group(2), m.group(3), m.group(4) or "")
+    m = re.fullmatch(rf"({_NUM})\s*%\s*[~〜～\-–—]\s*({_NUM})\s*%", core)
+    if m:  # 50%～70% → 50-70%
+        lo, hi = m.group(1), m.group(2)
+        return [f"{lo}-{hi}%", f"{lo}% to {hi}%", f"{lo} to {hi} percent", f"{lo}%-{hi}%"]
     m = re.fullmatch(rf"({_NUM}(?:\s*[~〜～\-–—]\s*{_NUM})?)\s*(%|パーセント|倍)", core)
     if m:
         n = m.group(1)
@@ -108,6 +135,10 @@ def english_forms(fact: str) -> list[str]:
         if m.group(2) == "倍":
             return [f for x in nums for f in (f"{x}x", f"{x}×", f"{x} times", f"{x}-fold")]
         return [f"{x}%" for x in nums] + [f"{x} percent" for x in nums]
+    m = re.fullmatch(rf"({_NUM})\s*万\s*({'|'.join(map(re.escape, _DURATIONS))})", core)
+    if m:  # 13.4万時間 → 134,000 hours
+        n = _fmt(float(m.group(1)) * 10**4)
+        return [f"{n} {w}" for w in _DURATIONS[m.group(2)]]
     m = re.fullmatch(rf"({_NUM}(?:\s*[~〜～\-–—]\s*{_NUM})?)\s*({'|'.join(map(re.escape, _DURATIONS))})", core)
     if m:
         r = _RANGE.match(m.group(1))

@@ -34,6 +34,11 @@ def _line_recall(fact: str, line: str, lang: str = "en") -> float:
         ("1.5万人", "15,000 employees", "1,500 employees"),
         ("100万", "1 million models", "10 million models"),
         ("40%", "40 percent", "140 percent"),
+        # ranges of money and shares, and durations in 万
+        ("135～205億円", "Olympus: ¥13.5–20.5 billion.", "Olympus: ¥135–205 million."),
+        ("1-5億円", "initial investment — ¥100–500 million", "initial investment — ¥1–5 billion"),
+        ("50%～70%", "Sumitomo Mitsui Card: 50–70%.", "Sumitomo Mitsui Card: 50–60%."),
+        ("13.4万時間", "134,000 hours per month", "13,400 hours per month"),
     ],
 )
 def test_english_line_states_the_fact_or_misses_it(fact: str, right: str, wrong: str) -> None:
