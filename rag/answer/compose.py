@@ -225,7 +225,11 @@ def compose(
             # a later part read from the same sentence ("65% of stores … and 50% of fulfilment"): the
             # unit's next likely span that no earlier line states, of the asked kind when one is asked
             kinds = asked_kinds(part)
-            for alt in units[0].span_alternatives:
+            alts = list(units[0].span_alternatives)
+            if kinds and kinds[0] not in ("count", "number"):  # and its other values of the (specific) kind
+                # asked first: 「制作時間4.0日→1.2日」 holds the 4.0日 "before"; a count or number is too loose
+                alts += [x.text for x in typed_spans(units[0].text, names=False) if x.kind == kinds[0]]
+            for alt in alts:
                 sp = typed_spans(alt, names=False)
                 if kinds and not any(compatible(k, x.kind) for k in kinds for x in sp):
                     continue

@@ -61,6 +61,30 @@ def _and_its(q: str) -> list[str] | None:
     return [f"{m.group('wh')} {m.group('a')}{tail}?", f"{m.group('wh')} {owner.group('o')} {m.group('b')}{tail}?"]
 
 
+# "What was Runway's revenue in 2023 and in 2024?", "… score on GPQA and on MATH?": one question asked of two
+# things, the preposition said again (or two years): one part each
+_AND_AGAIN = re.compile(
+    r"^(?P<head>.+?)\s+(?P<p>in|on|for|at)\s+(?:(?P<y1>(?:19|20)\d\d)\s+and\s+(?:in\s+)?(?P<y2>(?:19|20)\d\d)|"
+    r"(?P<a>[^,?]+?)\s+and\s+(?P=p)\s+(?P<b>[^,?]+?))[\s?.]*$",
+    re.I,
+)
+
+
+_UNIT_WORD = re.compile(
+    r"(?:percent(?:age)?s?|%|minutes?|hours?|days?|weeks?|months?|years?|dollars?|yen|euros?)", re.I
+)
+
+
+def _and_again(q: str) -> list[str] | None:
+    m = _AND_AGAIN.match(q)
+    if not m or not re.match(_EN_Q, m.group("head"), re.I):
+        return None
+    a, b = (m.group("y1"), m.group("y2")) if m.group("y1") else (m.group("a"), m.group("b"))
+    if _UNIT_WORD.fullmatch(a) or _UNIT_WORD.fullmatch(b):
+        return None  # "…, in minutes and in percent?": one figure in two units, read together
+    return [f"{m.group('head')} {m.group('p')} {a}?", f"{m.group('head')} {m.group('p')} {b}?"]
+
+
 def _completed(piece: str, first: str) -> str:
     """An elliptic second question completed with the first one's clause: "to how many employees?" after
     "When did KDDI start offering KDDI AI-Chat?" → "to how many employees did KDDI start offering KDDI
@@ -93,7 +117,7 @@ def split_parts(question: str, lang: str) -> list[str]:
         if len(pieces) > 1 and (not re.search(r"\b" + _EN_Q + r"\b", pieces[0], re.I) or _SUBORDINATE.match(pieces[0])):
             # "In 2023, how many … and how many …?": a lead without a question word frames every part
             pieces = [f"{pieces[0].rstrip(',')}, {p}" for p in pieces[1:]] if len(pieces) > 2 else [q]
-        if len(pieces) == 1 and (two := _and_its(q)):
+        if len(pieces) == 1 and (two := _and_its(q) or _and_again(q)):
             return two
         if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
             pieces = [pieces[0], *(_completed(p, pieces[0]) for p in pieces[1:])]

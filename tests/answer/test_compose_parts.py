@@ -3,6 +3,7 @@ parts of a question share the units read for them. Real fugashi, glossary and an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -117,3 +118,45 @@ def test_a_second_question_may_start_with_a_preposition(q: str, parts: list[str]
 def test_two_things_of_one_owner_are_two_parts(q: str, parts: list[str]) -> None:
     """ "X's A and its B": the second thing is X's too (Scale AI's second contract was left unanswered)."""
     assert split_parts(q, "en") == parts
+
+
+@pytest.mark.parametrize(
+    ("q", "parts"),
+    [
+        (
+            "What was Runway's revenue in 2023 and in 2024?",
+            ["What was Runway's revenue in 2023?", "What was Runway's revenue in 2024?"],
+        ),
+        ("What was revenue in 2023 and 2024?", ["What was revenue in 2023?", "What was revenue in 2024?"]),
+        (
+            "What does the model score on GPQA and on MATH?",
+            ["What does the model score on GPQA?", "What does the model score on MATH?"],
+        ),
+        # one figure in two units is read together; "A and B" without the preposition again is one thing
+        (
+            "How much time does it save, in minutes and in percent?",
+            ["How much time does it save, in minutes and in percent?"],
+        ),
+        ("What is the role of AI in sales and marketing?", ["What is the role of AI in sales and marketing?"]),
+    ],
+)
+def test_one_question_asked_of_two_things_is_two_parts(q: str, parts: list[str]) -> None:
+    """ "… in 2023 and in 2024?": the same question of each (Runway's 2023 revenue went unanswered)."""
+    assert split_parts(q, "en") == parts
+
+
+def test_a_later_part_takes_another_value_of_its_kind_from_the_same_unit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """「制作時間4.0日→1.2日」 answered "after" with 1.2日; "before" is the unit's other value of that kind,
+    not a neighbouring unit's."""
+    text = "項目: 制作時間 / 従来: 4.0日 / AI導入後: 1.2日"
+
+    def read(part: str, hits: Any, lang: str, **_: Any) -> list[ReadUnit]:
+        u = _unit(text, "1.2日", 0.6, 0)
+        other = _unit("項目: 修正回数 / 従来: 3回 / AI導入後: 1回", "3回", 0.4, 1)
+        return [replace(u, answer_type="duration", span_kind="duration"), other]
+
+    monkeypatch.setattr(compose, "read", read)
+    parts = ["How many days did a project take after AI?", "How many days did a project take before AI?"]
+    out = compose.compose(parts[0], parts, [_hit("s0"), _hit("s1")], "en", None)
+    lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
+    assert "1.2 days" in lines[0] and "4.0 days" in lines[1], lines
