@@ -77,7 +77,7 @@ _UNIT_WORD = re.compile(
 
 def _and_again(q: str) -> list[str] | None:
     m = _AND_AGAIN.match(q)
-    if not m or not re.match(_EN_Q, m.group("head"), re.I):
+    if not m or not re.match(_EN_Q + r"\b", m.group("head"), re.I):
         return None
     a, b = (m.group("y1"), m.group("y2")) if m.group("y1") else (m.group("a"), m.group("b"))
     if _UNIT_WORD.fullmatch(a) or _UNIT_WORD.fullmatch(b):

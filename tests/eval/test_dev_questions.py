@@ -150,33 +150,30 @@ def test_dev_2_has_the_required_mix_and_is_separate_from_every_other_set() -> No
     assert not {q.question for q in qs} & {q.question for q in others}
 
 
-def test_dev_3_has_the_required_mix_and_is_separate_from_every_other_set() -> None:
-    """dev-3.jsonl: tuning set over all 49 documents, three quarters English questions in everyday
-    phrasing about Japanese text (ids start with "d3-"); no id or question text of any other set."""
-    qs, errors = load_questions(DEV_3)
+def _tuning_set(path: Path, prefix: str) -> tuple[list, list]:
+    """An 80-question tuning set over all 49 documents, three quarters English (ids start with `prefix`),
+    with its mix, sharing no id or question text with any other set; (its questions, the other sets')."""
+    qs, errors = load_questions(path)
     assert not errors and len(qs) == 80
-    assert all(q.id.startswith("d3-") for q in qs)
+    assert all(q.id.startswith(prefix) for q in qs)
     langs = [q.lang for q in qs]
     assert langs.count("en") == 60 and langs.count("ja") == 20
     _assert_mix(qs, unanswerable=8, two_part=10, multi_doc=4, dates=3, names=5)
-    others = [q for p in sorted(DEV_3.parent.glob("*.jsonl")) if p != DEV_3 for q in load_questions(p)[0]]
+    others = [q for p in sorted(path.parent.glob("*.jsonl")) if p != path for q in load_questions(p)[0]]
     assert not {q.id for q in qs} & {q.id for q in others}
     assert not {q.question for q in qs} & {q.question for q in others}
+    return qs, others
+
+
+def test_dev_3_has_the_required_mix_and_is_separate_from_every_other_set() -> None:
+    """dev-3.jsonl: English questions in everyday phrasing about Japanese text ("d3-")."""
+    _tuning_set(DEV_3, "d3-")
 
 
 def test_dev_4_has_the_required_mix_and_repeats_no_fact_of_an_earlier_set() -> None:
-    """dev-4.jsonl: tuning set over all 49 documents, three quarters English (fraud, security,
-    governance, results, adoption, vendors, people, timelines, costs); ids start with "d4-"; no id or
-    question text of any other set, and no fact string an earlier set asks about the same document."""
-    qs, errors = load_questions(DEV_4)
-    assert not errors and len(qs) == 80
-    assert all(q.id.startswith("d4-") for q in qs)
-    langs = [q.lang for q in qs]
-    assert langs.count("en") == 60 and langs.count("ja") == 20
-    _assert_mix(qs, unanswerable=8, two_part=10, multi_doc=4, dates=3, names=5)
-    others = [q for p in sorted(DEV_4.parent.glob("*.jsonl")) if p != DEV_4 for q in load_questions(p)[0]]
-    assert not {q.id for q in qs} & {q.id for q in others}
-    assert not {q.question for q in qs} & {q.question for q in others}
+    """dev-4.jsonl: fraud, security, governance, results, adoption, vendors, people, timelines, costs ("d4-");
+    no fact string another set asks about the same document."""
+    qs, others = _tuning_set(DEV_4, "d4-")
     asked = {(g.doc, _fold(alt)) for q in others for g in q.gold for group in q.facts for alt in group}
     again = [
         (q.id, alt) for q in qs for g in q.gold for group in q.facts for alt in group if (g.doc, _fold(alt)) in asked
