@@ -42,3 +42,9 @@ def test_security_and_governance_words_reach_the_japanese_text() -> None:
     found = _keys("Which regulators and laws apply, how long do they keep logs, and what encryption is used?")
     assert {"regulators", "laws", "keep", "logs", "encryption"} <= set(found), found
     assert "暗号化" in found["encryption"] and "規制当局" in found["regulators"] and "保持" in found["keep"]
+
+
+def test_the_first_year_is_its_japanese_period() -> None:
+    """「合計（初年度）: 約$220万」 answers "How much did it spend in the first year?"."""
+    found = _keys("How much did Radisson spend in the first year of its program?")
+    assert "初年度" in found["first year"], found
