@@ -53,8 +53,8 @@ from rag.answer.founding import founding_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
 from rag.answer.typed_answer import (
+    answering_value,
     asked_kinds,
-    counter_clash,
     fits,
     fullest_date_first,
     labelled_first,
@@ -65,7 +65,6 @@ from rag.answer.typed_answer import (
     plain_label_first,
     total_first,
     typed_first,
-    value_of_kind,
     widened,
 )
 from rag.answer.units import label_value, shown_text
@@ -188,8 +187,8 @@ def compose(
             # several parts, one whose value no earlier part's line already states
             kinds, measure = asked_kinds(part), measure_terms(part)
             for e in extra:
-                v = value_of_kind(e, kinds)
-                if v is not None and fits(e, kinds, measure) and not counter_clash(part, v):
+                v = answering_value(e, part, kinds, measure)
+                if v is not None:
                     got = ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})
                     if not _stated(got, answer_lines, lang):
                         units = [got]

@@ -19,7 +19,7 @@ from rag.answer.counters import BOUNDS, JA_COUNTERS
 from rag.answer.extractive import analyze
 from rag.answer.extractive.question import loan_gloss
 from rag.answer.reader import ReadUnit
-from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, question_type, typed_spans
+from rag.answer.reader.answer_types import MONEY_ASKED, NUMERIC, compatible, nfkc, question_type, typed_spans
 from rag.answer.reader.features import period_match, periods
 from rag.answer.reader.span import enumerators, in_product_name
 from rag.answer.units import label_value
@@ -72,6 +72,15 @@ def counter_clash(part: str, value: str) -> bool:
     if asked in _PEOPLE:
         return found.group(1) not in ("人", "名")
     return not asked.isascii() and _SAME_COUNTER.get(asked, asked) != _SAME_COUNTER.get(found.group(1), found.group(1))
+
+
+def answering_value(u: ReadUnit, part: str, kinds: Sequence[str], measure: Sequence[str] = ()) -> str | None:
+    """The unit's value answering `part`: of the asked kind, in a unit naming what is measured (fits), and
+    counting what the question counts (counter_clash); None when it has none."""
+    v = value_of_kind(u, kinds)
+    if v is None or not fits(u, kinds, measure) or counter_clash(part, v):
+        return None
+    return v
 
 
 def fits(u: ReadUnit, kinds: Sequence[str], measure: Sequence[str] = ()) -> bool:
@@ -154,12 +163,6 @@ def measure_terms(part: str) -> list[str]:
     return list(dict.fromkeys(forms + ja)) if ja else []
 
 
-# a money verb or noun the question asks about: an amount, never a bare number or a share
-_MONEY_ASKED = re.compile(
-    r"\b(?:spend|spends|spent|cost|costs|costing|pay|pays|paid|invest|invests|invested|investment|raise|raised|"
-    r"price|prices|fee|fees|budget|revenue|revenues|sales|valuation|funding)\b|費用|コスト|価格|金額|予算|投資額|売上|調達額",
-    re.I,
-)
 # a change (a cut, a saving, a speed-up) is often a share or a multiple, even of a cost
 _CHANGE_ASKED = re.compile(
     r"\b(?:cut|cuts|reduce[sd]?|reduction|reductions|save[sd]?|saving|savings|lower(?:ed|s)?|drop(?:ped|s)?|"
@@ -178,7 +181,7 @@ def asked_kinds(part: str) -> list[str]:
         return ["duration", "percent"]
     if kinds[:1] == ["duration"]:
         return ["duration"]  # "how many minutes a day…": a store count is no answer
-    if kinds[:1] == ["amount"] and _MONEY_ASKED.search(part) and not _CHANGE_ASKED.search(part):
+    if kinds[:1] == ["amount"] and MONEY_ASKED.search(part) and not _CHANGE_ASKED.search(part):
         return ["amount"]  # "How much did it spend up front?": money, not the ROI percentage beside it
     # "how many …" also reads as a bare "number" question, which a percentage or an amount answers; a
     # count is asked (80%+ is no number of interactions)
@@ -200,11 +203,11 @@ def typed_first(part: str, units: Sequence[ReadUnit]) -> list[ReadUnit]:
     for u in units:
         if u.probability < TYPED_SHARE * best:
             break
-        if fits(u, kinds, measure) and not counter_clash(part, value_of_kind(u, kinds) or ""):
+        v = answering_value(u, part, kinds, measure)
+        if v is not None:
             if u.span_kind == "unit" or not any(compatible(k, u.span_kind) for k in kinds):
                 # the span model found no value in the unit; the value of the asked kind is the span
-                v = value_of_kind(u, kinds)
-                u = replace(u, span=v, span_kind=_kind_of(v, kinds)) if v else u
+                u = replace(u, span=v, span_kind=_kind_of(v, kinds))
             return [u] + [x for x in units if x.text != u.text or x.heading_path != u.heading_path]
     return []
 

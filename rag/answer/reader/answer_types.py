@@ -82,6 +82,12 @@ _EN_MONEY = (
     r"price|prices|cost|costs|amount|valuation|value|revenue|revenues|sales|profit|profits|income|"
     r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr|(?<!in )charges?|charged"
 )
+# money named in a question (how much it cost, spent, invested …): with "how much" an amount is asked, not a share
+# beside it. The verb forms added here do not make a question an amount one ("Who invested in X?" asks names)
+MONEY_ASKED = re.compile(
+    rf"\b(?:{_EN_MONEY}|costing|spends|pays|invest|invests|invested)\b|費用|コスト|価格|金額|予算|投資額|売上|調達額",
+    re.I,
+)
 _EN = [
     (
         "percent",
@@ -163,7 +169,8 @@ def question_type(question: str, lang: str | None = None) -> QType:
     rules = _JA if lang == "ja" else _EN
     text = q if lang == "ja" else q.lower()
     # a capitalised word inside an English question is a name ("Scale AI", "Capital One"): it asks nothing
-    kinds = [k for k, pat in rules if pat.search(text if lang == "ja" else _NAME_WORD.sub("x", q).lower())]
+    asked = text if lang == "ja" else _NAME_WORD.sub("x", q).lower()
+    kinds = [k for k, pat in rules if pat.search(asked)]
     if lang == "en" and "amount" in kinds and "count" in kinds and not re.search(r"\bhow much\b", text):
         kinds.remove("amount")  # "how many … raised" counts things
     if (

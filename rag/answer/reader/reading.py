@@ -134,13 +134,11 @@ def _context(hit: Any, u: Unit) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _names_file_id(text: str, doc_id: str) -> bool:
-    """A unit that carries the document's own file id (「ケーススタディID: 032_bbva」) is bookkeeping,
-    never the answer to a question about the case; separators are not compared (「Case Study ID:
-    035-MODERNA-2024」 is file 035_moderna's)."""
-    if not doc_id or not re.search(r"[\d_\-]", doc_id):
-        return False
-    return _bare(doc_id) in _bare(text)
+def _file_id(doc_id: str) -> str:
+    """The document's own file id as compared with unit texts: a unit that carries it (「ケーススタディID:
+    032_bbva」) is bookkeeping, never the answer to a question about the case; separators are not compared
+    (「Case Study ID: 035-MODERNA-2024」 is file 035_moderna's). "" for an id that is a plain word."""
+    return _bare(doc_id) if doc_id and re.search(r"[\d_\-]", doc_id) else ""
 
 
 def _bare(s: str) -> str:
@@ -151,9 +149,10 @@ def candidates_of(hits: Sequence[Any], n_sections: int = N_SECTIONS) -> list[Can
     out: list[Candidate] = []
     seen: set[tuple[str, int | None, str]] = set()
     for rank, h in enumerate(hits[:n_sections]):
+        file_id = _file_id(getattr(h, "doc_id", ""))
         for u in section_units(h):
             key = (getattr(h, "doc_id", ""), u.start, u.text)
-            if key in seen or _names_file_id(u.text, key[0]):  # overlapping sections; a file-id field
+            if key in seen or (file_id and file_id in _bare(u.text)):  # overlapping sections; a file-id field
                 continue
             seen.add(key)
             out.append(Candidate(u, rank, rank, _context(h, u)))
