@@ -619,3 +619,14 @@ def test_the_time_until_something_happens_is_a_duration() -> None:
     """「30日後削除」 answers "How long is the data kept?"; 2024年後半 stays a date."""
     got = [(x.kind, x.text) for x in typed_spans("データ保持ポリシー（30日後削除）、2024年後半に開始", names=False)]
     assert ("duration", "30日後") in got and ("date", "2024年後半") in got, got
+
+
+def test_a_name_the_question_gives_with_a_possessive_is_no_asked_value() -> None:
+    """ "Hugging Face's Enterprise Hub" states the name 「Hugging Face Enterprise Hub」: a unit holding only it
+    does not hold the asked name (it answered "Hub" to "What security certifications does … hold?")."""
+    from rag.answer.reader.features import type_match
+
+    qi = question_info("What security certifications does Hugging Face's Enterprise Hub hold?")
+    assert not type_match(qi, "対応: Hugging Face Enterprise Hubの活用")
+    assert type_match(qi, "SOC 2 Type II、ISO 27001対応")
+    assert not type_match(question_info("Who leads Klarna’s AI team?"), "Klarna AI team")

@@ -136,11 +136,20 @@ class QuestionInfo:
     tokens: frozenset[str]  # content tokens (+ glossary terms for English), interrogatives removed
     bigrams: frozenset[str]
     qtype: QType
-    squashed: str  # squash(text): for "the question already says it" checks
+    squashed: str  # squash(text), for "the question already says it" checks (see _question_squashed)
     # English questions: the question's own content tokens, and per glossary word the token sets of
     # its Japanese alternatives ("ceo" → {CEO}, {最高, 経営, 責任}); see _lex_share
     own: frozenset[str] = frozenset()
     concepts: tuple[tuple[frozenset[str], ...], ...] = ()
+
+
+def _question_squashed(question: str) -> str:
+    """squash(question), and again without English possessives after a space: "Hugging Face's Enterprise
+    Hub" states the name "Hugging Face Enterprise Hub" (a space never occurs in a squashed value, so no
+    match straddles the two)."""
+    plain = squash(question)
+    bare = squash(re.sub(r"(?<=\w)['’]s\b", "", question))
+    return plain if bare == plain else f"{plain} {bare}"
 
 
 def question_info(question: str, lang: str | None = None) -> QuestionInfo:
@@ -164,7 +173,7 @@ def question_info(question: str, lang: str | None = None) -> QuestionInfo:
         frozenset(toks),
         bigrams(wh_free),
         question_type(question, lang),
-        squash(question),
+        _question_squashed(question),
         own,
         concepts,
     )
