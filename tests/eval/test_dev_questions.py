@@ -30,6 +30,7 @@ HELDOUT_9 = REPO / "eval" / "questions" / "heldout-9.jsonl"
 HELDOUT_10 = REPO / "eval" / "questions" / "heldout-10.jsonl"
 HELDOUT_11 = REPO / "eval" / "questions" / "heldout-11.jsonl"
 DEV_4 = REPO / "eval" / "questions" / "dev-4.jsonl"
+HELDOUT_12 = REPO / "eval" / "questions" / "heldout-12.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -52,6 +53,7 @@ SETS = [
     pytest.param(HELDOUT_10, True, id="heldout-10", marks=needs_more_param),
     pytest.param(HELDOUT_11, True, id="heldout-11", marks=needs_more_param),
     pytest.param(DEV_4, True, id="dev-4", marks=needs_more_param),
+    pytest.param(HELDOUT_12, True, id="heldout-12", marks=needs_more_param),
 ]
 
 
@@ -203,6 +205,7 @@ WRITTEN_IN_ORDER = (
     HELDOUT_10,
     HELDOUT_11,
     DEV_4,
+    HELDOUT_12,
 )
 
 
@@ -222,6 +225,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_9, "h9-", 10, 19, 9, 8, _before(HELDOUT_9), id="heldout-9"),
         pytest.param(HELDOUT_10, "h10-", 10, 19, 9, 8, _before(HELDOUT_10), id="heldout-10"),
         pytest.param(HELDOUT_11, "h11-", 10, 19, 9, 8, _before(HELDOUT_11), id="heldout-11"),
+        pytest.param(HELDOUT_12, "h12-", 10, 19, 9, 8, _before(HELDOUT_12), id="heldout-12"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
