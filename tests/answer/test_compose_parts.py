@@ -160,3 +160,27 @@ def test_a_later_part_takes_another_value_of_its_kind_from_the_same_unit(monkeyp
     out = compose.compose(parts[0], parts, [_hit("s0"), _hit("s1")], "en", None)
     lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
     assert "1.2 days" in lines[0] and "4.0 days" in lines[1], lines
+
+
+def test_a_further_quote_from_another_section_must_hold_an_asked_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer line cites s0; the unit scorer's unit of s1 holds a share (answers "what share"), the one
+    of s2 only prose: s2 is not quoted or cited (it lowered citation precision), s1 is. A question asking no
+    typed value keeps every further quote."""
+
+    def read(part: str, hits: Any, lang: str, **_: Any) -> list[ReadUnit]:
+        return [_unit(SENTENCE, "65%", 0.6, 0)]
+
+    monkeypatch.setattr(compose, "read", read)
+    prose = replace(
+        _unit("ウォルマートは店舗業務の自動化を進めている。", "", 0.5, 2), answer_type="other", span_kind=""
+    )
+    extra = [_unit(ROW, "50%", 0.5, 1), prose]
+    hits = [_hit("s0"), _hit("s1"), _hit("s2")]
+    q = "What share of its stores does Walmart want automated by 2026?"
+    out = compose.compose(q, [q], hits, "en", None, extra=extra)
+    cited = {c.heading_path for c in out.citations}
+    assert cited == {("s0",), ("s1",)}, out.text
+    assert "店舗業務" not in out.text
+    who = "Who runs the automation at Walmart?"
+    out = compose.compose(who, [who], hits, "en", None, extra=extra)
+    assert ("s2",) in {c.heading_path for c in out.citations}, out.text
