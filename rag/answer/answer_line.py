@@ -92,20 +92,37 @@ def translate_terms_en(text: str) -> str:
     return JA_RUN.sub(run, text)
 
 
+# "N and a half": 1ヶ月半 is 1.5 months (was "1 month 半"), 2年半 2.5 years; a bare count of years left as "2 年"
+_HALF = re.compile(r"(?<![\d.])(\d{1,3})\s*(ヶ月|か月|カ月|ヵ月|ケ月|年|時間|週間)半")
+_YEARS = re.compile(r"(?<![\d.,])(\d{1,2}(?:\.\d)?) 年(?![度目])")
+_NTH_YEAR = re.compile(r"(?<![\d.,])(\d{1,2})\s*年目")  # 2年目 → year 2
+
+
+def _plus_half(m: re.Match[str]) -> str:
+    return f"{int(m.group(1))}.5{m.group(2)}"
+
+
+_CONNECTIVES = re.compile(r"\b(?:to|from|and|or|of|per|about|over|under|up|at|least|most|by|in|the|an?)\b", re.I)
+
+
 def render_value(text: str, lang: str) -> str:
     """`text` rendered for an asker of `lang` ("en" or "ja"); see the module docstring."""
     if lang == "ja":
         return to_ja(text)
     if FREQUENCY.fullmatch(text.strip()):
         return frequency_en(text.strip())  # 月1回 → "once a month", 3ヶ月ごと → "every 3 months"
-    out = to_en(text)
+    out = to_en(_HALF.sub(_plus_half, text))
+    out = _YEARS.sub(lambda m: f"{m.group(1)} year{'' if m.group(1) == '1' else 's'}", out)
+    out = _NTH_YEAR.sub(lambda m: f"year {m.group(1)}", out)
     out = translate_terms_en(out)
     if JA.search(out):
         rest = tidy(JA_RUN.sub(" ", out))
         rest = tidy(re.sub(r"\(\s*[,/]?\s*\)", "", rest))
         rest = re.sub(r"^[\s/,]+|[\s/,]+$", "", rest)  # a separator left beside a dropped run
-        if re.search(r"[A-Za-z0-9]", rest):
+        if re.search(r"[0-9]|[A-Za-z]{2,}", _CONNECTIVES.sub("", rest)):
             out = rest
+        elif not re.search(r"[0-9]|[A-Za-z]{2,}", _CONNECTIVES.sub("", JA_RUN.sub(" ", text))):
+            out = text  # no English of its own: not "to" alone (the まで of 「決まるまで待つ」)
     return tidy(out)
 
 

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag.answer.answer_line import make_answer_line, render_value
+from rag.answer.asked_noun import noun_first
 from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
 from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
@@ -209,7 +210,7 @@ def compose(
         tp = units[0].top_probability if units else 0.0
         top = max(top, tp)
         was_read = bool(units)
-        units = labelled_first(part, typed_first(part, units))
+        units = noun_first(part, labelled_first(part, typed_first(part, units)), lang)
         if was_read and not units and extra and not per_company:
             # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
             # does (its own gate has passed) answers, with that value as its span — in a question with

@@ -13,6 +13,12 @@ JA_TO_EN = [
     ("2023年4月", "April 2023"),
     ("約30〜40分", "about 30–40 minutes"),
     ("350名", "350 people"),
+    ("1ヶ月半", "1.5 months"),  # "and a half" (was "1 month 半", then "1 month")
+    ("2年半", "2.5 years"),
+    ("1時間半", "1.5 hours"),
+    ("約2年", "about 2 years"),  # a count of years (was "about 2 年")
+    ("2年目", "year 2"),
+    ("規制が決まるまで待つ", "規制が決まるまで待つ"),  # no English of its own: kept, not "to" (まで)
     ("2.3百万", "2.3 million"),
     ("230万件", "2.3 million"),
     ("1兆2000億円", "¥1.2 trillion"),

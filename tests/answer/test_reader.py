@@ -630,3 +630,9 @@ def test_a_name_the_question_gives_with_a_possessive_is_no_asked_value() -> None
     assert not type_match(qi, "対応: Hugging Face Enterprise Hubの活用")
     assert type_match(qi, "SOC 2 Type II、ISO 27001対応")
     assert not type_match(question_info("Who leads Klarna’s AI team?"), "Klarna AI team")
+
+
+def test_an_acronym_with_its_expansion_is_one_name() -> None:
+    """ "CMA（Competition and Markets Authority）" answered "Markets Authority"."""
+    got = [s.text for s in typed_spans("英国 CMA（Competition and Markets Authority）:") if s.kind == "name"]
+    assert "CMA(Competition and Markets Authority)" in got and "Markets Authority" not in got, got

@@ -337,6 +337,11 @@ _LATIN_NAME = re.compile(
 # a Latin name of two or more words whose number is part of it ("ISO 27001", "Privacy Act 1988")
 _LATIN_WITH_NUMBER = re.compile(r"[A-Za-z][A-Za-z\-]*(?:\s+[A-Za-z0-9\-]+)*\s+\d[\dA-Za-z\-.]*(?:\s+[A-Za-z0-9\-]+)*")
 _QUOTED = re.compile(r"[「『“\"]([^」』”\"]{1,40})[」』”\"]")
+# an acronym with its expansion: "CMA（Competition and Markets Authority）" is one name, not "Markets Authority";
+# "PPC（個人情報保護委員会）" too
+_ACRONYM_EXPANDED = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2,6}\s*[（(](?:[A-Z][A-Za-z&'\-. ]{3,60}|[\u30a1-\u30fa\u30fc\u4e00-\u9fff]{3,20})[）)]"
+)
 _NOT_NAMES = frozenset(
     """the a an this that these those it its and or but in on at for with from by to of as is
 are was were be has have had ai api llm ceo cto cfo coo q1 q2 q3 q4 fy usd eur jpy kpi roi yes no
@@ -417,6 +422,8 @@ def _name_spans(t: str) -> tuple[Span, ...]:
         out.append(Span(m.start(), m.start() + len(w), "name", w))
     for m in _QUOTED.finditer(t):
         out.append(Span(m.start(1), m.end(1), "name", m.group(1)))
+    for m in _ACRONYM_EXPANDED.finditer(t):
+        out.append(Span(m.start(), m.end(), "name", m.group(0)))
     # one span per stretch: drop a name inside a longer one (アルチュール in アルチュール・メンシュ)
     out = sorted(set(out), key=lambda s: (s.start, -s.end))
     keep: list[Span] = []
