@@ -1,4 +1,5 @@
-"""The noun an English "which / what X …" question asks a name of, and the unit that speaks of it.
+"""The noun an English "which / what X …" question asks a name of ("who is the X of …": the role), and the
+unit that speaks of it.
 
 "Which regulators looked into Microsoft's deal with Inflection AI?" asks for regulators; the reader's
 best unit may hold a new name of another sort ("Mustafa Suleyman: … Executive Vice President") because
@@ -24,10 +25,20 @@ _WH = re.compile(r"^\s*(?:which|what)\s+((?:[\w'’\-]+\s+){0,3}?)(?:does|do|did
 _WH_OPEN = re.compile(r"^\s*(?:[Ww]hich|[Ww]hat)\s+(?:[A-Z][\w'’\-]*\s+)?([a-z][\w\-]*)")
 
 
+# "Who is the chief executive of Harvey, …?": the role asked
+_WHO_ROLE = re.compile(
+    r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?((?:[\w'’\-]+\s+){0,2}?[\w'’\-]+)\s+(?:of|at|for|in)\b"
+)
+
+_WHOSE_ROLE = re.compile(
+    r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+[\w .&\-]+?['’]s\s+((?:[\w\-]+\s+){0,2}[\w\-]+)\s*\??\s*$"
+)
+
+
 def asked_noun(part: str) -> tuple[str, ...]:
     """The Japanese glossary forms of the noun a "which / what X …" question asks about ("Which Australian
     laws does …" → 法, 法律); () when the question asks no such noun or the glossary lacks it."""
-    m = _WH.match(part) or _WH_OPEN.match(part)
+    m = _WH.match(part) or _WH_OPEN.match(part) or _WHO_ROLE.match(part) or _WHOSE_ROLE.match(part)
     if not m or not m.group(1).strip():
         return ()
     found = matches(m.group(1))
