@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.reader import ReadUnit
-from rag.answer.reader.answer_types import nfkc
-from rag.answer.reader.features import question_info, type_match
+from rag.answer.reader.answer_types import nfkc, typed_spans
+from rag.answer.reader.features import question_info, squash, type_match
 from rag.search.glossary import matches
 
 NOUN_SHARE = 0.1  # a unit naming the asked noun, when at least this share of the best unit's probability
@@ -56,17 +56,24 @@ def noun_first(part: str, units: Sequence[ReadUnit], lang: str) -> list[ReadUnit
     if lang != "en" or not units:
         return list(units)
     qi = question_info(part, lang)
-    if qi.qtype.kind != "name":
+    # "Which bureau …?" asks a name though the question type says "other" (bureau is no name-asking noun)
+    if qi.qtype.kind != "name" and not (qi.qtype.kind == "other" and re.match(r"\s*[Ww]hich\b", part)):
         return list(units)
     forms = asked_noun(part)
     if not forms:
         return list(units)
+
+    def new_name(text: str) -> bool:
+        if qi.qtype.kind == "name":
+            return type_match(qi, text)
+        return any(s.kind == "name" and squash(s.text) not in qi.squashed for s in typed_spans(text))
+
     best = units[0]
-    if _speaks_of(best, forms) and type_match(qi, best.text):
+    if _speaks_of(best, forms) and new_name(best.text):
         return list(units)
     for u in units[1:]:
         if u.probability < NOUN_SHARE * best.probability:
             break
-        if _speaks_of(u, forms) and type_match(qi, u.text):
+        if _speaks_of(u, forms) and new_name(u.text):
             return [u] + [x for x in units if x is not u]
     return list(units)

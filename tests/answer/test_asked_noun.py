@@ -45,3 +45,13 @@ def test_a_unit_speaking_of_the_asked_noun_comes_first() -> None:
     # a best unit that speaks of the noun and holds a new name stays first
     ok = _u("規制当局 FRB（Federal Reserve Board）のガイダンス", "11.3 規制", 0.6)
     assert noun_first(q, [ok, cma], "en")[0] is ok
+
+
+def test_a_which_question_of_another_type_takes_the_unit_naming_the_noun() -> None:
+    """ "Which bureau led …?" is typed "other" (bureau asks no name by itself): the unit naming a bureau
+    (局) with a name the question does not state comes before a count of bureaus."""
+    q = "Which bureau led the Tokyo Metropolitan Government's ChatGPT rollout?"
+    best = _u("各部局（28局全体）", "体制", 0.25)
+    named = _u("主導部門: 東京都デジタルサービス局", "体制", 0.2)
+    assert noun_first(q, [best, named], "en")[0] is named
+    assert noun_first(q.replace("Which", "What"), [best, named], "en")[0] is best  # "which" only

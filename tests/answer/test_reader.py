@@ -636,3 +636,11 @@ def test_an_acronym_with_its_expansion_is_one_name() -> None:
     """ "CMA（Competition and Markets Authority）" answered "Markets Authority"."""
     got = [s.text for s in typed_spans("英国 CMA（Competition and Markets Authority）:") if s.kind == "name"]
     assert "CMA(Competition and Markets Authority)" in got and "Markets Authority" not in got, got
+
+
+def test_a_name_made_of_a_question_word_and_a_number_is_kept_whole() -> None:
+    """ "Which GDPR article …?" is answered "Article 46", not "46" (the question's word is no label here)."""
+    from rag.answer.reader.span import _without_label
+
+    assert _without_label("Article 46", frozenset({"article", "gdpr"})) == "Article 46"
+    assert _without_label("CEO Sebastian Siemiatkowski", frozenset({"ceo"})) == "Sebastian Siemiatkowski"

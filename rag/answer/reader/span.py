@@ -381,7 +381,9 @@ def _without_label(name: str, tokens: frozenset[str]) -> str:
     head = 0
     while head < len(words) - 1 and words[head].casefold() in tokens:
         head += 1
-    return " ".join(words[head:]) if head else name
+    rest = " ".join(words[head:])
+    # a number is no name: "Article 46" answers "Which GDPR article …?" whole (was "46")
+    return rest if head and not re.fullmatch(r"[\d.,\-]+", rest) else name
 
 
 def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
