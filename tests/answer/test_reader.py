@@ -573,6 +573,7 @@ def test_a_stage_number_is_no_value_and_a_year_range_is_one_period(text: str, sp
         ("What share of people use it?", "percent"),
         ("In what years were Recruit Holdings and its subsidiary Indeed founded?", "date"),
         ("Which was founded first, Hugging Face or Databricks?", "date"),
+        ("What was the cap on Scale AI's 2022 blanket purchase agreement?", "amount"),  # the 上限額
     ],
 )
 def test_more_question_types(question: str, kind: str) -> None:

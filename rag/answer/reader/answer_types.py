@@ -80,7 +80,8 @@ _FREQUENCY_ASKED = re.compile(
 )
 _EN_MONEY = (
     r"price|prices|cost|costs|amount|valuation|value|revenue|revenues|sales|profit|profits|income|"
-    r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr|(?<!in )charges?|charged"
+    r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr|(?<!in )charges?|charged|"
+    r"cap|ceiling"
 )
 # money named in a question (how much it cost, spent, invested …): with "how much" an amount is asked, not a share
 # beside it. The verb forms added here do not make a question an amount one ("Who invested in X?" asks names)
