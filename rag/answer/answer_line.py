@@ -92,7 +92,7 @@ def translate_terms_en(text: str) -> str:
     return JA_RUN.sub(run, text)
 
 
-# "N and a half": 1ヶ月半 is 1.5 months (was "1 month 半"), 2年半 2.5 years; a bare count of years left as "2 年"
+# "N and a half": 1ヶ月半 is 1.5 months (was "1 month 半"), 2年半 2.5 years; a count of years 2 years (was "2 年")
 _HALF = re.compile(r"(?<![\d.])(\d{1,3})\s*(ヶ月|か月|カ月|ヵ月|ケ月|年|時間|週間)半")
 _YEARS = re.compile(r"(?<![\d.,])(\d{1,2}(?:\.\d)?) 年(?![度目])")
 _NTH_YEAR = re.compile(r"(?<![\d.,])(\d{1,2})\s*年目")  # 2年目 → year 2
@@ -103,6 +103,11 @@ def _plus_half(m: re.Match[str]) -> str:
 
 
 _CONNECTIVES = re.compile(r"\b(?:to|from|and|or|of|per|about|over|under|up|at|least|most|by|in|the|an?)\b", re.I)
+
+
+def _has_english(text: str) -> bool:
+    """A digit or a Latin word other than a connective ("to" alone is what まで becomes)."""
+    return re.search(r"[0-9]|[A-Za-z]{2,}", _CONNECTIVES.sub("", text)) is not None
 
 
 def render_value(text: str, lang: str) -> str:
@@ -119,9 +124,9 @@ def render_value(text: str, lang: str) -> str:
         rest = tidy(JA_RUN.sub(" ", out))
         rest = tidy(re.sub(r"\(\s*[,/]?\s*\)", "", rest))
         rest = re.sub(r"^[\s/,]+|[\s/,]+$", "", rest)  # a separator left beside a dropped run
-        if re.search(r"[0-9]|[A-Za-z]{2,}", _CONNECTIVES.sub("", rest)):
+        if _has_english(rest):
             out = rest
-        elif not re.search(r"[0-9]|[A-Za-z]{2,}", _CONNECTIVES.sub("", JA_RUN.sub(" ", text))):
+        elif not _has_english(JA_RUN.sub(" ", text)):
             out = text  # no English of its own: not "to" alone (the まで of 「決まるまで待つ」)
     return tidy(out)
 

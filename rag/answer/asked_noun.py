@@ -24,12 +24,10 @@ _WH = re.compile(r"^\s*(?:which|what)\s+((?:[\w'’\-]+\s+){0,3}?)(?:does|do|did
 # no auxiliary ("Which regulators looked into …"): the word after the wh-word (after a capitalised adjective)
 _WH_OPEN = re.compile(r"^\s*(?:[Ww]hich|[Ww]hat)\s+(?:[A-Z][\w'’\-]*\s+)?([a-z][\w\-]*)")
 
-
-# "Who is the chief executive of Harvey, …?": the role asked
+# "Who is the chief executive of Harvey, …?" / "Who is Klarna's CEO?": the role asked
 _WHO_ROLE = re.compile(
     r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?((?:[\w'’\-]+\s+){0,2}?[\w'’\-]+)\s+(?:of|at|for|in)\b"
 )
-
 _WHOSE_ROLE = re.compile(
     r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+[\w .&\-]+?['’]s\s+((?:[\w\-]+\s+){0,2}[\w\-]+)\s*\??\s*$"
 )
