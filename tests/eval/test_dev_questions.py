@@ -31,6 +31,7 @@ HELDOUT_10 = REPO / "eval" / "questions" / "heldout-10.jsonl"
 HELDOUT_11 = REPO / "eval" / "questions" / "heldout-11.jsonl"
 DEV_4 = REPO / "eval" / "questions" / "dev-4.jsonl"
 HELDOUT_12 = REPO / "eval" / "questions" / "heldout-12.jsonl"
+HELDOUT_13 = REPO / "eval" / "questions" / "heldout-13.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -54,6 +55,7 @@ SETS = [
     pytest.param(HELDOUT_11, True, id="heldout-11", marks=needs_more_param),
     pytest.param(DEV_4, True, id="dev-4", marks=needs_more_param),
     pytest.param(HELDOUT_12, True, id="heldout-12", marks=needs_more_param),
+    pytest.param(HELDOUT_13, True, id="heldout-13", marks=needs_more_param),
 ]
 
 
@@ -206,6 +208,7 @@ WRITTEN_IN_ORDER = (
     HELDOUT_11,
     DEV_4,
     HELDOUT_12,
+    HELDOUT_13,
 )
 
 
@@ -226,6 +229,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_10, "h10-", 10, 19, 9, 8, _before(HELDOUT_10), id="heldout-10"),
         pytest.param(HELDOUT_11, "h11-", 10, 19, 9, 8, _before(HELDOUT_11), id="heldout-11"),
         pytest.param(HELDOUT_12, "h12-", 10, 19, 9, 8, _before(HELDOUT_12), id="heldout-12"),
+        pytest.param(HELDOUT_13, "h13-", 10, 19, 9, 8, _before(HELDOUT_13), id="heldout-13"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
