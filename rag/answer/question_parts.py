@@ -85,6 +85,34 @@ def _and_again(q: str) -> list[str] | None:
     return [f"{m.group('head')} {m.group('p')} {a}?", f"{m.group('head')} {m.group('p')} {b}?"]
 
 
+# "How many people were on the team when it started, compared with today?" / "… Series A investors get back, compared
+# with Series B investors?": the question asked again of the compared thing
+_COMPARED = re.compile(r"^(?P<head>.+?),?\s+compared (?:with|to)\s+(?P<b>[^,?]+?)[\s?.]*$", re.I)
+_TIME_B = re.compile(r"(?:today|now|currently|at present|these days)", re.I)
+_TIME_A = re.compile(
+    r"\b(?:when it (?:started|launched|began)|at (?:the )?(?:start|launch|outset)|initially|at first)\b", re.I
+)
+
+
+def _compared(q: str) -> list[str] | None:
+    m = _COMPARED.match(q)
+    if not m or not re.match(_EN_Q + r"\b", m.group("head"), re.I) and not _SUBORDINATE.match(m.group("head")):
+        return None
+    head, b = m.group("head").rstrip(" ,"), m.group("b").strip()
+    if _TIME_B.fullmatch(b):
+        if not _TIME_A.search(head):
+            return None
+        second = _TIME_A.sub(b, head, count=1)
+    else:  # the compared thing takes the place of the phrase with the same last word ("Series A investors")
+        words, bw = head.split(), b.split()
+        ends = [i for i, w in enumerate(words) if w.casefold() == bw[-1].casefold()]
+        if not ends or ends[-1] + 1 < len(bw):
+            return None
+        i = ends[-1]
+        second = " ".join([*words[: i + 1 - len(bw)], *bw, *words[i + 1 :]])
+    return [f"{head}?", f"{second}?"]
+
+
 def _completed(piece: str, first: str) -> str:
     """An elliptic second question completed with the first one's clause: "to how many employees?" after
     "When did KDDI start offering KDDI AI-Chat?" → "to how many employees did KDDI start offering KDDI
@@ -117,7 +145,7 @@ def split_parts(question: str, lang: str) -> list[str]:
         if len(pieces) > 1 and (not re.search(r"\b" + _EN_Q + r"\b", pieces[0], re.I) or _SUBORDINATE.match(pieces[0])):
             # "In 2023, how many … and how many …?": a lead without a question word frames every part
             pieces = [f"{pieces[0].rstrip(',')}, {p}" for p in pieces[1:]] if len(pieces) > 2 else [q]
-        if len(pieces) == 1 and (two := _and_its(q) or _and_again(q)):
+        if len(pieces) == 1 and (two := _and_its(q) or _and_again(q) or _compared(q)):
             return two
         if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
             pieces = [pieces[0], *(_completed(p, pieces[0]) for p in pieces[1:])]

@@ -184,3 +184,31 @@ def test_a_further_quote_from_another_section_must_hold_an_asked_value(monkeypat
     who = "Who runs the automation at Walmart?"
     out = compose.compose(who, [who], hits, "en", None, extra=extra)
     assert ("s2",) in {c.heading_path for c in out.citations}, out.text
+
+
+@pytest.mark.parametrize(
+    "q,parts",
+    [
+        (
+            "How many people were on the SC-AI Hub team when it started, compared with today?",
+            [
+                "How many people were on the SC-AI Hub team when it started?",
+                "How many people were on the SC-AI Hub team today?",
+            ],
+        ),
+        (
+            "What multiple did Inflection AI's Series A investors get back, compared with Series B investors?",
+            [
+                "What multiple did Inflection AI's Series A investors get back?",
+                "What multiple did Inflection AI's Series B investors get back?",
+            ],
+        ),
+        # nothing in the question to put the compared thing in the place of: one question
+        (
+            "By how much did AI-written job descriptions lift applications compared with human-written ones?",
+            ["By how much did AI-written job descriptions lift applications compared with human-written ones?"],
+        ),
+    ],
+)
+def test_a_question_compared_with_something_else_is_asked_of_both(q: str, parts: list[str]) -> None:
+    assert split_parts(q, "en") == parts
