@@ -64,7 +64,11 @@ def _amount_forms(value: float) -> list[str]:
 
 def _money(num: str, scale: str, currency: str) -> list[str]:
     value = float(num) * _SCALES.get(scale, 1)
-    forms = _amount_forms(value)
+    return _in_currency(_amount_forms(value), currency)
+
+
+def _in_currency(forms: list[str], currency: str) -> list[str]:
+    """`forms` of an amount written with the currency's symbol, word and code (as they are without one)."""
     if not currency:
         return forms
     sym, word, code = _CURRENCY[currency]
@@ -84,11 +88,7 @@ def _money_range(lo: str, hi: str, scale: str, currency: str) -> list[str]:
         ("", "", 1),
     )
     nums = f"{_fmt(a / unit)}-{_fmt(b / unit)}"
-    forms = [f"{nums} {word}".strip(), f"{nums}{letter}"]
-    if not currency:
-        return forms
-    sym, cword, code = _CURRENCY[currency]
-    return [f"{sym}{f}" for f in forms] + [f"{f} {cword}" for f in forms] + [f"{code} {f}" for f in forms]
+    return _in_currency([f"{nums} {word}".strip(), f"{nums}{letter}"], currency)
 
 
 def _date(s: str) -> list[str]:

@@ -132,7 +132,7 @@ class _Cite:
     units: list[ReadUnit] = field(default_factory=list)
 
 
-def _evidence(units: Sequence[ReadUnit], parts: Sequence[str] = ()) -> list[ReadUnit]:
+def _evidence(units: Sequence[ReadUnit], typed: Sequence[_Typed] = ()) -> list[ReadUnit]:
     if not units:
         return []
     best = units[0].probability
@@ -140,7 +140,7 @@ def _evidence(units: Sequence[ReadUnit], parts: Sequence[str] = ()) -> list[Read
     return [
         u
         for i, u in enumerate(units[:MAX_EVIDENCE])
-        if i == 0 or u.probability >= EVIDENCE_SHARE * best and _quotable(u, home, parts)
+        if i == 0 or u.probability >= EVIDENCE_SHARE * best and _quotable(u, home, typed)
     ]
 
 
@@ -148,7 +148,15 @@ def _section(u: ReadUnit) -> tuple[str, tuple[str, ...]]:
     return (u.doc_id, tuple(u.heading_path))
 
 
-def _quotable(u: ReadUnit, cited: set[tuple[str, tuple[str, ...]]], parts: Sequence[str]) -> bool:
+# a part asking a typed value: (part, its asked kinds, its measure terms), worked out once per question
+_Typed = tuple[str, list[str], list[str]]
+
+
+def _typed_parts(parts: Sequence[str]) -> list[_Typed]:
+    return [(p, k, measure_terms(p)) for p in parts if (k := asked_kinds(p))]
+
+
+def _quotable(u: ReadUnit, cited: set[tuple[str, tuple[str, ...]]], typed: Sequence[_Typed]) -> bool:
     """Whether a further unit is quoted: one from a section an answer line cites always; one from another
     section only when it holds a value answering one of the question's typed parts ("typed"; a question
     asking no typed value keeps them all), or never ("none")."""
@@ -156,11 +164,9 @@ def _quotable(u: ReadUnit, cited: set[tuple[str, tuple[str, ...]]], parts: Seque
         return True
     if OTHER_SECTION_QUOTES == "none":
         return False
-    typed = [(p, asked_kinds(p)) for p in parts]
-    typed = [(p, k) for p, k in typed if k]
     if not typed:
         return OTHER_SECTION_QUOTES == "typed"
-    return any(answering_value(u, p, k, measure_terms(p)) is not None for p, k in typed)
+    return any(answering_value(u, p, k, m) is not None for p, k, m in typed)
 
 
 def _shown(u: ReadUnit) -> str:
@@ -204,6 +210,7 @@ def compose(
     top = 0.0
     all_units: list[ReadUnit] = []
     line_secs: set[tuple[str, tuple[str, ...]]] = set()  # the sections the answer lines cite
+    typed = _typed_parts(parts)
     full_p: dict[int, dict[tuple[Any, ...], float]] = {}
     for part, hs in jobs:
         units = read(part, list(hs), lang, k_units=POOL, settings=settings, timings=timings)
@@ -242,9 +249,11 @@ def compose(
                 secs |= {(h.doc_id, tuple(h.heading_path)) for h in hs} - scored
             best = units[0].probability
             agree = [u for u in units if (u.doc_id, u.heading_path) in secs and u.probability >= AGREE_SHARE * best]
-            if units and asked_kinds(part) and units[0].answer_type in NUMERIC:
+            kinds = asked_kinds(part)
+            if units and kinds and units[0].answer_type in NUMERIC:
                 # the answer unit must still hold a value of the asked kind (typed_first)
-                agree = [u for u in agree if fits(u, asked_kinds(part), measure_terms(part))]
+                measure = measure_terms(part)
+                agree = [u for u in agree if fits(u, kinds, measure)]
             if agree:
                 units = agree
         units = fullest_date_first(period_first(part, units, read_units), read_units)
@@ -276,7 +285,7 @@ def compose(
         ms = measured_span(part, units[0])  # the value beside what is measured, unless an earlier line states it
         if ms is not units[0] and not (answer_lines and _stated(ms, answer_lines, lang)):
             units = [ms, *units[1:]]
-        ev = _evidence(units, parts)
+        ev = _evidence(units, typed)
         all_units += ev
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]
         b = ev[0]
@@ -290,7 +299,7 @@ def compose(
         answer_lines.append(f"{line} [{ns[0]}]")
     if answer_lines and len(answer_lines) > len(missing):
         for u in extra:  # the unit scorer's quotes, kept as further evidence (measured on dev: they help)
-            if 0 <= u.section < len(hits) and _quotable(u, line_secs, parts):
+            if 0 <= u.section < len(hits) and _quotable(u, line_secs, typed):
                 _add(u, hits[u.section], cites, evidence_lines)
     citations = [_citation(n, c) for n, c in sorted(cites.values(), key=lambda x: x[0])]
     lines = [*answer_lines, "", *evidence_lines] if evidence_lines else answer_lines

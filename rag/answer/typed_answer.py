@@ -78,15 +78,17 @@ def answering_value(u: ReadUnit, part: str, kinds: Sequence[str], measure: Seque
     """The unit's value answering `part`: of the asked kind, in a unit naming what is measured (fits), and
     counting what the question counts (counter_clash); None when it has none."""
     v = value_of_kind(u, kinds)
-    if v is None or not fits(u, kinds, measure) or counter_clash(part, v):
+    if v is None or not _names_measure(u, measure) or counter_clash(part, v):
         return None
     return v
 
 
 def fits(u: ReadUnit, kinds: Sequence[str], measure: Sequence[str] = ()) -> bool:
     """A value of the asked kind, in a unit that names what is measured (when the question says it)."""
-    if value_of_kind(u, kinds) is None:
-        return False
+    return value_of_kind(u, kinds) is not None and _names_measure(u, measure)
+
+
+def _names_measure(u: ReadUnit, measure: Sequence[str]) -> bool:
     if not measure:
         return True
     hay = nfkc(" ".join([u.text, *u.heading_path])).casefold()
