@@ -32,6 +32,7 @@ HELDOUT_11 = REPO / "eval" / "questions" / "heldout-11.jsonl"
 DEV_4 = REPO / "eval" / "questions" / "dev-4.jsonl"
 HELDOUT_12 = REPO / "eval" / "questions" / "heldout-12.jsonl"
 HELDOUT_13 = REPO / "eval" / "questions" / "heldout-13.jsonl"
+HELDOUT_14 = REPO / "eval" / "questions" / "heldout-14.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -56,6 +57,7 @@ SETS = [
     pytest.param(DEV_4, True, id="dev-4", marks=needs_more_param),
     pytest.param(HELDOUT_12, True, id="heldout-12", marks=needs_more_param),
     pytest.param(HELDOUT_13, True, id="heldout-13", marks=needs_more_param),
+    pytest.param(HELDOUT_14, True, id="heldout-14", marks=needs_more_param),
 ]
 
 
@@ -209,6 +211,7 @@ WRITTEN_IN_ORDER = (
     DEV_4,
     HELDOUT_12,
     HELDOUT_13,
+    HELDOUT_14,
 )
 
 
@@ -230,6 +233,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_11, "h11-", 10, 19, 9, 8, _before(HELDOUT_11), id="heldout-11"),
         pytest.param(HELDOUT_12, "h12-", 10, 19, 9, 8, _before(HELDOUT_12), id="heldout-12"),
         pytest.param(HELDOUT_13, "h13-", 10, 19, 9, 8, _before(HELDOUT_13), id="heldout-13"),
+        pytest.param(HELDOUT_14, "h14-", 10, 19, 9, 8, _before(HELDOUT_14), id="heldout-14"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
