@@ -21,15 +21,29 @@ def detect_language(text: str) -> str:
     return _japanese().detect_language(text)
 
 
-def query_tokens(question: str, lang: str, config: RetrievalConfig = DEFAULT_CONFIG) -> list[str]:
-    """BM25 query tokens: tokenize(question), plus glossary terms for English questions."""
+def query_tokens(
+    question: str, lang: str, config: RetrievalConfig = DEFAULT_CONFIG, glossed: str | None = None
+) -> list[str]:
+    """BM25 query tokens: tokenize(question), plus glossary terms for English questions (of `glossed`,
+    the question without the names it names, where given: see `without_names`)."""
     toks = list(_japanese().tokenize(question))
     if lang == "en" and config.glossary:
         try:
-            toks += [t for t in expand_tokens(question) if t not in toks]
+            toks += [t for t in expand_tokens(question if glossed is None else glossed) if t not in toks]
         except ImportError:
             pass
     return toks
+
+
+def without_names(question: str, named: dict[str, list[str]], idx: _SnapIndex) -> str:
+    """The folded question with the Latin-letter company names it names (`named`, from `focus_names`)
+    blanked out. A name is not vocabulary: the glossary read "Scale AI" as 規模 / 拡大 and "Hugging
+    Face" as a face, terms that then pulled a document's other sections ahead of the asked one."""
+    q = fold(question)
+    for uid, pat, nm in idx.doc_names:
+        if nm in named.get(uid, ()) and _ascii_name(nm):
+            q = pat.sub(" ", q)
+    return q
 
 
 def focus_docs(question: str, idx: _SnapIndex) -> set[str]:

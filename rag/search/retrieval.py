@@ -37,7 +37,7 @@ from rag.search.dense import dense_query
 from rag.search.filter_index import allowed_chunks
 from rag.search.filters import Filters
 from rag.search.fusion import fuse
-from rag.search.query import _japanese, detect_language, focus_names, query_tokens
+from rag.search.query import _japanese, detect_language, focus_names, query_tokens, without_names
 from rag.search.retrieval_config import DEFAULT_CONFIG, RetrievalConfig
 from rag.search.sections import _chunk_units, _heading_list, _join_chunks, best_sentences, sentence_score
 from rag.search.snap_index import _SnapIndex, snapshot_index
@@ -125,9 +125,10 @@ class Retriever:
         # documents the question names (a company / alias): searched on their own as well, so their
         # best sections compete even when the whole-library lists are dominated by other documents
         focus: list[str] = []
-        named: dict[str, list[str]] = {}
+        named: dict[str, list[str]] = focus_names(question, idx) if cfg.focus or cfg.mask_names else {}
+        # an English question's glossary terms come from its words, not from the names it names
+        glossed = without_names(question, named, idx) if lang == "en" and cfg.mask_names else None
         if cfg.focus:
-            named = focus_names(question, idx)
             focus = sorted(named)
             if allowed is not None:
                 focus = [u for u in focus if any(c in allowed for c in idx.uid_chunks.get(u, ()))]
@@ -174,7 +175,7 @@ class Retriever:
             tm["dense"] += (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
-        qtoks = query_tokens(question, lang, cfg)
+        qtoks = query_tokens(question, lang, cfg, glossed)
         bm25: list[tuple[str, float]] = []
         if wb:
             bm25 = snap.lexical.search(qtoks, cfg.n_bm25, allowed=allowed)

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.search import Filters, Retriever, retrieve
+from rag.search import DEFAULT_CONFIG, Filters, Retriever, retrieve
+from rag.search.query import focus_names, query_tokens, without_names
+from rag.search.snap_index import snapshot_index
 from tests.conftest import needs_shared
 
 pytestmark = needs_shared
@@ -326,6 +328,31 @@ def test_latin_names_match_lexically_in_english(indexed_settings: Settings) -> N
     hits = retrieve("What stake did ASML take?", k=5, settings=indexed_settings)
     sec = next(h for h in hits if "資金調達の推移" in h.heading_path)
     assert sec.scores.get("bm25", 0) > 0
+
+
+def _english_tokens(settings: Settings, question: str) -> list[str]:
+    """The BM25 query tokens retrieval makes of an English question (names masked for the glossary)."""
+    idx = snapshot_index(Retriever(settings).snapshot())
+    return query_tokens(question, "en", DEFAULT_CONFIG, without_names(question, focus_names(question, idx), idx))
+
+
+def test_a_named_company_is_no_glossary_vocabulary(indexed_settings: Settings) -> None:
+    """The company a question names is blanked before the glossary is read: its words are a name."""
+    idx = snapshot_index(Retriever(indexed_settings).snapshot())
+    q = "What valuation did Mistral AI reach?"
+    masked = without_names(q, focus_names(q, idx), idx)
+    assert "mistral" not in masked and "valuation" in masked
+    assert "評価" in _english_tokens(indexed_settings, q)  # the asked word still brings its terms
+
+
+@needs_shared
+def test_a_name_made_of_glossary_words_adds_none_of_their_terms(indexed_settings: Settings) -> None:
+    """ "HCA Healthcare" names a company: no 医療 / ヘルスケア from it; "healthcare" as a word keeps them."""
+    named = _english_tokens(indexed_settings, "How many nurses does HCA Healthcare employ?")
+    assert "医療" not in named and "ヘルスケア" not in named
+    assert "hca" in named and "healthcare" in named  # the name itself is still matched as written
+    worded = _english_tokens(indexed_settings, "How does HCA use AI in healthcare?")
+    assert "医療" in worded
 
 
 # ---------------------------------------------------------------------------- LangChain
