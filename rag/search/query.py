@@ -37,8 +37,8 @@ def query_tokens(
 
 def without_names(question: str, named: dict[str, list[str]], idx: _SnapIndex) -> str:
     """The folded question with the Latin-letter company names it names (`named`, from `focus_names`)
-    blanked out. A name is not vocabulary: the glossary read "Scale AI" as 規模 / 拡大 and "Hugging
-    Face" as a face, terms that then pulled a document's other sections ahead of the asked one."""
+    blanked out. A name is not vocabulary: the glossary read "Scale AI" as 規模 / 拡大 and "HCA
+    Healthcare" as 医療 / ヘルスケア, terms that then pulled a document's other sections ahead of the asked one."""
     q = fold(question)
     for uid, pat, nm in idx.doc_names:
         if nm in named.get(uid, ()) and _ascii_name(nm):

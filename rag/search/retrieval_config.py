@@ -132,6 +132,7 @@ in-document MRR 0.767 → 0.649 and 10 dev passes lost: English-language documen
 and a question's words the glossary lacks lost their weight); a BM25 list over heading paths alone
 (weight 0.5 / 1.0: MRR 0.711 / 0.684); other English weights (RRF dense 0.5: 0.754; convex 0.7 / 0.4:
 0.746 / 0.747).
+
 Latency (after warm-up, query embedding included, quiet 2-core machine): 13-document library
 p50 21.9 ms, p95 27.6 ms (embed p95 25.3, exact dense 0.35, BM25 1.2, fusion 0.3); JSQuAD
 (1,145 paragraphs) p50 20.2 ms, p95 29.1 ms (embed 27.6, dense 0.19, BM25 0.87, fusion 0.24).
