@@ -211,6 +211,7 @@ def compose(
     all_units: list[ReadUnit] = []
     line_secs: set[tuple[str, tuple[str, ...]]] = set()  # the sections the answer lines cite
     typed = _typed_parts(parts)
+    typed_of = {p: (k, m) for p, k, m in typed}  # a part's asked kinds and measure terms
     full_p: dict[int, dict[tuple[Any, ...], float]] = {}
     for part, hs in jobs:
         units = read(part, list(hs), lang, k_units=POOL, settings=settings, timings=timings)
@@ -222,7 +223,7 @@ def compose(
             # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
             # does (its own gate has passed) answers, with that value as its span — in a question with
             # several parts, one whose value no earlier part's line already states
-            kinds, measure = asked_kinds(part), measure_terms(part)
+            kinds, measure = typed_of.get(part, ([], []))
             for e in extra:
                 v = answering_value(e, part, kinds, measure)
                 if v is not None:
@@ -249,10 +250,9 @@ def compose(
                 secs |= {(h.doc_id, tuple(h.heading_path)) for h in hs} - scored
             best = units[0].probability
             agree = [u for u in units if (u.doc_id, u.heading_path) in secs and u.probability >= AGREE_SHARE * best]
-            kinds = asked_kinds(part)
+            kinds, measure = typed_of.get(part, ([], []))
             if units and kinds and units[0].answer_type in NUMERIC:
                 # the answer unit must still hold a value of the asked kind (typed_first)
-                measure = measure_terms(part)
                 agree = [u for u in agree if fits(u, kinds, measure)]
             if agree:
                 units = agree
@@ -262,7 +262,7 @@ def compose(
         if answer_lines and units and _stated(units[0], answer_lines, lang):
             # a later part read from the same sentence ("65% of stores … and 50% of fulfilment"): the
             # unit's next likely span that no earlier line states, of the asked kind when one is asked
-            kinds = asked_kinds(part)
+            kinds = typed_of.get(part, ([], []))[0]
             alts = list(units[0].span_alternatives)
             if kinds and kinds[0] not in ("count", "number"):  # and its other values of the (specific) kind
                 # asked first: 「制作時間4.0日→1.2日」 holds the 4.0日 "before"; a count or number is too loose

@@ -40,6 +40,8 @@ def without_names(question: str, named: dict[str, list[str]], idx: _SnapIndex) -
     blanked out. A name is not vocabulary: the glossary read "Scale AI" as 規模 / 拡大 and "HCA
     Healthcare" as 医療 / ヘルスケア, terms that then pulled a document's other sections ahead of the asked one."""
     q = fold(question)
+    if not named:
+        return q
     for uid, pat, nm in idx.doc_names:
         if nm in named.get(uid, ()) and _ascii_name(nm):
             q = pat.sub(" ", q)
