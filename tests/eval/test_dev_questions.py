@@ -33,6 +33,7 @@ DEV_4 = REPO / "eval" / "questions" / "dev-4.jsonl"
 HELDOUT_12 = REPO / "eval" / "questions" / "heldout-12.jsonl"
 HELDOUT_13 = REPO / "eval" / "questions" / "heldout-13.jsonl"
 HELDOUT_14 = REPO / "eval" / "questions" / "heldout-14.jsonl"
+HELDOUT_15 = REPO / "eval" / "questions" / "heldout-15.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -58,6 +59,7 @@ SETS = [
     pytest.param(HELDOUT_12, True, id="heldout-12", marks=needs_more_param),
     pytest.param(HELDOUT_13, True, id="heldout-13", marks=needs_more_param),
     pytest.param(HELDOUT_14, True, id="heldout-14", marks=needs_more_param),
+    pytest.param(HELDOUT_15, True, id="heldout-15", marks=needs_more_param),
 ]
 
 
@@ -212,6 +214,7 @@ WRITTEN_IN_ORDER = (
     HELDOUT_12,
     HELDOUT_13,
     HELDOUT_14,
+    HELDOUT_15,
 )
 
 
@@ -234,6 +237,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_12, "h12-", 10, 19, 9, 8, _before(HELDOUT_12), id="heldout-12"),
         pytest.param(HELDOUT_13, "h13-", 10, 19, 9, 8, _before(HELDOUT_13), id="heldout-13"),
         pytest.param(HELDOUT_14, "h14-", 10, 19, 9, 8, _before(HELDOUT_14), id="heldout-14"),
+        pytest.param(HELDOUT_15, "h15-", 10, 19, 9, 8, _before(HELDOUT_15), id="heldout-15"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
