@@ -369,8 +369,12 @@ _MIXED_PLUS = re.compile(r"(\d[万億兆](?:ドル|円|ユーロ|ポンド)?)\+"
 _MIXED_AMOUNT = re.compile(rf"(?P<sym>US\$|[$€¥£])\s*(?P<n>{_NUM})\s*(?P<scale>[万億兆])")
 
 
+# 「約 7000 万人」「1.4～2.4 億円」: a space around 万 / 億 / 兆 after a figure is spacing, not a break
+_MAG_GAP = re.compile(r"(?<=\d)\s+(?=[万億兆](?!全|一|が|候))|(?<=\d[万億兆])\s+(?=[\u3040-\u30ff\u3400-\u9fff])")
+
+
 def _mixed(s: str) -> str:
-    return _MIXED_PLUS.sub(r"\1超", s)
+    return _MIXED_PLUS.sub(r"\1超", _MAG_GAP.sub("", s))
 
 
 def to_en(text: str) -> str:
@@ -413,18 +417,8 @@ def tidy(s: str) -> str:
 # ------------------------------------------------------------------------------ en → ja
 
 _CURRENCY_EN = {"$": "ドル", "US$": "ドル", "€": "ユーロ", "¥": "円", "£": "ポンド"}
-_SCALE_EN = {
-    "trillion": 12,
-    "t": 12,
-    "billion": 9,
-    "bn": 9,
-    "b": 9,
-    "million": 6,
-    "mn": 6,
-    "m": 6,
-    "thousand": 3,
-    "k": 3,
-}
+_SCALE_EN = {"trillion": 12, "t": 12, "billion": 9, "bn": 9, "b": 9}
+_SCALE_EN |= {"million": 6, "mn": 6, "m": 6, "thousand": 3, "k": 3}
 _UNIT_JA = {"people": "人", "persons": "人", "person": "人", "employees": "人", "employee": "人", "staff": "人"}
 _UNIT_JA |= {"hours": "時間", "hour": "時間", "minutes": "分", "minute": "分", "mins": "分", "min": "分"}
 _UNIT_JA |= {"seconds": "秒", "second": "秒", "days": "日", "day": "日", "weeks": "週間", "week": "週間"}

@@ -13,6 +13,11 @@ JA_TO_EN = [
     ("2023年4月", "April 2023"),
     ("約30〜40分", "about 30–40 minutes"),
     ("350名", "350 people"),
+    # a space between a figure and 万 / 億 (the documents' own spacing) is no break: 万 was lost
+    ("約 7000 万人", "about 70 million people"),  # was "about 7,000 people"
+    ("1.4～2.4 億円", "¥140–240 million"),
+    ("3 万人", "30,000 people"),
+    ("Phase 1 万全", "Phase 1"),  # 万全 (thorough) is a word, not a scale: no "Phase 10,000"
     ("1ヶ月半", "1.5 months"),  # "and a half" (was "1 month 半", then "1 month")
     ("2年半", "2.5 years"),
     ("1時間半", "1.5 hours"),
