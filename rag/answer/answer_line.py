@@ -34,7 +34,7 @@ from functools import lru_cache
 
 from rag.answer.frequency import FREQUENCY, frequency_en
 from rag.answer.value_text import JA, JA_RUN, MONTH_RE, en_number, ja_number, tidy, to_en, to_ja
-from rag.ingest import japanese
+from rag.ingest import default_mapping, japanese
 from rag.search import glossary
 
 __all__ = ["en_number", "find_period", "ja_number", "make_answer_line", "render_value", "translate_terms_en"]
@@ -49,9 +49,18 @@ def _ja_to_en_terms() -> tuple[tuple[str, str], ...]:
     for key, vals in glossary.load().items():
         for i, v in enumerate(vals):
             if JA.search(v) and not re.fullmatch(r"[十百千万億兆]+", v):  # 億 is no "billion": scales stay numeric
-                (first if i == 0 else anywhere).setdefault(v, key)
+                (first if i == 0 else anywhere).setdefault(v, _cased(key, v, vals))
     merged = {**anywhere, **first}
     return tuple(sorted(merged.items(), key=lambda kv: -len(kv[0])))
+
+
+def _cased(key: str, term: str, vals: tuple[str, ...]) -> str:
+    """A glossary key (lower case, for matching) as English writes it: the entry's own Latin form
+    (最高経営責任者 → CEO, not "ceo"), or the name of the country or region the term names (スウェーデン →
+    Sweden, 米国 → US, 欧州 → Europe: the facet mapping's names); else the key."""
+    own = [v for v in vals if v.casefold() == key]
+    places = default_mapping().aliases_for("country", term) | default_mapping().aliases_for("region", term)
+    return next(iter(own), None) or next((n for n in sorted(places) if n.casefold() == key), key)
 
 
 @lru_cache(maxsize=1)

@@ -314,7 +314,7 @@ def _big_abbr(m: re.Match[str]) -> str:
     return f"{m.group(1)}{_plain(_dec(m.group(2)) / 1000)}B"
 
 
-_SCALE_ABBR = re.compile(r"[BMKT](?![A-Za-z])")  # an abbreviated scale after a number: 300B, €11.7B
+_SCALE_ABBR = re.compile(r"[BMKTk](?![A-Za-z])")  # an abbreviated scale after a number: 300B, €11.7B, 490k
 
 
 def _per(m: re.Match[str]) -> str:
@@ -373,8 +373,13 @@ _MIXED_AMOUNT = re.compile(rf"(?P<sym>US\$|[$€¥£])\s*(?P<n>{_NUM})\s*(?P<sca
 _MAG_GAP = re.compile(r"(?<=\d)\s+(?=[万億兆](?!全|一|が|候))|(?<=\d[万億兆])\s+(?=[\u3040-\u30ff\u3400-\u9fff])")
 
 
+# $200～400ミリオン, $70.603ビリオン: the English scale in katakana is the abbreviated one ($200–400M)
+_KANA_SCALE = re.compile(r"(?<=\d)\s*(ミリオン|ビリオン|トリリオン)")
+
+
 def _mixed(s: str) -> str:
-    return _MIXED_PLUS.sub(r"\1超", _MAG_GAP.sub("", s))
+    s = _KANA_SCALE.sub(lambda m: {"ミリオン": "M", "ビリオン": "B"}.get(m.group(1), "T"), _MAG_GAP.sub("", s))
+    return _MIXED_PLUS.sub(r"\1超", s)
 
 
 def to_en(text: str) -> str:
@@ -402,7 +407,7 @@ def to_en(text: str) -> str:
     s = re.sub(r"([$€¥£])(\d{1,3}(?:,\d{3})+)M(?![A-Za-z])", _big_abbr, s)
     for ja, en in sorted(_WORDS_EN.items(), key=lambda kv: -len(kv[0])):
         s = s.replace(ja, f" {en} " if en not in (", ", " / ") else en)
-    s = re.sub(r"(\d)\s*-\s*(\d)", r"\1–\2", s)
+    s = re.sub(r"(\d)\s*[-~〜～]\s*(\d)", r"\1–\2", s)  # a range between figures: $200~400 → $200–400
     return tidy(s)
 
 

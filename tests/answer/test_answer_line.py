@@ -17,7 +17,16 @@ JA_TO_EN = [
     ("約 7000 万人", "about 70 million people"),  # was "about 7,000 people"
     ("1.4～2.4 億円", "¥140–240 million"),
     ("3 万人", "30,000 people"),
-    ("Phase 1 万全", "Phase 1"),  # 万全 (thorough) is a word, not a scale: no "Phase 10,000"
+    ("490k症例", "490k"),  # a lowercase k is the scale too (was "490 k")
+    ("$400k–$600k", "$400k–$600k"),
+    ("Phase 1 万全", "Phase 1"),
+    ("$200~400", "$200–400"),  # a range between figures (the tilde was kept)
+    ("年間$200～400ミリオン", "$200–400M per year"),  # the katakana scale (was dropped: "$200~400")
+    ("$70.603ビリオン", "$70.603B"),
+    ("スウェーデン", "Sweden"),  # a glossary key as English writes it (was "sweden")
+    ("米国FDA", "US FDA"),  # was "us FDA"
+    ("最高経営責任者", "CEO"),
+    ("欧州", "Europe"),  # 万全 (thorough) is a word, not a scale: no "Phase 10,000"
     ("1ヶ月半", "1.5 months"),  # "and a half" (was "1 month 半", then "1 month")
     ("2年半", "2.5 years"),
     ("1時間半", "1.5 hours"),

@@ -426,6 +426,17 @@ def test_a_range_with_the_percent_sign_on_both_ends_is_one_figure(text: str, spa
     assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
 
 
+@pytest.mark.parametrize(
+    "text,span",
+    [
+        ("年間コスト削減：$200～400ミリオン/年", "$200~400ミリオン"),  # was "$200~400": the scale left out
+        ("売上は$70.603ビリオン（前年比）", "$70.603ビリオン"),
+    ],
+)
+def test_an_amount_keeps_its_katakana_scale(text: str, span: str) -> None:
+    assert [s.text for s in typed_spans(text, names=False) if s.kind == "amount"] == [span]
+
+
 def test_a_heading_units_section_number_is_no_value() -> None:
     """A heading unit's text has no #s: its leading "7.1" is still the section number, not a count."""
     qi = question_info("How many hotels does the group operate?")

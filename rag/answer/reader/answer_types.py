@@ -294,7 +294,7 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "amount",
         re.compile(
-            rf"{_PRE}(?:US)?[$€¥£]\s*{_NUM}(?:\s*(?:[-~〜～–]|to)\s*[$€¥£]?\s*{_NUM})?(?:\s*(?:K|M|B|T|bn|mn|million|billion|trillion|万|億|兆)(?![A-Za-z]))?|"
+            rf"{_PRE}(?:US)?[$€¥£]\s*{_NUM}(?:\s*(?:[-~〜～–]|to)\s*[$€¥£]?\s*{_NUM})?(?:\s*(?:K|M|B|T|bn|mn|million|billion|trillion|ミリオン|ビリオン|万|億|兆)(?![A-Za-z]))?|"
             rf"{_NR}\s*(?:円|米ドル|ドル|ユーロ|ポンド|元|ウォン|dollars?\b|euros?\b|yen\b|USD\b|EUR\b|JPY\b)|"
             rf"(?:USD|EUR|JPY)\s*{_NUM}(?:\s*(?:K|M|B|million|billion)(?![A-Za-z]))?|"
             rf"{_PRE}{_NUM}\s*(?:million|billion|trillion)\b"
