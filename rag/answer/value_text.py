@@ -435,7 +435,7 @@ _POST_JA = {"over": "超", "more than": "超", "at least": "以上", "under": "�
 _en_unit_alt = "|".join(sorted(map(re.escape, _UNIT_JA), key=len, reverse=True))
 _EN_AMOUNT = re.compile(
     rf"(?i:(?P<pre>about|around|approximately|approx\.|roughly|up to|over|more than|at least|under|less than)\s+)?"
-    rf"(?:(?P<sym>US\$|[$€¥£])\s*)?(?P<a>{_NUM})(?:{_DASH}(?P<b>{_NUM}))?"
+    rf"(?:(?P<sym>US\$|[$€¥£])\s*)?(?P<a>{_NUM})(?:{_DASH}(?:(?P=sym)\s*)?(?P<b>{_NUM}))?"
     rf"\s*(?P<scale>(?i:trillion|billion|million|thousand|bn|mn)(?![a-z])|[TtBbMmKk](?![A-Za-z]))?"
     rf"(?P<pct>%)?(?:\s*(?P<unit>(?i:{_en_unit_alt}))(?![A-Za-z]))?"
 )
@@ -492,6 +492,7 @@ def to_ja(text: str) -> str:
     # "$8兆" is 8兆ドル: the Japanese scale word stays with the number, the currency goes after it
     s = _MIXED_AMOUNT.sub(lambda m: m.group("n") + m.group("scale") + _CURRENCY_EN[m.group("sym")], s)
     s = _EN_DATE.sub(_date_ja, s)
+    s = re.sub(r"([$€¥£])([\d.,]+)([kKMBT])\s*[-–~]\s*\1([\d.,]+)\3(?![A-Za-z])", r"\1\2-\4\3", s)  # $400k–$600k
     s = _EN_AMOUNT.sub(_amount_ja, s)
     s = re.sub(r"\(([^()]*)\)", r"（\1）", s)
     s = re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", s)

@@ -97,6 +97,8 @@ EN_TO_JA = [
     ("2 vs 11 minutes", "2 vs 11分"),
     ("$8兆", "8兆ドル"),  # mixed notation: the scale word stays with the number ("8ドル兆" before)
     ("$15兆+", "15兆ドル超"),
+    ("$400k–$600k", "40万〜60万ドル"),  # a range with its currency (and scale) on both ends (was "40万ドル–60万ドル")
+    ("€1-€2B", "10億〜20億ユーロ"),
 ]
 
 
