@@ -54,6 +54,7 @@ from rag.answer.asked_noun import noun_first
 from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
 from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
+from rag.answer.list_answer import list_items
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
 from rag.answer.typed_answer import (
@@ -294,6 +295,11 @@ def compose(
         if lang == "ja" and name.isascii():
             name = (asked_names or {}).get(b.doc_id) or name  # as the asker spelled it (ゴールドマン・サックス)
         span = _whole_list(b, units, lang)
+        items = list_items(part, lang, b, hs[b.section])  # "Which laws …?": every item of b's list
+        if items:  # (an item an earlier line states is left out)
+            items = [b] + [i for i in items if i is not b and not _stated(i, answer_lines, lang)]
+            span = ", ".join(dict.fromkeys(i.span for i in items))
+            ns += [_add(i, hs[i.section], cites, evidence_lines) for i in items[1:]]
         unit_text = b.text if span == (b.span or b.text) else f"{label_value(b.text)[0]}: {span}"
         line = make_answer_line(lang, name, None, span, unit_text)
         answer_lines.append(f"{line} [{ns[0]}]")
