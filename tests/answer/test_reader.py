@@ -437,6 +437,18 @@ def test_an_amount_keeps_its_katakana_scale(text: str, span: str) -> None:
     assert [s.text for s in typed_spans(text, names=False) if s.kind == "amount"] == [span]
 
 
+@pytest.mark.parametrize(
+    "text,names",
+    [
+        ("AML/CFT（資金洗浄対策）", ["AML/CFT(資金洗浄対策)"]),  # was "CFT(資金洗浄対策)": the acronym pair cut
+        ("TCP/IP対応", ["TCP/IP"]),  # was "TCP" and "IP"
+        ("A/Bテスト", []),  # single letters are no name
+    ],
+)
+def test_slash_joined_acronyms_are_one_name(text: str, names: list[str]) -> None:
+    assert [s.text for s in typed_spans(text) if s.kind == "name"] == names
+
+
 def test_a_heading_units_section_number_is_no_value() -> None:
     """A heading unit's text has no #s: its leading "7.1" is still the section number, not a count."""
     qi = question_info("How many hotels does the group operate?")

@@ -332,7 +332,7 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 _KATA_NAME = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}(?:[・=][\u30a1-\u30fa\u30fc]{2,})+")  # アルチュール・メンシュ
 _LATIN_NAME = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9&'\-.]*[A-Za-z0-9]"
+    r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9&'\-./]*[A-Za-z0-9]"  # AML/CFT, TCP/IP: one name
     r"(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z0-9](?:[A-Za-z0-9&'\-.]*[A-Za-z0-9])?)*"
 )
 # a Latin name of two or more words whose number is part of it ("ISO 27001", "Privacy Act 1988")
@@ -341,7 +341,7 @@ _QUOTED = re.compile(r"[「『“\"]([^」』”\"]{1,40})[」』”\"]")
 # an acronym with its expansion: "CMA（Competition and Markets Authority）" is one name, not "Markets Authority";
 # "PPC（個人情報保護委員会）" too
 _ACRONYM_EXPANDED = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]{2,6}\s*[（(](?:[A-Z][A-Za-z&'\-. ]{3,60}|[\u30a1-\u30fa\u30fc\u4e00-\u9fff]{3,20})[）)]"
+    r"(?<![A-Za-z0-9/])[A-Z]{2,6}(?:/[A-Z]{2,6})*\s*[（(](?:[A-Z][A-Za-z&'\-. ]{3,60}|[\u30a1-\u30fa\u30fc\u4e00-\u9fff]{3,20})[）)]"
 )
 _NOT_NAMES = frozenset(
     """the a an this that these those it its and or but in on at for with from by to of as is
@@ -418,7 +418,7 @@ def _name_spans(t: str) -> tuple[Span, ...]:
         out.append(Span(m.start(), m.end(), "name", m.group(0)))
     for m in _LATIN_NAME.finditer(t):
         w = m.group(0).rstrip(".")
-        if w.lower() in _NOT_NAMES or re.fullmatch(r"[A-Z]\d*|\d.*", w):
+        if w.lower() in _NOT_NAMES or re.fullmatch(r"[A-Z]\d*|\d.*|[A-Z](?:/[A-Z])+", w):  # not A/B
             continue
         out.append(Span(m.start(), m.start() + len(w), "name", w))
     for m in _QUOTED.finditer(t):
