@@ -195,15 +195,15 @@ def compose(
     asked_names: dict[str, str] | None = None,
 ) -> Composed:
     """Read every part (per company when `per_doc_hits` has two or more documents) and write the answer."""
-    jobs: list[tuple[str, Sequence[Hit]]] = []
+    jobs: list[tuple[str, Sequence[Hit], str]] = []  # (part, sections, the company's doc_id when read per company)
     per_company = bool(per_doc_hits and len(per_doc_hits) >= 2)
     if per_company:
         for part in parts:
             named = [d for d in per_doc_hits if _names_doc(part, d, snapshot)]
             for d in named or list(per_doc_hits):
-                jobs.append((part, per_doc_hits[d]))
+                jobs.append((part, per_doc_hits[d], d))
     else:
-        jobs = [(p, hits) for p in parts]
+        jobs = [(p, hits, "") for p in parts]
     cites: dict[tuple[str, tuple[str, ...], int, int], tuple[int, _Cite]] = {}
     answer_lines: list[str] = []
     evidence_lines: list[str] = []
@@ -214,7 +214,7 @@ def compose(
     typed = _typed_parts(parts)
     typed_of = {p: (k, m) for p, k, m in typed}  # a part's asked kinds and measure terms
     full_p: dict[int, dict[tuple[Any, ...], float]] = {}
-    for part, hs in jobs:
+    for part, hs, doc in jobs:
         units = read(part, list(hs), lang, k_units=POOL, settings=settings, timings=timings)
         tp = units[0].top_probability if units else 0.0
         top = max(top, tp)
@@ -234,7 +234,8 @@ def compose(
                         break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
             missing.append(part)
-            answer_lines.append(MISSING.get(lang, MISSING["en"]) + part)
+            head, n = MISSING.get(lang, MISSING["en"]), _display(snapshot, doc, lang) if doc else ""
+            answer_lines.append((head.replace("：", f"（{n}）：").replace(": ", f" for {n}: ") if n else head) + part)
             continue
         if len(parts) > 1:
             # a part alone loses the question's context ("who led the round?"): weigh each unit by

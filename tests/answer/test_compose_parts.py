@@ -212,3 +212,40 @@ def test_a_further_quote_from_another_section_must_hold_an_asked_value(monkeypat
 )
 def test_a_question_compared_with_something_else_is_asked_of_both(q: str, parts: list[str]) -> None:
     assert split_parts(q, "en") == parts
+
+
+@pytest.mark.parametrize(
+    "lang,q,want",
+    [
+        (
+            "en",
+            "How much did Sumitomo Corporation and Best Buy each spend up front?",
+            "Not in the library for Sumitomo Corporation: How much did",
+        ),
+        (
+            "ja",
+            "住友商事とベストバイはそれぞれ初期投資にいくら使った？",
+            "ライブラリにない情報（住友商事）：住友商事と",
+        ),
+    ],
+)
+def test_a_company_read_on_its_own_is_named_where_its_document_lacks_the_answer(
+    monkeypatch: pytest.MonkeyPatch, lang: str, q: str, want: str
+) -> None:
+    """A question asked of two companies is read per company; the one whose document gives no answer is
+    named on its "not in the library" line (it read as if the whole question went unanswered, beside
+    the other company's answer)."""
+    names = {"S": {"en": "Sumitomo Corporation", "ja": "住友商事"}, "B": {"en": "Best Buy", "ja": "ベストバイ"}}
+    monkeypatch.setattr(compose, "_display", lambda _snap, doc, lg: names[doc][lg])
+
+    def read(part: str, hits: Any, lang: str, **_: Any) -> list[ReadUnit]:
+        if hits[0].doc_id == "S":
+            return []
+        return [replace(_unit("総初期投資: $7-11.5M", "$7-11.5M", 0.9, 0), doc_id="B", answer_type="amount")]
+
+    monkeypatch.setattr(compose, "read", read)
+    per_doc = {d: [replace(_hit("s0"), doc_id=d)] for d in ("S", "B")}
+    out = compose.compose(q, [q], [], lang, None, per_doc)
+    lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
+    assert lines[0].startswith(want), lines
+    assert "7" in lines[1] and not lines[1].startswith(want[:8]), lines
