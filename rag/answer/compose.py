@@ -234,7 +234,7 @@ def compose(
                         break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
             missing.append(part)
-            head, n = MISSING.get(lang, MISSING["en"]), _display(snapshot, doc, lang) if doc else ""
+            head, n = MISSING.get(lang, MISSING["en"]), _display(snapshot, doc, lang) if doc else ""  # whose doc
             answer_lines.append((head.replace("：", f"（{n}）：").replace(": ", f" for {n}: ") if n else head) + part)
             continue
         if len(parts) > 1:
