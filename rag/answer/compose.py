@@ -89,6 +89,7 @@ KEEP_UNIT_QUOTES = True  # also quote the unit scorer's chosen units (see the mo
 OTHER_SECTION_QUOTES = "typed"  # "all", "typed" or "none": see _quotable
 
 MISSING = {"ja": "ライブラリにない情報：", "en": "Not in the library: "}
+MISSING_FOR = {"ja": "ライブラリにない情報（{}）：", "en": "Not in the library for {}: "}  # a company read on its own
 
 
 # ----------------------------------------------------------------------------- entity gate
@@ -234,8 +235,9 @@ def compose(
                         break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
             missing.append(part)
-            head, n = MISSING.get(lang, MISSING["en"]), _display(snapshot, doc, lang) if doc else ""  # whose doc
-            answer_lines.append((head.replace("：", f"（{n}）：").replace(": ", f" for {n}: ") if n else head) + part)
+            whose = _display(snapshot, doc, lang) if doc else ""
+            head = MISSING_FOR.get(lang, MISSING_FOR["en"]).format(whose) if whose else MISSING.get(lang, MISSING["en"])
+            answer_lines.append(head + part)
             continue
         if len(parts) > 1:
             # a part alone loses the question's context ("who led the round?"): weigh each unit by

@@ -374,11 +374,12 @@ _MAG_GAP = re.compile(r"(?<=\d)\s+(?=[万億兆](?!全|一|が|候))|(?<=\d[万�
 
 
 # $200～400ミリオン, $70.603ビリオン: the English scale in katakana is the abbreviated one ($200–400M)
-_KANA_SCALE = re.compile(r"(?<=\d)\s*(ミリオン|ビリオン|トリリオン)")
+_KANA_SCALES = {"ミリオン": "M", "ビリオン": "B", "トリリオン": "T"}
+_KANA_SCALE = re.compile(r"(?<=\d)\s*(" + "|".join(_KANA_SCALES) + ")")
 
 
 def _mixed(s: str) -> str:
-    s = _KANA_SCALE.sub(lambda m: {"ミリオン": "M", "ビリオン": "B"}.get(m.group(1), "T"), _MAG_GAP.sub("", s))
+    s = _KANA_SCALE.sub(lambda m: _KANA_SCALES[m.group(1)], _MAG_GAP.sub("", s))
     return _MIXED_PLUS.sub(r"\1超", s)
 
 
