@@ -34,6 +34,7 @@ HELDOUT_12 = REPO / "eval" / "questions" / "heldout-12.jsonl"
 HELDOUT_13 = REPO / "eval" / "questions" / "heldout-13.jsonl"
 HELDOUT_14 = REPO / "eval" / "questions" / "heldout-14.jsonl"
 HELDOUT_15 = REPO / "eval" / "questions" / "heldout-15.jsonl"
+HELDOUT_16 = REPO / "eval" / "questions" / "heldout-16.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -60,6 +61,7 @@ SETS = [
     pytest.param(HELDOUT_13, True, id="heldout-13", marks=needs_more_param),
     pytest.param(HELDOUT_14, True, id="heldout-14", marks=needs_more_param),
     pytest.param(HELDOUT_15, True, id="heldout-15", marks=needs_more_param),
+    pytest.param(HELDOUT_16, True, id="heldout-16", marks=needs_more_param),
 ]
 
 
@@ -215,6 +217,7 @@ WRITTEN_IN_ORDER = (
     HELDOUT_13,
     HELDOUT_14,
     HELDOUT_15,
+    HELDOUT_16,
 )
 
 
@@ -238,6 +241,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_13, "h13-", 10, 19, 9, 8, _before(HELDOUT_13), id="heldout-13"),
         pytest.param(HELDOUT_14, "h14-", 10, 19, 9, 8, _before(HELDOUT_14), id="heldout-14"),
         pytest.param(HELDOUT_15, "h15-", 10, 19, 9, 8, _before(HELDOUT_15), id="heldout-15"),
+        pytest.param(HELDOUT_16, "h16-", 10, 19, 9, 8, _before(HELDOUT_16), id="heldout-16"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
