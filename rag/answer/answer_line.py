@@ -33,7 +33,8 @@ import unicodedata
 from functools import lru_cache
 
 from rag.answer.frequency import FREQUENCY, frequency_en
-from rag.answer.value_text import JA, JA_RUN, MONTH_RE, en_number, ja_number, tidy, to_en, to_ja
+from rag.answer.value_text import JA, JA_RUN, MONTH_RE, en_number, ja_number, tidy, to_en
+from rag.answer.value_text_ja import to_ja
 from rag.ingest import default_mapping, japanese
 from rag.search import glossary
 

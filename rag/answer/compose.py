@@ -54,7 +54,7 @@ from rag.answer.asked_noun import noun_first
 from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
 from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
-from rag.answer.list_answer import list_items
+from rag.answer.list_answer import list_items, whole_list
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
 from rag.answer.typed_answer import (
@@ -297,7 +297,7 @@ def compose(
         name = _display(snapshot, b.doc_id, lang)
         if lang == "ja" and name.isascii():
             name = (asked_names or {}).get(b.doc_id) or name  # as the asker spelled it (ゴールドマン・サックス)
-        span = _whole_list(b, units, lang)
+        span = whole_list(b, units, lang)
         items = list_items(part, lang, b, hs[b.section])  # "Which laws …?": every item of b's list
         if items:  # (an item an earlier line states is left out)
             items = [b] + [i for i in items if i is not b and not _stated(i, answer_lines, lang)]
@@ -313,35 +313,6 @@ def compose(
     citations = [_citation(n, c) for n, c in sorted(cites.values(), key=lambda x: x[0])]
     lines = [*answer_lines, "", *evidence_lines] if evidence_lines else answer_lines
     return Composed("\n".join(lines), citations, lines, top, missing, all_units)
-
-
-def _whole_list(b: ReadUnit, units: Sequence[ReadUnit], lang: str) -> str:
-    """The answer span; for a name question answered by a "label: A、B、C" unit, the whole list; for a
-    profile field whose list was split into one unit per item, every item the reader has of that
-    field, in the document's order."""
-    span = b.span or b.text
-    sep = "、" if lang == "ja" else ", "
-    label, value = label_value(b.text)
-    if not label:
-        return span
-    if b.kind in ("profile", "bullet", "sentence") and b.answer_type == "name":
-        items = [x.strip() for x in value.split("、") if x.strip()]
-        if len(items) > 1 and span in items and all(len(x) <= 40 for x in items):
-            return sep.join(items)  # "共同投資家: A、B、C" answers "who invested?" with every name
-    if b.kind != "profile" or b.unit is None:
-        return span
-    same = [
-        u
-        for u in units
-        if u.kind == "profile"
-        and u.unit is not None
-        and (u.doc_id, u.heading_path, u.start_line) == (b.doc_id, b.heading_path, b.start_line)
-        and label_value(u.text)[0] == label
-    ]
-    if len(same) < 2:
-        return span
-    same.sort(key=lambda u: u.unit.order if u.unit is not None else 0)
-    return sep.join(dict.fromkeys(label_value(u.text)[1] for u in same))
 
 
 def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_lines: list[str]) -> int:

@@ -8,17 +8,21 @@ noun right after "which" / "what" and before the verb: "laws", "certifications",
 answer takes the bullets of that list (the contiguous bullets under the same lead-in, at most
 `MAX_ITEMS`) whose span is of the answer's kind, in the document's order. Japanese marks no plural,
 so a Japanese question keeps its one value.
+
+`whole_list` is the other list rule, for both languages: a name answered from a "label: A、B、C" unit, or a
+profile field split into one unit per item, answers with every item.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.answer.reader import ReadUnit
 from rag.answer.reader.features import question_info
 from rag.answer.reader.span import extract_span
-from rag.answer.units import Unit, section_units
+from rag.answer.units import Unit, label_value, section_units
 from rag.schema import Hit
 
 MAX_ITEMS = 6
@@ -75,3 +79,32 @@ def _same_list(a: Unit, b: Unit) -> bool:
         and b.start is not None
         and b.start == a.end + 1
     )
+
+
+def whole_list(b: ReadUnit, units: Sequence[ReadUnit], lang: str) -> str:
+    """The answer span; for a name question answered by a "label: A、B、C" unit, the whole list; for a
+    profile field whose list was split into one unit per item, every item the reader has of that
+    field, in the document's order."""
+    span = b.span or b.text
+    sep = "、" if lang == "ja" else ", "
+    label, value = label_value(b.text)
+    if not label:
+        return span
+    if b.kind in ("profile", "bullet", "sentence") and b.answer_type == "name":
+        items = [x.strip() for x in value.split("、") if x.strip()]
+        if len(items) > 1 and span in items and all(len(x) <= 40 for x in items):
+            return sep.join(items)  # "共同投資家: A、B、C" answers "who invested?" with every name
+    if b.kind != "profile" or b.unit is None:
+        return span
+    same = [
+        u
+        for u in units
+        if u.kind == "profile"
+        and u.unit is not None
+        and (u.doc_id, u.heading_path, u.start_line) == (b.doc_id, b.heading_path, b.start_line)
+        and label_value(u.text)[0] == label
+    ]
+    if len(same) < 2:
+        return span
+    same.sort(key=lambda u: u.unit.order if u.unit is not None else 0)
+    return sep.join(dict.fromkeys(label_value(u.text)[1] for u in same))
