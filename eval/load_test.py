@@ -32,8 +32,8 @@ from gradio_client import Client
 
 from eval.questionset import load_questions
 from rag.config import Settings
+from ui.command import parse_auth
 from ui.devserver import served
-from ui.serve import parse_auth
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
 

@@ -7,12 +7,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from ui.command import is_loopback, parse_auth
 from ui.devserver import REPO, _env, free_port, serve_command, served
-from ui.serve import is_loopback, parse_auth
 
 pytestmark = pytest.mark.slow
 
@@ -169,3 +170,16 @@ def test_ready_time_counts_from_the_command_not_the_process(data_copy):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(30)
+
+
+def test_other_commands_do_not_import_gradio() -> None:
+    """The `casebook` parser registers `serve` (ui.command) without importing Gradio (~3 s of imports
+    that `casebook index` and `casebook ask` would otherwise pay); `serve` imports it when it runs."""
+    code = (
+        "import sys; from rag.cli.main import build_parser; p = build_parser(); "
+        "assert 'serve' in p._subparsers._group_actions[0].choices; "
+        "print(sorted(m for m in sys.modules if m.startswith(('gradio', 'ui.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "gradio" not in out.stdout and "ui.app" not in out.stdout, out.stdout
+    assert "ui.command" in out.stdout, out.stdout
