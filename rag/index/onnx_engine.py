@@ -22,6 +22,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,8 @@ from rag.config import BUILTIN_MODEL
 from rag.index.e5_ids import E5Ids
 from rag.index.embedder_base import BUILTIN_WINDOW, PASSAGE_PREFIX, QUERY_PREFIX, _LazyBuiltinCounts
 from rag.index.onnx_export import VARIANTS, ensure_onnx_model
+
+BUILTIN_DIM = 384  # multilingual-e5-small's hidden size, the width of every vector this engine makes
 
 
 def _threads() -> int:
@@ -63,10 +66,30 @@ class OnnxEmbedder(_LazyBuiltinCounts):
         opts.enable_mem_pattern = False  # every call has another sequence length
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(self.path), sess_options=opts, providers=["CPUExecutionProvider"])
+        # The session (~1 s: graph load and optimisation) is built on a thread of its own, which ONNX
+        # Runtime runs without the GIL: an index run reads, parses and chunks its first documents meanwhile.
+        loader = ThreadPoolExecutor(1, thread_name_prefix="onnx-load")
+        self._session = loader.submit(
+            ort.InferenceSession, str(self.path), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        loader.shutdown(wait=False)
+        self._checked = False
         self.name = BUILTIN_MODEL
         self.max_tokens = BUILTIN_WINDOW
-        self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
+        self.dim = BUILTIN_DIM
+
+    @property
+    def session(self) -> Any:
+        """The ONNX Runtime session, waiting for its loader thread the first time."""
+        session = self._session.result()
+        if not self._checked:
+            dim = session.get_outputs()[0].shape[-1]
+            if dim not in (None, BUILTIN_DIM):
+                raise RuntimeError(
+                    f"{self.path}: vectors of {dim} values, expected {BUILTIN_DIM} (re-export the model)"
+                )
+            self._checked = True
+        return session
 
     def _window_counts(self, texts: Sequence[str], query: bool) -> list[int]:
         prefix = self.query_prefix if query else self.passage_prefix
