@@ -35,6 +35,7 @@ HELDOUT_13 = REPO / "eval" / "questions" / "heldout-13.jsonl"
 HELDOUT_14 = REPO / "eval" / "questions" / "heldout-14.jsonl"
 HELDOUT_15 = REPO / "eval" / "questions" / "heldout-15.jsonl"
 HELDOUT_16 = REPO / "eval" / "questions" / "heldout-16.jsonl"
+HELDOUT_17 = REPO / "eval" / "questions" / "heldout-17.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -62,6 +63,7 @@ SETS = [
     pytest.param(HELDOUT_14, True, id="heldout-14", marks=needs_more_param),
     pytest.param(HELDOUT_15, True, id="heldout-15", marks=needs_more_param),
     pytest.param(HELDOUT_16, True, id="heldout-16", marks=needs_more_param),
+    pytest.param(HELDOUT_17, True, id="heldout-17", marks=needs_more_param),
 ]
 
 
@@ -218,6 +220,7 @@ WRITTEN_IN_ORDER = (
     HELDOUT_14,
     HELDOUT_15,
     HELDOUT_16,
+    HELDOUT_17,
 )
 
 
@@ -242,6 +245,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_14, "h14-", 10, 19, 9, 8, _before(HELDOUT_14), id="heldout-14"),
         pytest.param(HELDOUT_15, "h15-", 10, 19, 9, 8, _before(HELDOUT_15), id="heldout-15"),
         pytest.param(HELDOUT_16, "h16-", 10, 19, 9, 8, _before(HELDOUT_16), id="heldout-16"),
+        pytest.param(HELDOUT_17, "h17-", 10, 19, 9, 8, _before(HELDOUT_17), id="heldout-17"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
