@@ -51,6 +51,7 @@ from typing import Any
 
 from rag.answer.answer_line import make_answer_line, render_value
 from rag.answer.asked_noun import noun_first
+from rag.answer.change_answer import asks_change, change_label, change_unit
 from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
 from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
@@ -215,6 +216,22 @@ def compose(
     typed = _typed_parts(parts)
     typed_of = {p: (k, m) for p, k, m in typed}  # a part's asked kinds and measure terms
     full_p: dict[int, dict[tuple[Any, ...], float]] = {}
+    if not per_company and asks_change(question, lang):  # "何分から何分に？": both ends from one unit
+        whole = read(question, list(hits), lang, k_units=POOL, settings=settings, timings=timings)
+        change = change_unit(question, lang, whole)
+        if change is not None and change.top_probability >= PART_MIN_TOP:
+            top = change.top_probability
+            ev = _evidence([change, *(u for u in whole if u is not change)], typed)
+            all_units += ev
+            ns = [_add(u, hits[u.section], cites, evidence_lines) for u in ev]
+            line_secs.add(_section(change))
+            key = change_label(change.text)
+            unit_text = f"{key}: {change.span}" if key else ""
+            line = make_answer_line(
+                lang, _name(snapshot, change.doc_id, lang, asked_names), None, change.span, unit_text
+            )
+            answer_lines.append(f"{line} [{ns[0]}]")
+            jobs = []
     for part, hs, doc in jobs:
         units = read(part, list(hs), lang, k_units=POOL, settings=settings, timings=timings)
         tp = units[0].top_probability if units else 0.0
@@ -294,9 +311,7 @@ def compose(
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]
         b = ev[0]
         line_secs.add(_section(b))
-        name = _display(snapshot, b.doc_id, lang)
-        if lang == "ja" and name.isascii():
-            name = (asked_names or {}).get(b.doc_id) or name  # as the asker spelled it (ゴールドマン・サックス)
+        name = _name(snapshot, b.doc_id, lang, asked_names)
         span = whole_list(b, units, lang)
         items = list_items(part, lang, b, hs[b.section])  # "Which laws …?": every item of b's list
         if items:  # (an item an earlier line states is left out)
@@ -389,6 +404,13 @@ def _display(snapshot: Any, doc_id: str, lang: str) -> str:
         return name
     got = own()  # a document with no Japanese name: its full Latin one ("Best Buy", not "Best")
     return got or (name if real(name) or got is None else "")
+
+
+def _name(snapshot: Any, doc_id: str, lang: str, asked_names: dict[str, str] | None) -> str:
+    name = _display(snapshot, doc_id, lang)
+    if lang == "ja" and name.isascii():
+        name = (asked_names or {}).get(doc_id) or name  # as the asker spelled it (ゴールドマン・サックス)
+    return name
 
 
 def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:
