@@ -225,8 +225,10 @@ def compose(
             all_units += ev
             ns = [_add(u, hits[u.section], cites, evidence_lines) for u in ev]
             line_secs.add(_section(change))
-            key = change_label(change.text)
-            unit_text = f"{key}: {change.span}" if key else ""
+            # Japanese: labelled by what changed (「発注時間/日は80分→45分」); English: no Japanese label
+            # to translate word by word, the unit's period only
+            key = change_label(change.text) if lang == "ja" else ""
+            unit_text = f"{key}: {change.span}" if key else change.text
             line = make_answer_line(
                 lang, _name(snapshot, change.doc_id, lang, asked_names), None, change.span, unit_text
             )

@@ -1,0 +1,122 @@
+"""Questions that ask how a figure changed ("何分から何分になった？", "… before and after its AI
+assistant?", "where did ROAS start and where did it end up?") answered with both ends: 80分 → 45分.
+
+Read part by part, such a question gets one end per part at best (the "after" side is often the
+only value the reader's best unit is scored for: 「従来方式: 80分 / AI導入後: 45分」 answered 45分), or a
+third figure of the same sentence (「35人（2024初期）→ 350人（2025年9月）の10倍成長」 answered 10倍), or
+"not in the library" for the side that sits in the same unit as the other. The documents write a
+change in two ways, and `transition` finds both in one unit:
+- a transition: two values of one kind joined by an arrow or 〜から〜に (「50%→80%」, 「4週間から1週間に
+  短縮」, 「約100-120時間 → AI導入後: 50-70時間」), a parenthesised period between them allowed;
+- a before / after pair of labelled cells (「従来方式: 80分 / AI導入後: 45分」, 「従来時間: 4-6週間 / AI支援時間:
+  2-3日」).
+The values must be of the kind the question asks (`asked_kinds`), or of one numeric kind when it
+names none. `change_unit` looks in the reader's likeliest units for the whole question (never in a
+unit far below the best); when none holds a pair, the question is read part by part as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rag.answer.reader import ReadUnit
+from rag.answer.reader.answer_types import NUMERIC, Span, compatible, nfkc, typed_spans
+from rag.answer.typed_answer import asked_kinds
+from rag.answer.units import label_value
+
+TOP = 3  # units of the whole question's reading looked at, best first
+SHARE = 0.5  # … while their probability is at least this share of the best
+ARROW = {"ja": "→", "en": " → "}
+
+_JA_WH = r"(?:何|いくつ|どれ|いくら)"
+_ASKS = {
+    "ja": re.compile(
+        rf"{_JA_WH}[^、。？?]{{0,10}}から[^、。？?]{{0,10}}{_JA_WH}"  # 何分から何分に
+        r"|(?:従来|導入前|以前|当初|初期|開始時)[^。？?]{0,30}(?:導入後|現在|今|AI(?:で|導入後|活用後|により))"
+        r"|(?:導入|活用)?前後で"
+        r"|から[^、。？?]{1,15}(?:で|まで|にかけて)[^、。？?]{0,6}どれ(?:だけ|くらい|ほど)"  # not 何%: a rate is asked
+        r"[^、。？?]{0,3}(?:増|減|伸|成長|変化|変わ)"
+    ),
+    "en": re.compile(
+        r"\bfrom how (?:many|much|long)\b[^?]*\bto how\b|\bbefore and after\b"
+        r"|\bstart(?:ed)?\b[^?]*\bend(?:ed)? up\b"
+        r"|\b(?:when it (?:started|began|launched)|at (?:the )?(?:start|outset|launch)|initially|at first)\b"
+        r"[^?]*\b(?:compared with|versus|vs\.?|and)\s+(?:today|now|currently)\b"
+        r"|\b(?:go|went|grow|grew|rise|rose|fall|fell|drop|dropped|change|changed)\s+from\b[^?]*\bto (?:what|how)\b",
+        re.I,
+    ),
+}
+
+_BETWEEN = re.compile(r"^\s*(?:→|⇒|➡|⟶|->|から)\s*(?:[^\s:：/|]{1,12}[:：])?\s*$")
+_PAREN = re.compile(r"[（(][^（）()]{0,20}[）)]")
+_BEFORE_KEY = re.compile(r"従来|導入前|以前|当初|初期|旧|手動|人手|手作業|before|manual|previous", re.I)
+_AFTER_KEY = re.compile(r"導入後|活用後|AI|現在|新|改善後|after|current", re.I)
+_CELL = re.compile(r"(?:^|\s[—/|]\s)([^:：/|—]{1,24})[:：]\s*([^/|]+?)(?=\s[/|]\s|$)")
+
+
+def asks_change(question: str, lang: str) -> bool:
+    """The question asks for a figure before and after a change (both ends)."""
+    return bool(_ASKS["ja" if lang == "ja" else "en"].search(nfkc(question)))
+
+
+def _kind_ok(span: Span, kinds: Sequence[str]) -> bool:
+    if kinds:
+        return any(compatible(k, span.kind) for k in kinds)
+    return span.kind in NUMERIC
+
+
+def transition(text: str, kinds: Sequence[str] = ()) -> tuple[str, str] | None:
+    """The first (before, after) pair of values of the asked kind in `text`, or None."""
+    t = nfkc(text)
+    inside = [m.span() for m in _PAREN.finditer(t)]  # 「35人（2024初期）→ 350人」: the period is no end
+    spans = [
+        s for s in typed_spans(t, names=False) if _kind_ok(s, kinds) and not any(a <= s.start < b for a, b in inside)
+    ]
+    for a, b in zip(spans, spans[1:]):
+        between = _PAREN.sub("", t[a.end : b.start])
+        if a.kind == b.kind and a.text != b.text and _BETWEEN.match(between):
+            if "から" in between and not re.match(r"\s*(?:に|へ|まで)", t[b.end : b.end + 3]):
+                continue  # 「分析から新LP公開まで」: から between two things, not two values
+            return a.text, b.text
+    cells = [(k.strip(), v) for k, v in _CELL.findall(t)]
+    for i, (key, value) in enumerate(cells):
+        if not _BEFORE_KEY.search(key) or _AFTER_KEY.search(key):
+            continue
+        first = next((s for s in typed_spans(value, names=False) if _kind_ok(s, kinds)), None)
+        for key2, value2 in cells[i + 1 :]:
+            second = next((s for s in typed_spans(value2, names=False) if _kind_ok(s, kinds)), None)
+            if first and second and _AFTER_KEY.search(key2) and first.kind == second.kind and first.text != second.text:
+                return first.text, second.text
+    return None
+
+
+def change_unit(question: str, lang: str, units: Sequence[ReadUnit]) -> ReadUnit | None:
+    """The likeliest unit of the whole question's reading that holds both ends of the asked change,
+    with "before → after" as its span; None when the question asks no change or no such unit is near."""
+    if not units or not asks_change(question, lang):
+        return None
+    kinds = asked_kinds(question)
+    best = units[0].probability
+    for u in units[:TOP]:
+        if u.probability < SHARE * best:
+            break
+        pair = transition(u.text, kinds)
+        if pair:
+            kind = typed_spans(pair[1], names=False)[0].kind
+            return replace(u, span=pair[0] + ARROW["ja" if lang == "ja" else "en"] + pair[1], span_kind=kind)
+    return None
+
+
+def change_label(text: str) -> str:
+    """What changed, as the unit names it: a table row's key (「発注時間/日（千葉県試験店）」 of its first cell) or
+    a line's label (「配送・返品処理: 自己解決率50%→80%」); "" when it names none in a few words."""
+    if " / " in text:  # a table row read with its header: 「メトリクス: 発注時間/日 / 従来方式: 80分 / …」
+        key = text.split(" / ")[0].partition(": ")[2]
+    else:
+        key = label_value(text)[0]
+    key = key.strip()
+    if _BEFORE_KEY.search(key) or _AFTER_KEY.search(key):
+        return ""  # 「従来プロセス: 約100-120時間 → AI導入後: 50-70時間」: a side's label, not what changed
+    return key if len(key) <= 30 else ""
