@@ -119,6 +119,10 @@ _COUNTER_EN = {
     "年間": "years",
     "倍": "x",
     "言語": "languages",
+    "カ国": "countries",
+    "ヶ国": "countries",
+    "か国": "countries",
+    "ヵ国": "countries",
     "病院": "hospitals",
     "ページ": "pages",
     "種類": "types",
@@ -155,11 +159,18 @@ _WORDS_EN = {
 }
 _WORDS_EN |= {"非公開": "not disclosed", "から": "from", "まで": "to", "、": ", ", "・": " / ", "→": "→"}
 
+_JA_BIG_ANY = re.sub(r"\?P<\w+>", "?:", _JA_BIG.pattern)  # the same, without its group names: 1億4,000万
+# 3ヶ月～1年, 30分～1時間: a range whose ends carry units of their own is rendered end by end
+_UNIT_RANGE = re.compile(
+    r"(?P<left>\d\s*(?:か月|ヶ月|カ月|ヵ月|週間|日間|時間|分間|分|秒|年間))\s*[-~〜～–]\s*"
+    r"(?!(?:19|20)\d\d\s*年)(?=\d[\d,.]*\s*(?:年(?!度)|か月|ヶ月|カ月|ヵ月|週間|日|時間|分|秒))"
+)
+_END = "\x00"  # the dash between such ends while each is rendered
 _counter_alt = "|".join(sorted(map(re.escape, _COUNTER_EN), key=len, reverse=True))
 _cur_alt = "|".join(sorted(map(re.escape, _CURRENCY_JA), key=len, reverse=True))
 _JA_AMOUNT = re.compile(
     rf"(?P<pre>約|およそ|推定|最大|平均|合計)?\s*(?P<sym>[$€¥£])?(?P<a>{_JA_BIG.pattern})"
-    rf"(?:{_DASH}(?P<b>{_NUM}(?:兆|億|万|百万|千万)?))?"
+    rf"(?:{_DASH}(?P<b>(?=\d){_JA_BIG_ANY}))?"
     rf"\s*(?P<unit>{_cur_alt}|%|{_counter_alt})?(?P<post>{BOUNDS}|程度|前後|ほど|強)?"
 )
 
@@ -171,7 +182,8 @@ def _one_scale(m: re.Match[str]) -> bool:
 
 def _scale(m: re.Match[str], value: Decimal) -> Decimal:
     """The 兆/億/万 multiplier of a parsed amount: 40億 (value 4e9) → 1e8."""
-    return value / _dec(m.group("cho") or m.group("oku") or m.group("man"))
+    n = _dec(m.group("cho") or m.group("oku") or m.group("man"))
+    return value / n if n else Decimal(1)  # "0億": no scale to share
 
 
 def _amount_en(m: re.Match[str], short: bool) -> str:
@@ -292,7 +304,12 @@ def latin_names(text: str) -> str:
 _VAGUE = {"万": "tens of thousands", "十万": "hundreds of thousands", "百万": "millions", "千万": "tens of millions"}
 _VAGUE |= {"億": "hundreds of millions", "十億": "billions", "百億": "tens of billions", "千億": "hundreds of billions"}
 _VAGUE |= {"兆": "trillions", "十兆": "tens of trillions"}
-_VAGUE_RE = re.compile(r"数(十|百|千)?(万|億|兆)\s*(円|ドル|米ドル|ユーロ|ポンド|人|名|件)?")
+_VAGUE |= {"十": "dozens", "百": "hundreds", "千": "thousands"}
+_VAGUE_RE = re.compile(r"数(十|百|千)?(万|億|兆)\s*(円|ドル|米ドル|ユーロ|ポンド|人|名|件)?|数(十|百|千)(円|ドル|米ドル|ユーロ|ポンド|人|名|件)?")
+# 数週間, 数ヶ月: "several weeks", "several months" (数十年: "decades")
+_SEVERAL = {"週間": "weeks", "時間": "hours", "分": "minutes", "日": "days", "年": "years", "秒": "seconds"}
+_SEVERAL |= {"ヶ月": "months", "か月": "months", "カ月": "months", "ヵ月": "months"}
+_SEVERAL_RE = re.compile(r"数(十)?(" + "|".join(sorted(map(re.escape, _SEVERAL), key=len, reverse=True)) + r")(?:間)?")
 _VAGUE_OF = {
     "円": " of yen",
     "ドル": " of dollars",
@@ -305,8 +322,15 @@ _VAGUE_OF |= {"人": " of people", "名": " of people"}
 
 def _vague_en(m: re.Match[str]) -> str:
     """数十億円 → billions of yen; 数百万件 → millions."""
+    if m.group(4):  # 数百 / 数千人: no 万 / 億 / 兆
+        return f" {_VAGUE[m.group(4)]}{_VAGUE_OF.get(m.group(5) or '', '')} "
     words = _VAGUE.get((m.group(1) or "") + m.group(2))
     return f" {words}{_VAGUE_OF.get(m.group(3) or '', '')} " if words else m.group(0)
+
+
+def _several_en(m: re.Match[str]) -> str:
+    unit = _SEVERAL[m.group(2)]
+    return " decades " if m.group(1) and unit == "years" else f" {'dozens of' if m.group(1) else 'several'} {unit} "
 
 
 def _big_abbr(m: re.Match[str]) -> str:
@@ -366,7 +390,7 @@ def _spaced(m: re.Match[str], out: str) -> str:
 
 # "$15兆+": a currency sign with a Japanese scale word; a "+" after the scale means 超 (more than)
 _MIXED_PLUS = re.compile(r"(\d[万億兆](?:ドル|円|ユーロ|ポンド)?)\+")
-_MIXED_AMOUNT = re.compile(rf"(?P<sym>US\$|[$€¥£])\s*(?P<n>{_NUM})\s*(?P<scale>[万億兆])")
+_MIXED_AMOUNT = re.compile(rf"(?P<sym>US\$|[$€¥£])\s*(?P<n>{_NUM}(?:{_DASH}{_NUM})?)\s*(?P<scale>[万億兆])")
 
 
 # 「約 7000 万人」「1.4～2.4 億円」: a space around 万 / 億 / 兆 after a figure is spacing, not a break
@@ -385,6 +409,7 @@ def _mixed(s: str) -> str:
 
 def to_en(text: str) -> str:
     s = latin_names(_iso(_mixed(unicodedata.normalize("NFKC", text)), "en")).replace("\u301c", "〜")
+    s = _UNIT_RANGE.sub(lambda m: m.group("left") + _END, s.replace(_END, ""))
     short = bool(re.search(r"\d\s*[BMKT](?![A-Za-z])", s))
     s = re.sub(r"(\d)\s*%\s*[-〜～~–]\s*(?=\d[\d.,]*\s*%)", r"\1–", s)  # 50%～70% → 50–70%
     s = _JA_DATE.sub(_date_en, s)
@@ -403,13 +428,14 @@ def to_en(text: str) -> str:
         _per,
         s,
     )
-    s = _VAGUE_RE.sub(_vague_en, s)
+    s = _VAGUE_RE.sub(_vague_en, _SEVERAL_RE.sub(_several_en, s))
+    s = re.sub(r"(?<=[a-z])\s*[~〜～]\s*(?=[a-z])", " to ", s)  # 数百~数千: hundreds to thousands
     s = _JA_AMOUNT.sub(lambda m: _spaced(m, _amount_en(m, short)) if m.group("a") else m.group(0), s)
     s = re.sub(r"([$€¥£])(\d{1,3}(?:,\d{3})+)M(?![A-Za-z])", _big_abbr, s)
     for ja, en in sorted(_WORDS_EN.items(), key=lambda kv: -len(kv[0])):
         s = s.replace(ja, f" {en} " if en not in (", ", " / ") else en)
-    s = re.sub(r"(\d)\s*[-~〜～]\s*(\d)", r"\1–\2", s)  # a range between figures: $200~400 → $200–400
-    return tidy(s)
+    s = re.sub(r"(\d)\s*[-~〜～]\s*(?=[$€¥£]?\d)", r"\1–", s)  # a range between figures: $200~400 → $200–400
+    return tidy(re.sub(rf"\s*{_END}\s*", "–", s))
 
 
 def tidy(s: str) -> str:

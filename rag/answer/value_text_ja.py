@@ -71,10 +71,16 @@ def _date_ja(m: re.Match[str]) -> str:
     return s + {"early": "上旬", "mid": "中旬", "late": "下旬", "end of": "末"}.get(part, "")
 
 
+def _mixed_ja(m: re.Match[str]) -> str:
+    """$8兆 → 8兆ドル; ¥1-5億円 → 1-5億円 (the currency once, where the document also wrote it after)."""
+    word = _CURRENCY_EN[m.group("sym")]
+    return m.group("n") + m.group("scale") + ("" if m.string.startswith(word, m.end()) else word)
+
+
 def to_ja(text: str) -> str:
     s = _iso(_mixed(unicodedata.normalize("NFKC", text)), "ja")
     # "$8兆" is 8兆ドル: the Japanese scale word stays with the number, the currency goes after it
-    s = _MIXED_AMOUNT.sub(lambda m: m.group("n") + m.group("scale") + _CURRENCY_EN[m.group("sym")], s)
+    s = _MIXED_AMOUNT.sub(_mixed_ja, s)
     s = _EN_DATE.sub(_date_ja, s)
     s = re.sub(r"([$€¥£])([\d.,]+)([kKMBT])\s*[-–~]\s*\1([\d.,]+)\3(?![A-Za-z])", r"\1\2-\4\3", s)  # $400k–$600k
     s = _EN_AMOUNT.sub(_amount_ja, s)

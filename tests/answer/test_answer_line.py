@@ -72,12 +72,23 @@ JA_TO_EN = [
     ("年間$40B", "$40B per year"),
     ("1店舗1日約80分", "1 store 1 day about 80 minutes"),  # rendered amounts kept apart ("dayabout")
     ("2020-2021年", "2020–2021"),
+    ("約7,500万～1億4,000万円", "about ¥75–140 million"),  # an end in two scales (was "約7,500万~1")
+    ("3ヶ月～1年", "3 months–1 year"),  # ends with units of their own (was "3 months~1")
+    ("30分～1時間", "30 minutes–1 hour"),
+    ("3ヶ月～2024年度", "3 months~FY2024"),  # a year after the dash is no end of a duration
+    ("25カ国 → 60カ国", "25 countries → 60 countries"),
+    ("数週間", "several weeks"),  # was left in Japanese
+    ("数十年", "decades"),
+    ("数百~数千", "hundreds to thousands"),
+    ("$15,000~$50,000", "$15,000–$50,000"),  # a sign on both ends (the tilde was left)
     ("$15兆+", "over $15 trillion"),  # a sign with a Japanese scale; "+" after it is 超 ("$15 trillion +" before)
     ("1,520+", "1,520+"),  # no space before a bare "+" ("1,520 +" before)
     ("+30%", "+30%"),  # a sign stays with its number ("+ 30%" before)
 ]
 
 EN_TO_JA = [
+    ("¥1-5億", "1-5億円"),  # a sign and a Japanese scale on a range (was "1〜5円億")
+    ("¥1-5億円", "1-5億円"),  # the currency once
     ("$14B", "140億ドル"),
     ("April 2023", "2023年4月"),
     ("30 minutes", "30分"),

@@ -427,6 +427,22 @@ def test_a_range_with_the_percent_sign_on_both_ends_is_one_figure(text: str, spa
 
 
 @pytest.mark.parametrize(
+    "text,spans",
+    [
+        ("過去3ヶ月～1年の販売トレンド", [("duration", "3ヶ月~1年")]),  # was 3ヶ月 and the date 1年
+        ("2週間〜1ヶ月で導入", [("duration", "2週間〜1ヶ月")]),
+        ("約7,500万～1億4,000万円", [("amount", "約7,500万~1億4,000万円")]),  # was "約7,500万~1" and 4,000万円
+        ("10億2,000万ドル", [("amount", "10億2,000万ドル")]),
+        ("2023年～2024年", [("date", "2023年"), ("date", "2024年")]),  # a period stays two years
+        ("3ヶ月～2024年度", [("duration", "3ヶ月"), ("date", "2024年")]),
+        ("データを一元管理し、一部の店舗で", []),  # a kanji numeral inside a word, and 一部 ("part of")
+    ],
+)
+def test_a_range_whose_ends_carry_their_own_units_is_one_figure(text: str, spans: list[tuple[str, str]]) -> None:
+    assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
+
+
+@pytest.mark.parametrize(
     "text,span",
     [
         ("年間コスト削減：$200～400ミリオン/年", "$200~400ミリオン"),  # was "$200~400": the scale left out

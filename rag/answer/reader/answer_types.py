@@ -272,7 +272,8 @@ _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _KNUM = r"(?:[一二三四五六七八九十百千〇両数]+)"
 _PRE = r"(?:(?:約|およそ|最大|最低|最高|少なくとも|計|合計|年間|月間|延べ)\s*|(?:about|approximately|around|nearly|over|more than|less than|up to|at least|some)\s+)?"
 _MAG = r"(?:\s*(?:万|億|兆|千|百))*"
-_N1 = rf"(?:{_NUM}|{_KNUM}){_MAG}"
+# 1億4,000万 / 2兆5,000億: a figure written in two scales is one number (the second part right after the scale)
+_N1 = rf"(?:{_NUM}|{_KNUM}){_MAG}(?:(?<=[万億兆]){_NUM}(?:億|万|千|百)?)?"
 _NR = rf"{_PRE}{_N1}(?:\s*(?:[-~〜～–]|から|to)\s*{_N1})?"
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _ERA = r"(?:紀元前|明治|大正|昭和|平成|令和|西暦)"
@@ -282,6 +283,15 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     # how often, with its period (rag.answer.frequency): 月1回, 年4回以上, 3ヶ月ごと, 毎日, 四半期ごと; only a
     # question asking how often takes one (compatible): "毎日の問い合わせ" answers no "how much time"
     ("frequency", FREQUENCY),
+    # 3ヶ月～1年, 2週間〜1ヶ月, 30分～1時間: a range whose ends carry units of their own is one duration
+    # (not 3ヶ月 and the date 1年); the first end's unit is never a bare 年 (2023年～2024年 is a period)
+    (
+        "duration",
+        re.compile(
+            rf"{_PRE}{_NUM}\s*(?:年間|か月間?|ヶ月間?|カ月間?|ヵ月間?|週間|日間|時間|分間?|秒間?)\s*[-~〜～–]\s*"
+            rf"{_NUM}\s*(?:年間|年半|年(?![\d度月])|か月間?|ヶ月間?|カ月間?|ヵ月間?|週間|日間|日|時間|分間?|秒間?)"
+        ),
+    ),
     # 30日後削除, 3年後に黒字化: the time until something happens is a duration (not the date 3年)
     ("duration", re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d+)?\s*(?:日|年|か月|ヶ月|カ月|ヵ月|週間)後(?![半期])")),
     (
@@ -452,8 +462,10 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 continue
             if kind == "number" and not re.search(r"\d|[一二三四五六七八九十百千]", t[a:b]):
                 continue
-            if kind == "number" and not re.search(r"\d", t[a:b]) and _in_word(t, a, b):
-                continue  # 統一, 一般, 三菱: a kanji numeral inside a word is no value
+            if kind in ("number", "count", "amount") and not re.search(r"\d", t[a:b]) and _in_word(t, a, b):
+                continue  # 統一, 一般, 三菱, 一元管理: a kanji numeral inside a word is no value
+            if t[a:b] == "一部":
+                continue  # "part of", never a count of 部
             if kind in ("number", "count") and ORDINAL_BEFORE.search(t, 0, a) and re.fullmatch(r"\d+", t[a:b]):
                 for i in range(a, b):  # "Phase 3", "Step 2", "第2段階": the name of a stage, never a value
                     taken[i] = True
