@@ -1,4 +1,5 @@
-"""The English forms of a fact spelled the Japanese way, for scoring English answer lines.
+"""The English forms of a fact spelled the Japanese way, for scoring English answer lines (and the
+Japanese forms of an amount spelled the Latin way, for Japanese ones: `japanese_forms`).
 
 Question sets spell facts as the documents do ("350人", "2024年10月", "130億ドル", "約30〜40分"), while
 an English answer line states them in English ("350 people", "October 2024", "$13 billion", "about
@@ -151,3 +152,46 @@ def english_forms(fact: str) -> list[str]:
         value = float(m.group(1)) * (10**4 if m.group(2) else 1)
         return _amount_forms(value)
     return out
+
+
+# ------------------------------------------------------------------------------------ Latin → Japanese
+
+_LATIN_SCALES = {"k": 10**3, "m": 10**6, "mn": 10**6, "million": 10**6, "b": 10**9, "bn": 10**9, "billion": 10**9}
+_LATIN_SCALES |= {"t": 10**12, "trillion": 10**12}
+_CURRENCY_WORD = {"$": "ドル", "us$": "ドル", "€": "ユーロ", "¥": "円", "£": "ポンド"}
+_LATIN_AMOUNT = re.compile(
+    rf"(?P<sym>US\$|[$€¥£])?\s*(?P<a>{_NUM})(?:\s*[~〜～\-–—]\s*(?:US\$|[$€¥£])?\s*(?P<b>{_NUM}))?"
+    r"\s*(?P<scale>million|billion|trillion|bn|mn|[KkMBT])?\+?",
+    re.I,
+)
+
+
+def _ja_number(value: float) -> str:
+    """1.301e8 → 1億3010万 (兆 / 億 / 万 and the rest; no thousands commas: the folding removes them)."""
+    v, out = round(value), ""
+    for size, mark in ((10**12, "兆"), (10**8, "億"), (10**4, "万")):
+        if v >= size:
+            out += f"{v // size}{mark}"
+            v %= size
+    return out + (str(v) if v else "") if out else _fmt(value)
+
+
+def japanese_forms(fact: str) -> list[str]:
+    """Forms an amount written the Latin way takes in Japanese text ("$130.1M" → 1億3010万ドル, "47B" →
+    470億, "$8-12M" → 800万~1200万ドル / 800~1200万ドル); empty for anything else. Only figures with a
+    scale (K / M / B / T) are converted: "$0.99" or "25%" read the same in both languages."""
+    s = unicodedata.normalize("NFKC", fact or "").strip().replace(",", "")
+    m = _LATIN_AMOUNT.fullmatch(s)
+    if not m or not m.group("scale"):
+        return []
+    mult = _LATIN_SCALES[m.group("scale").lower()]
+    word = _CURRENCY_WORD.get((m.group("sym") or "").lower(), "")
+    lo = _ja_number(float(m.group("a")) * mult)
+    if not m.group("b"):
+        return [lo + word]
+    hi = _ja_number(float(m.group("b")) * mult)
+    forms = [f"{lo}~{hi}{word}"]
+    shared = re.fullmatch(r"(\d+)([万億兆])", lo)
+    if shared and hi.endswith(shared.group(2)) and re.fullmatch(r"\d+[万億兆]", hi):
+        forms.append(f"{shared.group(1)}~{hi}{word}")  # 800~1200万ドル: the scale written once
+    return forms

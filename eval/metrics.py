@@ -19,7 +19,9 @@ Matching rules
   quotes has no own text and scores 0 in either language.
 * answer_line_fact_recall: fact recall over the answer's own text only (a fact that appears only in a
   quote does not count). For an English question a fact spelled the Japanese way also counts in its
-  English form (eval.fact_forms: "350人" as "350 people", "2024年10月" as "October 2024").
+  English form (eval.fact_forms: "350人" as "350 people", "2024年10月" as "October 2024"); for a
+  Japanese question an amount spelled the Latin way also counts in its Japanese form ("$130.1M" as
+  1億3,010万ドル, "47B" as 470億), as the Japanese answer line renders it.
 * wrong_entity_answers: per unanswerable question 1 when the answer is not a refusal and its text
   carries a figure (a digit, quotes included), else 0; aggregated as a count (lower is better).
 
@@ -41,7 +43,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .answer_text import answer_line_text, carries_figures, language_match
-from .fact_forms import english_forms
+from .fact_forms import english_forms, japanese_forms
 from .questionset import Gold, Question
 
 KS = (1, 3, 5, 10)
@@ -226,9 +228,8 @@ def score_answer(q: Question, answer: Any, k: int = 10) -> dict[str, Any]:
             out["satisfied_facts"] = [g for g, ok in zip(q.facts, sat) if ok]
             out["missing_facts"] = [g for g, ok in zip(q.facts, sat) if not ok]
             m["fact_recall"] = sum(sat) / len(sat)
-            line_facts = (
-                q.facts if q.lang != "en" else [[*g, *(f for a in g for f in english_forms(a))] for g in q.facts]
-            )
+            forms = english_forms if q.lang == "en" else japanese_forms
+            line_facts = [[*g, *(f for a in g for f in forms(a))] for g in q.facts]
             m["answer_line_fact_recall"] = sum(satisfied_groups(line_facts, own_text)) / len(sat)
             facts_ok = all(sat)
             m["all_facts_pass"] = 1.0 if facts_ok else 0.0

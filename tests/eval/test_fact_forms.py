@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from eval import metrics as M
-from eval.fact_forms import english_forms
+from eval.fact_forms import english_forms, japanese_forms
 from eval.questionset import Gold, Question
 from rag.schema import Answer
 
@@ -55,3 +55,25 @@ def test_forms_only_for_english_questions_and_only_for_figures() -> None:
     assert _line_recall("臨床試験", "clinical trial") == 0.0
     # the unit of a duration is part of the fact: no bare number
     assert "2" not in english_forms("2分")
+
+
+@pytest.mark.parametrize(
+    "fact, right, wrong",
+    [
+        ("$130.1M", "ハギングフェイス：1億3,010万ドルです（2024年）。", "ハギングフェイス：1億3,000万ドルです。"),
+        ("$235M", "Series Dは2億3,500万ドルです。", "Series Dは2億3,500万円です。"),  # the currency counts
+        ("47B", "Mixtral 8x7Bは470億です。", "Mixtral 8x7Bは47億です。"),
+        ("$8-12M", "年間コストは800万〜1,200万ドルです。", "年間コストは800万〜1,200万円です。"),
+        ("$8-12M", "年間コストは800〜1,200万ドルです。", "年間コストは8〜12億ドルです。"),
+        ("€11.7B", "評価額は117億ユーロです。", "評価額は117億ドルです。"),
+    ],
+)
+def test_japanese_lines_state_latin_amounts_in_japanese(fact: str, right: str, wrong: str) -> None:
+    """A Japanese answer line that renders "$130.1M" as 1億3,010万ドル states the fact; a wrong value,
+    scale or currency does not."""
+    assert _line_recall(fact, right, "ja") == 1.0
+    assert _line_recall(fact, wrong, "ja") == 0.0
+
+
+def test_only_scaled_latin_amounts_get_japanese_forms() -> None:
+    assert japanese_forms("$0.99") == [] and japanese_forms("25%") == [] and japanese_forms("2024年") == []
