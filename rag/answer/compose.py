@@ -56,6 +56,7 @@ from rag.answer.entities import EntityCheck, check_entities, display_name, refus
 from rag.answer.extractive.companies import company_display
 from rag.answer.founding import founding_first
 from rag.answer.list_answer import list_items, whole_list
+from rag.answer.rate_period import rate_period_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
 from rag.answer.typed_answer import (
@@ -245,13 +246,15 @@ def compose(
             # does (its own gate has passed) answers, with that value as its span — in a question with
             # several parts, one whose value no earlier part's line already states
             kinds, measure = typed_of.get(part, ([], []))
-            for e in extra:
-                v = answering_value(e, part, kinds, measure)
-                if v is not None:
-                    got = ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})
-                    if not _stated(got, answer_lines, lang):
-                        units = [got]
-                        break
+            cands = [
+                ReadUnit(**{**e.__dict__, "span": v, "span_kind": kinds[0], "probability": tp})
+                for e in extra
+                if (v := answering_value(e, part, kinds, measure)) is not None
+            ]
+            for got in rate_period_first(part, cands, cands):  # "年間…": the yearly figure first
+                if not _stated(got, answer_lines, lang):
+                    units = [got]
+                    break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
             missing.append(part)
             whose = _display(snapshot, doc, lang) if doc else ""
@@ -281,6 +284,7 @@ def compose(
                 units = agree
         units = fullest_date_first(period_first(part, units, read_units), read_units)
         units = per_head_first(part, total_first(part, units, read_units), read_units)
+        units = rate_period_first(part, units, read_units)  # a yearly figure for "a year", not the monthly one
         units = plain_label_first(part, units)
         if answer_lines and units and _stated(units[0], answer_lines, lang):
             # a later part read from the same sentence ("65% of stores … and 50% of fulfilment"): the
