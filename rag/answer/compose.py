@@ -52,9 +52,9 @@ from typing import Any
 from rag.answer.answer_line import make_answer_line, render_value
 from rag.answer.asked_noun import noun_first
 from rag.answer.change_answer import asks_change, change_label, change_unit
-from rag.answer.entities import EntityCheck, check_entities, display_name, refusal_reason
-from rag.answer.extractive.companies import company_display
+from rag.answer.entities import EntityCheck, check_entities, refusal_reason
 from rag.answer.founding import founding_first
+from rag.answer.line_company import company_name, line_name
 from rag.answer.list_answer import list_items, whole_list
 from rag.answer.rate_period import rate_period_first
 from rag.answer.reader import ReadUnit, read
@@ -113,7 +113,7 @@ def entity_gate(question: str, lang: str, snapshot: Any) -> Gate:
     if not chk.refuse:
         return Gate(False, "", chk)
     # named as the answer lines name them (Best Buy, Sumitomo Corporation; not a first word)
-    companies = {d: _display(snapshot, d, lang) or d for ds in chk.mentioned.values() for d in ds}
+    companies = {d: company_name(snapshot, d, lang) or d for ds in chk.mentioned.values() for d in ds}
     return Gate(True, refusal_reason(chk, lang, companies), chk)
 
 
@@ -231,7 +231,7 @@ def compose(
             key = change_label(change.text) if lang == "ja" else ""
             unit_text = f"{key}: {change.span}" if key else change.text
             line = make_answer_line(
-                lang, _name(snapshot, change.doc_id, lang, asked_names), None, change.span, unit_text
+                lang, line_name(snapshot, change.doc_id, lang, asked_names), None, change.span, unit_text
             )
             answer_lines.append(f"{line} [{ns[0]}]")
             jobs = []
@@ -257,7 +257,7 @@ def compose(
                     break
         if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
             missing.append(part)
-            whose = _display(snapshot, doc, lang) if doc else ""
+            whose = company_name(snapshot, doc, lang) if doc else ""
             head = MISSING_FOR.get(lang, MISSING_FOR["en"]).format(whose) if whose else MISSING.get(lang, MISSING["en"])
             answer_lines.append(head + part)
             continue
@@ -317,7 +317,7 @@ def compose(
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]
         b = ev[0]
         line_secs.add(_section(b))
-        name = _name(snapshot, b.doc_id, lang, asked_names)
+        name = line_name(snapshot, b.doc_id, lang, asked_names)
         span = whole_list(b, units, lang)
         items = list_items(part, lang, b, hs[b.section])  # "Which laws …?": every item of b's list
         if items:  # (an item an earlier line states is left out)
@@ -377,46 +377,6 @@ def from_scored(chosen: Sequence[Any], hits: Sequence[Hit]) -> list[ReadUnit]:
             )
         )
     return out
-
-
-def _display(snapshot: Any, doc_id: str, lang: str) -> str:
-    """The company name of an answer line; for a document without a company field, the name its
-    text gives (rag.answer.entities.display_name), never its internal key."""
-    if snapshot is None:
-        return ""
-
-    def real(name: str) -> bool:
-        return bool(name) and name != doc_id and not name.startswith(doc_id + "@")
-
-    def own() -> str | None:  # None: the entity index failed
-        try:
-            return display_name(snapshot, doc_id, lang) or ""
-        except Exception:  # noqa: BLE001 — a display name must not stop the answer
-            return None
-
-    if lang != "ja":
-        # the document's own Latin name, never a first word cut from it ("Hugging" of Hugging Face)
-        # nor a product its title brackets; without one, its Japanese name (東京都), not a made-up one
-        latin = own()
-        if latin:
-            return latin
-        ja = company_display(snapshot, doc_id, "ja")
-        if real(ja):
-            return ja
-        name = company_display(snapshot, doc_id, lang)
-        return name if real(name) or latin is None else ""
-    name = company_display(snapshot, doc_id, lang)
-    if real(name) and not name.isascii():
-        return name
-    got = own()  # a document with no Japanese name: its full Latin one ("Best Buy", not "Best")
-    return got or (name if real(name) or got is None else "")
-
-
-def _name(snapshot: Any, doc_id: str, lang: str, asked_names: dict[str, str] | None) -> str:
-    name = _display(snapshot, doc_id, lang)
-    if lang == "ja" and name.isascii():
-        name = (asked_names or {}).get(doc_id) or name  # as the asker spelled it (ゴールドマン・サックス)
-    return name
 
 
 def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:

@@ -305,7 +305,9 @@ _VAGUE = {"万": "tens of thousands", "十万": "hundreds of thousands", "百万
 _VAGUE |= {"億": "hundreds of millions", "十億": "billions", "百億": "tens of billions", "千億": "hundreds of billions"}
 _VAGUE |= {"兆": "trillions", "十兆": "tens of trillions"}
 _VAGUE |= {"十": "dozens", "百": "hundreds", "千": "thousands"}
-_VAGUE_RE = re.compile(r"数(十|百|千)?(万|億|兆)\s*(円|ドル|米ドル|ユーロ|ポンド|人|名|件)?|数(十|百|千)(円|ドル|米ドル|ユーロ|ポンド|人|名|件)?")
+_VAGUE_RE = re.compile(
+    r"数(十|百|千)?(万|億|兆)\s*(円|ドル|米ドル|ユーロ|ポンド|人|名|件)?|数(十|百|千)(円|ドル|米ドル|ユーロ|ポンド|人|名|件)?"
+)
 # 数週間, 数ヶ月: "several weeks", "several months" (数十年: "decades")
 _SEVERAL = {"週間": "weeks", "時間": "hours", "分": "minutes", "日": "days", "年": "years", "秒": "seconds"}
 _SEVERAL |= {"ヶ月": "months", "か月": "months", "カ月": "months", "ヵ月": "months"}

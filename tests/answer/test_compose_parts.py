@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rag.answer import compose
+from rag.answer import compose, line_company
 from rag.answer.question_parts import split_parts
 from rag.answer.reader import ReadUnit
 from rag.schema import Hit
@@ -236,7 +236,8 @@ def test_a_company_read_on_its_own_is_named_where_its_document_lacks_the_answer(
     named on its "not in the library" line (it read as if the whole question went unanswered, beside
     the other company's answer)."""
     names = {"S": {"en": "Sumitomo Corporation", "ja": "住友商事"}, "B": {"en": "Best Buy", "ja": "ベストバイ"}}
-    monkeypatch.setattr(compose, "_display", lambda _snap, doc, lg: names[doc][lg])
+    for module in (compose, line_company):  # the "not in the library" line and the answer lines
+        monkeypatch.setattr(module, "company_name", lambda _snap, doc, lg: names[doc][lg])
 
     def read(part: str, hits: Any, lang: str, **_: Any) -> list[ReadUnit]:
         if hits[0].doc_id == "S":
