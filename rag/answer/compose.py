@@ -59,6 +59,7 @@ from rag.answer.list_answer import list_items, whole_list
 from rag.answer.rate_period import rate_period_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
+from rag.answer.row_key import row_key_answer
 from rag.answer.typed_answer import (
     answering_value,
     asked_kinds,
@@ -309,6 +310,7 @@ def compose(
             ]
             if fresh and fresh[0] is not units[0]:
                 units = [fresh[0]] + [u for u in units if u is not fresh[0]]
+        units = [row_key_answer(part, units[0]), *units[1:]]  # a row the question describes: its key
         ms = measured_span(part, units[0])  # the value beside what is measured, unless an earlier line states it
         if ms is not units[0] and not (answer_lines and _stated(ms, answer_lines, lang)):
             units = [ms, *units[1:]]
