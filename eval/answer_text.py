@@ -21,7 +21,8 @@ _WS_RE = re.compile(r"\s+")
 #     characters lie in pieces found verbatim in the sources (citation quotes, hit and related texts).
 #     Both sides are needed: a quote with a lead-in ("見出し： 文 [1]") or a table row rendered as
 #     "header: value / …" is evidence; an English line that mentions a figure of the quote, or a short
-#     Japanese line that states one span of it ("評価額：117億ユーロ"), is the answer's own text.
+#     Japanese line that states one span of it ("評価額：117億ユーロ"), is the answer's own text. So is
+#     a line with no kana or kanji at all (it pastes no Japanese quote: "Harvey: CEO — Winston Weinberg").
 # An own line that ends with a colon and introduces evidence (or ends the answer) is a lead-in such
 # as "According to the library:", not an answer line. Inline quoted spans stay part of an answer line.
 _KANA_KANJI_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
@@ -105,7 +106,10 @@ def split_answer(answer: Any) -> tuple[list[str], list[str]]:
         content = _line_content(s)
         if not _wc(content):
             continue
-        if _WHOLE_QUOTE_RE.match(content) or (quotes and _is_evidence(content, quotes, sources_wc)):
+        # a line without kana or kanji pastes no Japanese quote: "Panasonic Connect: Microsoft Azure OpenAI
+        # Service." states one Latin span of 「インフラ: Microsoft Azure OpenAI Service」 in an English line
+        pasted = bool(_KANA_KANJI_RE.search(content)) and _is_evidence(content, quotes, sources_wc)
+        if _WHOLE_QUOTE_RE.match(content) or (quotes and pasted):
             kinds.append(("evidence", content))
         else:
             kinds.append(("own", content))

@@ -303,6 +303,35 @@ def test_english_answer_line_scores_and_carries_the_facts():
     assert M.language_match(gloss, "en")
 
 
+def test_an_english_line_stating_a_latin_span_of_a_japanese_quote_is_own_text():
+    """ "Panasonic Connect: Microsoft Azure OpenAI Service." states the Latin span of 「インフラ: Microsoft Azure
+    OpenAI Service」: it pastes no Japanese quote, so it is the answer's own (English) line; a line that
+    pastes the quote with its Japanese label is still evidence."""
+    quote = "インフラ: Microsoft Azure OpenAI Service"
+    c = cite(1, "GENAI_003", "6. 使用技術・基盤", quote=[quote])
+    hit = Hit(
+        doc_id="GENAI_003",
+        title="Panasonic Connect",
+        heading_path=("6. 使用技術・基盤",),
+        text=f"Panasonic Connect › 6. 使用技術・基盤\n{quote}",
+        start_line=1,
+        end_line=2,
+        score=1.0,
+        source="t",
+    )
+    line = Answer(
+        question="q",
+        text=f"Panasonic Connect: Microsoft Azure OpenAI Service. [1]\n\n> 「{quote}」 [1]",
+        lang="en",
+        citations=[c],
+        hits=[hit],
+    )
+    assert split_answer(line)[0] == ["Panasonic Connect: Microsoft Azure OpenAI Service."]
+    assert M.language_match(line, "en")
+    pasted = Answer(question="q", text=f"Panasonic Connect: {quote} [1]", lang="en", citations=[c], hits=[hit])
+    assert split_answer(pasted)[0] == [] and not M.language_match(pasted, "en")
+
+
 def test_japanese_answer_line_built_from_a_span_is_own_text():
     ans = templated("評価額は€11.7B（約140億ドル）、リード投資家はASMLです [1]。")
     ans.lang = "ja"
