@@ -12,7 +12,9 @@ from rag.ingest.japanese import tag
 _EN_Q = r"(?:who|whom|whose|what|when|where|which|how|why|did|does|do|is|was|were|are|has|have|had)"
 # a second question may start with a preposition: "…, and to how many employees?"
 _EN_SPLIT = re.compile(
-    r"\s*(?:,\s*(?:and\s+|as well as\s+)?|\s+and\s+|;\s*)(?=(?:(?:to|for|from|in|at|by|with|on)\s+)?" + _EN_Q + r"\b)",
+    r"\s*(?:,\s*(?:and\s+|as well as\s+)?|\s+and\s+|;\s*)(?=(?:(?:to|for|from|in|at|by|with|on|over|within|during)\s+)?"
+    + _EN_Q
+    + r"\b)",
     re.I,
 )
 _BEFORE_AFTER = {
@@ -30,7 +32,8 @@ _JA_AND_COMMA = re.compile(r"^(?P<a>.+?)(?:と|および|及び|や)[、，]\s*(
 
 # "…, and to how many employees?" / "…, and by whom?": a second question that is only its question words
 _ELLIPTIC = re.compile(
-    r"^(?:to|for|from|in|at|by|with|on)\s+(?:how (?:many|much)|what|which|whom|when|where)\b(?:\s+[\w\-]+){0,3}[\s?.]*$",
+    r"^(?:to|for|from|in|at|by|with|on|over|within|during)\s+(?:how (?:many|much|long)|what|which|whom|when|where)\b"
+    r"(?:\s+[\w\-]+){0,3}[\s?.]*$",
     re.I,
 )
 _AUX = r"(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could)"

@@ -157,6 +157,7 @@ _WORDS_EN = {
     "月間": "per month",
     "毎月": "per month",
 }
+_WORDS_EN |= {"ほぼゼロ": "almost zero", "ゼロ": "zero"}
 _WORDS_EN |= {"非公開": "not disclosed", "から": "from", "まで": "to", "、": ", ", "・": " / ", "→": "→"}
 
 _JA_BIG_ANY = re.sub(r"\?P<\w+>", "?:", _JA_BIG.pattern)  # the same, without its group names: 1億4,000万

@@ -78,6 +78,8 @@ JA_TO_EN = [
     ("3ヶ月～2024年度", "3 months~FY2024"),  # a year after the dash is no end of a duration
     ("25カ国 → 60カ国", "25 countries → 60 countries"),
     ("数週間", "several weeks"),  # was left in Japanese
+    ("ゼロ", "zero"),
+    ("ほぼゼロ", "almost zero"),
     ("数十年", "decades"),
     ("数百~数千", "hundreds to thousands"),
     ("$15,000~$50,000", "$15,000–$50,000"),  # a sign on both ends (the tilde was left)

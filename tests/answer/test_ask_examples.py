@@ -42,6 +42,7 @@ def _answer_lines(text: str) -> list[str]:
         ("ミストラルAIのCEOは誰？", "ja", 1),
         ("How many parameters does Mixtral 8x7B have and how many are active?", "en", 2),
         ("In 2024, how many users did it have?", "en", 1),
+        ("How many information leaks has ConnectAI had, and over what period?", "en", 2),  # "over what …": a part
     ],
 )
 def test_split_parts(question, lang, n):

@@ -436,6 +436,8 @@ def test_a_range_with_the_percent_sign_on_both_ends_is_one_figure(text: str, spa
         ("2023年～2024年", [("date", "2023年"), ("date", "2024年")]),  # a period stays two years
         ("3ヶ月～2024年度", [("duration", "3ヶ月"), ("date", "2024年")]),
         ("データを一元管理し、一部の店舗で", []),  # a kanji numeral inside a word, and 一部 ("part of")
+        ("情報漏洩ゼロで16ヶ月", [("count", "ゼロ"), ("duration", "16ヶ月")]),  # none is a count
+        ("回答をゼロから起草", []),  # ゼロから: "from scratch"
     ],
 )
 def test_a_range_whose_ends_carry_their_own_units_is_one_figure(text: str, spans: list[tuple[str, str]]) -> None:

@@ -280,6 +280,8 @@ _ERA = r"(?:紀元前|明治|大正|昭和|平成|令和|西暦)"
 
 _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(rf"{_NUM}\s*分の\s*{_NUM}")),  # 3分の1 (a fraction, not minutes)
+    # 情報漏洩ゼロ, 値下げ要求：ゼロ: a count of none (not ゼロから "from scratch", nor ゼロトラスト)
+    ("count", re.compile(r"(?:ほぼ)?ゼロ(?!から|ベース|トラスト|ショット|デイ|エミッション|[\u30a1-\u30fa])")),
     # how often, with its period (rag.answer.frequency): 月1回, 年4回以上, 3ヶ月ごと, 毎日, 四半期ごと; only a
     # question asking how often takes one (compatible): "毎日の問い合わせ" answers no "how much time"
     ("frequency", FREQUENCY),
@@ -462,7 +464,7 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 continue
             if kind == "number" and not re.search(r"\d|[一二三四五六七八九十百千]", t[a:b]):
                 continue
-            if kind in ("number", "count", "amount") and not re.search(r"\d", t[a:b]) and _in_word(t, a, b):
+            if kind in ("number", "count", "amount") and not re.search(r"\d|ゼロ", t[a:b]) and _in_word(t, a, b):
                 continue  # 統一, 一般, 三菱, 一元管理: a kanji numeral inside a word is no value
             if t[a:b] == "一部":
                 continue  # "part of", never a count of 部
