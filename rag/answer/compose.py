@@ -56,6 +56,7 @@ from rag.answer.entities import EntityCheck, check_entities, refusal_reason
 from rag.answer.founding import founding_first
 from rag.answer.line_company import company_name, line_name
 from rag.answer.list_answer import list_items, whole_list
+from rag.answer.question_parts import is_elliptic
 from rag.answer.rate_period import rate_period_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
@@ -63,6 +64,7 @@ from rag.answer.row_key import row_key_answer
 from rag.answer.typed_answer import (
     answering_value,
     asked_kinds,
+    counter_clash,
     fits,
     fullest_date_first,
     labelled_first,
@@ -218,6 +220,7 @@ def compose(
     typed = _typed_parts(parts)
     typed_of = {p: (k, m) for p, k, m in typed}  # a part's asked kinds and measure terms
     full_p: dict[int, dict[tuple[Any, ...], float]] = {}
+    prev: ReadUnit | None = None  # the unit the part before answered from
     if not per_company and asks_change(question, lang):  # "何分から何分に？": both ends from one unit
         whole = read(question, list(hits), lang, k_units=POOL, settings=settings, timings=timings)
         change = change_unit(question, lang, whole)
@@ -311,13 +314,15 @@ def compose(
             if fresh and fresh[0] is not units[0]:
                 units = [fresh[0]] + [u for u in units if u is not fresh[0]]
         units = [row_key_answer(part, units[0]), *units[1:]]  # a row the question describes: its key
+        if prev is not None and is_elliptic(part):  # "…, and over what period?": what the part before read
+            units = _carried(part, prev, answer_lines, lang) + list(units)
         ms = measured_span(part, units[0])  # the value beside what is measured, unless an earlier line states it
         if ms is not units[0] and not (answer_lines and _stated(ms, answer_lines, lang)):
             units = [ms, *units[1:]]
         ev = _evidence(units, typed)
         all_units += ev
         ns = [_add(u, hs[u.section], cites, evidence_lines) for u in ev]
-        b = ev[0]
+        b = prev = ev[0]
         line_secs.add(_section(b))
         name = line_name(snapshot, b.doc_id, lang, asked_names)
         span = whole_list(b, units, lang)
@@ -336,6 +341,19 @@ def compose(
     citations = [_citation(n, c) for n, c in sorted(cites.values(), key=lambda x: x[0])]
     lines = [*answer_lines, "", *evidence_lines] if evidence_lines else answer_lines
     return Composed("\n".join(lines), citations, lines, top, missing, all_units)
+
+
+def _carried(part: str, prev: ReadUnit, lines: Sequence[str], lang: str) -> list[ReadUnit]:
+    """[the unit the part before answered from, spanned on its first value of this part's asked kind that
+    no answer line states] — 「情報漏洩ゼロ…で16ヶ月を達成」 answers "over what period" too — or []."""
+    kinds = asked_kinds(part)
+    for sp in typed_spans(prev.text, names=False) if kinds else ():
+        cand = replace(prev, span=sp.text, span_kind=sp.kind)
+        if sp.kind == "number" and "number" not in kinds or counter_clash(part, sp.text):
+            continue  # a bare number ("Phase 4.1") or another counter is no answer to "in how many stores"
+        if any(compatible(k, sp.kind) for k in kinds) and not _stated(cand, lines, lang):
+            return [cand]
+    return []
 
 
 def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_lines: list[str]) -> int:

@@ -126,6 +126,18 @@ def _completed(piece: str, first: str) -> str:
     return f"{piece.rstrip('?. ')} {m.group('aux')} {m.group('rest')}?"
 
 
+_ELLIPTIC_PART = re.compile(
+    r"^(?:to|for|from|in|at|by|with|on|over|within|during)\s+(?:how (?:many|much|long)|what|which|whom|when|where)\b",
+    re.I,
+)
+
+
+def is_elliptic(part: str) -> bool:
+    """A part made from an elliptic second question ("over what period has ConnectAI had?"): it asks
+    about what the part before it asked about."""
+    return bool(_ELLIPTIC_PART.match(part.strip()))
+
+
 def split_parts(question: str, lang: str) -> list[str]:
     """The parts of a question with several parts (at most 3), or [question]."""
     q = (question or "").strip()

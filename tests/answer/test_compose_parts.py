@@ -250,3 +250,22 @@ def test_a_company_read_on_its_own_is_named_where_its_document_lacks_the_answer(
     lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
     assert lines[0].startswith(want), lines
     assert "7" in lines[1] and not lines[1].startswith(want[:8]), lines
+
+
+def test_an_elliptic_part_is_answered_from_the_unit_the_part_before_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "…, and over what period?" asks about what the first part asked about: the period in the first
+    part's own sentence answers it, not the reader's likelier unit elsewhere."""
+    leaks = "「情報漏洩ゼロ、著作権問題ゼロ、外部トラブルゼロで16ヶ月を達成」"
+    other = "ChatGPT導入から約1ヶ月でConnectAIを全社展開"
+
+    def read(part: str, hits: Any, lang: str, **_: Any) -> list[ReadUnit]:
+        if part.startswith("over what period"):
+            return [replace(_unit(other, "約1ヶ月", 0.8, 1), answer_type="duration", span_kind="duration")]
+        return [replace(_unit(leaks, "ゼロ", 0.8, 0), answer_type="count", span_kind="count")]
+
+    monkeypatch.setattr(compose, "read", read)
+    q = "How many information leaks has Panasonic Connect's ConnectAI had, and over what period?"
+    parts = split_parts(q, "en")
+    out = compose.compose(q, parts, [_hit("s0"), _hit("s1")], "en", None)
+    lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
+    assert "zero" in lines[0] and "16 months" in lines[1], lines
