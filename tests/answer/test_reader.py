@@ -24,7 +24,7 @@ from rag.answer.reader import (
     typed_spans,
 )
 from rag.answer.reader.features import _idf, _lex_share, _share, period_match, periods, type_near, unit_tokens
-from rag.answer.reader.span import candidates, enumerators, filter_candidates
+from rag.answer.reader.span import candidates, enumerators, filter_candidates, name_variant
 from rag.config import Settings
 from rag.index import get_embedder
 from rag.schema import Hit
@@ -686,3 +686,15 @@ def test_a_name_made_of_a_question_word_and_a_number_is_kept_whole() -> None:
 
     assert _without_label("Article 46", frozenset({"article", "gdpr"})) == "Article 46"
     assert _without_label("CEO Sebastian Siemiatkowski", frozenset({"ceo"})) == "Sebastian Siemiatkowski"
+
+
+def test_a_role_in_parentheses_is_no_latin_form_of_the_name() -> None:
+    """「ダリオ・アモデイ（CEO）とダニエラ・アモデイ（President）」 answered "Who is Anthropic's CEO?" with "CEO"
+    (the parenthesised Latin text taken for the name's Latin form); "Arthur Mensch" beside its katakana
+    is still the English form."""
+    t = "ダリオ・アモデイ（CEO）とダニエラ・アモデイ（President）兄妹が共同創業者"
+    s = next(x for x in typed_spans(t) if x.text == "ダリオ・アモデイ")
+    assert name_variant(t, s, "en") == "ダリオ・アモデイ"
+    t2 = "アルチュール・メンシュ（Arthur Mensch）が率いる"
+    s2 = next(x for x in typed_spans(t2) if x.text == "アルチュール・メンシュ")
+    assert name_variant(t2, s2, "en") == "Arthur Mensch"

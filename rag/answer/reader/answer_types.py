@@ -355,7 +355,7 @@ _QUOTED = re.compile(r"[「『“\"]([^」』”\"]{1,40})[」』”\"]")
 _ACRONYM_EXPANDED = re.compile(
     r"(?<![A-Za-z0-9/])[A-Z]{2,6}(?:/[A-Z]{2,6})*\s*[（(](?:[A-Z][A-Za-z&'\-. ]{3,60}|[\u30a1-\u30fa\u30fc\u4e00-\u9fff]{3,20})[）)]"
 )
-_NOT_NAMES = frozenset(
+NOT_NAMES = frozenset(
     """the a an this that these those it its and or but in on at for with from by to of as is
 are was were be has have had ai api llm ceo cto cfo coo q1 q2 q3 q4 fy usd eur jpy kpi roi yes no
 founder co-founder cofounder chairman chairwoman president director chief officer head vice vp manager
@@ -430,7 +430,7 @@ def _name_spans(t: str) -> tuple[Span, ...]:
         out.append(Span(m.start(), m.end(), "name", m.group(0)))
     for m in _LATIN_NAME.finditer(t):
         w = m.group(0).rstrip(".")
-        if w.lower() in _NOT_NAMES or re.fullmatch(r"[A-Z]\d*|\d.*|[A-Z](?:/[A-Z])+", w):  # not A/B
+        if w.lower() in NOT_NAMES or re.fullmatch(r"[A-Z]\d*|\d.*|[A-Z](?:/[A-Z])+", w):  # not A/B
             continue
         out.append(Span(m.start(), m.start() + len(w), "name", w))
     for m in _QUOTED.finditer(t):

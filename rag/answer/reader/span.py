@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from rag.answer.counters import BOUNDS
-from rag.answer.reader.answer_types import ORDINAL_BEFORE, Span, compatible, nfkc, typed_spans
+from rag.answer.reader.answer_types import NOT_NAMES, ORDINAL_BEFORE, Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
 from rag.answer.reader.role_names import role_name
@@ -362,8 +362,9 @@ def name_variant(text: str, span: Span, lang: str) -> str:
     if lang != "en" or _LATIN.search(s) and not _JA.search(s):
         return s
     m = _PAREN_AFTER.match(t[span.end :])
-    if m and _LATIN.search(m.group(1)) and not _JA.search(m.group(1)):
-        return m.group(1).strip()
+    roles = m and all(w.lower() in NOT_NAMES for w in re.findall(r"[A-Za-z\-]+", m.group(1)))
+    if m and _LATIN.search(m.group(1)) and not _JA.search(m.group(1)) and not roles:
+        return m.group(1).strip()  # (a role in parentheses is no Latin form: 「ダリオ・アモデイ（CEO）」)
     # "Arthur Mensch（アルチュール・メンシュ）": the span is the part in parentheses
     if _PAREN_BEFORE.search(t[: span.start]):
         head = t[: span.start].rstrip()[:-1].rstrip()
