@@ -698,3 +698,14 @@ def test_a_role_in_parentheses_is_no_latin_form_of_the_name() -> None:
     t2 = "アルチュール・メンシュ（Arthur Mensch）が率いる"
     s2 = next(x for x in typed_spans(t2) if x.text == "アルチュール・メンシュ")
     assert name_variant(t2, s2, "en") == "Arthur Mensch"
+
+
+def test_a_katakana_candidate_made_of_the_questions_loanwords_is_no_answer() -> None:
+    """ "What context window do the models support?" over 「…256K トークンのコンテキストウィンドウをサポート」:
+    コンテキストウィンドウ (context + window, the question's own words) is what is asked, 256K the answer."""
+    t = "すべてのミストラルモデルは256K トークンのコンテキストウィンドウをサポート。"
+    qi = question_info("French companies only: what context window do the models support?", "en")
+    kept = [c.text for c in filter_candidates(qi, candidates(t), t)]
+    assert "コンテキストウィンドウ" not in kept and any(k.startswith("256K") for k in kept), kept
+    qi_ja = question_info("ミストラルのモデルは何をサポートしている？", "ja")  # no English words: nothing to echo
+    assert "コンテキストウィンドウ" in [c.text for c in filter_candidates(qi_ja, candidates(t), t)]

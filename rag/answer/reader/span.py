@@ -57,7 +57,7 @@ from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
 from rag.answer.reader.role_names import role_name
 from rag.answer.units import Unit
-from rag.ingest.japanese import tag
+from rag.ingest.japanese import loan_source, tag
 from rag.search.glossary import expand
 
 SPAN_FEATURES = (
@@ -287,13 +287,31 @@ def _counter_match(qv: _QView, s: Span, text: str = "") -> bool:
     return any(c in after[:8] for c in qv.counters if not c.isascii() and len(c) >= 2)
 
 
+@lru_cache(maxsize=1024)
+def _en_words(question: str) -> frozenset[str]:
+    ws = re.findall(r"[a-z][a-z\-]+", nfkc(question).lower())
+    return frozenset(ws + [w[:-1] for w in ws if w.endswith("s")])
+
+
+def _loan_echo(text: str, words: frozenset[str]) -> bool:
+    """A katakana candidate made only of loanwords the English question says: コンテキストウィンドウ for
+    "what context window …?" names what is asked, not the answer."""
+    if not words or not re.fullmatch(r"[\u30a1-\u30fa\u30fc・]+", text):
+        return False
+    parts = [(s, loan_source(f)) for s, _sp, f in tag(text) if s.strip("・")]
+    return bool(parts) and all(src is not None and src in words for _s, src in parts)
+
+
 def filter_candidates(qi: Any, cands: Sequence[Span], text: str = "") -> list[Span]:
     """Hard preferences applied before scoring (each only when it leaves something): a candidate the
     question already contains is dropped; a question asking for a typed value keeps the values of a
     compatible kind; one asking with a counter (何言語, how many stores) keeps the values with it."""
 
     qv = _qview(qi)
-    out = [c for c in cands if not (squash(c.text) and squash(c.text) in qi.squashed)] or list(cands)
+    words = _en_words(qi.text) if qi.lang == "en" else frozenset()
+    out = [
+        c for c in cands if not (squash(c.text) and squash(c.text) in qi.squashed) and not _loan_echo(c.text, words)
+    ] or list(cands)
     if qv.typed:
         typed = [c for c in out if any(compatible(k, c.kind) for k in qv.kinds)]
         out = typed or out
