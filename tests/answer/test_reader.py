@@ -24,7 +24,8 @@ from rag.answer.reader import (
     typed_spans,
 )
 from rag.answer.reader.features import _idf, _lex_share, _share, period_match, periods, type_near, unit_tokens
-from rag.answer.reader.span import candidates, enumerators, filter_candidates, name_variant
+from rag.answer.reader.name_forms import name_variant, without_label
+from rag.answer.reader.span import candidates, enumerators, filter_candidates
 from rag.config import Settings
 from rag.index import get_embedder
 from rag.schema import Hit
@@ -682,10 +683,8 @@ def test_an_acronym_with_its_expansion_is_one_name() -> None:
 
 def test_a_name_made_of_a_question_word_and_a_number_is_kept_whole() -> None:
     """ "Which GDPR article …?" is answered "Article 46", not "46" (the question's word is no label here)."""
-    from rag.answer.reader.span import _without_label
-
-    assert _without_label("Article 46", frozenset({"article", "gdpr"})) == "Article 46"
-    assert _without_label("CEO Sebastian Siemiatkowski", frozenset({"ceo"})) == "Sebastian Siemiatkowski"
+    assert without_label("Article 46", frozenset({"article", "gdpr"})) == "Article 46"
+    assert without_label("CEO Sebastian Siemiatkowski", frozenset({"ceo"})) == "Sebastian Siemiatkowski"
 
 
 def test_a_role_in_parentheses_is_no_latin_form_of_the_name() -> None:

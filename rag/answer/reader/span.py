@@ -52,9 +52,10 @@ from typing import Any
 import numpy as np
 
 from rag.answer.counters import BOUNDS
-from rag.answer.reader.answer_types import NOT_NAMES, ORDINAL_BEFORE, Span, compatible, nfkc, typed_spans
+from rag.answer.reader.answer_types import ORDINAL_BEFORE, Span, compatible, nfkc, typed_spans
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
+from rag.answer.reader.name_forms import name_variant, without_label
 from rag.answer.reader.role_names import role_name
 from rag.answer.units import Unit
 from rag.ingest.japanese import loan_source, tag
@@ -367,43 +368,6 @@ def span_features(qi: Any, text: str, cands: Sequence[Span]) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- choice
 
-_PAREN_AFTER = re.compile(r"^\s*[（(]([^）)]{1,60})[）)]")
-_PAREN_BEFORE = re.compile(r"[（(]\s*$")
-_LATIN = re.compile(r"[A-Za-z]")
-_JA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-
-
-def name_variant(text: str, span: Span, lang: str) -> str:
-    """The Latin form of a name for English askers when the unit gives one beside it in parentheses."""
-    t = nfkc(text)
-    s = span.text
-    if lang != "en" or _LATIN.search(s) and not _JA.search(s):
-        return s
-    m = _PAREN_AFTER.match(t[span.end :])
-    roles = m and all(w.lower() in NOT_NAMES for w in re.findall(r"[A-Za-z\-]+", m.group(1)))
-    if m and _LATIN.search(m.group(1)) and not _JA.search(m.group(1)) and not roles:
-        return m.group(1).strip()  # (a role in parentheses is no Latin form: 「ダリオ・アモデイ（CEO）」)
-    # "Arthur Mensch（アルチュール・メンシュ）": the span is the part in parentheses
-    if _PAREN_BEFORE.search(t[: span.start]):
-        head = t[: span.start].rstrip()[:-1].rstrip()
-        m2 = re.search(r"([A-Z][A-Za-z0-9&'.\-]*(?:\s+[A-Za-z0-9&'.\-]+){0,5})$", head)
-        if m2:
-            return m2.group(1).strip()
-    return s
-
-
-def _without_label(name: str, tokens: frozenset[str]) -> str:
-    """A name span without the question's own words at its head: "CEO Sebastian Siemiatkowski" →
-    "Sebastian Siemiatkowski" for "Who is Klarna's CEO?" (the label is written before the name; a
-    trailing word is the name's own: "UCF Lake Nona Hospital")."""
-    words = name.split()
-    head = 0
-    while head < len(words) - 1 and words[head].casefold() in tokens:
-        head += 1
-    rest = " ".join(words[head:])
-    # a number is no name: "Article 46" answers "Which GDPR article …?" whole (was "46")
-    return rest if head and not re.fullmatch(r"[\d.,\-]+", rest) else name
-
 
 def _cell_choice(qi: Any, unit: Unit) -> SpanChoice | None:
     """A table row: among the columns whose header the question names (rag.answer.reader.features.header_scores),
@@ -463,7 +427,7 @@ def extract_span(qi: Any, unit: Unit, model: Any = None) -> SpanChoice:
         return SpanChoice(text, "unit", float(p[i]))
 
     def shown(s: Span) -> str:
-        return _without_label(name_variant(sub, s, qi.lang), qi.tokens) if s.kind == "name" else s.text
+        return without_label(name_variant(sub, s, qi.lang), qi.tokens) if s.kind == "name" else s.text
 
     s = cands[i]
     if qi.qtype.kind == "name":  # the name next to the asked role word (rag.answer.reader.role_names)
