@@ -188,6 +188,11 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("Which Macquarie Bank technology head is quoted?", "name"),
         ("What gross margin does the deployment business run at?", "percent"),
         ("What fairness threshold does it hold its recommendations to?", "number"),
+        # "parameter counts", "headcount" ask a count; "what counts as …" does not
+        ("Compare the total parameter counts of Mixtral 8x7B and DBRX.", "count"),
+        ("What is the company's headcount?", "count"),
+        ("What counts as a resolved query?", "other"),
+        ("Compare the valuations of the two companies.", "amount"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:

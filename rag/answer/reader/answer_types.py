@@ -79,7 +79,7 @@ _FREQUENCY_ASKED = re.compile(
     r"\bon what (?:schedule|cadence)\b"
 )
 _EN_MONEY = (
-    r"price|prices|cost|costs|amount|valuation|value|revenue|revenues|sales|profit|profits|income|"
+    r"price|prices|cost|costs|amount|valuations?|value|revenue|revenues|sales|profit|profits|income|"
     r"budget|fee|fees|salary|funding|investment|worth|spend|spent|paid|pay|raise|raised|arr|(?<!in )charges?|charged|"
     r"cap|ceiling"
 )
@@ -116,7 +116,7 @@ _EN = [
             rf"\bhow much\b(?! (?:longer|shorter|faster|slower|more|less|time|bigger|larger))|\b(?:{_EN_MONEY})\b"
         ),
     ),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b")),
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\b(?:head|[a-z\-]+ )counts?\b(?! (?:on|as)\b)")),  # "parameter counts"
     (
         "number",
         re.compile(
