@@ -116,7 +116,8 @@ _EN = [
             rf"\bhow much\b(?! (?:longer|shorter|faster|slower|more|less|time|bigger|larger))|\b(?:{_EN_MONEY})\b"
         ),
     ),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\b(?:head|[a-z\-]+ )counts?\b(?! (?:on|as)\b)")),  # "parameter counts"
+    # "how many", "number of", "parameter counts", "headcount" (not "counts on" / "counts as")
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\b(?:head|[a-z\-]+ )counts?\b(?! (?:on|as)\b)")),
     (
         "number",
         re.compile(
