@@ -176,9 +176,16 @@ def _squash(s: str) -> str:
     return re.sub(r"[\s*,、。()（）]", "", unicodedata.normalize("NFKC", s)).lower()
 
 
+# a table's generic column header says nothing about the value ("MUFG: metrics.", 「…のメトリクスは80分」)
+_GENERIC_LABELS = frozenset(
+    "項目 内容 情報 詳細 数値 値 備考 説明 指標 メトリクス メトリック データ 概要 補足 ソース 出典 信頼度 "
+    "item items detail details value values information info metric metrics data note notes".split()
+)
+
+
 def _label_for(lang: str, label: str) -> str:
     label = re.sub(r"\s*[（(][^）)]*[）)]\s*", "", unicodedata.normalize("NFKC", label)).strip(" *")
-    if not label:
+    if not label or label.casefold() in _GENERIC_LABELS:
         return ""
     if lang == "en":
         if not JA.search(label):
@@ -225,7 +232,8 @@ def make_answer_line(
     row_key = False
     for i, (lab, val) in enumerate(pairs):
         if lab and sq and sq in _squash(val):
-            if len(pairs) == 2 and i == 1 and _KEY_VALUE.search(f"{pairs[0][0]} {lab}"):
+            if i == 1 and len(pairs) in (2, 3) and _KEY_VALUE.search(f"{pairs[0][0]} {lab}"):
+                # (a third column is a source or a confidence: 「項目: 利用回数 / 内容: 139万回 / ソース: …」)
                 lab, row_key = pairs[0][1], True  # 「項目: 従業員数 / 内容: 約200,000名」: the row's key
             label = _label_for(lang, lab)
             if row_key and lang == "en" and JA.search(lab) and _squash(lab) not in _ja_terms():
@@ -248,7 +256,8 @@ def make_answer_line(
             copula = "" if re.search(r"[\u3041-\u309f。．.!?！？]$", value) else "です"
             line = (f"{company}：" if company else "") + value + copula + (f"（{per}）" if per else "")
         return line + "。"
-    if label and (row_key or re.fullmatch(r"(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?(?:19|20)\d\d", value)):
+    named = re.search(r"[A-Za-z]$", value) and not re.search(r"\d[BMKT]$", value)  # a name, not "$8B"
+    if label and (row_key and not named or re.fullmatch(r"(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?(?:19|20)\d\d", value)):
         body = f"{label} {value}"  # "founded 1869", "headcount about 8,000 people", "founded 2004"
     elif label and re.search(r"[A-Za-z]$", value) and not re.search(r"\d[BMKT]$", value):
         body = f"{label} — {value}"

@@ -284,3 +284,18 @@ def test_a_date_answer_gets_no_second_date_as_its_period() -> None:
         make_answer_line("en", "Indeed", None, "2004年", "創業: 2004年、2009年にリクルートが買収")
         == "Indeed: founded 2004."
     )
+
+
+def test_a_generic_column_header_is_no_label_and_the_row_key_is() -> None:
+    """「項目: 利用回数（12ヶ月） / 内容: 139万6,639回 / ソース: Newsroom」: the value is labelled by its row's key
+    (a third column — a source — does not hide it), never by the header 内容 ("…の内容は139万回"); a
+    header like メトリクス alone says nothing ("MUFG: metrics.")."""
+    row = "項目: 利用回数（12ヶ月） / 内容: 139万6,639回 / ソース: Newsroom"
+    assert make_answer_line("ja", "パナソニック コネクト", None, "139万6,639回", row).startswith(
+        "パナソニック コネクトの利用回数は"
+    )
+    assert make_answer_line("ja", "MUFG", None, "80分", "メトリクス: 80分") == "MUFG：80分です。"
+    assert make_answer_line("en", "MUFG", None, "80分", "Metrics: 80分") == "MUFG: 80 minutes."
+    infra = "項目: インフラ / 内容: Microsoft Azure OpenAI Service / ソース: 公式"
+    line = make_answer_line("en", "Panasonic Connect", None, "Microsoft Azure OpenAI Service", infra)
+    assert line == "Panasonic Connect: infrastructure — Microsoft Azure OpenAI Service."
