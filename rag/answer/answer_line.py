@@ -256,7 +256,7 @@ def make_answer_line(
             copula = "" if re.search(r"[\u3041-\u309f。．.!?！？]$", value) else "です"
             line = (f"{company}：" if company else "") + value + copula + (f"（{per}）" if per else "")
         return line + "。"
-    named = re.search(r"[A-Za-z]$", value) and not re.search(r"\d[BMKT]$", value)  # a name, not "$8B"
+    named = not re.search(r"\d", value)  # a name ("Microsoft Azure"), not a figure ("about 33,000 people")
     if label and (row_key and not named or re.fullmatch(r"(?:[A-Z][a-z]+ )?(?:\d{1,2}, )?(?:19|20)\d\d", value)):
         body = f"{label} {value}"  # "founded 1869", "headcount about 8,000 people", "founded 2004"
     elif label and re.search(r"[A-Za-z]$", value) and not re.search(r"\d[BMKT]$", value):
