@@ -241,10 +241,17 @@ def compose(
             jobs = []
     for part, hs, doc in jobs:
         units = read(part, list(hs), lang, k_units=POOL, settings=settings, timings=timings)
+        # "…, and over what period?": what the part before read (its unit, its section) answers first
         tp = units[0].top_probability if units else 0.0
+        # (its section's other units only where the part's own reading finds nothing close enough)
+        siblings = units if not units or tp < PART_MIN_TOP else []
+        carried = _carried(part, prev, siblings, answer_lines, lang) if prev is not None and is_elliptic(part) else []
+        tp = max(tp, carried[0].top_probability) if carried else tp
         top = max(top, tp)
         was_read = bool(units)
         units = noun_first(part, labelled_first(part, typed_first(part, units)), lang)
+        if carried:
+            units = carried + [u for u in units if u.text != carried[0].text]
         if was_read and not units and extra and not per_company:
             # no close reader unit holds a value of the asked kind: a unit the unit scorer chose that
             # does (its own gate has passed) answers, with that value as its span — in a question with
@@ -259,7 +266,7 @@ def compose(
                 if not _stated(got, answer_lines, lang):
                     units = [got]
                     break
-        if not units or (len(jobs) > 1 and tp < PART_MIN_TOP):
+        if not carried and (not units or (len(jobs) > 1 and tp < PART_MIN_TOP)):
             missing.append(part)
             whose = company_name(snapshot, doc, lang) if doc else ""
             head = MISSING_FOR.get(lang, MISSING_FOR["en"]).format(whose) if whose else MISSING.get(lang, MISSING["en"])
@@ -314,8 +321,8 @@ def compose(
             if fresh and fresh[0] is not units[0]:
                 units = [fresh[0]] + [u for u in units if u is not fresh[0]]
         units = [row_key_answer(part, units[0]), *units[1:]]  # a row the question describes: its key
-        if prev is not None and is_elliptic(part):  # "…, and over what period?": what the part before read
-            units = _carried(part, prev, answer_lines, lang) + list(units)
+        if carried:  # first also after the re-orderings above (they weigh the part's own reading)
+            units = carried + [u for u in units if u.text != carried[0].text or u.span != carried[0].span]
         ms = measured_span(part, units[0])  # the value beside what is measured, unless an earlier line states it
         if ms is not units[0] and not (answer_lines and _stated(ms, answer_lines, lang)):
             units = [ms, *units[1:]]
@@ -343,16 +350,21 @@ def compose(
     return Composed("\n".join(lines), citations, lines, top, missing, all_units)
 
 
-def _carried(part: str, prev: ReadUnit, lines: Sequence[str], lang: str) -> list[ReadUnit]:
-    """[the unit the part before answered from, spanned on its first value of this part's asked kind that
-    no answer line states] — 「情報漏洩ゼロ…で16ヶ月を達成」 answers "over what period" too — or []."""
+def _carried(
+    part: str, prev: ReadUnit, read_units: Sequence[ReadUnit], lines: Sequence[str], lang: str
+) -> list[ReadUnit]:
+    """[the unit the part before answered from — or another unit of its section read for this part, in the
+    document's order — spanned on its first value of this part's asked kind that no answer line states]
+    (「情報漏洩ゼロ…で16ヶ月を達成」 answers "over what period" too), or []."""
     kinds = asked_kinds(part)
-    for sp in typed_spans(prev.text, names=False) if kinds else ():
-        cand = replace(prev, span=sp.text, span_kind=sp.kind)
-        if sp.kind == "number" and "number" not in kinds or counter_clash(part, sp.text):
-            continue  # a bare number ("Phase 4.1") or another counter is no answer to "in how many stores"
-        if any(compatible(k, sp.kind) for k in kinds) and not _stated(cand, lines, lang):
-            return [cand]
+    home = [u for u in read_units if _section(u) == _section(prev) and u.text != prev.text]
+    for u in [prev, *sorted(home, key=lambda x: x.start_line or 0)] if kinds else ():
+        for sp in typed_spans(u.text, names=False):
+            cand = replace(u, span=sp.text, span_kind=sp.kind)
+            if sp.kind == "number" and "number" not in kinds or counter_clash(part, sp.text):
+                continue  # a bare number ("Phase 4.1") or another counter is no answer to "in how many stores"
+            if any(compatible(k, sp.kind) for k in kinds) and not _stated(cand, lines, lang):
+                return [cand]
     return []
 
 

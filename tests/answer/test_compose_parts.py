@@ -269,3 +269,28 @@ def test_an_elliptic_part_is_answered_from_the_unit_the_part_before_read(monkeyp
     out = compose.compose(q, parts, [_hit("s0"), _hit("s1")], "en", None)
     lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
     assert "zero" in lines[0] and "16 months" in lines[1], lines
+
+
+def test_an_elliptic_part_the_reader_cannot_place_is_read_in_the_section_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "…, and over how many years is it spread?": the part alone reads nothing close enough (it would be
+    "not in the library"); the first part's section holds the years in another unit."""
+    cost = "合計初期投資 — 推定規模: 14-34億円"
+    years = "根拠: 3年間分散投資の場合"
+
+    def read(part: str, hits: Any, lang: str, **_: Any) -> list[ReadUnit]:
+        if part.startswith("over how many years"):
+            return [
+                replace(
+                    _unit(years, "3年間", 0.3, 0), answer_type="duration", span_kind="duration", top_probability=0.3
+                )
+            ]
+        return [replace(_unit(cost, "14-34億円", 0.8, 0), answer_type="amount", span_kind="amount")]
+
+    monkeypatch.setattr(compose, "read", read)
+    q = "How big is Nomura Securities' up-front AI investment estimated to be, and over how many years is it spread?"
+    parts = split_parts(q, "en")
+    out = compose.compose(q, parts, [_hit("s0")], "en", None)
+    lines = [ln for ln in out.lines if ln and not ln.startswith(">")]
+    assert "3 years" in lines[1] and not lines[1].startswith("Not in the library"), lines
