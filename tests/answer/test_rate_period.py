@@ -7,6 +7,7 @@ import pytest
 
 from rag.answer.rate_period import asked_period, rate_period_first
 from rag.answer.reader import ReadUnit
+from tests.answer.readunits import read_unit
 
 FARGO = "Wells Fargoは、Fargoを通じて、2024年に年間336M超（月間5,800万）のインタラクションを処理し"
 MONTHLY = "対象300人の月間削減総時間: 1,800時間"
@@ -14,18 +15,7 @@ YEARLY = "年間削減総時間: 21,600時間"
 
 
 def _unit(text: str, span: str, p: float, kind: str = "count") -> ReadUnit:
-    return ReadUnit(
-        doc_id="D",
-        heading_path=("s",),
-        start_line=1,
-        end_line=1,
-        text=text,
-        span=span,
-        answer_type=kind,
-        span_kind=kind,
-        probability=p,
-        top_probability=0.8,
-    )
+    return read_unit(text, span, p, kind)
 
 
 @pytest.mark.parametrize(

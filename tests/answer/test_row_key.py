@@ -6,6 +6,7 @@ from __future__ import annotations
 from rag.answer.reader import ReadUnit
 from rag.answer.row_key import row_key_answer
 from rag.answer.units import Unit
+from tests.answer.readunits import read_unit
 
 HEADER = ("ツール", "用途", "理由")
 CELLS = ("**Gemini（Advanced）**", "多言語対応", "海外向け案件の効率化")
@@ -14,16 +15,16 @@ CELLS = ("**Gemini（Advanced）**", "多言語対応", "海外向け案件の�
 def _row(span: str, answer_type: str = "other", cells: tuple[str, ...] = CELLS) -> ReadUnit:
     text = " / ".join(f"{h}: {c.strip('*')}" for h, c in zip(HEADER, cells))
     unit = Unit(text=text, kind="row", start=256, end=256, order=3, header=HEADER, cells=cells)
-    return ReadUnit(
+    return read_unit(
+        text,
+        span,
+        0.9,
+        answer_type,
         doc_id="GUGA_0036",
         heading_path=("選定したAIツール・モデル",),
         start_line=252,
         end_line=256,
-        text=text,
-        span=span,
-        answer_type=answer_type,
         span_kind="unit",
-        probability=0.9,
         top_probability=0.9,
         kind="row",
         unit=unit,

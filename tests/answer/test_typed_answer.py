@@ -24,21 +24,11 @@ from rag.answer.typed_answer import (
     typed_first,
     value_of_kind,
 )
+from tests.answer.readunits import read_unit
 
 
 def _unit(text: str, span: str, span_kind: str, p: float, answer_type: str = "count") -> ReadUnit:
-    return ReadUnit(
-        doc_id="D",
-        heading_path=("概要",),
-        start_line=1,
-        end_line=1,
-        text=text,
-        span=span,
-        answer_type=answer_type,
-        span_kind=span_kind,
-        probability=p,
-        top_probability=0.8,
-    )
+    return read_unit(text, span, p, answer_type, span_kind=span_kind, heading_path=("概要",))
 
 
 @pytest.mark.parametrize(
