@@ -241,9 +241,9 @@ def compose(
             jobs = []
     for part, hs, doc in jobs:
         units = read(part, list(hs), lang, k_units=POOL, settings=settings, timings=timings)
-        # "…, and over what period?": what the part before read (its unit, its section) answers first
         tp = units[0].top_probability if units else 0.0
-        # (its section's other units only where the part's own reading finds nothing close enough)
+        # "…, and over what period?": what the part before read answers first — its unit, or (where this
+        # part's own reading finds nothing close enough) another unit of its section
         siblings = units if not units or tp < PART_MIN_TOP else []
         carried = _carried(part, prev, siblings, answer_lines, lang) if prev is not None and is_elliptic(part) else []
         tp = max(tp, carried[0].top_probability) if carried else tp
