@@ -36,6 +36,7 @@ HELDOUT_14 = REPO / "eval" / "questions" / "heldout-14.jsonl"
 HELDOUT_15 = REPO / "eval" / "questions" / "heldout-15.jsonl"
 HELDOUT_16 = REPO / "eval" / "questions" / "heldout-16.jsonl"
 HELDOUT_17 = REPO / "eval" / "questions" / "heldout-17.jsonl"
+HELDOUT_18 = REPO / "eval" / "questions" / "heldout-18.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -64,6 +65,7 @@ SETS = [
     pytest.param(HELDOUT_15, True, id="heldout-15", marks=needs_more_param),
     pytest.param(HELDOUT_16, True, id="heldout-16", marks=needs_more_param),
     pytest.param(HELDOUT_17, True, id="heldout-17", marks=needs_more_param),
+    pytest.param(HELDOUT_18, True, id="heldout-18", marks=needs_more_param),
 ]
 
 
@@ -221,6 +223,7 @@ WRITTEN_IN_ORDER = (
     HELDOUT_15,
     HELDOUT_16,
     HELDOUT_17,
+    HELDOUT_18,
 )
 
 
@@ -246,6 +249,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_15, "h15-", 10, 19, 9, 8, _before(HELDOUT_15), id="heldout-15"),
         pytest.param(HELDOUT_16, "h16-", 10, 19, 9, 8, _before(HELDOUT_16), id="heldout-16"),
         pytest.param(HELDOUT_17, "h17-", 10, 19, 9, 8, _before(HELDOUT_17), id="heldout-17"),
+        pytest.param(HELDOUT_18, "h18-", 10, 19, 9, 8, _before(HELDOUT_18), id="heldout-18"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
