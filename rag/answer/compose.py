@@ -223,6 +223,7 @@ def compose(
     prev: ReadUnit | None = None  # the unit the part before answered from
     if not per_company and asks_change(question, lang):  # "何分から何分に？": both ends from one unit
         whole = read(question, list(hits), lang, k_units=POOL, settings=settings, timings=timings)
+        full_p[id(hits)] = _probs(whole)  # the parts below weigh their units by this same reading
         change = change_unit(question, lang, whole)
         if change is not None and change.top_probability >= PART_MIN_TOP:
             top = change.top_probability
@@ -275,8 +276,9 @@ def compose(
         if len(parts) > 1:
             # a part alone loses the question's context ("who led the round?"): weigh each unit by
             # the part's reading and the whole question's reading together
-            fp = full_p.setdefault(id(hs), _probs(read(question, list(hs), lang, k_units=POOL, settings=settings)))
-            units = _rerank(units, fp)
+            if id(hs) not in full_p:  # once per set of sections (setdefault would read it for every part)
+                full_p[id(hs)] = _probs(read(question, list(hs), lang, k_units=POOL, settings=settings))
+            units = _rerank(units, full_p[id(hs)])
         read_units = units  # before the unit scorer's sections narrow them (a later part may need another)
         founding = founding_first(part, units, snapshot)  # the founding date the document records
         if founding:

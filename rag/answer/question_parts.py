@@ -9,12 +9,13 @@ import re
 
 from rag.ingest.japanese import tag
 
+# a second question may start with one of these: "…, and to how many employees?", "…, and over what period?"
+_PREP = r"(?:to|for|from|in|at|by|with|on|over|within|during)"
+_ELLIPTIC_HEAD = r"^" + _PREP + r"\s+(?:how (?:many|much|long)|what|which|whom|when|where)\b"
 _EN_Q = r"(?:who|whom|whose|what|when|where|which|how|why|did|does|do|is|was|were|are|has|have|had)"
 # a second question may start with a preposition: "…, and to how many employees?"
 _EN_SPLIT = re.compile(
-    r"\s*(?:,\s*(?:and\s+|as well as\s+)?|\s+and\s+|;\s*)(?=(?:(?:to|for|from|in|at|by|with|on|over|within|during)\s+)?"
-    + _EN_Q
-    + r"\b)",
+    r"\s*(?:,\s*(?:and\s+|as well as\s+)?|\s+and\s+|;\s*)(?=(?:" + _PREP + r"\s+)?" + _EN_Q + r"\b)",
     re.I,
 )
 _BEFORE_AFTER = {
@@ -32,8 +33,7 @@ _JA_AND_COMMA = re.compile(r"^(?P<a>.+?)(?:と|および|及び|や)[、，]\s*(
 
 # "…, and to how many employees?" / "…, and by whom?": a second question that is only its question words
 _ELLIPTIC = re.compile(
-    r"^(?:to|for|from|in|at|by|with|on|over|within|during)\s+(?:how (?:many|much|long)|what|which|whom|when|where)\b"
-    r"(?:\s+[\w\-]+){0,3}[\s?.]*$",
+    _ELLIPTIC_HEAD + r"(?:\s+[\w\-]+){0,3}[\s?.]*$",
     re.I,
 )
 _AUX = r"(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could)"
@@ -126,10 +126,7 @@ def _completed(piece: str, first: str) -> str:
     return f"{piece.rstrip('?. ')} {m.group('aux')} {m.group('rest')}?"
 
 
-_ELLIPTIC_PART = re.compile(
-    r"^(?:to|for|from|in|at|by|with|on|over|within|during)\s+(?:how (?:many|much|long)|what|which|whom|when|where)\b",
-    re.I,
-)
+_ELLIPTIC_PART = re.compile(_ELLIPTIC_HEAD, re.I)
 
 
 def is_elliptic(part: str) -> bool:

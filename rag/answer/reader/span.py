@@ -299,8 +299,14 @@ def _loan_echo(text: str, words: frozenset[str]) -> bool:
     "what context window …?" names what is asked, not the answer."""
     if not words or not re.fullmatch(r"[\u30a1-\u30fa\u30fc・]+", text):
         return False
-    parts = [(s, loan_source(f)) for s, _sp, f in tag(text) if s.strip("・")]
-    return bool(parts) and all(src is not None and src in words for _s, src in parts)
+    sources = _loan_sources(text)
+    return bool(sources) and all(src is not None and src in words for src in sources)
+
+
+@lru_cache(maxsize=4096)
+def _loan_sources(text: str) -> tuple[str | None, ...]:
+    """The English source word of each word of a katakana text (None for a word that is no loanword)."""
+    return tuple(loan_source(f) for s, _sp, f in tag(text) if s.strip("・"))
 
 
 def filter_candidates(qi: Any, cands: Sequence[Span], text: str = "") -> list[Span]:
