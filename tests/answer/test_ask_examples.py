@@ -127,6 +127,17 @@ def test_ceo_from_the_field_labelled_ceo(capsys, indexed_settings):
 
 
 @needs_shared
+def test_a_far_weaker_unit_in_the_unit_scorers_section_is_no_answer(capsys, indexed_settings):
+    """'Who is Cohere's CEO?': the reader's best unit names Aidan Gomez (P 0.69); the unit scorer chose the
+    organisation chart's section, whose heading unit 「組織構成（推定）」 (P < 0.01) was put first and
+    answered "組織構成". A unit of that section comes first only when it is close (compose.AGREE_SHARE)."""
+    rc, a = _ask_json(capsys, indexed_settings, "Who is Cohere's CEO?")
+    assert rc == 0, a["text"]
+    first = _answer_lines(a["text"])[0]
+    assert "Aidan Gomez" in first and "組織構成" not in first, first
+
+
+@needs_shared
 def test_english_answer_line_is_english(capsys, indexed_settings):
     rc, a = _ask_json(capsys, indexed_settings, "When was Mistral AI founded?")
     assert rc == 0 and not a["refused"], a["text"]
