@@ -22,7 +22,7 @@ question word. Each part is read by `rag.answer.reader.read` over the hits; a pa
 top_probability is below `PART_MIN_TOP` is named as missing instead of filled with a neighbouring
 figure; so is a part asking for a figure, date or percentage when no close unit holds a value of that
 kind naming what is measured (rag.answer.typed_answer). A question about one library company is read
-from that company's sections only (the pipeline passes them; `rebase`). A question naming two or more library companies is read per company from that company's own
+from that company's sections only (the pipeline passes them; `scored_units.rebase`). A question naming two or more library companies is read per company from that company's own
 sections (`per_doc_hits`, retrieved by the pipeline with a doc_id filter).
 
 Choices measured on the dev set only (eval/questions/dev.jsonl, 13-document index; never the held-out sets):
@@ -389,46 +389,6 @@ def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_line
     if not any(q in e for e in evidence_lines):
         evidence_lines.append(f"> {q} [{n}]")
     return n
-
-
-def from_scored(chosen: Sequence[Any], hits: Sequence[Hit]) -> list[ReadUnit]:
-    """The unit scorer's chosen units (rag.answer.extractive.select) as ReadUnits over `hits`."""
-    out = []
-    for c in chosen:
-        u, h = c.unit, hits[c.hit_index]
-        out.append(
-            ReadUnit(
-                doc_id=h.doc_id,
-                heading_path=tuple(h.heading_path),
-                start_line=u.start,
-                end_line=u.end,
-                text=u.text,
-                span=u.text,
-                answer_type="",
-                span_kind="unit",
-                probability=float(c.score),
-                top_probability=0.0,
-                section=c.hit_index,
-                quote=tuple(u.src.quote) if u.src is not None else tuple(u.quote),
-                unit=u.src,
-            )
-        )
-    return out
-
-
-def rebase(hits: Sequence[Hit], extra: Sequence[ReadUnit]) -> tuple[list[Hit], list[ReadUnit]]:
-    """`hits` of one document, and the units of `extra` from that document re-indexed into them."""
-    out = list(hits)
-    doc = out[0].doc_id if out else None
-    where = {(h.doc_id, tuple(h.heading_path), h.start_line): i for i, h in enumerate(out)}
-    units = []
-    for u in extra:
-        if u.doc_id != doc:
-            continue
-        i = next((j for (d, hp, _s), j in where.items() if d == u.doc_id and hp == tuple(u.heading_path)), None)
-        if i is not None:
-            units.append(ReadUnit(**{**u.__dict__, "section": i}))
-    return out, units
 
 
 def _stated(u: ReadUnit, lines: Sequence[str], lang: str) -> bool:

@@ -51,6 +51,7 @@ from rag.answer.prompting import (
 from rag.answer.question_parts import split_parts
 from rag.answer.reader.answer_types import question_type
 from rag.answer.reader.reading import N_SECTIONS
+from rag.answer.scored_units import from_scored, rebase
 from rag.answer.typed_answer import asked_terms
 from rag.answer.units import label_value, section_units
 from rag.config import Settings
@@ -357,7 +358,7 @@ def _read_answer(
             if not per_doc[d]:
                 per_doc.pop(d)
         timings["retrieve_per_company"] = _ms(t)
-    extra = compose.from_scored(chosen, hits) if compose.KEEP_UNIT_QUOTES and len(per_doc) < 2 else []
+    extra = from_scored(chosen, hits) if compose.KEEP_UNIT_QUOTES and len(per_doc) < 2 else []
     scored = {(h.doc_id, tuple(h.heading_path)) for h in hits[: X.UNIT_SECTIONS]}  # what the unit scorer saw
     if len(named) == 1:
         # whose fact it is: a question about one library company is answered from that company's own
@@ -380,7 +381,7 @@ def _read_answer(
             if prof and _profile_names_it(standalone, prof[0]):
                 own = own[: N_SECTIONS - 1] + prof + own[N_SECTIONS - 1 :]
         if own:
-            hits, extra = compose.rebase(own, extra)
+            hits, extra = rebase(own, extra)
     rt: dict[str, float] = {}
     out = compose.compose(
         standalone,

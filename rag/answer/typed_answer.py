@@ -46,7 +46,7 @@ def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
     if u.span_kind != "unit" and ok(u.span_kind):
         return u.span
     t = nfkc(u.text)
-    # the source unit's kind: the unit scorer's units (compose.from_scored) carry it only there
+    # the source unit's kind: the unit scorer's units (scored_units.from_scored) carry it only there
     enum = enumerators(t, (u.unit.kind if u.unit is not None else u.kind) == "heading")
     for sp in typed_spans(t):
         # not a heading or list number, nor a value that starts with one ("9.2 顧客企業の…" is no 9.2 customers)
