@@ -33,13 +33,18 @@ _WHOSE_ROLE = re.compile(
 )
 
 
+def asked_phrase(part: str) -> str:
+    """The words of the noun a "which / what X …" / "who is the X of …" question asks about ("What GPUs
+    does …" → "GPUs"); "" when it asks no such noun."""
+    m = _WH.match(part) or _WH_OPEN.match(part) or _WHO_ROLE.match(part) or _WHOSE_ROLE.match(part)
+    return m.group(1).strip() if m else ""
+
+
 def asked_noun(part: str) -> tuple[str, ...]:
     """The Japanese glossary forms of the noun a "which / what X …" question asks about ("Which Australian
     laws does …" → 法, 法律); () when the question asks no such noun or the glossary lacks it."""
-    m = _WH.match(part) or _WH_OPEN.match(part) or _WHO_ROLE.match(part) or _WHOSE_ROLE.match(part)
-    if not m or not m.group(1).strip():
-        return ()
-    found = matches(m.group(1))
+    phrase = asked_phrase(part)
+    found = matches(phrase) if phrase else []
     return found[-1][1] if found else ()
 
 

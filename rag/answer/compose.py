@@ -52,6 +52,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from rag.answer.absent_noun import noun_absent
 from rag.answer.answer_line import make_answer_line, render_value
 from rag.answer.asked_noun import noun_first
 from rag.answer.change_answer import asks_change, change_label, change_unit
@@ -270,6 +271,8 @@ def compose(
                 if not _stated(got, answer_lines, lang):
                     units = [got]
                     break
+        if noun_absent(part, doc or _one_doc(hs), snapshot):  # "What GPUs …?" of a document without GPU
+            units, carried = [], []
         if not carried and (not units or (len(jobs) > 1 and tp < PART_MIN_TOP)):
             missing.append(part)
             whose = company_name(snapshot, doc, lang) if doc else ""
@@ -389,6 +392,12 @@ def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_line
     if not any(q in e for e in evidence_lines):
         evidence_lines.append(f"> {q} [{n}]")
     return n
+
+
+def _one_doc(hs: Sequence[Hit]) -> str:
+    """The document all of `hs` come from ("" when they come from several)."""
+    docs = {h.doc_id for h in hs}
+    return next(iter(docs)) if len(docs) == 1 else ""
 
 
 def _stated(u: ReadUnit, lines: Sequence[str], lang: str) -> bool:
