@@ -187,6 +187,8 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("What encryption does Scale AI use for data at rest?", "name"),
         ("Which Macquarie Bank technology head is quoted?", "name"),
         ("What gross margin does the deployment business run at?", "percent"),
+        ("What net revenue retention does the legal AI company report?", "percent"),  # not the revenue
+        ("What customer churn does the case report?", "percent"),
         ("What fairness threshold does it hold its recommendations to?", "number"),
         # "parameter counts", "headcount" ask a count; "what counts as …" does not
         ("Compare the total parameter counts of Mixtral 8x7B and DBRX.", "count"),

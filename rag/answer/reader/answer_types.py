@@ -93,7 +93,8 @@ _EN = [
     (
         "percent",
         re.compile(
-            r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate|accuracy|precision|uptime|margins?)\b|%"
+            r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate|accuracy|precision|uptime|margins?|"
+            r"retention|churn)\b|%"
         ),
     ),
     (
