@@ -43,16 +43,34 @@ def value_of_kind(u: ReadUnit, kinds: Sequence[str]) -> str | None:
             return found == "amount"
         return any(compatible(k, found) for k in kinds)
 
-    if u.span_kind != "unit" and ok(u.span_kind):
-        return u.span
     t = nfkc(u.text)
+    if u.span_kind != "unit" and ok(u.span_kind) and not _rate_for_often(kinds, u.span_kind, t, nfkc(u.span or "")):
+        return u.span
     # the source unit's kind: the unit scorer's units (scored_units.from_scored) carry it only there
     enum = enumerators(t, (u.unit.kind if u.unit is not None else u.kind) == "heading")
     for sp in typed_spans(t):
         # not a heading or list number, nor a value that starts with one ("9.2 顧客企業の…" is no 9.2 customers)
         if ok(sp.kind) and not any(a <= sp.start < b for a, b in enum) and not in_product_name(t, sp):
-            return sp.text  # nor the number of a product name ("Microsoft 365 Copilot")
+            if not _rate_for_often(kinds, sp.kind, t, sp.text, sp.start):
+                return sp.text  # nor the number of a product name ("Microsoft 365 Copilot")
     return None
+
+
+_RATE_BEFORE = re.compile(r"(?:年間|月間|週間|毎[日週月年]|\d*[日週月年]|あたり|当たり)\s*$")
+_RATE_AFTER = re.compile(r"^\s*(?:[/／]|あたり|当たり|per\b|an? (?:day|week|month|year)\b)", re.I)
+
+
+def _rate_for_often(kinds: Sequence[str], kind: str, text: str, value: str, start: int = -1) -> bool:
+    """For "how often" (a frequency, else an interval: 8週間): a duration that is an amount of time per
+    period (年間9,000時間, 600時間/年, 月20時間) says how much, not how often."""
+    if not kinds or kinds[0] != "frequency" or kind != "duration":
+        return False
+    if re.match(r"(?:年間|月間|週間|毎)", value):
+        return True
+    at = start if start >= 0 else text.find(value)
+    if at < 0:
+        return False
+    return bool(_RATE_BEFORE.search(text[:at]) or _RATE_AFTER.match(text[at + len(value) :]))
 
 
 _PEOPLE = frozenset({"人", "名", "people", "persons", "employees", "staff", "workers", "members"})

@@ -297,3 +297,24 @@ def test_money_asked_is_an_amount_unless_a_change_is_asked(question: str, kinds:
 )
 def test_a_value_counting_something_else_is_no_answer(question: str, value: str, clash: bool) -> None:
     assert counter_clash(question, value) is clash
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("年間9,000時間の業務削減実績", "年間9,000時間"),  # hours a year: how much time, not how often
+        ("削減時間: 600時間/年", "600時間"),
+        ("月20時間/人の削減", "20時間"),
+        ("1日2時間の削減", "2時間"),
+    ],
+)
+def test_how_often_is_not_answered_by_time_per_period(text: str, span: str) -> None:
+    """ "How often do … audit …?" was answered "9,000 hours per year" (年間9,000時間の業務削減実績)."""
+    u = read_unit(text, span, 0.8, answer="duration")
+    assert value_of_kind(u, asked_kinds("How often does Mitsui Fudosan audit its generative AI use?")) is None
+
+
+@pytest.mark.parametrize(("text", "span"), [("更新頻度: 8週間", "8週間"), ("監査: 四半期ごと", "四半期ごと")])
+def test_how_often_is_answered_by_an_interval_or_a_frequency(text: str, span: str) -> None:
+    u = read_unit(text, span, 0.8, answer="duration")
+    assert value_of_kind(u, asked_kinds("How often are the models updated?")) is not None
