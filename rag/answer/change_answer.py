@@ -120,3 +120,39 @@ def change_label(text: str) -> str:
     if _BEFORE_KEY.search(key) or _AFTER_KEY.search(key):
         return ""  # 「従来プロセス: 約100-120時間 → AI導入後: 50-70時間」: a side's label, not what changed
     return key if len(key) <= 30 else ""
+
+
+# the question asks about the state before a change: its "before" value is the answer
+_ASKS_BEFORE = re.compile(
+    r"従来|導入前|以前|当初|初期|開始時|もともと|手作業|人手|\bbefore\b|\bprevious(?:ly)?\b|\bformerly\b|\bused to\b|"
+    r"\boriginally\b|\binitially\b|\bat first\b|\bwithout\b|\bmanual(?:ly)?\b|\blegacy\b|\bold\b|"
+    r"\bwhen (?:it|they|the [\w\-]+) (?:started|began|launched)\b|\bat (?:the )?(?:start|outset|launch)\b",
+    re.I,
+)
+
+
+def after_first(question: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit] = ()) -> list[ReadUnit]:
+    """A question that does not ask about the state before a change is not answered by the value a unit
+    labels as before it (「従来: …1万件以上発生」 for "How many … were self-resolved with its generative
+    AI?", whose answer 「生成AI導入後: 約2,100件の自動自己解決」 is the next unit): a close unit (SHARE of the
+    best) whose label is no "before" comes first — from `units`, or from `pool` (the part's whole reading)
+    in the same section, holding a value of the asked kind."""
+    if not units or _ASKS_BEFORE.search(nfkc(question)) or not _before(units[0]):
+        return list(units)
+    best, kinds = units[0], asked_kinds(question)
+    seen = {id(u) for u in units}
+    more = [x for x in pool if id(x) not in seen and x.heading_path == best.heading_path and x.doc_id == best.doc_id]
+    for u in sorted([*units[1:], *more], key=lambda x: -x.probability):
+        if u.probability < SHARE * best.probability:
+            break
+        if _before(u) or not u.span or u.span == u.text:
+            continue
+        if kinds and not any(_kind_ok(s, kinds) for s in typed_spans(u.span, names=False)):
+            continue
+        return [u] + [x for x in units if x is not u]
+    return list(units)
+
+
+def _before(u: ReadUnit) -> bool:
+    key = label_value(u.text)[0]
+    return bool(key) and bool(_BEFORE_KEY.search(key)) and not _AFTER_KEY.search(key)

@@ -55,7 +55,7 @@ from typing import Any
 from rag.answer.absent_noun import noun_absent
 from rag.answer.answer_line import make_answer_line, render_value
 from rag.answer.asked_noun import noun_first
-from rag.answer.change_answer import asks_change, change_label, change_unit
+from rag.answer.change_answer import after_first, asks_change, change_label, change_unit
 from rag.answer.entities import EntityCheck, check_entities, refusal_reason
 from rag.answer.founding import founding_first
 from rag.answer.line_company import company_name, line_name
@@ -305,6 +305,7 @@ def compose(
         units = per_head_first(part, total_first(part, units, read_units), read_units)
         units = rate_period_first(part, units, read_units)  # a yearly figure for "a year", not the monthly one
         units = plain_label_first(part, units)
+        units = after_first(part, units, read_units)  # 「従来: …」 answers only a question about the state before
         if answer_lines and units and _stated(units[0], answer_lines, lang):
             # a later part read from the same sentence ("65% of stores … and 50% of fulfilment"): the
             # unit's next likely span that no earlier line states, of the asked kind when one is asked

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from rag.answer.change_answer import asks_change, change_label, transition
+from rag.answer.change_answer import after_first, asks_change, change_label, transition
 from rag.cli.main import main
+from tests.answer.readunits import read_unit
 from tests.conftest import needs_shared
 
 
@@ -117,3 +118,33 @@ def test_both_ends_from_a_table_row_in_english(capsys, indexed_settings) -> None
     )
     line = a["text"].splitlines()[0]
     assert "80 minutes → 45 minutes" in line or "80 minutes → 48 minutes" in line, a["text"]
+
+
+def test_a_before_value_does_not_answer_a_question_about_the_result() -> None:
+    """ "How many PC-replacement inquiries were self-resolved with SoftBank's generative AI?" was answered
+    "at least 10,000" from 「従来: …1万件以上発生」; the 導入後 unit of the same section answers."""
+    before = read_unit("従来: PCリプレイスに伴う技術的問い合わせが1万件以上発生", "1万件以上", 0.66)
+    after = read_unit("生成AI導入後: 約2,100件の 自動自己解決", "約2,100件", 0.52)
+    q = "How many PC-replacement inquiries were self-resolved with SoftBank's generative AI?"
+    assert after_first(q, [before], [before, after])[0] is after  # from the part's wider reading
+    assert after_first(q, [before, after])[0] is after
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many inquiries were there before generative AI?",
+        "How many people were on the team when it started?",
+        "従来の問い合わせ件数は？",
+    ],
+)
+def test_a_question_about_the_state_before_keeps_the_before_value(question: str) -> None:
+    before = read_unit("従来: 問い合わせが1万件以上発生", "1万件以上", 0.66)
+    after = read_unit("生成AI導入後: 約2,100件の自動自己解決", "約2,100件", 0.52)
+    assert after_first(question, [before, after])[0] is before
+
+
+def test_a_far_weaker_after_unit_does_not_jump() -> None:
+    before = read_unit("従来: 問い合わせが1万件以上発生", "1万件以上", 0.66)
+    after = read_unit("生成AI導入後: 約2,100件の自動自己解決", "約2,100件", 0.2)
+    assert after_first("How many inquiries were self-resolved?", [before, after])[0] is before
