@@ -384,7 +384,10 @@ _PER_HEAD_Q = re.compile(
     re.I,
 )
 _PER_HEAD_U = re.compile(
-    r"(?:1|一)\s*(?:人|名)\s*(?:当たり|あたり|当り)|per (?:employee|person|user|head|capita)", re.I
+    r"(?:1|一)\s*(?:人|名)\s*(?:当たり|あたり|当り)|per (?:employee|person|user|head|capita)|"
+    # right after its value: $200–300/ユーザー・年 (not a cell separator " / ユーザー数: …")
+    r"(?<=[0-9円ドル万億千MBKk])[/／](?:ユーザー?|人|名|社員|従業員|席|seat|user|person|employee)(?!数)",
+    re.I,
 )
 
 
@@ -392,7 +395,10 @@ def _scoped_first(
     part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit], asked: re.Pattern[str], own: re.Pattern[str]
 ) -> list[ReadUnit]:
     kinds = asked_kinds(part)
-    if not units or not kinds or not asked.search(part) or own.search(nfkc(units[0].text)):
+    if not units or not kinds or not asked.search(part):
+        return list(units)
+    m0 = own.search(nfkc(units[0].text))
+    if m0 and m0.group(0)[0] not in "/／":  # the best unit states it before its value: its span stands
         return list(units)
     best, measure = units[0].probability, measure_terms(part)
     for u in sorted(widened(units, pool), key=lambda x: -x.probability):
@@ -402,8 +408,12 @@ def _scoped_first(
         m = own.search(t)
         if m and fits(u, kinds, measure):
             # the first value of the asked kind after the scope word ("1人当たり月間削減 — 数値: 約5.5時間")
-            after = [sp for sp in typed_spans(t[m.end() :], names=False) if any(compatible(k, sp.kind) for k in kinds)]
-            v = after[0].text if after else value_of_kind(u, kinds)
+            ok = [sp for sp in typed_spans(t, names=False) if any(compatible(k, sp.kind) for k in kinds)]
+            if m.group(0)[0] in "/／":  # the value just before "/ユーザー"
+                after = [sp for sp in ok if m.start() - 2 <= sp.end <= m.start()]
+            else:
+                after = [sp for sp in ok if sp.start >= m.end()]
+            v = after[-1 if m.group(0)[0] in "/／" else 0].text if after else value_of_kind(u, kinds)
             return [replace(u, span=v) if v and u.span != v else u] + [x for x in units if x is not u]
     return list(units)
 

@@ -318,3 +318,14 @@ def test_how_often_is_not_answered_by_time_per_period(text: str, span: str) -> N
 def test_how_often_is_answered_by_an_interval_or_a_frequency(text: str, span: str) -> None:
     u = read_unit(text, span, 0.8, answer="duration")
     assert value_of_kind(u, asked_kinds("How often are the models updated?")) is not None
+
+
+def test_a_value_written_per_user_answers_a_per_user_question() -> None:
+    """ "What does a Harvey enterprise licence cost per user per year?" took the contract's total
+    ($400k–$600k) of a row whose last cell is the per-user price, written before its "/ユーザー"."""
+    text = "契約規模: エンタープライズ契約 / ユーザー数: 2,000ユーザー / 年間コスト: $400k–$600k / 単価: $200–300/ユーザー・年"
+    u = read_unit(text, "$400k–$600k", 0.7, answer="amount")
+    got = per_head_first("What does a Harvey enterprise licence cost per user per year?", [u])[0]
+    assert got.span == "$200–300"
+    # a question that asks no per-head figure keeps the span
+    assert per_head_first("What does a Harvey enterprise contract cost a year?", [u])[0].span == "$400k–$600k"
