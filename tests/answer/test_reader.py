@@ -225,6 +225,13 @@ def test_question_types(question: str, kind: str) -> None:
         ("Which hospital tested it first?", "UCF Lake Nona Hospital で最初に試験導入", "UCF Lake Nona Hospital"),
         # an English counter word a few words after the number ("how many GPUs")
         ("How many GPUs were used?", "学習インフラ：3,072 NVIDIA H100 GPU、3.2Tbps InfiniBand接続", "3,072"),
+        # a person is no quoted saying, and the honorific marks the person among the sentence's names
+        (
+            "Who founded Perplexity AI?",
+            "CEOのAravind Srinivas氏は、OpenAI、Google Brain、DeepMindで機械学習を研究したAI研究者出身であり、"
+            "「Google検索では求める回答が得られない」という問題認識からPerplexity を立案した。",
+            "Aravind Srinivas",
+        ),
     ],
 )
 def test_typed_span_extraction(question: str, unit: str, span: str) -> None:

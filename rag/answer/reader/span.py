@@ -309,6 +309,19 @@ def _loan_sources(text: str) -> tuple[str | None, ...]:
     return tuple(loan_source(f) for s, _sp, f in tag(text) if s.strip("・"))
 
 
+_WHO = re.compile(
+    r"^\s*(?:who|whom|whose)\b|\bwho (?:is|was|are|were|founded|leads|led|runs|heads)\b|誰|だれ|どなた", re.I
+)
+
+
+_HONORED = re.compile(r"\s*(?:氏|さん|様|博士|教授)")
+
+
+def _quoted(text: str, c: Span) -> bool:
+    t = nfkc(text)
+    return 0 < c.start and c.end < len(t) and t[c.start - 1] in '「『“"' and t[c.end] in '」』”"'
+
+
 def filter_candidates(qi: Any, cands: Sequence[Span], text: str = "") -> list[Span]:
     """Hard preferences applied before scoring (each only when it leaves something): a candidate the
     question already contains is dropped; a question asking for a typed value keeps the values of a
@@ -319,6 +332,9 @@ def filter_candidates(qi: Any, cands: Sequence[Span], text: str = "") -> list[Sp
     out = [
         c for c in cands if not (squash(c.text) and squash(c.text) in qi.squashed) and not _loan_echo(c.text, words)
     ] or list(cands)
+    if _WHO.search(qi.text) and text:  # a person is not written in quotes: 「…」 is a title, slogan or saying
+        out = [c for c in out if not _quoted(text, c)] or out
+        out = [c for c in out if _HONORED.match(nfkc(text)[c.end :])] or out  # 「Aravind Srinivas氏」: a person
     if qv.typed:
         typed = [c for c in out if any(compatible(k, c.kind) for k in qv.kinds)]
         out = typed or out
