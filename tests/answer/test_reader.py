@@ -189,6 +189,7 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("What gross margin does the deployment business run at?", "percent"),
         ("What net revenue retention does the legal AI company report?", "percent"),  # not the revenue
         ("What customer churn does the case report?", "percent"),
+        ("What's the cumulative three-year ROI on Mitsubishi UFJ's AI spending?", "percent"),
         ("What fairness threshold does it hold its recommendations to?", "number"),
         # "parameter counts", "headcount" ask a count; "what counts as …" does not
         ("Compare the total parameter counts of Mixtral 8x7B and DBRX.", "count"),
@@ -438,6 +439,24 @@ def test_juubun_is_no_duration(text: str, spans: list[tuple[str, str]]) -> None:
     ],
 )
 def test_a_range_with_the_percent_sign_on_both_ends_is_one_figure(text: str, spans: list[tuple[str, str]]) -> None:
+    assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
+
+
+@pytest.mark.parametrize(
+    "text,spans",
+    [
+        (
+            "累積 ROI / 年1: -76% / 年2: -68%",
+            [("number", "1"), ("percent", "-76%"), ("number", "2"), ("percent", "-68%")],
+        ),
+        ("前年比+12.5%", [("percent", "+12.5%")]),
+        ("営業利益 -$5M", [("amount", "-$5M")]),
+        ("削減率50-76%", [("percent", "50-76%")]),  # a range's dash is no sign
+        ("- 30%削減", [("percent", "30%")]),  # a bullet's dash is no sign
+    ],
+)
+def test_a_sign_is_part_of_the_value(text: str, spans: list[tuple[str, str]]) -> None:
+    """A negative ROI of -67% was answered "67%": the sign was left out of the span."""
     assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
 
 

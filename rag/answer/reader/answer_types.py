@@ -94,7 +94,7 @@ _EN = [
         "percent",
         re.compile(
             r"\b(?:percent|percentage|per cent|proportion|share|fraction|rate|accuracy|precision|uptime|margins?|"
-            r"retention|churn)\b|%"
+            r"retention|churn|roi|return on investment)\b|%"
         ),
     ),
     (
@@ -449,6 +449,9 @@ def _name_spans(t: str) -> tuple[Span, ...]:
     return tuple(keep)
 
 
+_SIGNED = frozenset({"percent", "amount", "number"})
+
+
 @lru_cache(maxsize=20000)
 def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
     """Typed value spans of nfkc(text), most specific kind first where spans overlap."""
@@ -464,6 +467,14 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 b -= 1
             if b <= a or any(taken[a:b]):
                 continue
+            if (
+                kind in _SIGNED
+                and a > 0
+                and t[a - 1] in "-−+"
+                and (a == 1 or not (t[a - 2].isdigit() or t[a - 2].isascii() and t[a - 2].isalnum()))
+                and not taken[a - 1]
+            ):
+                a -= 1  # 「累積ROI: -67%」, "+30%": the sign is part of the value (not a range's dash: 50-76%)
             if kind == "number" and not re.search(r"\d|[一二三四五六七八九十百千]", t[a:b]):
                 continue
             if kind in ("number", "count", "amount") and not re.search(r"\d|ゼロ", t[a:b]) and _in_word(t, a, b):
