@@ -190,6 +190,7 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("What net revenue retention does the legal AI company report?", "percent"),  # not the revenue
         ("What customer churn does the case report?", "percent"),
         ("What's the cumulative three-year ROI on Mitsubishi UFJ's AI spending?", "percent"),
+        ("What robotics project did Hugging Face announce in September 2025?", "name"),  # LeRobot
         ("What fairness threshold does it hold its recommendations to?", "number"),
         # "parameter counts", "headcount" ask a count; "what counts as …" does not
         ("Compare the total parameter counts of Mixtral 8x7B and DBRX.", "count"),

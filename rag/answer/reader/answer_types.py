@@ -138,7 +138,7 @@ _EN = [
             r"regulators?|regulations?|laws?|acts?|frameworks?|encryption|protocols?|agency|agencies|"
             r"authority|authorities|cloud|clouds|library|libraries|algorithms?|"
             r"software|apps?|applications?|systems?|heads?|leaders?|executives?|officers?|managers?|directors?|"
-            r"founders?)\b"
+            r"founders?|projects?|initiatives?)\b"
         ),
     ),
     ("other", re.compile(r"\bwhat\b|\bwhich\b|\bhow\b")),
