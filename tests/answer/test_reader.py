@@ -538,6 +538,9 @@ def test_period_feature_prefers_the_asked_period() -> None:
     assert period_match(asked, "2025年5月: $100M ARR") == 0.0  # the year only: neither
     assert period_match(asked, "ARR: $150M", context="売上高の推移（2025年10月）") == 1.0
     assert period_match(periods("Series Fの調達額は？"), "Series C: $450M") == -1.0
+    # a round's extension is a round of its own ("CohereのSeries Dの調達額" was answered with the extension's $100M)
+    assert period_match(periods("CohereのSeries Dの調達額は？"), "$100M (Series D追加)") == -1.0
+    assert period_match(periods("CohereのSeries Dの調達額は？"), "$500M (Series D)") == 1.0
     assert period_match(frozenset(), "2024年3月") == 0.0
 
 

@@ -289,7 +289,8 @@ _PERIOD_RE = re.compile(
     rf"(?P<jy>{_YEAR})\s*年\s*(?:(?P<jm>\d{{1,2}})\s*月)?"
     rf"|(?P<ey>{_YEAR})[-/](?P<em>\d{{1,2}})(?!\d)"
     rf"|(?P<mon>(?i:{'|'.join(_MONTH_NUM)}))\.?\s+(?:\d{{1,2}},?\s+)?(?P<my>{_YEAR})"
-    rf"|(?:Series|シリーズ)\s*(?P<round>[A-J])(?![A-Za-z0-9])"
+    # an extension of a round is a round of its own: 「$100M (Series D追加)」 is not the Series D
+    rf"|(?:Series|シリーズ)\s*(?P<round>[A-J])(?P<ext>\s*(?:追加|延長|拡張|エクステンション|[Ee]xtension))?(?![A-Za-z0-9])"
     rf"|(?<![\d.])(?P<y>{_YEAR})(?![\d.%])"
 )
 
@@ -306,7 +307,7 @@ def periods(text: str) -> frozenset[tuple[str, ...]]:
         year = g["jy"] or g["ey"] or g["my"] or g["y"]
         month = g["jm"] or g["em"] or (str(_MONTH_NUM[g["mon"].lower()]) if g["mon"] else None)
         if g["round"]:
-            out.add(("round", g["round"]))
+            out.add(("round", g["round"] + ("+" if g["ext"] else "")))
         elif year:
             out.add(("y", year))
             if month and 1 <= int(month) <= 12:
