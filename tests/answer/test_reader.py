@@ -446,6 +446,34 @@ def test_a_range_with_the_percent_sign_on_both_ends_is_one_figure(text: str, spa
 @pytest.mark.parametrize(
     "text,spans",
     [
+        ("ビジョンから実装まで約60日で構築", [("duration", "約60日")]),
+        ("開発期間: 90日", [("duration", "90日")]),
+        ("3日で完了", [("duration", "3日")]),
+        ("2024年3月5日に発表", [("date", "2024年3月5日")]),  # a day of a month stays a date
+        ("31日", [("number", "31")]),  # a bare day number says nothing more
+    ],
+)
+def test_a_number_of_days_is_a_duration(text: str, spans: list[tuple[str, str]]) -> None:
+    """「約60日」 was read as the number 約60, so "約何日で構築した？" had no duration to answer with."""
+    assert [(s.kind, s.text) for s in typed_spans(text, names=False)] == spans
+
+
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("ウォルマートはMy Assistantをビジョンから実装まで約何日で構築した？", "duration"),
+        ("何年で黒字化した？", "duration"),
+        ("何日に発表した？", "date"),
+        ("設立は何年ですか？", "date"),
+    ],
+)
+def test_in_how_many_days_asks_a_duration(question: str, kind: str) -> None:
+    assert question_type(question).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text,spans",
+    [
         (
             "累積 ROI / 年1: -76% / 年2: -68%",
             [("number", "1"), ("percent", "-76%"), ("number", "2"), ("percent", "-68%")],
