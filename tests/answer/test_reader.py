@@ -481,6 +481,7 @@ def test_in_how_many_days_asks_a_duration(question: str, kind: str) -> None:
         ("前年比+12.5%", [("percent", "+12.5%")]),
         ("営業利益 -$5M", [("amount", "-$5M")]),
         ("削減率50-76%", [("percent", "50-76%")]),  # a range's dash is no sign
+        ("¥500万-2,000万円", [("amount", "¥500万"), ("amount", "2,000万円")]),  # nor one after a scale word
         ("- 30%削減", [("percent", "30%")]),  # a bullet's dash is no sign
     ],
 )

@@ -36,7 +36,9 @@ def nfkc(s: str) -> str:
 
 # ----------------------------------------------------------------------------- question side
 
-_IN_HOW_LONG = r"\s*(?:で(?![はもすしあ])|ほど|くらい|ぐらい|程度|以内|かけて|かかっ|要し|を要)"  # 何日で: in how many days
+_IN_HOW_LONG = (
+    r"\s*(?:で(?![はもすしあ])|ほど|くらい|ぐらい|程度|以内|かけて|かかっ|要し|を要)"  # 何日で: in how many days
+)
 _JA = [
     ("percent", re.compile(r"何\s*(?:%|パーセント|割|ポイント)|割合|比率|シェア|(?<![効])率")),
     (
@@ -455,6 +457,7 @@ def _name_spans(t: str) -> tuple[Span, ...]:
 
 
 _SIGNED = frozenset({"percent", "amount", "number"})
+_VALUE_END = frozenset("万億兆千百円%")  # ¥500万-2,000万円: the dash of a range after a value, no sign
 
 
 @lru_cache(maxsize=20000)
@@ -476,7 +479,10 @@ def typed_spans(text: str, names: bool = True) -> tuple[Span, ...]:
                 kind in _SIGNED
                 and a > 0
                 and t[a - 1] in "-−+"
-                and (a == 1 or not (t[a - 2].isdigit() or t[a - 2].isascii() and t[a - 2].isalnum()))
+                and (
+                    a == 1
+                    or not (t[a - 2].isdigit() or t[a - 2].isascii() and t[a - 2].isalnum() or t[a - 2] in _VALUE_END)
+                )
                 and not taken[a - 1]
             ):
                 a -= 1  # 「累積ROI: -67%」, "+30%": the sign is part of the value (not a range's dash: 50-76%)
