@@ -451,6 +451,7 @@ def test_a_range_with_the_percent_sign_on_both_ends_is_one_figure(text: str, spa
         ("3日で完了", [("duration", "3日")]),
         ("2024年3月5日に発表", [("date", "2024年3月5日")]),  # a day of a month stays a date
         ("31日", [("number", "31")]),  # a bare day number says nothing more
+        ("10.1 日本での適用可能性", [("number", "10.1")]),  # a section number before 日本 is no 10.1 days
     ],
 )
 def test_a_number_of_days_is_a_duration(text: str, spans: list[tuple[str, str]]) -> None:

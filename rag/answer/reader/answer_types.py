@@ -333,7 +333,7 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "duration",
         re.compile(
-            rf"(?<=週){_NR}\s*日(?!間)|{_NR}\s*営業日|\d+\.\d+\s*日(?!間)|"  # 週3.5日, 2-5営業日: days, not a date
+            rf"(?<=週){_NR}\s*日(?!間)|{_NR}\s*営業日|\d+\.\d+\s*日(?![間本])|"  # 週3.5日, 2-5営業日: days, not a date
             rf"(?<![月\d.,]){_NUM}\s*[-~〜～–]\s*{_NUM}\s*日(?!間)|"  # （3-5日）: days; 3月3-5日 stays a date
             # 約60日, 90日で, 45日以内: a number of days (not the 5日 of 3月5日, taken as a date before)
             r"(?<![月\d.,])(?:(?:約|およそ|わずか|最短|最長)\s*\d+|[4-9]\d|3[2-9]|\d{3,})\s*日(?![間本曜付目次])|"
