@@ -189,6 +189,7 @@ def test_profile_units_are_located_in_the_front_matter(doc_file: Path) -> None:
         ("What gross margin does the deployment business run at?", "percent"),
         ("What net revenue retention does the legal AI company report?", "percent"),  # not the revenue
         ("What customer churn does the case report?", "percent"),
+        ("Databricksのネットリテンションレートは？", "percent"),  # レート / リテンション: a rate
         ("What's the cumulative three-year ROI on Mitsubishi UFJ's AI spending?", "percent"),
         ("What robotics project did Hugging Face announce in September 2025?", "name"),  # LeRobot
         ("What fairness threshold does it hold its recommendations to?", "number"),
