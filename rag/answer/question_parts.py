@@ -140,6 +140,9 @@ def split_parts(question: str, lang: str) -> list[str]:
     q = (question or "").strip()
     if not q:
         return [q]
+    asked = [p.strip() for p in re.split(r"(?<=[？?])\s*(?=\S)", q) if p.strip()]
+    if 1 < len(asked) <= 3 and all(len(p) >= 4 for p in asked):
+        return asked  # 「HCAのAIスケジューリングの名前は？何病院で使われている？」: two questions, two parts
     ba = _BEFORE_AFTER.get(lang, _BEFORE_AFTER["en"]).search(q)
     if ba:  # "… before and after the rollout?" / 「従来とAI導入後でそれぞれ…」: one figure for each side
         return [q[: ba.start()] + ba.group(side) + q[ba.end() :] for side in ("a", "b")]

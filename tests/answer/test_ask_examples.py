@@ -43,6 +43,8 @@ def _answer_lines(text: str) -> list[str]:
         ("How many parameters does Mixtral 8x7B have and how many are active?", "en", 2),
         ("In 2024, how many users did it have?", "en", 1),
         ("How many information leaks has ConnectAI had, and over what period?", "en", 2),  # "over what …": a part
+        ("HCAのAIスケジューリングの名前は？何病院で使われている？", "ja", 2),  # two questions in one message
+        ("When was Mistral AI founded? Who leads it?", "en", 2),
     ],
 )
 def test_split_parts(question, lang, n):
