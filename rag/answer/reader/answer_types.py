@@ -302,6 +302,8 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     # 30日後削除, 3年後に黒字化: the time until something happens is a duration (not the date 3年)
     ("duration", re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d+)?\s*(?:日|年|か月|ヶ月|カ月|ヵ月|週間)後(?![半期])")),
+    # 約4.3年, 2.5年で回収: a year is never written with a decimal, so this is a number of years (it was the date 3年)
+    ("duration", re.compile(rf"{_PRE}(?<![\d.,])\d+\.\d+\s*年(?![度月\d間])")),
     (
         "percent",
         re.compile(
