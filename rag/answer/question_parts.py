@@ -140,7 +140,7 @@ def split_parts(question: str, lang: str) -> list[str]:
     q = (question or "").strip()
     if not q:
         return [q]
-    asked = [p.strip() for p in re.split(r"(?<=[？?])\s*(?=\S)", q) if p.strip()]
+    asked = [p.strip(" 、，,") for p in re.split(r"(?<=[？?])\s*(?=\S)", q) if p.strip(" 、，,")]
     if 1 < len(asked) <= 3 and all(len(p) >= 4 for p in asked):
         return asked  # 「HCAのAIスケジューリングの名前は？何病院で使われている？」: two questions, two parts
     ba = _BEFORE_AFTER.get(lang, _BEFORE_AFTER["en"]).search(q)

@@ -453,7 +453,13 @@ def test_a_range_with_the_percent_sign_on_both_ends_is_one_figure(text: str, spa
         ("2024年3月5日に発表", [("date", "2024年3月5日")]),  # a day of a month stays a date
         ("31日", [("number", "31")]),  # a bare day number says nothing more
         ("10.1 日本での適用可能性", [("number", "10.1")]),  # a section number before 日本 is no 10.1 days
-        ("投資回収期間：約4.3年（初期投資1億円の場合）", [("duration", "約4.3年"), ("amount", "1億円")]),  # not the date 3年
+        (
+            "投資回収期間：約4.3年（初期投資1億円の場合）",
+            [("duration", "約4.3年"), ("amount", "1億円")],
+        ),  # not the date 3年
+        ("AI導入後5-7年での採算化", [("duration", "5-7年")]),  # was the number 5 and the date 7年
+        ("1年半で従業員を", [("duration", "1年半")]),
+        ("2023年に", [("date", "2023年")]),
     ],
 )
 def test_a_number_of_days_is_a_duration(text: str, spans: list[tuple[str, str]]) -> None:

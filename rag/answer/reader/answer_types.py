@@ -304,6 +304,15 @@ _TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("duration", re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d+)?\s*(?:日|年|か月|ヶ月|カ月|ヵ月|週間)後(?![半期])")),
     # 約4.3年, 2.5年で回収: a year is never written with a decimal, so this is a number of years (it was the date 3年)
     ("duration", re.compile(rf"{_PRE}(?<![\d.,])\d+\.\d+\s*年(?![度月\d間])")),
+    # 3年未満, 5-7年での採算化, 1年半: a year of one or two digits without an era (令和5年) is a number of years
+    # (not the date 7年); 2年目 / 第3年 / 3年度 name a year of something, 3年間 is read below
+    (
+        "duration",
+        re.compile(
+            rf"{_PRE}(?<![\d.,第])(?<!令和)(?<!平成)(?<!昭和)(?<!大正)(?<!明治)"
+            r"(?:\d{1,2}\s*[-~〜～–]\s*)?\d{1,2}\s*年(?:半)?(?![度目\d月次代間])"
+        ),
+    ),
     (
         "percent",
         re.compile(
