@@ -74,6 +74,7 @@ from rag.answer.typed_answer import (
     labelled_first,
     measure_terms,
     measured_span,
+    other_period,
     per_head_first,
     period_first,
     plain_label_first,
@@ -302,6 +303,11 @@ def compose(
             if agree:
                 units = agree
         units = fullest_date_first(period_first(part, units, read_units), read_units)
+        if units and other_period(part, units[0]):  # "revenue in 2022" is not the FY2024 figure beside it
+            missing.append(part)
+            whose = company_name(snapshot, units[0].doc_id, lang)
+            answer_lines.append(MISSING_FOR.get(lang, MISSING_FOR["en"]).format(whose) + part)
+            continue
         units = per_head_first(part, total_first(part, units, read_units), read_units)
         units = rate_period_first(part, units, read_units)  # a yearly figure for "a year", not the monthly one
         units = plain_label_first(part, units)

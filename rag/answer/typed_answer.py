@@ -310,6 +310,15 @@ def period_first(part: str, units: Sequence[ReadUnit], pool: Sequence[ReadUnit] 
     return list(units)
 
 
+def other_period(part: str, u: ReadUnit) -> bool:
+    """The unit (or, naming none, its section) states a period of the kind the question names and not the
+    one it names: "What was HCA Healthcare's operating revenue in 2022?" was answered with the FY2024
+    figure, "Best Buy's revenue in FY2024" with FY2023's (period_first found no close unit of the asked
+    period; the figure of another period is no answer to it)."""
+    asked = periods(part)
+    return bool(asked) and _period(asked, u) == -1.0
+
+
 def _digits(s: str) -> str:
     return re.sub(r"\D+", " ", nfkc(s or "")).strip()
 

@@ -140,6 +140,14 @@ def test_a_far_weaker_unit_in_the_unit_scorers_section_is_no_answer(capsys, inde
 
 
 @needs_shared
+def test_a_figure_of_another_year_is_not_the_asked_years(capsys, indexed_settings):
+    """The HCA document gives FY2024's operating revenue, not 2022's: "not in the library" (exit 3), not
+    "HCA Healthcare: $70.603B (FY2024)"."""
+    rc, a = _ask_json(capsys, indexed_settings, "What was HCA Healthcare's operating revenue in 2022?")
+    assert rc == 3 and a["refused"], a["text"]
+
+
+@needs_shared
 def test_english_answer_line_is_english(capsys, indexed_settings):
     rc, a = _ask_json(capsys, indexed_settings, "When was Mistral AI founded?")
     assert rc == 0 and not a["refused"], a["text"]

@@ -17,6 +17,7 @@ from rag.answer.typed_answer import (
     labelled_first,
     measure_terms,
     measured_span,
+    other_period,
     per_head_first,
     period_first,
     plain_label_first,
@@ -329,3 +330,20 @@ def test_a_value_written_per_user_answers_a_per_user_question() -> None:
     assert got.span == "$200–300"
     # a question that asks no per-head figure keeps the span
     assert per_head_first("What does a Harvey enterprise contract cost a year?", [u])[0].span == "$400k–$600k"
+
+
+def test_a_figure_of_another_period_is_no_answer() -> None:
+    """ "What was HCA Healthcare's operating revenue in 2022?" was answered with the FY2024 figure."""
+    u = read_unit("売上高: $70.603B (FY2024)", "$70.603B", 0.8, answer="amount")
+    assert other_period("What was HCA Healthcare's operating revenue in 2022?", u)
+    assert not other_period("What was HCA Healthcare's operating revenue in 2024?", u)
+    assert not other_period("What is HCA Healthcare's operating revenue?", u)  # no period asked
+    # a section of 2020-2023 holds 2021 (its unit says 同年: the year before it)
+    v = read_unit(
+        "同年時点でのWangの保有株式比率は15%。",
+        "15%",
+        0.8,
+        answer="percent",
+        heading_path=("2.3 LLM時代への転換（2020-2023）",),
+    )
+    assert not other_period("2021年の時点で、Alexandr WangはScale AIの株式を何％保有していた？", v)

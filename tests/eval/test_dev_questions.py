@@ -37,6 +37,8 @@ HELDOUT_15 = REPO / "eval" / "questions" / "heldout-15.jsonl"
 HELDOUT_16 = REPO / "eval" / "questions" / "heldout-16.jsonl"
 HELDOUT_17 = REPO / "eval" / "questions" / "heldout-17.jsonl"
 HELDOUT_18 = REPO / "eval" / "questions" / "heldout-18.jsonl"
+HELDOUT_19 = REPO / "eval" / "questions" / "heldout-19.jsonl"
+DEV_5 = REPO / "eval" / "questions" / "dev-5.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -66,6 +68,8 @@ SETS = [
     pytest.param(HELDOUT_16, True, id="heldout-16", marks=needs_more_param),
     pytest.param(HELDOUT_17, True, id="heldout-17", marks=needs_more_param),
     pytest.param(HELDOUT_18, True, id="heldout-18", marks=needs_more_param),
+    pytest.param(HELDOUT_19, True, id="heldout-19", marks=needs_more_param),
+    pytest.param(DEV_5, True, id="dev-5", marks=needs_more_param),
 ]
 
 
@@ -195,6 +199,27 @@ def test_dev_4_has_the_required_mix_and_repeats_no_fact_of_an_earlier_set() -> N
     assert not again, again
 
 
+def test_dev_5_asks_mostly_what_the_library_does_not_hold() -> None:
+    """dev-5.jsonl: 80 questions ("d5-"), half English, half unanswerable (per language 16 ask a figure, date
+    or name the named company's document does not give, beside one it does; 4 ask about a company in no
+    document), the rest answerable; no id, question or fact of an earlier set about the same document."""
+    qs, errors = load_questions(DEV_5)
+    assert not errors and len(qs) == 80
+    assert all(q.id.startswith("d5-") for q in qs)
+    assert [q.lang for q in qs].count("en") == 40
+    for lang in ("en", "ja"):
+        assert sum(not q.answerable for q in qs if q.lang == lang) == 20
+    _assert_mix(qs, unanswerable=40, two_part=6, multi_doc=0, dates=8, names=8)
+    others = [q for p in _before(DEV_5) for q in load_questions(p)[0]]
+    assert not {q.id for q in qs} & {q.id for q in others}
+    assert not {q.question for q in qs} & {q.question for q in others}
+    asked = {(g.doc, _fold(alt)) for q in others for g in q.gold for group in q.facts for alt in group}
+    again = [
+        (q.id, alt) for q in qs for g in q.gold for group in q.facts for alt in group if (g.doc, _fold(alt)) in asked
+    ]
+    assert not again, again
+
+
 def _fold(s: str) -> str:
     return "".join(unicodedata.normalize("NFKC", s).casefold().replace(",", "").split())
 
@@ -224,6 +249,8 @@ WRITTEN_IN_ORDER = (
     HELDOUT_16,
     HELDOUT_17,
     HELDOUT_18,
+    HELDOUT_19,
+    DEV_5,
 )
 
 
@@ -250,6 +277,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_16, "h16-", 10, 19, 9, 8, _before(HELDOUT_16), id="heldout-16"),
         pytest.param(HELDOUT_17, "h17-", 10, 19, 9, 8, _before(HELDOUT_17), id="heldout-17"),
         pytest.param(HELDOUT_18, "h18-", 10, 19, 9, 8, _before(HELDOUT_18), id="heldout-18"),
+        pytest.param(HELDOUT_19, "h19-", 10, 19, 9, 8, _before(HELDOUT_19), id="heldout-19"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(

@@ -295,6 +295,7 @@ _PERIOD_RE = re.compile(
 )
 
 
+_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年?\s*[-~〜～–]\s*((?:19|20)\d\d)(?!\d)")
 _MONTH_RANGE = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*[-~〜～–]\s*(\d{1,2})\s*月")
 
 
@@ -312,6 +313,10 @@ def periods(text: str) -> frozenset[tuple[str, ...]]:
             out.add(("y", year))
             if month and 1 <= int(month) <= 12:
                 out.add(("ym", year, str(int(month))))
+    for m in _YEAR_RANGE.finditer(nfkc(text)):  # （2020-2023）: every year of it (2021 is in it)
+        a, b = int(m.group(1)), int(m.group(2))
+        if a < b <= a + 10:
+            out |= {("y", str(y)) for y in range(a, b + 1)}
     for m in _MONTH_RANGE.finditer(nfkc(text)):  # 2024年4月～6月: April, May and June of 2024
         a, b = int(m.group(2)), int(m.group(3))
         if 1 <= a < b <= 12:
