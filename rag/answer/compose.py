@@ -64,6 +64,7 @@ from rag.answer.question_parts import is_elliptic
 from rag.answer.rate_period import rate_period_first
 from rag.answer.reader import ReadUnit, read
 from rag.answer.reader.answer_types import NUMERIC, compatible, typed_spans
+from rag.answer.role_holder import role_holder_first
 from rag.answer.row_key import row_key_answer
 from rag.answer.typed_answer import (
     answering_value,
@@ -338,6 +339,15 @@ def compose(
         units = [row_key_answer(part, units[0]), *units[1:]]  # a row the question describes: its key
         if carried:  # first also after the re-orderings above (they weigh the part's own reading)
             units = carried + [u for u in units if u.text != carried[0].text or u.span != carried[0].span]
+        held = role_holder_first(part, units)  # "Who is the CEO of …?": a name written next to "CEO"
+        if held is None:
+            missing.append(part)
+            answer_lines.append(
+                MISSING_FOR.get(lang, MISSING_FOR["en"]).format(line_name(snapshot, units[0].doc_id, lang, asked_names))
+                + part
+            )
+            continue
+        units = held
         ms = measured_span(part, units[0])  # the value beside what is measured, unless an earlier line states it
         if ms is not units[0] and not (answer_lines and _stated(ms, answer_lines, lang)):
             units = [ms, *units[1:]]

@@ -148,6 +148,14 @@ def test_a_figure_of_another_year_is_not_the_asked_years(capsys, indexed_setting
 
 
 @needs_shared
+def test_a_title_no_document_gives_a_holder_of_is_refused(capsys, indexed_settings):
+    """The Panasonic Connect document names no CEO: "not in the library" (exit 3), not "Panasonic Connect:
+    infrastructure — Microsoft Azure OpenAI Service"."""
+    rc, a = _ask_json(capsys, indexed_settings, "Who is the CEO of Panasonic Connect?")
+    assert rc == 3 and a["refused"], a["text"]
+
+
+@needs_shared
 def test_english_answer_line_is_english(capsys, indexed_settings):
     rc, a = _ask_json(capsys, indexed_settings, "When was Mistral AI founded?")
     assert rc == 0 and not a["refused"], a["text"]

@@ -69,3 +69,26 @@ def role_name(tokens: frozenset[str], text: str, cands: Sequence[Span], scores: 
         if best is None or sc > best[0]:
             best = (sc, span)
     return best[1] if best else None
+
+
+_DASHED = re.compile(r"\s*[-–—,、]\s*")  # "Ali Ghodsi - CEO & Co-founder"
+TITLE_ROLES = frozenset(
+    r for r in ROLE_WORDS if r not in {"founder", "co-founder", "cofounder", "founded", "founders", "創業"}
+)
+
+
+def holds_role(text: str, name: str, roles: Sequence[str]) -> bool:
+    """Whether `text` writes `name` right next to one of `roles` (「CEOのX氏」, "X (CEO", 「X社長」)."""
+    t, n = nfkc(text), nfkc(name)
+    folded = t.casefold()
+    spots = [(m.start(), m.end()) for r in roles for m in re.finditer(re.escape(r.casefold()), folded)]
+    for m in re.finditer(re.escape(n), t):
+        a, b = m.start(), m.end()
+        for s, e in spots:
+            if s >= b and s - b <= 6 and (_NAME_THEN_ROLE.fullmatch(t[b:s]) or _DASHED.fullmatch(t[b:s])):
+                return True
+            if e <= a and _ROLE_THEN_NAME.fullmatch(t[e:a]):
+                return True
+            if a <= s and e <= b:  # 「清水博社長」: the role inside the run
+                return True
+    return False
