@@ -156,3 +156,24 @@ def after_first(question: str, units: Sequence[ReadUnit], pool: Sequence[ReadUni
 def _before(u: ReadUnit) -> bool:
     key = label_value(u.text)[0]
     return bool(key) and bool(_BEFORE_KEY.search(key)) and not _AFTER_KEY.search(key)
+
+
+# a question about what happened (実際に, 実績, actually, so far): a target or forecast is no answer to it
+_ASKS_ACTUAL = re.compile(r"実際に|実際の|実績|\bactually\b|\bso far\b|\bto date\b|\bin practice\b", re.I)
+_TARGET = re.compile(
+    r"目標|計画|予定|見込|予測|予想|想定|ターゲット|\btarget|\bgoal|\bforecast|\bplanned\b|\bexpected\b", re.I
+)
+
+
+def actual_first(question: str, units: Sequence[ReadUnit]) -> list[ReadUnit] | None:
+    """For a question about what actually happened: the first close unit (SHARE of the best) whose text is
+    no target or forecast (「目標値: 500施設以上（2024年末）」 answered "how many facilities had actually
+    introduced it by the end of 2024?"); None when every close unit is one (the part is then missing)."""
+    if not units or not _ASKS_ACTUAL.search(nfkc(question)) or not _TARGET.search(nfkc(units[0].text)):
+        return list(units)
+    for u in units[1:]:
+        if u.probability < SHARE * units[0].probability:
+            break
+        if u.span and u.span != u.text and not _TARGET.search(nfkc(u.text)):
+            return [u] + [x for x in units if x is not u]
+    return None

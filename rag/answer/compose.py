@@ -55,7 +55,7 @@ from typing import Any
 from rag.answer.absent_noun import noun_absent
 from rag.answer.answer_line import make_answer_line, render_value
 from rag.answer.asked_noun import noun_first
-from rag.answer.change_answer import after_first, asks_change, change_label, change_unit
+from rag.answer.change_answer import actual_first, after_first, asks_change, change_label, change_unit
 from rag.answer.entities import EntityCheck, check_entities, refusal_reason
 from rag.answer.founding import founding_first
 from rag.answer.line_company import company_name, line_name
@@ -340,6 +340,7 @@ def compose(
         if carried:  # first also after the re-orderings above (they weigh the part's own reading)
             units = carried + [u for u in units if u.text != carried[0].text or u.span != carried[0].span]
         held = role_holder_first(part, units)  # "Who is the CEO of …?": a name written next to "CEO"
+        held = actual_first(part, held) if held is not None else None  # 「実際に」: no target value
         if held is None:
             missing.append(part)
             answer_lines.append(

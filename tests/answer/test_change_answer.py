@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from rag.answer.change_answer import after_first, asks_change, change_label, transition
+from rag.answer.change_answer import actual_first, after_first, asks_change, change_label, transition
 from rag.cli.main import main
 from tests.answer.readunits import read_unit
 from tests.conftest import needs_shared
@@ -148,3 +148,13 @@ def test_a_far_weaker_after_unit_does_not_jump() -> None:
     before = read_unit("従来: 問い合わせが1万件以上発生", "1万件以上", 0.66)
     after = read_unit("生成AI導入後: 約2,100件の自動自己解決", "約2,100件", 0.2)
     assert after_first("How many inquiries were self-resolved?", [before, after])[0] is before
+
+
+def test_a_target_does_not_answer_what_actually_happened() -> None:
+    """「…実際に臨床導入していた施設は何施設？」 was answered with the target 「目標値: 500施設以上（2024年末）」."""
+    target = read_unit("目標値: 500施設以上（2024年末）", "500施設以上", 0.8)
+    q = "2024年末の時点で、オリンパスのAI内視鏡を実際に臨床導入していた施設は何施設？"
+    assert actual_first(q, [target]) is None
+    done = read_unit("導入実績: 320施設（2024年末）", "320施設", 0.6)
+    assert actual_first(q, [target, done])[0] is done
+    assert actual_first("オリンパスのAI内視鏡の導入施設数の目標は？", [target])[0] is target  # a target asked
