@@ -472,6 +472,7 @@ def test_a_number_of_days_is_a_duration(text: str, spans: list[tuple[str, str]])
     [
         ("ウォルマートはMy Assistantをビジョンから実装まで約何日で構築した？", "duration"),
         ("何年で黒字化した？", "duration"),
+        ("社長AIエージェントは、過去何年分の経営決定事例を学習している？", "duration"),  # 何年分: how many years
         ("何日に発表した？", "date"),
         ("設立は何年ですか？", "date"),
     ],
