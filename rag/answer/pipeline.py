@@ -49,7 +49,7 @@ from rag.answer.prompting import (
     without_instructions,
 )
 from rag.answer.question_parts import split_parts
-from rag.answer.reader.answer_types import question_type
+from rag.answer.reader.question_kind import question_type
 from rag.answer.reader.reading import N_SECTIONS
 from rag.answer.scored_units import from_scored, rebase
 from rag.answer.typed_answer import asked_terms

@@ -19,8 +19,9 @@ from rag.answer.counters import BOUNDS, JA_COUNTERS
 from rag.answer.extractive import analyze
 from rag.answer.extractive.question import loan_gloss
 from rag.answer.reader import ReadUnit
-from rag.answer.reader.answer_types import MONEY_ASKED, NUMERIC, compatible, nfkc, question_type, typed_spans
+from rag.answer.reader.answer_types import NUMERIC, compatible, nfkc, typed_spans
 from rag.answer.reader.features import period_match, periods
+from rag.answer.reader.question_kind import MONEY_ASKED, question_type
 from rag.answer.reader.span import enumerators, in_product_name
 from rag.answer.units import label_value
 from rag.ingest import tokenize

@@ -7,7 +7,8 @@ import pytest
 from rag.answer.answer_line import make_answer_line
 from rag.answer.frequency import FREQUENCY, frequency_en
 from rag.answer.reader import question_info
-from rag.answer.reader.answer_types import compatible, question_type, typed_spans
+from rag.answer.reader.answer_types import compatible, typed_spans
+from rag.answer.reader.question_kind import question_type
 from rag.answer.reader.span import extract_span
 from rag.answer.units import Unit
 

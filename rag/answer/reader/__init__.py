@@ -4,7 +4,7 @@ scorer are logistic regressions fitted by eval/train_reader.py on JSQuAD (CC BY-
 set — never on the held-out sets; their weights are `weights.json`. `read` and `ReadUnit` are the
 answer path's API; the other names serve the training, dev and benchmark scripts in eval/."""
 
-from rag.answer.reader.answer_types import question_type, typed_spans
+from rag.answer.reader.answer_types import typed_spans
 from rag.answer.reader.features import (
     DENSE_FEATURES,
     EN_FEATURES,
@@ -17,6 +17,7 @@ from rag.answer.reader.features import (
 )
 from rag.answer.reader.logreg import fit_logreg
 from rag.answer.reader.model import ReaderModel, load_model, load_weights_file
+from rag.answer.reader.question_kind import question_type
 from rag.answer.reader.reading import (
     N_SECTIONS,
     ReadUnit,

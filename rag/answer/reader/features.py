@@ -48,7 +48,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.answer.reader.answer_types import QType, compatible, nfkc, question_type, typed_spans
+from rag.answer.reader.answer_types import compatible, nfkc, typed_spans
+from rag.answer.reader.question_kind import QType, question_type
 from rag.answer.units import Unit
 from rag.ingest import char_bigrams, detect_language, tokenize
 from rag.ingest.japanese import loan_source, tag
