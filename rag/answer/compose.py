@@ -22,8 +22,9 @@ question word. Each part is read by `rag.answer.reader.read` over the hits; a pa
 top_probability is below `PART_MIN_TOP` is named as missing instead of filled with a neighbouring
 figure; so is a part asking for a figure, date or percentage when no close unit holds a value of that
 kind naming what is measured (rag.answer.typed_answer). A question about one library company is read
-from that company's sections only (the pipeline passes them; `scored_units.rebase`). A question naming two or more library companies is read per company from that company's own
-sections (`per_doc_hits`, retrieved by the pipeline with a doc_id filter).
+from that company's sections only (the pipeline passes them; `scored_units.rebase`). A question naming
+two or more library companies is read per company from that company's own sections (`per_doc_hits`,
+retrieved by the pipeline with a doc_id filter).
 
 Choices measured on the dev set only (eval/questions/dev.jsonl, 13-document index; never the held-out sets):
 * `READER_MIN_TOP` (refuse the whole answer below it): reader top_probability of answerable dev
@@ -277,9 +278,7 @@ def compose(
             units, carried = [], []
         if not carried and (not units or (len(jobs) > 1 and tp < PART_MIN_TOP)):
             missing.append(part)
-            whose = company_name(snapshot, doc, lang) if doc else ""
-            head = MISSING_FOR.get(lang, MISSING_FOR["en"]).format(whose) if whose else MISSING.get(lang, MISSING["en"])
-            answer_lines.append(head + part)
+            answer_lines.append(_missing_line(part, company_name(snapshot, doc, lang) if doc else "", lang))
             continue
         if len(parts) > 1:
             # a part alone loses the question's context ("who led the round?"): weigh each unit by
@@ -306,8 +305,7 @@ def compose(
         units = fullest_date_first(period_first(part, units, read_units), read_units)
         if units and other_period(part, units[0]):  # "revenue in 2022" is not the FY2024 figure beside it
             missing.append(part)
-            whose = company_name(snapshot, units[0].doc_id, lang)
-            answer_lines.append(MISSING_FOR.get(lang, MISSING_FOR["en"]).format(whose) + part)
+            answer_lines.append(_missing_line(part, company_name(snapshot, units[0].doc_id, lang), lang))
             continue
         units = per_head_first(part, total_first(part, units, read_units), read_units)
         units = rate_period_first(part, units, read_units)  # a yearly figure for "a year", not the monthly one
@@ -343,10 +341,7 @@ def compose(
         held = actual_first(part, held) if held is not None else None  # 「実際に」: no target value
         if held is None:
             missing.append(part)
-            answer_lines.append(
-                MISSING_FOR.get(lang, MISSING_FOR["en"]).format(line_name(snapshot, units[0].doc_id, lang, asked_names))
-                + part
-            )
+            answer_lines.append(_missing_line(part, line_name(snapshot, units[0].doc_id, lang, asked_names), lang))
             continue
         units = held
         ms = measured_span(part, units[0])  # the value beside what is measured, unless an earlier line states it
@@ -410,6 +405,12 @@ def _add(u: ReadUnit, h: Hit, cites: dict[Any, tuple[int, _Cite]], evidence_line
     if not any(q in e for e in evidence_lines):
         evidence_lines.append(f"> {q} [{n}]")
     return n
+
+
+def _missing_line(part: str, whose: str, lang: str) -> str:
+    """「ライブラリにない情報（住友商事）：…」 / "Not in the library for X: …" (without a company: no name)."""
+    head = MISSING_FOR.get(lang, MISSING_FOR["en"]).format(whose) if whose else MISSING.get(lang, MISSING["en"])
+    return head + part
 
 
 def _one_doc(hs: Sequence[Hit]) -> str:
