@@ -39,6 +39,7 @@ HELDOUT_17 = REPO / "eval" / "questions" / "heldout-17.jsonl"
 HELDOUT_18 = REPO / "eval" / "questions" / "heldout-18.jsonl"
 HELDOUT_19 = REPO / "eval" / "questions" / "heldout-19.jsonl"
 DEV_5 = REPO / "eval" / "questions" / "dev-5.jsonl"
+HELDOUT_20 = REPO / "eval" / "questions" / "heldout-20.jsonl"
 CHECKER = REPO / "eval" / "questions" / "check_dev.py"
 
 # (question file, its library): heldout-more is written over the 36 documents of ../shared/corpus/more,
@@ -70,6 +71,7 @@ SETS = [
     pytest.param(HELDOUT_18, True, id="heldout-18", marks=needs_more_param),
     pytest.param(HELDOUT_19, True, id="heldout-19", marks=needs_more_param),
     pytest.param(DEV_5, True, id="dev-5", marks=needs_more_param),
+    pytest.param(HELDOUT_20, True, id="heldout-20", marks=needs_more_param),
 ]
 
 
@@ -251,6 +253,7 @@ WRITTEN_IN_ORDER = (
     HELDOUT_18,
     HELDOUT_19,
     DEV_5,
+    HELDOUT_20,
 )
 
 
@@ -278,6 +281,7 @@ def _before(path: Path) -> tuple[Path, ...]:
         pytest.param(HELDOUT_17, "h17-", 10, 19, 9, 8, _before(HELDOUT_17), id="heldout-17"),
         pytest.param(HELDOUT_18, "h18-", 10, 19, 9, 8, _before(HELDOUT_18), id="heldout-18"),
         pytest.param(HELDOUT_19, "h19-", 10, 19, 9, 8, _before(HELDOUT_19), id="heldout-19"),
+        pytest.param(HELDOUT_20, "h20-", 10, 19, 9, 8, _before(HELDOUT_20), id="heldout-20"),
     ],
 )
 def test_later_heldout_sets_have_the_required_mix_and_are_separate(
