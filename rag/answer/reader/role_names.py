@@ -23,7 +23,8 @@ ROLE_WORDS = frozenset(
 )
 _TITLES_AT_END = re.compile(r"(?:会長|社長|代表取締役|代表|取締役|専務|常務|CEO|CTO|CFO|COO|兼|・|\s)+$")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
-_HONORIFIC = r"(?:\s*(?:氏|さん|様|博士|教授))?"
+HONORIFIC = re.compile(r"\s*(?:氏|さん|様|博士|教授)")  # after a person's name
+_HONORIFIC = rf"(?:{HONORIFIC.pattern})?"
 # between the name and a role word after it: 「X (CEO」「X（CEO」「X CEO」「X会長兼CEO」「X氏が創業」
 _NAME_THEN_ROLE = re.compile(_HONORIFIC + r"(?:(?:[\s(（・]|会長|社長|代表取締役|取締役|兼)*|が)")
 _ROLE_THEN_NAME = re.compile(r"\s*(?:の|:|：|は|である|兼)\s*|\s+")  # 「CEOのX」「CEO: X」「CEO X」

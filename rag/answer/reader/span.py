@@ -56,7 +56,7 @@ from rag.answer.reader.answer_types import ORDINAL_BEFORE, Span, compatible, nfk
 from rag.answer.reader.features import HEADER_MATCH, _typed, header_scores, kind_match, squash
 from rag.answer.reader.model import WEIGHTS_FILE, load_weights_file
 from rag.answer.reader.name_forms import name_variant, without_label
-from rag.answer.reader.role_names import role_name
+from rag.answer.reader.role_names import HONORIFIC, role_name
 from rag.answer.units import Unit
 from rag.ingest.japanese import loan_source, tag
 from rag.search.glossary import expand
@@ -314,10 +314,8 @@ _WHO = re.compile(
 )
 
 
-_HONORED = re.compile(r"\s*(?:氏|さん|様|博士|教授)")
-
-
 def _quoted(text: str, c: Span) -> bool:
+    """The span is written inside quotation brackets (「…」, 『…』, “…”)."""
     t = nfkc(text)
     return 0 < c.start and c.end < len(t) and t[c.start - 1] in '「『“"' and t[c.end] in '」』”"'
 
@@ -333,8 +331,9 @@ def filter_candidates(qi: Any, cands: Sequence[Span], text: str = "") -> list[Sp
         c for c in cands if not (squash(c.text) and squash(c.text) in qi.squashed) and not _loan_echo(c.text, words)
     ] or list(cands)
     if _WHO.search(qi.text) and text:  # a person is not written in quotes: 「…」 is a title, slogan or saying
-        out = [c for c in out if not _quoted(text, c)] or out
-        out = [c for c in out if _HONORED.match(nfkc(text)[c.end :])] or out  # 「Aravind Srinivas氏」: a person
+        t = nfkc(text)
+        out = [c for c in out if not _quoted(t, c)] or out
+        out = [c for c in out if HONORIFIC.match(t[c.end :])] or out  # 「Aravind Srinivas氏」: a person
     if qv.typed:
         typed = [c for c in out if any(compatible(k, c.kind) for k in qv.kinds)]
         out = typed or out
@@ -372,7 +371,7 @@ def span_features(qi: Any, text: str, cands: Sequence[Span]) -> np.ndarray:
         right = _overlap(t[s.end : s.end + CTX], qv.right) if qv.right else 0.0
         counter = float(_counter_match(qv, s, t))
         proper = float(s.kind == "name")
-        quoted = float(s.start > 0 and s.end < len(t) and t[s.start - 1] in '「『“"' and t[s.end] in '」』”"')
+        quoted = float(_quoted(t, s))
         X[i] = (
             float(tm),
             float(qv.typed and not tm),
